@@ -1,0 +1,121 @@
+# tinyweb: see README.md. `make check` runs every test.
+include config.mk
+
+MODULES = buf pool log clock loop conn listener http_parse url mime fs \
+	  http static listing single config
+FUZZERS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+OBJ = $(MODULES:%=build/obj/%.o) build/obj/tinyweb.o
+ASAN_OBJ = $(MODULES:%=build/asan/%.o) build/asan/tinyweb.o
+
+# Each unit test links its module and only the modules below it: the link
+# line is a second check of the layering.
+TEST_DEPS_buf = buf
+TEST_DEPS_pool = pool
+TEST_DEPS_url = url
+TEST_DEPS_http_parse = http_parse
+TEST_DEPS_mime = mime url
+TEST_DEPS_fs = fs
+TEST_DEPS_listing = listing fs url buf
+TEST_DEPS_static = static listing http_parse mime fs url buf clock
+TEST_DEPS_config = config
+TEST_DEPS_loop = loop clock
+TEST_DEPS_conn = conn loop buf clock
+TESTS = $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+TEST_BINS = $(TESTS:%=build/test/test_%)
+
+all: build/tinyweb
+
+build/tinyweb: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+build/tinyweb-asan: $(ASAN_OBJ)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(ASAN_OBJ) $(LDLIBS)
+
+build/obj/%.o: modules/%.c | build/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+build/obj/tinyweb.o: tinyweb.c | build/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+build/asan/%.o: modules/%.c | build/asan
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
+build/asan/tinyweb.o: tinyweb.c | build/asan
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
+
+.SECONDEXPANSION:
+build/test/test_%: tests/unit/test_%.c $$(addprefix build/asan/,$$(addsuffix .o,$$(TEST_DEPS_$$*))) | build/test
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -Imodules -o $@ $< \
+		$(addprefix build/asan/,$(addsuffix .o,$(TEST_DEPS_$*))) $(CMOCKA_LIBS) $(LDLIBS)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix modules/,$$(addsuffix .c,$$(TEST_DEPS_$$*))) | build/fuzz
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -Imodules -o $@ $< \
+		$(addprefix modules/,$(addsuffix .c,$(TEST_DEPS_$*))) $(LDLIBS)
+
+build/obj build/asan build/test build/fuzz:
+	mkdir -p $@
+
+deps:
+	@scripts/deps.sh --check >/dev/null 2>&1 || scripts/deps.sh
+
+asan: build/tinyweb-asan
+
+unit: $(TEST_BINS)
+
+fuzz-build: $(FUZZERS:%=build/fuzz/fuzz_%)
+
+# make fuzz: each harness for FUZZ_SECONDS on its corpus.
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do \
+		mkdir -p build/fuzz/corpus-$$f; \
+		echo "fuzz_$$f: $(FUZZ_SECONDS)s"; \
+		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+			build/fuzz/corpus-$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
+
+check: deps all asan unit fuzz-build
+	@tests/check.sh
+
+check-layers:
+	@scripts/check-layers.sh
+
+check-headers:
+	@scripts/check-headers.sh "$(CC)" "$(CPPFLAGS) $(CFLAGS)"
+
+DIR ?= ./public
+serve: deps all
+	@mkdir -p "$(DIR)"
+	build/tinyweb serve "$(DIR)"
+
+bench: all
+	bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 build/tinyweb $(DESTDIR)$(PREFIX)/bin/tinyweb
+	install -m 644 man/tinyweb.1 $(DESTDIR)$(MANPREFIX)/man1/tinyweb.1
+	install -m 644 completions/tinyweb.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tinyweb
+	install -m 644 completions/_tinyweb \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tinyweb
+	install -m 644 completions/tinyweb.fish \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tinyweb.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tinyweb \
+		$(DESTDIR)$(MANPREFIX)/man1/tinyweb.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tinyweb \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tinyweb \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tinyweb.fish
+
+dist:
+	git archive --prefix=tinyweb-$(VERSION)/ -o tinyweb-$(VERSION).tar.gz HEAD
+
+clean:
+	rm -rf build
+
+-include $(wildcard build/obj/*.d build/asan/*.d)
+
+.PHONY: all asan unit fuzz fuzz-build check check-layers check-headers \
+	deps serve bench install uninstall dist clean

@@ -1,0 +1,20 @@
+# tinyweb build configuration
+VERSION = 0.1.0
+
+PREFIX = /usr/local
+MANPREFIX = $(PREFIX)/share/man
+
+CC = cc
+CPPFLAGS = -D_GNU_SOURCE -DVERSION=\"$(VERSION)\"
+WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wmissing-declarations -Wpointer-arith \
+       -Wcast-qual -Wformat=2
+CFLAGS = -std=gnu17 -O2 -g $(WARN)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+MAGIC_LIBS = $(shell pkg-config --libs libmagic 2>/dev/null || echo -lmagic)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+LDLIBS = $(MAGIC_LIBS) -lpthread
+
+FUZZCC = clang
+FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_SECONDS = 30

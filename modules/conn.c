@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn: a non-blocking socket with an input buffer, a segment write queue
+ * and one timer. Layer 1: knows nothing of the protocol it carries.
+ */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "loop.h"
+
+#define MAX_IOV		16
+#define KEEP_OUT_BYTES	(64 * 1024)	/* larger out buffers are freed */
+#define MAX_FREE_IO	64		/* cached buffers per thread */
+#define SENDFILE_CHUNK	(1u << 30)
+
+struct seg {
+	int fd;			/* -1: bytes at out.data[off..off+len) */
+	uint64_t off;
+	uint64_t len;
+};
+
+/* The buffers of an active connection, returned when it goes idle. */
+struct conn_io {
+	struct conn_io *next_free;
+	size_t rstart;		/* unconsumed input is rbuf[rstart..rlen) */
+	size_t rlen;
+	struct tw_buf out;
+	size_t shead;		/* first unsent segment */
+	size_t nseg;
+	uint64_t sent;
+	struct seg segs[TW_CONN_MAX_SEGS];
+	char rbuf[TW_CONN_RBUF_SIZE];
+};
+
+struct tw_conn {
+	int fd;
+	bool readable;		/* edge seen, read has not hit EAGAIN */
+	bool writable;
+	bool eof;
+	bool closing;
+	bool shut_wr;		/* shutdown(SHUT_WR) once drained */
+	bool in_run;		/* conn_run is on the stack */
+	unsigned timeout_flags;
+	uint64_t timeout_ms;
+	struct tw_loop *loop;
+	const struct tw_conn_ops *ops;
+	void *ctx;
+	struct conn_io *io;
+	struct tw_conn *next_reap;
+	struct tw_conn *prev;	/* all open connections of the thread */
+	struct tw_conn *next;
+	struct tw_timer timer;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} peer;
+};
+
+static _Thread_local struct conn_io *free_io;
+static _Thread_local size_t nfree_io;
+static _Thread_local struct tw_conn *reap_list;
+static _Thread_local size_t nconns;
+static _Thread_local struct tw_conn *all_conns;
+
+static struct conn_io *
+io_get(void)
+{
+	struct conn_io *io = free_io;
+
+	if (io != NULL) {
+		free_io = io->next_free;
+		nfree_io--;
+	} else {
+		io = malloc(sizeof(*io));
+		if (io == NULL)
+			return NULL;
+		memset(&io->out, 0, sizeof(io->out));
+	}
+	io->rstart = 0;
+	io->rlen = 0;
+	io->shead = 0;
+	io->nseg = 0;
+	io->sent = 0;
+	return io;
+}
+
+static void
+io_put(struct conn_io *io)
+{
+	tw_buf_reset(&io->out, KEEP_OUT_BYTES);
+	if (nfree_io >= MAX_FREE_IO) {
+		tw_buf_free(&io->out);
+		free(io);
+		return;
+	}
+	io->next_free = free_io;
+	free_io = io;
+	nfree_io++;
+}
+
+void
+tw_conn_release_cache(void)
+{
+	while (free_io != NULL) {
+		struct conn_io *io = free_io;
+
+		free_io = io->next_free;
+		tw_buf_free(&io->out);
+		free(io);
+	}
+	nfree_io = 0;
+}
+
+static bool
+io_idle(const struct conn_io *io)
+{
+	return io->rstart == io->rlen && io->nseg == 0;
+}
+
+static void conn_run(struct tw_conn *c);
+
+static void
+on_io(struct tw_loop *loop, int fd, unsigned events, void *ctx)
+{
+	struct tw_conn *c = ctx;
+
+	(void)loop;
+	(void)fd;
+	if (events & (TW_LOOP_READ | TW_LOOP_HUP))
+		c->readable = true;
+	if (events & (TW_LOOP_WRITE | TW_LOOP_HUP))
+		c->writable = true;
+	conn_run(c);
+}
+
+static void
+on_timer(struct tw_loop *loop, struct tw_timer *t)
+{
+	struct tw_conn *c = (struct tw_conn *)(void *)((char *)t -
+					offsetof(struct tw_conn, timer));
+
+	(void)loop;
+	if (c->closing)
+		return;
+	c->timeout_ms = 0;
+	c->ops->on_timeout(c, c->ctx);
+}
+
+struct tw_conn *
+tw_conn_create(struct tw_loop *loop, int fd, const struct sockaddr *peer,
+	       socklen_t peerlen, int *err)
+{
+	struct tw_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	c->fd = fd;
+	c->loop = loop;
+	if (peer != NULL && peerlen <= sizeof(c->peer))
+		memcpy(&c->peer, peer, peerlen);
+	/* Edge-triggered, registered once: no epoll_ctl per request. */
+	*err = tw_loop_add(loop, fd, TW_LOOP_READ | TW_LOOP_WRITE | TW_LOOP_EDGE,
+			   on_io, c);
+	if (*err < 0) {
+		free(c);
+		return NULL;
+	}
+	nconns++;
+	c->next = all_conns;
+	if (all_conns != NULL)
+		all_conns->prev = c;
+	all_conns = c;
+	return c;
+}
+
+void
+tw_conn_set_ops(struct tw_conn *c, const struct tw_conn_ops *ops, void *ctx)
+{
+	c->ops = ops;
+	c->ctx = ctx;
+}
+
+const char *
+tw_conn_data(const struct tw_conn *c, size_t *len)
+{
+	if (c->io == NULL) {
+		*len = 0;
+		return NULL;
+	}
+	*len = c->io->rlen - c->io->rstart;
+	return c->io->rbuf + c->io->rstart;
+}
+
+void
+tw_conn_consume(struct tw_conn *c, size_t n)
+{
+	struct conn_io *io = c->io;
+
+	if (io == NULL)
+		return;
+	io->rstart += n;
+	if (io->rstart >= io->rlen)
+		io->rstart = io->rlen = 0;
+}
+
+bool
+tw_conn_eof(const struct tw_conn *c)
+{
+	return c->eof;
+}
+
+bool
+tw_conn_input_full(const struct tw_conn *c)
+{
+	return c->io != NULL && c->io->rlen - c->io->rstart == TW_CONN_RBUF_SIZE;
+}
+
+static struct conn_io *
+io_of(struct tw_conn *c)
+{
+	if (c->io == NULL)
+		c->io = io_get();
+	return c->io;
+}
+
+static struct seg *
+new_seg(struct conn_io *io)
+{
+	if (io->shead + io->nseg == TW_CONN_MAX_SEGS) {
+		if (io->shead == 0)
+			return NULL;
+		memmove(io->segs, io->segs + io->shead,
+			io->nseg * sizeof(io->segs[0]));
+		io->shead = 0;
+	}
+	return &io->segs[io->shead + io->nseg++];
+}
+
+int
+tw_conn_write(struct tw_conn *c, const void *p, size_t n)
+{
+	struct conn_io *io = io_of(c);
+	struct seg *last, *s;
+
+	if (io == NULL)
+		return -ENOMEM;
+	if (n == 0)
+		return 0;
+	if (io->nseg == 0)
+		io->out.len = 0;
+	tw_buf_append(&io->out, p, n);
+	if (io->out.failed)
+		return -ENOMEM;
+	last = io->nseg ? &io->segs[io->shead + io->nseg - 1] : NULL;
+	if (last != NULL && last->fd < 0 &&
+	    last->off + last->len == io->out.len - n) {
+		last->len += n;
+		return 0;
+	}
+	s = new_seg(io);
+	if (s == NULL) {
+		io->out.len -= n;
+		return -ENOBUFS;
+	}
+	s->fd = -1;
+	s->off = io->out.len - n;
+	s->len = n;
+	return 0;
+}
+
+int
+tw_conn_write_file(struct tw_conn *c, int fd, uint64_t off, uint64_t len)
+{
+	struct conn_io *io = io_of(c);
+	struct seg *s;
+
+	if (io == NULL)
+		return -ENOMEM;
+	if (len == 0)
+		return 0;
+	s = new_seg(io);
+	if (s == NULL)
+		return -ENOBUFS;
+	s->fd = fd;
+	s->off = off;
+	s->len = len;
+	return 0;
+}
+
+bool
+tw_conn_pending(const struct tw_conn *c)
+{
+	return c->io != NULL && c->io->nseg > 0;
+}
+
+uint64_t
+tw_conn_bytes_sent(const struct tw_conn *c)
+{
+	return c->io != NULL ? c->io->sent : 0;
+}
+
+static void
+arm_timer(struct tw_conn *c)
+{
+	if (c->timeout_ms == 0)
+		tw_loop_timer_cancel(c->loop, &c->timer);
+	else
+		tw_loop_timer_set(c->loop, &c->timer, c->timeout_ms, on_timer);
+}
+
+void
+tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags)
+{
+	if (c->closing)
+		return;
+	c->timeout_ms = ms;
+	c->timeout_flags = flags;
+	arm_timer(c);
+}
+
+static void
+advance(struct conn_io *io, uint64_t n)
+{
+	io->sent += n;
+	while (n > 0) {
+		struct seg *s = &io->segs[io->shead];
+		uint64_t take = n < s->len ? n : s->len;
+
+		s->off += take;
+		s->len -= take;
+		n -= take;
+		if (s->len == 0) {
+			io->shead++;
+			io->nseg--;
+		}
+	}
+}
+
+/*
+ * Write as much as the socket takes. Consecutive byte segments go out in
+ * one sendmsg; MSG_MORE when a file follows lets the kernel put the head
+ * and the first body bytes in one packet (what TCP_CORK would do, without
+ * two extra setsockopt calls). Returns 1 when drained, 0 on EAGAIN, or
+ * -errno.
+ */
+static int
+flush(struct tw_conn *c)
+{
+	struct conn_io *io = c->io;
+
+	while (io->nseg > 0) {
+		struct seg *s = &io->segs[io->shead];
+		ssize_t n;
+
+		if (s->fd < 0) {
+			struct iovec iov[MAX_IOV];
+			struct msghdr msg = { .msg_iov = iov };
+			size_t i;
+			int flags = MSG_NOSIGNAL;
+
+			for (i = 0; i < io->nseg && i < MAX_IOV; i++) {
+				struct seg *t = &io->segs[io->shead + i];
+
+				if (t->fd >= 0) {
+					flags |= MSG_MORE;
+					break;
+				}
+				iov[i].iov_base = io->out.data + t->off;
+				iov[i].iov_len = t->len;
+			}
+			msg.msg_iovlen = i;
+			n = sendmsg(c->fd, &msg, flags);
+		} else {
+			off_t off = (off_t)s->off;
+			size_t want = s->len < SENDFILE_CHUNK ? s->len : SENDFILE_CHUNK;
+
+			n = sendfile(c->fd, s->fd, &off, want);
+			/* A file that shrank under us cannot complete the
+			 * promised Content-Length: the peer must see a
+			 * short response, so the connection ends. */
+			if (n == 0)
+				return -EIO;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				if (errno == EAGAIN)
+					c->writable = false;
+				return 0;
+			}
+			return -errno;
+		}
+		advance(io, (uint64_t)n);
+		if (c->timeout_flags & TW_CONN_TIMEOUT_PROGRESS)
+			arm_timer(c);
+	}
+	io->shead = 0;
+	io->sent = 0;
+	io->out.len = 0;
+	return 1;
+}
+
+/* Read until EAGAIN or the buffer is full. Returns bytes read, or -1 if
+ * the connection failed. */
+static ssize_t
+fill(struct tw_conn *c)
+{
+	struct conn_io *io = c->io;
+	ssize_t total = 0;
+
+	if (io->rstart > 0 && io->rlen == TW_CONN_RBUF_SIZE) {
+		/* Compacting is safe: the protocol keeps no pointers into
+		 * the buffer between callbacks. */
+		memmove(io->rbuf, io->rbuf + io->rstart, io->rlen - io->rstart);
+		io->rlen -= io->rstart;
+		io->rstart = 0;
+	}
+	while (io->rlen < TW_CONN_RBUF_SIZE) {
+		ssize_t n = read(c->fd, io->rbuf + io->rlen,
+				 TW_CONN_RBUF_SIZE - io->rlen);
+
+		if (n > 0) {
+			io->rlen += (size_t)n;
+			total += n;
+			continue;
+		}
+		if (n == 0) {
+			c->eof = true;
+			c->readable = false;
+		} else if (errno == EAGAIN) {
+			c->readable = false;
+		} else if (errno != EINTR) {
+			return -1;
+		}
+		break;
+	}
+	return total;
+}
+
+static void
+conn_run(struct tw_conn *c)
+{
+	if (c->in_run)
+		return;
+	c->in_run = true;
+	/* Edge triggering: loop until neither side can move, or the work
+	 * left over would wait for an edge that never comes. Each round
+	 * either drains the queue or reads new bytes, so it ends when the
+	 * socket says EAGAIN or the protocol stops consuming. */
+	while (!c->closing) {
+		bool progress = false;
+
+		if (tw_conn_pending(c) && c->writable) {
+			int r = flush(c);
+
+			if (r < 0) {
+				tw_conn_close(c);
+				break;
+			}
+			if (r == 1) {
+				progress = true;
+				if (c->shut_wr)
+					(void)shutdown(c->fd, SHUT_WR);
+				c->ops->on_drained(c, c->ctx);
+				if (c->closing)
+					break;
+			}
+		}
+		if (c->readable && !c->eof) {
+			struct conn_io *io = io_of(c);
+			ssize_t n;
+
+			if (io == NULL) {
+				tw_conn_close(c);
+				break;
+			}
+			if (io->rlen - io->rstart < TW_CONN_RBUF_SIZE) {
+				n = fill(c);
+				if (n < 0) {
+					tw_conn_close(c);
+					break;
+				}
+				if (n > 0 || c->eof) {
+					progress = true;
+					c->ops->on_data(c, c->ctx);
+				}
+			}
+		}
+		if (!progress)
+			break;
+	}
+	c->in_run = false;
+	if (!c->closing && c->io != NULL && io_idle(c->io)) {
+		io_put(c->io);
+		c->io = NULL;
+	}
+}
+
+void
+tw_conn_send(struct tw_conn *c)
+{
+	if (c->closing)
+		return;
+	if (c->in_run) {
+		/* conn_run's loop will flush before it returns. */
+		return;
+	}
+	conn_run(c);
+}
+
+void
+tw_conn_shutdown_write(struct tw_conn *c)
+{
+	if (c->closing)
+		return;
+	if (tw_conn_pending(c))
+		c->shut_wr = true;
+	else
+		(void)shutdown(c->fd, SHUT_WR);
+}
+
+void
+tw_conn_close(struct tw_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	tw_loop_timer_cancel(c->loop, &c->timer);
+	tw_loop_forget(c->loop, c->fd);
+	/* close() also removes the descriptor from the epoll set. */
+	(void)close(c->fd);
+	c->fd = -1;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		all_conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next_reap = reap_list;
+	reap_list = c;
+}
+
+bool
+tw_conn_closing(const struct tw_conn *c)
+{
+	return c->closing;
+}
+
+void
+tw_conn_reap(void)
+{
+	while (reap_list != NULL) {
+		struct tw_conn *c = reap_list;
+
+		reap_list = c->next_reap;
+		if (c->ops != NULL && c->ops->on_closed != NULL)
+			c->ops->on_closed(c, c->ctx);
+		if (c->io != NULL)
+			io_put(c->io);
+		nconns--;
+		free(c);
+	}
+}
+
+void
+tw_conn_close_all(void)
+{
+	while (all_conns != NULL)
+		tw_conn_close(all_conns);
+	tw_conn_reap();
+}
+
+size_t
+tw_conn_count(void)
+{
+	return nconns;
+}
+
+const char *
+tw_conn_peer(const struct tw_conn *c, char *buf, size_t len)
+{
+	const void *addr;
+	int af = c->peer.sa.sa_family;
+
+	if (af == AF_INET) {
+		addr = &c->peer.sin.sin_addr;
+	} else if (af == AF_INET6) {
+		addr = &c->peer.sin6.sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&c->peer.sin6.sin6_addr)) {
+			af = AF_INET;
+			addr = &c->peer.sin6.sin6_addr.s6_addr[12];
+		}
+	} else {
+		return "-";
+	}
+	if (inet_ntop(af, addr, buf, (socklen_t)len) == NULL)
+		return "-";
+	return buf;
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fs: the served root. Holds an O_PATH descriptor of the root directory
+ * and opens everything beneath it with openat2(2), so the kernel, not a
+ * string check, decides whether a path or a symlink leaves the root
+ * (RESOLVE_BENEATH), and /proc-style magic links are never followed.
+ * openat2 needs Linux >= 5.6; tinyweb requires it and refuses to start
+ * without it rather than fall back to a racy userspace walk.
+ * Layer 2: knows nothing of HTTP, URLs or connections; paths arrive
+ * already decoded and normalized.
+ */
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct tw_fs {
+	int rootfd;			/* O_PATH|O_DIRECTORY of the root */
+	enum tw_fs_symlinks symlinks;
+	char *root_path;		/* realpath() of the root, malloc'd */
+};
+
+/* What a caller may add to the fixed open flags. */
+#define FS_EXTRA_FLAGS	(O_DIRECTORY | O_PATH | O_NOFOLLOW)
+
+/* openat2 rejects, rather than ignores, other flags next to O_PATH. */
+#define FS_PATH_FLAGS	(O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+static long
+sys_openat2(int dirfd, const char *path, struct open_how *how)
+{
+	return syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+}
+
+static uint64_t
+resolve_flags(enum tw_fs_symlinks symlinks)
+{
+	switch (symlinks) {
+	case TW_FS_SYMLINKS_NEVER:
+		return RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		       RESOLVE_NO_MAGICLINKS;
+	case TW_FS_SYMLINKS_ALWAYS:
+		/*
+		 * The operator allowed links anywhere. Resolution still
+		 * starts at the root fd, and rel can hold no ".." (checked
+		 * below), so only a symlink can lead out.
+		 */
+		return RESOLVE_NO_MAGICLINKS;
+	case TW_FS_SYMLINKS_INSIDE:
+	default:	/* tw_fs_create() let no other value through */
+		return RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	}
+}
+
+/*
+ * The caller promises a normalized path, but this module is the last
+ * line before the kernel: refuse an absolute path or a ".." segment
+ * even where RESOLVE_BENEATH would catch it, since ALWAYS does not set
+ * it and an absolute rel would ignore the root fd altogether.
+ */
+static bool
+rel_is_safe(const char *rel)
+{
+	const char *p = rel, *end;
+
+	if (*p == '/')
+		return false;
+	while (*p != '\0') {
+		end = strchrnul(p, '/');
+		if (end - p == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p = *end == '/' ? end + 1 : end;
+	}
+	return true;
+}
+
+struct tw_fs *
+tw_fs_create(const struct tw_fs_opts *opts, int *err)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH,
+	};
+	struct tw_fs *fs;
+	long probe;
+	int e;
+
+	if (opts == NULL || opts->root == NULL ||
+	    (opts->symlinks != TW_FS_SYMLINKS_NEVER &&
+	     opts->symlinks != TW_FS_SYMLINKS_INSIDE &&
+	     opts->symlinks != TW_FS_SYMLINKS_ALWAYS)) {
+		e = -EINVAL;
+		goto out;
+	}
+	fs = malloc(sizeof(*fs));
+	if (fs == NULL) {
+		e = -ENOMEM;
+		goto out;
+	}
+	fs->symlinks = opts->symlinks;
+	/* O_PATH needs no read permission; the open below needs search. */
+	fs->rootfd = open(opts->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->rootfd < 0) {
+		e = -errno;
+		goto out_free_fs;
+	}
+	fs->root_path = realpath(opts->root, NULL);
+	if (fs->root_path == NULL) {
+		e = -errno;
+		goto out_close_root;
+	}
+	/* Find out now, not on the first request, if openat2 is missing. */
+	probe = sys_openat2(fs->rootfd, ".", &how);
+	if (probe < 0) {
+		e = -errno;
+		goto out_free_path;
+	}
+	(void)close((int)probe);
+	return fs;
+
+out_free_path:
+	free(fs->root_path);
+out_close_root:
+	(void)close(fs->rootfd);
+out_free_fs:
+	free(fs);
+out:
+	if (err != NULL)
+		*err = e;
+	return NULL;
+}
+
+void
+tw_fs_destroy(struct tw_fs *fs)
+{
+	if (fs == NULL)
+		return;
+	(void)close(fs->rootfd);
+	free(fs->root_path);
+	free(fs);
+}
+
+const char *
+tw_fs_root_path(const struct tw_fs *fs)
+{
+	return fs->root_path;
+}
+
+int
+tw_fs_open(const struct tw_fs *fs, const char *rel, int extra_flags,
+	   struct stat *st)
+{
+	struct open_how how = { 0 };
+	long fd;
+	int err;
+
+	if (rel == NULL || (extra_flags & ~FS_EXTRA_FLAGS) != 0 ||
+	    !rel_is_safe(rel))
+		return -EINVAL;
+	/*
+	 * O_NONBLOCK so that opening a FIFO someone left under the root
+	 * cannot park the worker until a writer shows up; it changes
+	 * nothing for regular files or directories.
+	 */
+	how.flags = (uint64_t)(O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+			       extra_flags);
+	if (extra_flags & O_PATH)
+		how.flags &= FS_PATH_FLAGS;
+	how.resolve = resolve_flags(fs->symlinks);
+
+	fd = sys_openat2(fs->rootfd, *rel == '\0' ? "." : rel, &how);
+	if (fd < 0)
+		return -errno;
+	if (st != NULL && fstat((int)fd, st) < 0) {
+		err = -errno;
+		(void)close((int)fd);
+		return err;
+	}
+	return (int)fd;
+}
+
+int
+tw_fs_stat(const struct tw_fs *fs, const char *rel, struct stat *st)
+{
+	int fd = tw_fs_open(fs, rel, O_PATH, st);
+
+	if (fd < 0)
+		return fd;
+	(void)close(fd);
+	return 0;
+}
+
+bool
+tw_fs_is_hidden(const char *path, size_t len)
+{
+	static const char wk[] = ".well-known";
+	size_t i = 0, start;
+	bool first = true;
+
+	while (i < len) {
+		if (path[i] == '/') {
+			i++;
+			continue;
+		}
+		start = i;
+		while (i < len && path[i] != '/')
+			i++;
+		if (path[start] == '.' &&
+		    !(first && i - start == sizeof(wk) - 1 &&
+		      memcmp(path + start, wk, sizeof(wk) - 1) == 0))
+			return true;
+		first = false;
+	}
+	return false;
+}

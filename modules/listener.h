@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * listener: listening sockets. Binds IPv4 and IPv6 addresses, accepts
+ * with accept4, wraps each new socket in a tw_conn and hands it to a
+ * factory it was given, without knowing what the factory builds. Layer 1.
+ */
+#ifndef TW_LISTENER_H
+#define TW_LISTENER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tw_conn;
+struct tw_loop;
+
+/*
+ * Called for each accepted connection. It installs its ops and ctx on c
+ * (tw_conn_set_ops) and returns 0, or closes c with tw_conn_close and
+ * returns a negative errno to refuse it.
+ */
+typedef int tw_accept_fn(struct tw_conn *c, void *arg);
+
+/*
+ * A protocol as the run layer sees it: opaque. tinyweb.c fills it from
+ * http; single/master/worker/threads pass it to the listener and call the
+ * per-thread hooks at each worker's start and end, never naming http.
+ */
+struct tw_proto {
+	tw_accept_fn *accept;
+	int (*thread_init)(void *arg);	/* 0 or -errno */
+	void (*thread_exit)(void *arg);
+	void *arg;
+};
+
+/*
+ * Create a listening TCP socket on addr ("0.0.0.0", "::1", ...; NULL
+ * means "0.0.0.0") and port (0 picks a free one), non-blocking and
+ * close-on-exec, SO_REUSEADDR, IPV6_V6ONLY for IPv6. Returns the
+ * descriptor or -errno (-EINVAL for an address that is neither).
+ */
+int tw_listener_bind(const char *addr, uint16_t port, int backlog);
+
+/* The local port of a bound socket, or 0. */
+uint16_t tw_listener_port(int fd);
+
+/*
+ * Format the bound address of fd as "http://ADDR:PORT/" (IPv6 in
+ * brackets) into buf. Returns buf.
+ */
+const char *tw_listener_url(int fd, char *buf, size_t len);
+
+struct tw_listener;
+
+/*
+ * Watch the listening socket fd (borrowed: the caller closes it) on loop
+ * and call accept_fn(c, arg) for every new connection. Returns NULL with
+ * *err = -errno.
+ */
+struct tw_listener *tw_listener_create(struct tw_loop *loop, int fd,
+				       tw_accept_fn *accept_fn, void *arg,
+				       int *err);
+
+/* Stop watching (the socket stays open) and free. */
+void tw_listener_destroy(struct tw_listener *l);
+
+#endif /* TW_LISTENER_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * log: the error log (levels, one line per call) and the access log sink
+ * (one write() per line on an O_APPEND descriptor, so lines from several
+ * writers never interleave). Layer 0: formats what it is given; knows
+ * nothing of HTTP or connections.
+ */
+#ifndef TW_LOG_H
+#define TW_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum tw_log_level {
+	TW_LOG_ERROR,
+	TW_LOG_WARN,
+	TW_LOG_INFO,
+	TW_LOG_DEBUG,
+};
+
+/* Messages above level are dropped. Default TW_LOG_INFO. */
+void tw_log_set_level(enum tw_log_level level);
+
+/*
+ * Write "tinyweb: <message>[: strerror(-err)]\n" to the error log (stderr
+ * until tw_log_open_error() names a file). err is 0 or a negative errno,
+ * passed explicitly because errno may have changed by the time we print.
+ */
+void tw_log(enum tw_log_level level, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Send the access log to path: "-" is stdout, "off" or NULL disables it.
+ * A file is opened O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, mode 0644.
+ * Returns 0 or -errno.
+ */
+int tw_log_access_open(const char *path);
+
+/* True if access log lines are wanted (avoid formatting them otherwise). */
+bool tw_log_access_enabled(void);
+
+/* Write one complete line (ending in '\n') to the access log. */
+void tw_log_access_write(const char *line, size_t len);
+
+/* Re-open the access log file under the same name (logrotate). */
+int tw_log_reopen(void);
+
+#endif /* TW_LOG_H */

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * loop: one event loop per process or thread. Owns the epoll descriptor,
+ * a table of fd handlers indexed by descriptor, timers in a binary heap,
+ * a signalfd for the signals the run layer asks for, and an eventfd to be
+ * woken from another thread. Layer 1 (transport): speaks only of
+ * descriptors, event masks, timers and opaque context pointers.
+ */
+#ifndef TW_LOOP_H
+#define TW_LOOP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tw_loop;
+
+/* Event bits, passed to and from handlers. */
+#define TW_LOOP_READ	0x1u
+#define TW_LOOP_WRITE	0x2u
+#define TW_LOOP_HUP	0x4u	/* peer closed or error */
+#define TW_LOOP_EDGE	0x8u	/* register edge-triggered */
+
+typedef void tw_loop_io_fn(struct tw_loop *loop, int fd, unsigned events,
+			   void *ctx);
+
+/*
+ * A timer embedded in its owner (no allocation). Zero-initialise it; it
+ * is armed by tw_loop_timer_set and disarmed by tw_loop_timer_cancel or
+ * by firing.
+ */
+struct tw_timer;
+typedef void tw_loop_timer_fn(struct tw_loop *loop, struct tw_timer *t);
+
+struct tw_timer {
+	uint64_t deadline;	/* monotonic ms; the heap may hold an earlier key */
+	uint64_t key;		/* position key in the heap */
+	size_t idx;		/* heap index + 1; 0 when not armed */
+	tw_loop_timer_fn *fn;
+};
+
+/* Called with the signal number read from the signalfd. */
+typedef void tw_loop_signal_fn(struct tw_loop *loop, int signo, void *ctx);
+
+/*
+ * Create a loop able to watch descriptors below max_fds. Returns NULL
+ * with *err = -errno.
+ */
+struct tw_loop *tw_loop_create(size_t max_fds, int *err);
+void tw_loop_destroy(struct tw_loop *loop);
+
+/*
+ * Watch fd for events (TW_LOOP_READ|TW_LOOP_WRITE, optionally
+ * TW_LOOP_EDGE); fn(loop, fd, events, ctx) is called when ready.
+ * Returns 0, -EMFILE if fd >= max_fds, or -errno from epoll_ctl.
+ */
+int tw_loop_add(struct tw_loop *loop, int fd, unsigned events,
+		tw_loop_io_fn *fn, void *ctx);
+int tw_loop_mod(struct tw_loop *loop, int fd, unsigned events);
+
+/* Stop watching fd (before closing it, or it is dropped by the close). */
+void tw_loop_del(struct tw_loop *loop, int fd);
+
+/* Forget fd without an epoll_ctl call: the caller is about to close it. */
+void tw_loop_forget(struct tw_loop *loop, int fd);
+
+/*
+ * Arm t to call fn ms milliseconds from the loop's current time. Setting
+ * a later deadline on an armed timer costs no heap work: the timer is
+ * re-filed when its old key comes due (nginx's trick for keep-alive
+ * timers that move forward on every request).
+ */
+void tw_loop_timer_set(struct tw_loop *loop, struct tw_timer *t,
+		       uint64_t ms, tw_loop_timer_fn *fn);
+void tw_loop_timer_cancel(struct tw_loop *loop, struct tw_timer *t);
+
+/*
+ * Block the signals in set for this thread and deliver them through a
+ * signalfd to fn. Returns 0 or -errno.
+ */
+int tw_loop_signals(struct tw_loop *loop, const sigset_t *set,
+		    tw_loop_signal_fn *fn, void *ctx);
+
+/*
+ * Run until tw_loop_stop(). Between event batches, after_batch (if set)
+ * is called, so owners can reap objects marked closing. Returns 0 or
+ * -errno if epoll_wait failed for a reason other than EINTR.
+ */
+int tw_loop_run(struct tw_loop *loop);
+void tw_loop_set_after_batch(struct tw_loop *loop,
+			     void (*fn)(struct tw_loop *loop, void *ctx),
+			     void *ctx);
+
+/* Make tw_loop_run() return after the current batch. Thread-safe: uses
+ * the loop's eventfd when called from another thread. */
+void tw_loop_stop(struct tw_loop *loop);
+
+/* True once tw_loop_stop() was called. */
+bool tw_loop_stopping(const struct tw_loop *loop);
+
+/* Number of timers armed (for tests). */
+size_t tw_loop_timer_count(const struct tw_loop *loop);
+
+#endif /* TW_LOOP_H */

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Installs on Debian what tinyweb's build and tests need, and only what is
+# missing: the compiler and make, pkg-config, libmagic (the server),
+# cmocka (unit tests), curl and python3 (integration tests), clang and its
+# runtime libraries (libFuzzer, sanitizers).
+#
+#   scripts/deps.sh           install what is missing (apt-get update first)
+#   scripts/deps.sh --check   list what is missing, exit 1 if anything is
+#
+# Running it again when everything is there changes nothing and asks the
+# network nothing.
+set -euo pipefail
+
+usage()
+{
+	echo "usage: $0 [--check]" >&2
+	exit 2
+}
+
+check=0
+case $# in
+0) ;;
+1) [[ $1 == --check ]] || usage; check=1 ;;
+*) usage ;;
+esac
+
+if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps.sh: no dpkg/apt-get: this script knows Debian only; install by hand:" >&2
+	echo "  a C17 compiler, make, pkg-config, libmagic, cmocka, curl, python3, clang with its sanitizer/libFuzzer runtime" >&2
+	exit 1
+fi
+
+# libFuzzer and the sanitizer runtimes come in a package named after
+# clang's major version (libclang-rt-14-dev on Debian 12). Follow the
+# installed clang; before clang is installed, assume Debian 12's.
+clang_major=14
+if command -v clang >/dev/null 2>&1; then
+	v=$(clang -dumpversion 2>/dev/null || true)
+	[[ ${v%%.*} =~ ^[0-9]+$ ]] && clang_major=${v%%.*}
+fi
+
+packages=(
+	build-essential gcc make pkg-config
+	libmagic-dev libcmocka-dev
+	curl python3
+	clang "libclang-rt-$clang_major-dev"
+)
+
+installed()
+{
+	dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
+}
+
+missing=()
+for p in "${packages[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+
+if (( ${#missing[@]} == 0 )); then
+	(( check )) || echo "deps.sh: all build and test dependencies are installed"
+	exit 0
+fi
+
+if (( check )); then
+	echo "deps.sh: missing: ${missing[*]}" >&2
+	exit 1
+fi
+
+as_root=()
+if (( EUID != 0 )); then
+	if command -v sudo >/dev/null 2>&1; then
+		as_root=(sudo)
+	else
+		echo "deps.sh: missing ${missing[*]}, and not root with no sudo to install them" >&2
+		exit 1
+	fi
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Say so when apt-get succeeded and still left something out.
+still=()
+for p in "${missing[@]}"; do
+	installed "$p" || still+=("$p")
+done
+if (( ${#still[@]} )); then
+	echo "deps.sh: still missing after apt-get install: ${still[*]}" >&2
+	exit 1
+fi
+echo "deps.sh: installed ${missing[*]}"

@@ -1,0 +1,597 @@
+# SPDX-License-Identifier: MIT
+"""Integration test harness for tinyweb: start the real binary on a free
+port, talk to it over raw sockets, parse what comes back.
+
+Python 3 standard library only. Contract relied on by every test file:
+
+  Server(root, *extra_args)   tinyweb serve ROOT -p 0 -b 127.0.0.1 -q ARGS
+                              (+ $TINYWEB_MODE_ARGS); .port .pid .proc
+                              .stderr_text() .stop(); context manager
+  raw(port, data, timeout)    send bytes, return every byte until close/timeout
+  parse_responses(data, methods)   pipelined responses from raw bytes
+  Conn(port)                  one connection: send(), read_response(), at_eof()
+  fd_count(pid)               open descriptors of a process
+"""
+
+import atexit
+import email.utils
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+BIN = os.environ.get("TINYWEB_BIN") or os.path.join(REPO, "build", "tinyweb")
+MODE_ARGS = os.environ.get("TINYWEB_MODE_ARGS", "").split()
+
+STARTUP_RE = re.compile(r"http://[^ ]*:(\d+)/")
+# Reports of the sanitizer builds; any of them fails the server's stop().
+SANITIZER_RE = re.compile(r"ERROR: (Address|Leak|Memory|Thread)Sanitizer|"
+                          r"runtime error: |SUMMARY: \w+Sanitizer")
+
+_live = set()
+
+
+@atexit.register
+def _kill_leftovers():
+    for srv in list(_live):
+        try:
+            srv.proc.kill()
+            srv.proc.wait(timeout=2)
+        except Exception:
+            pass
+
+
+def tinyweb_cmd(*args):
+    """The command line for the binary with the mode arguments appended."""
+    return [BIN] + list(args) + MODE_ARGS
+
+
+class Server:
+    """One running `tinyweb serve` process on 127.0.0.1 and a free port."""
+
+    def __init__(self, root, *extra_args, bind="127.0.0.1", quiet=True,
+                 startup_timeout=10.0, env=None):
+        self.root = root
+        args = ["serve", root, "-p", "0", "-b", bind]
+        if quiet:
+            args.append("-q")
+        self.cmd = tinyweb_cmd(*args, *extra_args)
+        self.host = bind
+        self._lines = []
+        self._lock = threading.Lock()
+        self._started = threading.Event()
+        self.startup_line = None
+        self.port = None
+        try:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE, env=env)
+        except OSError as e:
+            raise AssertionError("cannot run %s: %s (build it or set "
+                                 "TINYWEB_BIN)" % (BIN, e))
+        self.pid = self.proc.pid
+        _live.add(self)
+        self._reader = threading.Thread(target=self._read_stderr,
+                                        daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + startup_timeout
+        while not self._started.wait(0.05):
+            if self.proc.poll() is not None:
+                self._reader.join(1)
+                _live.discard(self)
+                raise AssertionError(
+                    "tinyweb exited with %s before its startup line\n"
+                    "command: %s\nstderr:\n%s" % (self.proc.returncode,
+                                                 " ".join(self.cmd),
+                                                 self.stderr_text()))
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                _live.discard(self)
+                raise AssertionError(
+                    "no startup line within %.0f s\ncommand: %s\nstderr:\n%s"
+                    % (startup_timeout, " ".join(self.cmd),
+                       self.stderr_text()))
+
+    def _read_stderr(self):
+        for line in iter(self.proc.stderr.readline, b""):
+            text = line.decode("utf-8", "replace")
+            with self._lock:
+                self._lines.append(text)
+            if not self._started.is_set():
+                m = STARTUP_RE.search(text)
+                if m and text.startswith("tinyweb: serving "):
+                    self.startup_line = text.rstrip("\n")
+                    self.port = int(m.group(1))
+                    self._started.set()
+        self.proc.stderr.close()
+
+    def stderr_text(self):
+        with self._lock:
+            return "".join(self._lines)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=5.0):
+        """Wait for the process to exit; kill it and fail after timeout."""
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            _live.discard(self)
+            raise AssertionError("tinyweb did not exit within %.0f s; "
+                                 "killed\nstderr:\n%s"
+                                 % (timeout, self.stderr_text()))
+        self._reader.join(2)
+        _live.discard(self)
+        return rc
+
+    def stop(self, sig=signal.SIGTERM, expect_rc=0):
+        """Stop with sig, wait 5 s, and check the exit status and that no
+        sanitizer report was printed."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.wait_exit(5.0)
+        err = self.stderr_text()
+        if rc != expect_rc:
+            raise AssertionError("tinyweb exited with %s (expected %s)\n"
+                                 "stderr:\n%s" % (rc, expect_rc, err))
+        if SANITIZER_RE.search(err):
+            raise AssertionError("sanitizer report on stderr:\n%s" % err)
+        return rc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.stop()
+        else:
+            # The test already failed; do not mask its error.
+            try:
+                self.stop()
+            except AssertionError:
+                pass
+        return False
+
+
+# ---------------------------------------------------------------- sockets
+
+def connect(port, host="127.0.0.1", timeout=3.0):
+    return socket.create_connection((host, port), timeout=timeout)
+
+
+def raw(port, data, timeout=2.0, host="127.0.0.1"):
+    """Send data on a new connection and return every byte received until
+    the server closes the connection or timeout seconds have passed."""
+    s = connect(port, host, timeout)
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return _read_all(s, timeout)
+    finally:
+        s.close()
+
+
+def _read_all(s, timeout):
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            break
+        except (ConnectionResetError, ConnectionAbortedError):
+            break
+        if not b:
+            break
+        chunks.append(b)
+    return b"".join(chunks)
+
+
+# --------------------------------------------------------------- responses
+
+class Response:
+    def __init__(self, version, status, reason, headers, body, head_raw):
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.headers = headers          # [(name, value)] in order
+        self.body = body
+        self.head_raw = head_raw
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return default
+
+    def header_all(self, name):
+        name = name.lower()
+        return [v for k, v in self.headers if k.lower() == name]
+
+    def has(self, name):
+        return self.header(name) is not None
+
+    def conn_tokens(self):
+        toks = []
+        for v in self.header_all("Connection"):
+            toks += [t.strip().lower() for t in v.split(",") if t.strip()]
+        return toks
+
+    def closes(self):
+        return "close" in self.conn_tokens()
+
+    def __repr__(self):
+        return "<Response %s %r %d body bytes>" % (
+            self.status, self.headers, len(self.body))
+
+    def describe(self):
+        body = self.body[:300]
+        return "%s\n%r%s" % (self.head_raw.decode("latin-1"), body,
+                             "..." if len(self.body) > 300 else "")
+
+
+class Incomplete(Exception):
+    pass
+
+
+def _bodyless(method, status):
+    return (method == "HEAD" or status in (204, 304) or 100 <= status < 200)
+
+
+def parse_one(buf, method="GET", eof=False):
+    """Parse one response at the start of buf. Returns (Response, consumed)
+    or raises Incomplete. A body without Content-Length runs to the end
+    when eof is true."""
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        raise Incomplete()
+    head = buf[:end + 4]
+    lines = head[:end].split(b"\r\n")
+    m = re.match(rb"^(HTTP/\d\.\d) (\d{3}) ?(.*)$", lines[0])
+    if not m:
+        raise AssertionError("bad status line %r in %r" % (lines[0], buf[:200]))
+    version = m.group(1).decode()
+    status = int(m.group(2))
+    reason = m.group(3).decode("latin-1")
+    headers = []
+    for ln in lines[1:]:
+        if b":" not in ln:
+            raise AssertionError("bad header line %r" % ln)
+        k, v = ln.split(b":", 1)
+        if k != k.strip() or not k:
+            raise AssertionError("bad header name %r" % ln)
+        headers.append((k.decode("latin-1"), v.strip(b" \t").decode("latin-1")))
+    resp = Response(version, status, reason, headers, b"", head)
+    pos = end + 4
+    if _bodyless(method, status):
+        return resp, pos
+    cls = resp.header_all("Content-Length")
+    if cls:
+        if len(set(cls)) != 1 or not re.fullmatch(r"\d+", cls[0]):
+            raise AssertionError("bad Content-Length %r" % cls)
+        n = int(cls[0])
+        if len(buf) - pos < n:
+            if eof:
+                raise AssertionError(
+                    "connection closed after %d of %d body bytes:\n%s"
+                    % (len(buf) - pos, n, resp.describe()))
+            raise Incomplete()
+        resp.body = buf[pos:pos + n]
+        return resp, pos + n
+    if not eof:
+        raise Incomplete()
+    resp.body = buf[pos:]
+    return resp, len(buf)
+
+
+def parse_responses(data, methods=("GET",)):
+    """Parse pipelined responses from raw bytes received until close.
+    methods[i] is the method of the i-th request (HEAD has no body);
+    missing entries count as GET."""
+    out = []
+    pos = 0
+    while pos < len(data):
+        i = len(out)
+        method = methods[i] if i < len(methods) else "GET"
+        try:
+            r, n = parse_one(data[pos:], method, eof=True)
+        except Incomplete:
+            raise AssertionError("truncated response %d: %r" % (i, data[pos:pos + 300]))
+        out.append(r)
+        pos += n
+    return out
+
+
+class Conn:
+    """One client connection with a read buffer, for keep-alive and
+    pipelining tests."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=3.0, sock=None):
+        self.sock = sock or connect(port, host, timeout)
+        self.timeout = timeout
+        self.buf = b""
+        self.eof = False
+        self.reset = False
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _recv(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        self.sock.settimeout(left)
+        try:
+            b = self.sock.recv(262144)
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, ConnectionAbortedError):
+            self.eof = self.reset = True
+            return False
+        if not b:
+            self.eof = True
+            return False
+        self.buf += b
+        return True
+
+    def read_response(self, method="GET", timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            try:
+                r, n = parse_one(self.buf, method, eof=self.eof)
+                self.buf = self.buf[n:]
+                return r
+            except Incomplete:
+                pass
+            if self.eof:
+                raise AssertionError("connection %s before a complete "
+                                     "response; got %r" % (
+                                         "reset" if self.reset else "closed",
+                                         self.buf[:300]))
+            if not self._recv(deadline) and not self.eof:
+                raise AssertionError("no complete response within %.1f s; "
+                                     "got %r" % (timeout or self.timeout,
+                                                 self.buf[:300]))
+
+    def at_eof(self, timeout=1.0):
+        """True when the server closes the connection within timeout with
+        no further bytes; False if it stays open."""
+        deadline = time.monotonic() + timeout
+        while not self.eof:
+            if not self._recv(deadline) and not self.eof:
+                break
+        return self.eof and not self.buf
+
+    def request(self, method, target, headers=(), version="HTTP/1.1",
+                body=b"", host=True, timeout=None):
+        self.send(build(method, target, headers, version, body, host))
+        return self.read_response(method, timeout)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+def build(method, target, headers=(), version="HTTP/1.1", body=b"",
+          host=True):
+    """Bytes of one request. headers is a list of (name, value) or a dict;
+    Host: localhost is added unless host is false or a Host is given."""
+    if isinstance(headers, dict):
+        headers = list(headers.items())
+    lines = ["%s %s %s" % (method, target, version) if version
+             else "%s %s" % (method, target)]
+    if host and not any(k.lower() == "host" for k, _ in headers):
+        lines.append("Host: localhost")
+    for k, v in headers:
+        lines.append("%s: %s" % (k, v))
+    head = ("\r\n".join(lines) + "\r\n\r\n")
+    if isinstance(target, bytes):
+        raise TypeError("target must be str; use raw() for bytes")
+    return head.encode("utf-8") + body
+
+
+def request(port, method, target, headers=(), version="HTTP/1.1", body=b"",
+            host=True, timeout=3.0):
+    """One request on a fresh connection. When the response says
+    Connection: close, the server must really close the connection."""
+    with Conn(port, timeout=timeout) as c:
+        r = c.request(method, target, headers, version, body, host)
+        if r.closes() and not c.at_eof(2.0):
+            raise AssertionError("response has Connection: close but the "
+                                 "connection stayed open:\n" + r.describe())
+        r.closed = c.eof
+        return r
+
+
+def get(port, target, headers=(), **kw):
+    return request(port, "GET", target, headers, **kw)
+
+
+def head(port, target, headers=(), **kw):
+    return request(port, "HEAD", target, headers, **kw)
+
+
+def fd_count(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process in seconds, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is state (field 3); utime, stime are fields 14, 15.
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+# ------------------------------------------------------------ assertions
+
+IMF_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (0[1-9]|[12]\d|3[01]) "
+                    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                    r"\d{4} ([01]\d|2[0-3]):[0-5]\d:[0-5]\d GMT$")
+
+
+def http_date(t):
+    return email.utils.formatdate(t, usegmt=True)
+
+
+def etag_for(path):
+    st = os.stat(path)
+    return '"%x-%x"' % (st.st_size, int(st.st_mtime))
+
+
+def check_common(tc, r, method="GET"):
+    """Headers every response carries (DESIGN.md, HTTP behaviour)."""
+    d = r.header("Date")
+    tc.assertIsNotNone(d, "no Date:\n" + r.describe())
+    tc.assertRegex(d, IMF_RE, "Date is not an IMF-fixdate")
+    when = email.utils.parsedate_to_datetime(d).timestamp()
+    tc.assertLess(abs(when - time.time()), 120, "Date far from now: " + d)
+    tc.assertEqual(r.header("Server"), "tinyweb", r.describe())
+    cls = r.header_all("Content-Length")
+    if r.status in (204, 304):
+        tc.assertEqual(cls, [], "Content-Length on %d" % r.status)
+        tc.assertEqual(r.body, b"")
+    else:
+        tc.assertEqual(len(cls), 1, "want one Content-Length:\n" + r.describe())
+        if method != "HEAD":
+            tc.assertEqual(int(cls[0]), len(r.body))
+    tc.assertLessEqual(len(r.header_all("Date")), 1)
+
+
+def unique_tmpdir(prefix="tinyweb-it-"):
+    return os.path.realpath(tempfile.mkdtemp(prefix=prefix))
+
+
+class Symlink:
+    def __init__(self, target):
+        self.target = target
+
+
+def make_tree(base, tree):
+    """Create files from a dict: name -> bytes (file), dict (directory) or
+    Symlink(target). Names may be str or bytes."""
+    for name, val in tree.items():
+        path = os.path.join(os.fsencode(base), os.fsencode(name))
+        if isinstance(val, dict):
+            os.makedirs(path, exist_ok=True)
+            make_tree(path, val)
+        elif isinstance(val, Symlink):
+            os.symlink(val.target, path)
+        else:
+            with open(path, "wb") as f:
+                f.write(val if isinstance(val, bytes) else val.encode())
+
+
+SECRET = b"TOPSECRET-8f3a1c-outside-the-root"
+
+
+class ServerCase(unittest.TestCase):
+    """A test class with one server for the whole class over a fresh tree
+    TMP/root; TMP/outside/secret.txt holds SECRET (never to be served)."""
+
+    tree = {}
+    server_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = None
+        cls.setup_error = None
+        cls.tmp = unique_tmpdir()
+        cls.root = os.path.join(cls.tmp, "root")
+        cls.outside = os.path.join(cls.tmp, "outside")
+        os.makedirs(cls.root)
+        os.makedirs(cls.outside)
+        with open(os.path.join(cls.outside, "secret.txt"), "wb") as f:
+            f.write(SECRET + b"\n")
+        make_tree(cls.root, cls.tree)
+        cls.prepare()
+        try:
+            cls.server = Server(cls.root, *cls.server_args)
+        except AssertionError as e:
+            # Reported by every test of the class (see setUp), so that the
+            # number of tests does not depend on whether the server starts.
+            cls.setup_error = str(e)
+            return
+        cls.port = cls.server.port
+
+    @classmethod
+    def prepare(cls):
+        """Hook for subclasses: adjust the tree before the server starts."""
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.server is not None:
+                cls.server.stop()
+        finally:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        if self.setup_error:
+            self.fail("server did not start: " + self.setup_error)
+        self.assertTrue(self.server.alive(), "server died:\n" +
+                        self.server.stderr_text())
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    def get(self, target, headers=(), **kw):
+        r = get(self.port, target, headers, **kw)
+        check_common(self, r, "GET")
+        return r
+
+    def head(self, target, headers=(), **kw):
+        r = head(self.port, target, headers, **kw)
+        check_common(self, r, "HEAD")
+        return r
+
+    def req(self, method, target, headers=(), **kw):
+        r = request(self.port, method, target, headers, **kw)
+        check_common(self, r, method)
+        return r
+
+    def raw(self, data, timeout=2.0):
+        return raw(self.port, data, timeout)
+
+    def assertStatus(self, r, status):
+        if isinstance(status, int):
+            status = (status,)
+        if r.status not in status:
+            self.fail("status %d, want %s:\n%s" % (r.status, status,
+                                                   r.describe()))
+
+    def assertServes(self):
+        """The server still answers a fresh connection."""
+        r = get(self.port, "/")
+        self.assertIn(r.status, (200, 403, 404), r.describe())

@@ -1,0 +1,478 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Every flag is in --help, the man page and the three shell completions.
+
+The flags printed by `tinyweb --help` are the truth; the man page
+(man/tinyweb.1, every .Fl macro) and the completions (bash, run for real;
+zsh and fish, read) must name exactly the same long and short flags, and
+agree on which of them take a value. Also checks --version, -h/-V and the
+exit status of an unknown flag.
+
+The binary is $TINYWEB_BIN, or build/tinyweb beside this repository.
+python3's standard library only.
+"""
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("TINYWEB_BIN") or str(ROOT / "build" / "tinyweb")
+MAN = ROOT / "man" / "tinyweb.1"
+BASH = ROOT / "completions" / "tinyweb.bash"
+ZSH = ROOT / "completions" / "_tinyweb"
+FISH = ROOT / "completions" / "tinyweb.fish"
+
+# The values a completion offers; each must also appear in --help.
+VALUES = {
+    "--symlinks": {"never", "inside", "always"},
+    "--charset": {"auto", "off"},
+    "--access-log": {"-", "off"},
+}
+
+SHORT_RE = re.compile(r"^-[A-Za-z0-9]$")
+LONG_RE = re.compile(r"^--[a-z0-9][a-z0-9-]*$")
+
+
+def run(args, timeout=10, **kw):
+    """Runs a command; a server started by mistake is killed at timeout."""
+    return subprocess.run(args, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True,
+                          timeout=timeout, **kw)
+
+
+class Flags:
+    """Short and long flags, and those that take a value."""
+
+    def __init__(self, names=(), valued=()):
+        self.short = set()
+        self.long = set()
+        self.odd = set()
+        self.valued = set(valued)
+        for n in names:
+            self.add(n)
+
+    def add(self, name, takes_value=False):
+        if SHORT_RE.match(name):
+            self.short.add(name)
+        elif LONG_RE.match(name):
+            self.long.add(name)
+        else:
+            self.odd.add(name)
+        if takes_value:
+            self.valued.add(name)
+
+
+# --- --help -----------------------------------------------------------------
+
+# "  -p, --port N   text", "      --index NAME   text", "  -q, --quiet  text",
+# "      --max-keepalive-requests N" (text on the next line). Continuation
+# lines are indented far deeper than 8 columns.
+HELP_OPT_RE = re.compile(
+    r"^\s{1,8}(?:(-[A-Za-z0-9])(?:,[ \t]*|(?=\s)))?"
+    r"(--[a-z0-9][a-z0-9-]*)?"
+    r"(?:[ =]([A-Z][A-Z0-9_|]*))?"
+    r"(?=\s{2,}|\s*$)")
+
+
+def parse_help(text):
+    flags = Flags()
+    for line in text.splitlines():
+        m = HELP_OPT_RE.match(line)
+        if not m or not (m.group(1) or m.group(2)):
+            continue
+        for name in (m.group(1), m.group(2)):
+            if name:
+                flags.add(name, takes_value=bool(m.group(3)))
+    return flags
+
+
+_help_cache = {}
+
+
+def help_output():
+    if "r" not in _help_cache:
+        if not os.access(BIN, os.X_OK):
+            raise AssertionError(
+                "no tinyweb binary at %s: build it or set TINYWEB_BIN" % BIN)
+        _help_cache["r"] = run([BIN, "--help"])
+    return _help_cache["r"]
+
+
+def help_flags():
+    return parse_help(help_output().stdout)
+
+
+# --- man page (mdoc) ----------------------------------------------------------
+
+DELIMS = {"|", ",", ".", ";", ":", "(", ")", "[", "]", "?", "!"}
+MACRO_RE = re.compile(r"^[A-Z][a-z]{1,2}$")
+
+
+def roff_tokens(line):
+    """Splits an mdoc macro line into arguments, honouring double quotes."""
+    toks = re.findall(r'"((?:[^"]|"")*)"|(\S+)', line)
+    out = []
+    for quoted, bare in toks:
+        t = quoted.replace('""', '"') if quoted else bare
+        out.append(t.replace("\\-", "-").replace("\\&", ""))
+    return out
+
+
+def parse_man(text):
+    """Returns (flags of every .Fl, flags of the option list's .It lines).
+
+    Fl prefixes each of its arguments with "-" up to the next macro, so
+    ".Fl p" is -p and ".Fl \\-port" is --port; delimiters are skipped.
+    """
+    every = Flags()
+    items = Flags()
+    for line in text.splitlines():
+        if not line.startswith(".") or line.startswith(".\\\""):
+            continue
+        toks = roff_tokens(line[1:])
+        names = []
+        has_ar = False
+        in_fl = False
+        for t in toks:
+            if MACRO_RE.match(t):
+                in_fl = t == "Fl"
+                has_ar = has_ar or (t == "Ar" and bool(names))
+                continue
+            if in_fl and t not in DELIMS and t != "":
+                names.append("-" + t)
+        for n in names:
+            every.add(n)
+            if toks[0] == "It":
+                items.add(n, takes_value=has_ar)
+    every.valued = items.valued
+    return every, items
+
+
+# --- zsh ----------------------------------------------------------------------
+
+# '(-p --port)-p+[desc]:msg:'   '*--bind=[desc]:msg:'   '--hidden[desc]'
+ZSH_SPEC_RE = re.compile(
+    r"^\s*'(?:\([^)]*\))?\*?(--?[A-Za-z0-9][A-Za-z0-9-]*?)(?:=-?|\+|-)?"
+    r"(?=[\[:'])")
+
+
+def parse_zsh(text):
+    flags = Flags()
+    values = {}
+    for line in text.splitlines():
+        m = ZSH_SPEC_RE.match(line)
+        if not m:
+            continue
+        rest = line[m.end():]
+        if rest.startswith("["):
+            rest = rest[rest.index("]") + 1:]
+        flags.add(m.group(1), takes_value=rest.startswith(":"))
+        values[m.group(1)] = rest
+    return flags, values
+
+
+# --- fish ---------------------------------------------------------------------
+
+def parse_fish(text):
+    flags = Flags()
+    args = {}
+    for line in text.splitlines():
+        if not line.lstrip().startswith("complete "):
+            continue
+        toks = shlex.split(line, comments=True)
+        names = []
+        valued = False
+        arg = ""
+        i = 1
+        while i < len(toks):
+            t = toks[i]
+            if t in ("-s", "--short-option", "-o", "--old-option") \
+                    and i + 1 < len(toks):
+                names.append("-" + toks[i + 1])
+                i += 1
+            elif t in ("-l", "--long-option") and i + 1 < len(toks):
+                names.append("--" + toks[i + 1])
+                i += 1
+            elif t in ("-a", "--arguments") and i + 1 < len(toks):
+                arg = toks[i + 1]
+                i += 1
+            elif t in ("-n", "--condition", "-c", "--command", "-d",
+                       "--description", "-w", "--wraps"):
+                i += 1
+            elif t in ("-x", "--exclusive", "-r", "--require-parameter"):
+                valued = True
+            i += 1
+        for n in names:
+            flags.add(n, takes_value=valued)
+            args[n] = arg
+    return flags, args
+
+
+# --- bash (the completion function is run) ------------------------------------
+
+BASH_DRIVER = r'''
+source "$1"
+shift
+spec=$(complete -p tinyweb) || exit 3
+fn=${spec##*-F }
+fn=${fn%% *}
+COMP_WORDS=("$@")
+COMP_CWORD=$(( $# - 1 ))
+COMP_LINE="$*"
+COMP_POINT=${#COMP_LINE}
+COMPREPLY=()
+"$fn" tinyweb "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}"
+'''
+
+
+def bash_complete(*words, cwd=None):
+    """What bash offers for the command line `words`; the last is the
+    word being completed."""
+    r = run(["bash", "-c", BASH_DRIVER, "driver", str(BASH)] + list(words),
+            cwd=cwd)
+    if r.returncode != 0:
+        raise AssertionError("bash completion failed (%d): %s"
+                             % (r.returncode, r.stderr))
+    return [w for w in r.stdout.splitlines() if w]
+
+
+# --- tests --------------------------------------------------------------------
+
+class FlagSetsMixin:
+    def assertSameFlags(self, got, what):
+        want = help_flags()
+        self.assertEqual(got.odd, set(),
+                         "%s names flags that are neither -x nor --xx" % what)
+        self.assertEqual(got.long, want.long,
+                         "long flags of %s differ from --help" % what)
+        self.assertEqual(got.short, want.short,
+                         "short flags of %s differ from --help" % what)
+
+
+class TestHelp(unittest.TestCase):
+    def test_help_exits_0_on_stdout(self):
+        r = help_output()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Usage:", r.stdout)
+        self.assertEqual(r.stderr, "")
+
+    def test_help_names_flags(self):
+        f = help_flags()
+        self.assertEqual(f.odd, set())
+        for name in ("--port", "--bind", "--help", "--version", "-p", "-h"):
+            self.assertIn(name, f.long | f.short)
+        # a flag taking a value: --port N; one that does not: --quiet
+        self.assertIn("--port", f.valued)
+        self.assertNotIn("--quiet", f.valued)
+
+    def test_short_h_is_help(self):
+        r = run([BIN, "-h"])
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(r.stdout, help_output().stdout)
+
+    def test_values_are_in_help(self):
+        text = help_output().stdout
+        for flag, vals in VALUES.items():
+            line = next((l for l in text.splitlines() if flag + " " in l),
+                        None)
+            self.assertIsNotNone(line, flag)
+            block = text[text.index(line):].split("\n  -", 1)[0]
+            for v in vals:
+                self.assertRegex(block, r"(?<![\w-])%s(?![\w-])"
+                                 % re.escape(v), "%s %s" % (flag, v))
+
+    def test_version(self):
+        for flag in ("--version", "-V"):
+            r = run([BIN, flag])
+            self.assertEqual(r.returncode, 0, flag)
+            self.assertRegex(r.stdout, r"\Atinyweb [0-9][0-9A-Za-z.+~-]*\n\Z",
+                             flag)
+
+    def test_unknown_flag_exits_2_with_one_line(self):
+        for argv in (["--no-such-flag"], ["serve", "--no-such-flag"],
+                     ["serve", "-Z"], ["serve", "--symlinks", "sometimes"],
+                     ["serve", "--port"]):
+            r = run([BIN] + argv, timeout=5)
+            self.assertEqual(r.returncode, 2, argv)
+            self.assertEqual(r.stdout, "", argv)
+            lines = r.stderr.splitlines()
+            self.assertEqual(len(lines), 1, "%s: %r" % (argv, r.stderr))
+            self.assertTrue(lines[0].strip(), argv)
+            self.assertTrue(r.stderr.endswith("\n"), argv)
+
+
+class TestHelpParser(unittest.TestCase):
+    """The regex that reads --help must itself be right."""
+
+    def test_rows(self):
+        rows = [
+            ("  -p, --port N          TCP port", ["-p", "--port"], True),
+            ("      --index NAME      index file", ["--index"], True),
+            ("      --hidden          serve dotfiles", ["--hidden"], False),
+            ("  -q, --quiet           no log", ["-q", "--quiet"], False),
+            ("      --max-keepalive-requests N", ["--max-keepalive-requests"],
+             True),
+            ("  -x                    short only", ["-x"], False),
+            ("                                (default 0.0.0.0)", [], False),
+            ("       tinyweb --help | --version", [], False),
+            ("Serve the files under DIR --port", [], False),
+        ]
+        for line, names, valued in rows:
+            f = parse_help(line)
+            self.assertEqual(sorted(f.short | f.long), sorted(names), line)
+            self.assertEqual(f.valued == set(names) and bool(names), valued,
+                             line)
+
+
+class TestManPage(FlagSetsMixin, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.every, cls.items = parse_man(MAN.read_text())
+
+    def test_every_fl_matches_help(self):
+        self.assertSameFlags(self.every, "man/tinyweb.1 (.Fl)")
+
+    def test_option_list_matches_help(self):
+        self.assertSameFlags(self.items, "man/tinyweb.1 (.It Fl list)")
+
+    def test_same_flags_take_a_value(self):
+        self.assertEqual(self.items.valued, help_flags().valued)
+
+    def test_parser(self):
+        every, items = parse_man(
+            ".It Fl p , Fl \\-port Ar port\n"
+            ".It Fl \\-no\\-listing\n"
+            ".Op Fl \\-gzip\\-static | \\-no\\-gzip\\-static\n"
+            "text that says Fl \\-bogus\n")
+        self.assertEqual(every.short, {"-p"})
+        self.assertEqual(every.long, {"--port", "--no-listing",
+                                      "--gzip-static", "--no-gzip-static"})
+        self.assertEqual(items.long, {"--port", "--no-listing"})
+        self.assertEqual(items.valued, {"-p", "--port"})
+
+    @unittest.skipUnless(shutil.which("mandoc"), "mandoc not installed")
+    def test_mandoc_lint(self):
+        r = run(["mandoc", "-T", "lint", "-W", "warning", str(MAN)])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout, "")
+
+
+class TestBashCompletion(FlagSetsMixin, unittest.TestCase):
+    def test_syntax(self):
+        r = run(["bash", "-n", str(BASH)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_flags_match_help(self):
+        got = Flags(bash_complete("tinyweb", "serve", "-"))
+        self.assertSameFlags(got, "completions/tinyweb.bash (serve -)")
+
+    def test_subcommand(self):
+        self.assertEqual(bash_complete("tinyweb", ""), ["serve"])
+        self.assertEqual(bash_complete("tinyweb", "se"), ["serve"])
+        top = set(bash_complete("tinyweb", "-"))
+        self.assertEqual(top, {"-h", "--help", "-V", "--version"})
+
+    def test_values(self):
+        for flag, vals in VALUES.items():
+            with self.subTest(flag=flag):
+                got = set(bash_complete("tinyweb", "serve", flag, ""))
+                self.assertTrue(vals <= got, "%s: %s" % (flag, got))
+                # --flag=value, split at "=" by COMP_WORDBREAKS
+                got = set(bash_complete("tinyweb", "serve", flag, "=", ""))
+                self.assertTrue(vals <= got, "%s=: %s" % (flag, got))
+        self.assertEqual(bash_complete("tinyweb", "serve", "--symlinks",
+                                       "in"), ["inside"])
+
+    def test_dir_and_files(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.mkdir(os.path.join(d, "adir"))
+            os.mkdir(os.path.join(d, "a dir"))
+            open(os.path.join(d, "afile"), "w").close()
+            got = sorted(bash_complete("tinyweb", "serve", "a", cwd=d))
+            self.assertEqual(got, ["a dir", "adir"])
+            got = set(bash_complete("tinyweb", "serve", "--access-log", "",
+                                    cwd=d))
+            self.assertEqual(got, {"-", "off", "adir", "a dir", "afile"})
+            # a flag's number is not a directory
+            self.assertEqual(bash_complete("tinyweb", "serve", "-p", "",
+                                           cwd=d), [])
+
+
+class TestZshCompletion(FlagSetsMixin, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.text = ZSH.read_text()
+        cls.flags, cls.specs = parse_zsh(cls.text)
+
+    def test_compdef_first_line(self):
+        self.assertEqual(self.text.splitlines()[0], "#compdef tinyweb")
+
+    def test_flags_match_help(self):
+        self.assertSameFlags(self.flags, "completions/_tinyweb")
+
+    def test_same_flags_take_a_value(self):
+        self.assertEqual(self.flags.valued, help_flags().valued)
+
+    def test_values(self):
+        for flag, vals in VALUES.items():
+            spec = self.specs[flag]
+            if flag == "--access-log":
+                spec = self.text[self.text.index("_alternative"):]
+                self.assertIn("_files", spec)
+            for v in vals:
+                self.assertRegex(spec, r"[(\s]%s\\?:" % re.escape(v),
+                                 "%s %s" % (flag, v))
+        self.assertRegex(self.text, r"'1:[^']*:_files -/'")
+
+    def test_parser(self):
+        f, _ = parse_zsh("\t\t'(-p --port)-p+[port]:n:' \\\n"
+                         "\t\t'*--bind=[addr]:a:' \\\n"
+                         "\t\t'(--listing --no-listing)--no-listing[x]' \\\n"
+                         "\t\t'1:directory:_files -/'\n")
+        self.assertEqual(f.short, {"-p"})
+        self.assertEqual(f.long, {"--bind", "--no-listing"})
+        self.assertEqual(f.valued, {"-p", "--bind"})
+
+    @unittest.skipUnless(shutil.which("zsh"), "zsh not installed")
+    def test_syntax(self):
+        r = run(["zsh", "-n", str(ZSH)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
+class TestFishCompletion(FlagSetsMixin, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.flags, cls.args = parse_fish(FISH.read_text())
+
+    def test_flags_match_help(self):
+        self.assertSameFlags(self.flags, "completions/tinyweb.fish")
+
+    def test_same_flags_take_a_value(self):
+        self.assertEqual(self.flags.valued, help_flags().valued)
+
+    def test_values(self):
+        for flag, vals in VALUES.items():
+            words = {w.split("\t")[0] for w in
+                     shlex.split(self.args[flag].replace("\\t", "\t"))}
+            self.assertTrue(vals <= words, "%s: %s" % (flag, words))
+
+    @unittest.skipUnless(shutil.which("fish"), "fish not installed")
+    def test_syntax_and_run(self):
+        r = run(["fish", "-n", str(FISH)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run(["fish", "-c", 'source $argv[1]; complete -C"tinyweb serve -"',
+                 str(FISH)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = Flags(l.split("\t")[0] for l in r.stdout.splitlines())
+        self.assertSameFlags(got, "fish, run (serve -)")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for fs: a real tree under mkdtemp(), with symlinks that stay
+ * inside, leave the root, dangle and loop, opened under each policy.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "support/guard.h"
+
+#define UTF8_NAME "名字 with spaces.txt"
+
+struct tree {
+	char root[64];		/* the served root */
+	char out[64];		/* a sibling temp dir outside it */
+};
+
+static void
+put_file(const char *dir, const char *rel, const char *content)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)),
+			 (ssize_t)strlen(content));
+	assert_int_equal(close(fd), 0);
+}
+
+static void
+put_dir(const char *dir, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+static void
+put_link(const char *dir, const char *rel, const char *target)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+rm_tree(const char *dir)
+{
+	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int
+tree_setup(void **state)
+{
+	struct tree *t = calloc(1, sizeof(*t));
+	char target[PATH_MAX * 2];
+
+	if (t == NULL)
+		return -1;
+	snprintf(t->root, sizeof(t->root), "/tmp/tw_fs_root.XXXXXX");
+	snprintf(t->out, sizeof(t->out), "/tmp/tw_fs_out.XXXXXX");
+	if (mkdtemp(t->root) == NULL || mkdtemp(t->out) == NULL)
+		return -1;
+
+	put_file(t->out, "secret", "outside\n");
+
+	put_file(t->root, "file.txt", "hello\n");
+	put_dir(t->root, "sub");
+	put_file(t->root, "sub/inner.txt", "inner\n");
+	put_link(t->root, "sub/up", "../file.txt");
+	put_file(t->root, ".hidden", "dot\n");
+	put_dir(t->root, ".well-known");
+	put_file(t->root, ".well-known/x", "wk\n");
+	put_dir(t->root, "a");
+	put_dir(t->root, "a/.git");
+	put_file(t->root, "a/.git/config", "[core]\n");
+	put_file(t->root, UTF8_NAME, "utf8\n");
+	put_file(t->root, "..a", "dots\n");
+
+	put_link(t->root, "link_in", "file.txt");
+	put_link(t->root, "linkdir_in", "sub");
+	snprintf(target, sizeof(target), "%s/secret", t->out);
+	put_link(t->root, "link_out", target);
+	put_link(t->root, "linkdir_out", t->out);
+	put_link(t->root, "link_up", "../");
+	snprintf(target, sizeof(target), "%s/file.txt", t->root);
+	put_link(t->root, "link_abs_in", target);
+	put_link(t->root, "loop_a", "loop_b");
+	put_link(t->root, "loop_b", "loop_a");
+	put_link(t->root, "dangling", "no-such-file");
+	put_link(t->root, "proc_self", "/proc/self/root");
+
+	*state = t;
+	return 0;
+}
+
+static int
+tree_teardown(void **state)
+{
+	struct tree *t = *state;
+
+	rm_tree(t->root);
+	rm_tree(t->out);
+	free(t);
+	return 0;
+}
+
+static struct tw_fs *
+fs_make(const struct tree *t, enum tw_fs_symlinks symlinks)
+{
+	struct tw_fs_opts opts = { .root = t->root, .symlinks = symlinks };
+	int err = 1;
+	struct tw_fs *fs = tw_fs_create(&opts, &err);
+
+	assert_non_null(fs);
+	return fs;
+}
+
+/* Open rel and compare the first bytes with want, or return -errno. */
+static int
+open_read(const struct tw_fs *fs, const char *rel, const char *want)
+{
+	char got[64] = { 0 };
+	struct stat st;
+	ssize_t n;
+	int fd = tw_fs_open(fs, rel, 0, &st);
+
+	if (fd < 0)
+		return fd;
+	n = read(fd, got, sizeof(got) - 1);
+	assert_true(n >= 0);
+	assert_string_equal(got, want);
+	assert_int_equal(st.st_size, (off_t)strlen(want));
+	assert_int_equal(close(fd), 0);
+	return 0;
+}
+
+/* ---- tw_fs_create ---- */
+
+static void
+create_resolves_root_path(void **state)
+{
+	struct tree *t = *state;
+	char indirect[PATH_MAX * 2], *real;
+	struct tw_fs_opts opts = { .root = indirect };
+	struct tw_fs *fs;
+	int err = 0;
+
+	/* A root reached through ".." and a symlink is stored resolved. */
+	snprintf(indirect, sizeof(indirect), "%s/linkdir_in/..", t->root);
+	fs = tw_fs_create(&opts, &err);
+	assert_non_null(fs);
+	real = realpath(t->root, NULL);
+	assert_non_null(real);
+	assert_string_equal(tw_fs_root_path(fs), real);
+	assert_int_equal(tw_fs_root_path(fs)[0], '/');
+	free(real);
+	tw_fs_destroy(fs);
+}
+
+static void
+create_rejects_missing_root(void **state)
+{
+	struct tree *t = *state;
+	char path[PATH_MAX * 2];
+	struct tw_fs_opts opts = { .root = path };
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/no-such-dir", t->root);
+	assert_null(tw_fs_create(&opts, &err));
+	assert_int_equal(err, -ENOENT);
+
+	opts.root = "";
+	err = 0;
+	assert_null(tw_fs_create(&opts, &err));
+	assert_int_equal(err, -ENOENT);
+}
+
+static void
+create_rejects_file_root(void **state)
+{
+	struct tree *t = *state;
+	char path[PATH_MAX * 2];
+	struct tw_fs_opts opts = { .root = path };
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/file.txt", t->root);
+	assert_null(tw_fs_create(&opts, &err));
+	assert_int_equal(err, -ENOTDIR);
+
+	/* A symlink to a file is not a directory either. */
+	snprintf(path, sizeof(path), "%s/link_in", t->root);
+	err = 0;
+	assert_null(tw_fs_create(&opts, &err));
+	assert_int_equal(err, -ENOTDIR);
+}
+
+static void
+create_rejects_bad_opts(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs_opts opts = { .root = NULL };
+	int err = 0;
+
+	assert_null(tw_fs_create(NULL, &err));
+	assert_int_equal(err, -EINVAL);
+	err = 0;
+	assert_null(tw_fs_create(&opts, &err));
+	assert_int_equal(err, -EINVAL);
+	opts.root = t->root;
+	opts.symlinks = (enum tw_fs_symlinks)42;
+	err = 0;
+	assert_null(tw_fs_create(&opts, &err));
+	assert_int_equal(err, -EINVAL);
+	/* err may be NULL. */
+	assert_null(tw_fs_create(NULL, NULL));
+	tw_fs_destroy(NULL);
+}
+
+/* ---- tw_fs_open: plain files and directories ---- */
+
+static void
+open_reads_regular_files(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+
+	assert_int_equal(open_read(fs, "file.txt", "hello\n"), 0);
+	assert_int_equal(open_read(fs, "sub/inner.txt", "inner\n"), 0);
+	assert_int_equal(open_read(fs, ".hidden", "dot\n"), 0);
+	assert_int_equal(open_read(fs, ".well-known/x", "wk\n"), 0);
+	assert_int_equal(open_read(fs, "a/.git/config", "[core]\n"), 0);
+	assert_int_equal(open_read(fs, UTF8_NAME, "utf8\n"), 0);
+	/* "..a" is a name, not a parent reference. */
+	assert_int_equal(open_read(fs, "..a", "dots\n"), 0);
+	/* Redundant slashes are harmless. */
+	assert_int_equal(open_read(fs, "sub//inner.txt", "inner\n"), 0);
+	tw_fs_destroy(fs);
+}
+
+static void
+open_fd_is_readonly_cloexec(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	int fd = tw_fs_open(fs, "file.txt", 0, NULL);
+	int fl;
+
+	assert_true(fd >= 0);
+	fl = fcntl(fd, F_GETFD);
+	assert_true(fl >= 0 && (fl & FD_CLOEXEC));
+	fl = fcntl(fd, F_GETFL);
+	assert_int_equal(fl & O_ACCMODE, O_RDONLY);
+	assert_int_equal(write(fd, "x", 1), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(close(fd), 0);
+	tw_fs_destroy(fs);
+}
+
+static void
+open_empty_rel_is_root(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_NEVER);
+	struct stat st, want;
+	int fd;
+
+	assert_int_equal(stat(t->root, &want), 0);
+	fd = tw_fs_open(fs, "", O_DIRECTORY, &st);
+	assert_true(fd >= 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_ino, want.st_ino);
+	assert_int_equal(st.st_dev, want.st_dev);
+	assert_int_equal(close(fd), 0);
+	tw_fs_destroy(fs);
+}
+
+static void
+open_directory_flag(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct stat st;
+	int fd;
+
+	fd = tw_fs_open(fs, "sub", O_DIRECTORY, &st);
+	assert_true(fd >= 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(tw_fs_open(fs, "file.txt", O_DIRECTORY, NULL),
+			 -ENOTDIR);
+	assert_int_equal(tw_fs_open(fs, "file.txt/x", 0, NULL), -ENOTDIR);
+	tw_fs_destroy(fs);
+}
+
+static void
+open_path_flag(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct stat st;
+	char c;
+	int fd;
+
+	fd = tw_fs_open(fs, "file.txt", O_PATH, &st);
+	assert_true(fd >= 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_size, 6);
+	/* An O_PATH descriptor cannot read. */
+	assert_int_equal(read(fd, &c, 1), -1);
+	assert_int_equal(close(fd), 0);
+	/* O_PATH|O_NOFOLLOW yields the link itself. */
+	fd = tw_fs_open(fs, "link_in", O_PATH | O_NOFOLLOW, &st);
+	assert_true(fd >= 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(close(fd), 0);
+	tw_fs_destroy(fs);
+}
+
+static void
+open_missing(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+
+	assert_int_equal(tw_fs_open(fs, "nope", 0, NULL), -ENOENT);
+	assert_int_equal(tw_fs_open(fs, "sub/nope", 0, NULL), -ENOENT);
+	assert_int_equal(tw_fs_open(fs, "nope/file.txt", 0, NULL), -ENOENT);
+	tw_fs_destroy(fs);
+}
+
+static void
+open_name_too_long(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	char name[300];
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	assert_int_equal(tw_fs_open(fs, name, 0, NULL), -ENAMETOOLONG);
+	tw_fs_destroy(fs);
+}
+
+/* ---- rel validation (every policy) ---- */
+
+static const struct {
+	const char *rel;
+	int want;
+} rel_vectors[] = {
+	{ "../x", -EINVAL },
+	{ "..", -EINVAL },
+	{ "a/..", -EINVAL },
+	{ "a/../file.txt", -EINVAL },
+	{ "sub/../../x", -EINVAL },
+	{ "/etc/passwd", -EINVAL },
+	{ "/", -EINVAL },
+	{ "..a", 0 },			/* a real name */
+	{ "a..", -ENOENT },
+	{ "...", -ENOENT },
+	{ "sub/..x", -ENOENT },
+};
+
+static void
+open_rejects_unsafe_rel(void **state)
+{
+	struct tree *t = *state;
+	enum tw_fs_symlinks pol[] = { TW_FS_SYMLINKS_NEVER,
+				      TW_FS_SYMLINKS_INSIDE,
+				      TW_FS_SYMLINKS_ALWAYS };
+	struct stat st;
+	size_t i, j;
+	int fd;
+
+	for (j = 0; j < sizeof(pol) / sizeof(pol[0]); j++) {
+		struct tw_fs *fs = fs_make(t, pol[j]);
+
+		for (i = 0; i < sizeof(rel_vectors) / sizeof(rel_vectors[0]);
+		     i++) {
+			fd = tw_fs_open(fs, rel_vectors[i].rel, 0, NULL);
+			if (fd >= 0)
+				assert_int_equal(close(fd), 0);
+			else
+				assert_int_equal(fd, rel_vectors[i].want);
+			assert_int_equal(fd >= 0, rel_vectors[i].want == 0);
+			assert_int_equal(
+				tw_fs_stat(fs, rel_vectors[i].rel, &st),
+				rel_vectors[i].want);
+		}
+		assert_int_equal(tw_fs_open(fs, NULL, 0, NULL), -EINVAL);
+		tw_fs_destroy(fs);
+	}
+}
+
+static void
+open_rejects_other_flags(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_ALWAYS);
+	int bad[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(tw_fs_open(fs, "file.txt", bad[i], NULL),
+				 -EINVAL);
+	assert_int_equal(tw_fs_open(fs, "created", O_CREAT, NULL), -EINVAL);
+	assert_int_equal(faccessat(AT_FDCWD, t->root, F_OK, 0), 0);
+	tw_fs_destroy(fs);
+}
+
+/* ---- symlink policy ---- */
+
+/* Expected result per policy: 0 = opens, else -errno. */
+static const struct {
+	const char *rel;
+	int never, inside, always;
+} link_vectors[] = {
+	{ "link_in", -ELOOP, 0, 0 },
+	{ "linkdir_in/inner.txt", -ELOOP, 0, 0 },
+	/* sub/up -> ../file.txt stays beneath the root. */
+	{ "sub/up", -ELOOP, 0, 0 },
+	{ "link_out", -ELOOP, -EXDEV, 0 },
+	{ "linkdir_out/secret", -ELOOP, -EXDEV, 0 },
+	{ "link_up", -ELOOP, -EXDEV, 0 },	/* the root's parent */
+	/* RESOLVE_BENEATH refuses absolute links even to the inside. */
+	{ "link_abs_in", -ELOOP, -EXDEV, 0 },
+	{ "loop_a", -ELOOP, -ELOOP, -ELOOP },
+	{ "dangling", -ELOOP, -ENOENT, -ENOENT },
+	/* Magic links are refused under every policy. */
+	{ "proc_self/etc", -ELOOP, -EXDEV, -ELOOP },
+};
+
+static void
+open_applies_symlink_policy(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *never = fs_make(t, TW_FS_SYMLINKS_NEVER);
+	struct tw_fs *inside = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs *always = fs_make(t, TW_FS_SYMLINKS_ALWAYS);
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(link_vectors) / sizeof(link_vectors[0]); i++) {
+		const char *rel = link_vectors[i].rel;
+		const struct {
+			struct tw_fs *fs;
+			int want;
+		} cases[] = {
+			{ never, link_vectors[i].never },
+			{ inside, link_vectors[i].inside },
+			{ always, link_vectors[i].always },
+		};
+		size_t j;
+
+		for (j = 0; j < 3; j++) {
+			fd = tw_fs_open(cases[j].fs, rel, 0, NULL);
+			if (fd >= 0) {
+				assert_int_equal(close(fd), 0);
+				fd = 0;
+			}
+			if (fd != cases[j].want)
+				fail_msg("%s policy %zu: got %d want %d",
+					 rel, j, fd, cases[j].want);
+			assert_int_equal(tw_fs_stat(cases[j].fs, rel, &st),
+					 cases[j].want);
+		}
+	}
+	tw_fs_destroy(never);
+	tw_fs_destroy(inside);
+	tw_fs_destroy(always);
+}
+
+static void
+open_follows_to_the_right_file(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *inside = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs *always = fs_make(t, TW_FS_SYMLINKS_ALWAYS);
+
+	assert_int_equal(open_read(inside, "link_in", "hello\n"), 0);
+	assert_int_equal(open_read(inside, "sub/up", "hello\n"), 0);
+	assert_int_equal(open_read(always, "link_out", "outside\n"), 0);
+	assert_int_equal(open_read(always, "linkdir_out/secret", "outside\n"),
+			 0);
+	/* O_NOFOLLOW refuses a final symlink even where links are allowed. */
+	assert_int_equal(tw_fs_open(always, "link_in", O_NOFOLLOW, NULL),
+			 -ELOOP);
+	assert_int_equal(tw_fs_open(inside, "link_in", O_NOFOLLOW, NULL),
+			 -ELOOP);
+	tw_fs_destroy(inside);
+	tw_fs_destroy(always);
+}
+
+/* ---- tw_fs_stat ---- */
+
+static void
+stat_reports_type_and_size(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct stat st;
+
+	assert_int_equal(tw_fs_stat(fs, "file.txt", &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_size, 6);
+	assert_int_equal(tw_fs_stat(fs, "sub", &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(tw_fs_stat(fs, "", &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* A permitted symlink is followed: the target's type and size. */
+	assert_int_equal(tw_fs_stat(fs, "link_in", &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_size, 6);
+	assert_int_equal(tw_fs_stat(fs, "linkdir_in", &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(tw_fs_stat(fs, UTF8_NAME, &st), 0);
+	assert_int_equal(st.st_size, 5);
+	assert_int_equal(tw_fs_stat(fs, "nope", &st), -ENOENT);
+	tw_fs_destroy(fs);
+}
+
+static void
+stat_does_not_leak_fds(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct stat st;
+	int probe, next, i;
+
+	probe = dup(0);
+	assert_true(probe >= 0);
+	assert_int_equal(close(probe), 0);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(tw_fs_stat(fs, "file.txt", &st), 0);
+		assert_int_equal(tw_fs_stat(fs, "link_out", &st), -EXDEV);
+	}
+	next = dup(0);
+	assert_int_equal(next, probe);
+	assert_int_equal(close(next), 0);
+	tw_fs_destroy(fs);
+}
+
+/* ---- tw_fs_is_hidden ---- */
+
+static const struct {
+	const char *path;
+	bool hidden;
+} hidden_vectors[] = {
+	{ "", false },
+	{ "/", false },
+	{ "/a", false },
+	{ "/a/b/c.txt", false },
+	{ "/a.b/c.d", false },
+	{ "/a/b.", false },
+	{ "/a/", false },
+	{ "/.a", true },
+	{ "/.", true },
+	{ "/a/.b/c", true },
+	{ "/a/b/.c", true },
+	{ "/a//.b", true },
+	{ "/.git/config", true },
+	{ "/a/.git/config", true },
+	{ "/.well-known/x", false },
+	{ "/.well-known/", false },
+	{ "/.well-known", false },
+	{ "/.well-known/acme-challenge/tok", false },
+	{ "/.well-known/.x", true },
+	{ "/.well-known/a/.x", true },
+	{ "/a/.well-known/x", true },
+	{ "/.well-knownx", true },
+	{ "/.well-know", true },
+	{ "/.WELL-KNOWN/x", true },
+	{ "//.well-known/x", false },
+};
+
+static void
+is_hidden_vectors(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(hidden_vectors) / sizeof(hidden_vectors[0]);
+	     i++) {
+		struct guard g;
+		size_t len = strlen(hidden_vectors[i].path);
+		const char *p = guard_copy(&g, hidden_vectors[i].path, len);
+
+		if (tw_fs_is_hidden(p, len) != hidden_vectors[i].hidden)
+			fail_msg("is_hidden(\"%s\") != %d",
+				 hidden_vectors[i].path,
+				 hidden_vectors[i].hidden);
+		guard_free(&g);
+	}
+}
+
+static void
+is_hidden_stops_at_len(void **state)
+{
+	(void)state;
+	/* Only path[0..len) counts; no NUL is needed or read. */
+	assert_false(tw_fs_is_hidden("/a/.b", 3));
+	assert_true(tw_fs_is_hidden("/a/.b", 4));
+	assert_false(tw_fs_is_hidden("/.well-known", 0));
+	assert_true(tw_fs_is_hidden("/.well-known", 6));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tree_setup, tree_teardown)
+		T(create_resolves_root_path),
+		T(create_rejects_missing_root),
+		T(create_rejects_file_root),
+		T(create_rejects_bad_opts),
+		T(open_reads_regular_files),
+		T(open_fd_is_readonly_cloexec),
+		T(open_empty_rel_is_root),
+		T(open_directory_flag),
+		T(open_path_flag),
+		T(open_missing),
+		T(open_name_too_long),
+		T(open_rejects_unsafe_rel),
+		T(open_rejects_other_flags),
+		T(open_applies_symlink_policy),
+		T(open_follows_to_the_right_file),
+		T(stat_reports_type_and_size),
+		T(stat_does_not_leak_fds),
+#undef T
+		cmocka_unit_test(is_hidden_vectors),
+		cmocka_unit_test(is_hidden_stops_at_len),
+	};
+
+	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);
+}

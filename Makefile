@@ -1,8 +1,8 @@
 # tinyweb: see README.md. `make check` runs every test.
 include config.mk
 
-MODULES = buf pool log clock loop conn listener http_parse url mime fs \
-	  http static listing single config
+MODULES = buf pool log clock shm shmtx channel stats loop conn listener http_parse url mime fs \
+	  http static listing worker single master threads daemon config
 FUZZERS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 OBJ = $(MODULES:%=build/obj/%.o) build/obj/tinyweb.o
@@ -18,9 +18,12 @@ TEST_DEPS_mime = mime url
 TEST_DEPS_fs = fs
 TEST_DEPS_listing = listing fs url buf
 TEST_DEPS_static = static listing http_parse mime fs url buf clock
-TEST_DEPS_config = config
+TEST_DEPS_config = config mime url
 TEST_DEPS_loop = loop clock
 TEST_DEPS_conn = conn loop buf clock
+TEST_DEPS_http = http http_parse buf clock log pool stats shm
+# Sources compiled into one test only: http's fake transport (its seam).
+TEST_EXTRA_http = tests/unit/support/fake_conn.c
 TESTS = $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_BINS = $(TESTS:%=build/test/test_%)
 
@@ -42,8 +45,9 @@ build/asan/tinyweb.o: tinyweb.c | build/asan
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
 
 .SECONDEXPANSION:
-build/test/test_%: tests/unit/test_%.c $$(addprefix build/asan/,$$(addsuffix .o,$$(TEST_DEPS_$$*))) | build/test
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -Imodules -o $@ $< \
+build/test/test_%: tests/unit/test_%.c $$(addprefix build/asan/,$$(addsuffix .o,$$(TEST_DEPS_$$*))) $$(TEST_EXTRA_$$*) | build/test
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -Imodules -Itests/unit -o $@ $< \
+		$(TEST_EXTRA_$*) \
 		$(addprefix build/asan/,$(addsuffix .o,$(TEST_DEPS_$*))) $(CMOCKA_LIBS) $(LDLIBS)
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix modules/,$$(addsuffix .c,$$(TEST_DEPS_$$*))) | build/fuzz

@@ -1,30 +1,103 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tinyweb: command line -> configuration -> listeners -> run mode. Wires
- * the http protocol and the static handler together and hands the run
- * layer an opaque tw_proto; no request logic lives here.
+ * tinyweb: command line -> configuration -> listeners -> run mode. Builds
+ * each configuration "generation" (root, types, handler and protocol
+ * options) and hands the run layer an opaque tw_proto; also the control
+ * commands (stop, quit, reload, reopen) and the binary upgrade. No request
+ * logic lives here.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "modules/config.h"
+#include "modules/daemon.h"
 #include "modules/fs.h"
 #include "modules/http.h"
 #include "modules/listener.h"
 #include "modules/log.h"
-#include "modules/mime.h"
+#include "modules/master.h"
 #include "modules/single.h"
 #include "modules/static.h"
+#include "modules/stats.h"
+#include "modules/threads.h"
+#include "modules/worker.h"
 
 #ifndef VERSION
 #define VERSION "0.1.0"
 #endif
 
-#define BACKLOG 4096
+#define BACKLOG		4096
+#define READY_WAIT_MS	15000	/* an upgraded binary must be up by then */
+#define ENV_FDS		"TINYWEB_LISTEN_FDS"
+#define ENV_READY	"TINYWEB_READY_FD"
+
+/* One configuration and everything built from it. */
+struct gen {
+	struct tw_config cfg;
+	struct tw_fs *fs;
+	char *extra_headers;
+	struct tw_static_opts so;
+	struct tw_http_opts ho;
+	struct tw_http_route route;
+	struct tw_http_server *srv;
+	struct tw_proto proto;
+	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */
+	size_t nfds;
+};
+
+/* The process: listening sockets outlive generations. */
+struct server {
+	int argc;
+	char **argv;
+	char self[PATH_MAX];		/* this binary, for upgrades */
+	int fds[TW_CONFIG_MAX_LISTEN * 4];
+	size_t nfds;
+	int inherited[TW_CONFIG_MAX_LISTEN * 4];
+	size_t ninherited;
+	int pidfd;
+	char pidpath[PATH_MAX + 8];	/* + ".oldbin" after an upgrade */
+	int lifeline;			/* daemon: write end, or -1 */
+	struct tw_stats *stats;		/* shared by every generation */
+	struct gen *cur;
+};
+
+static struct server srv_state;
+static bool serving;	/* past start-up: errors go to the error log */
+
+/* One line per error: on stderr while starting (the operator is
+ * watching), in the error log once serving (a reload). */
+static void
+report(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+report(int err, const char *fmt, ...)
+{
+	char msg[PATH_MAX + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (serving)
+		tw_log(TW_LOG_ERROR, err, "%s", msg);
+	else if (err != 0)
+		fprintf(stderr, "tinyweb: %s: %s\n", msg, strerror(-err));
+	else
+		fprintf(stderr, "tinyweb: %s\n", msg);
+}
 
 /* More descriptors than the default 1024 are needed for
  * --max-connections; the hard limit is ours to take. */
@@ -39,146 +112,707 @@ raise_fd_limit(void)
 	}
 }
 
-static int
-open_listeners(const struct tw_config *cfg, int *fds, size_t *n)
+/* Sockets handed over by the binary we replace (upgrade, reload). */
+static void
+take_inherited(struct server *s)
 {
-	static const char *const any[] = { "0.0.0.0" };
-	const char *const *addrs = cfg->nbinds ? cfg->binds : any;
-	size_t count = cfg->nbinds ? cfg->nbinds : 1, i;
-	uint16_t port = cfg->port;
+	const char *v = getenv(ENV_FDS);
+	char *end;
 
-	for (i = 0; i < count; i++) {
-		int fd = tw_listener_bind(addrs[i], port, BACKLOG);
+	if (v == NULL)
+		return;
+	while (*v && s->ninherited < sizeof(s->inherited) / sizeof(int)) {
+		long fd = strtol(v, &end, 10);
 
-		if (fd < 0) {
-			fprintf(stderr, "tinyweb: cannot listen on %s port %u: %s\n",
-				addrs[i], port,
-				fd == -EINVAL ? "not an IPv4 or IPv6 address" :
-						strerror(-fd));
-			while (i-- > 0)
-				(void)close(fds[i]);
+		if (end == v)
+			break;
+		if (fd > STDERR_FILENO && fcntl((int)fd, F_GETFD) >= 0) {
+			(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+			s->inherited[s->ninherited++] = (int)fd;
+		}
+		v = *end == ',' ? end + 1 : end;
+	}
+	(void)unsetenv(ENV_FDS);
+}
+
+/* A listening socket for l: one we already hold, one inherited, or a new
+ * one. Returns the descriptor or -1 (reported). */
+static int
+listener_for(struct server *s, const struct tw_listen *l, uint16_t port,
+	     bool reuseport)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < s->nfds; i++)
+		if (tw_listener_same_addr(s->fds[i], l->addr, port))
+			return s->fds[i];
+	for (i = 0; i < s->ninherited; i++) {
+		if (s->inherited[i] >= 0 &&
+		    tw_listener_same_addr(s->inherited[i], l->addr, port)) {
+			fd = s->inherited[i];
+			s->inherited[i] = -1;
+			goto keep;
+		}
+	}
+	fd = tw_listener_bind(l->addr, port, BACKLOG, reuseport);
+	if (fd < 0) {
+		report(fd, "cannot listen on %s port %u", l->addr, port);
+		return -1;
+	}
+keep:
+	if (s->nfds == sizeof(s->fds) / sizeof(s->fds[0])) {
+		(void)close(fd);
+		return -1;
+	}
+	s->fds[s->nfds++] = fd;
+	return fd;
+}
+
+static int
+open_listeners(struct server *s, struct gen *g)
+{
+	const struct tw_config *cfg = &g->cfg;
+	uint16_t picked = 0;
+	size_t i;
+
+	for (i = 0; i < cfg->nlistens; i++) {
+		const struct tw_listen *l = &cfg->listens[i];
+		/* With port 0 every address shares the port the first got. */
+		uint16_t port = l->port == 0 ? picked : l->port;
+		int fd = listener_for(s, l, port,
+				      cfg->accept == TW_ACCEPT_REUSEPORT);
+
+		if (fd < 0)
+			return -1;
+		if (l->port == 0 && picked == 0)
+			picked = tw_listener_port(fd);
+		g->fds[g->nfds++] = fd;
+	}
+	return 0;
+}
+
+static unsigned
+worker_count(const struct tw_config *cfg)
+{
+	long n;
+
+	if (cfg->mode == TW_MODE_EPOLL)
+		return 1;
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static void
+print_startup(const struct gen *g)
+{
+	static const char *const modes[] = { "epoll", "prefork", "threads" };
+	unsigned n = worker_count(&g->cfg);
+	char url[128];
+	size_t i;
+
+	fprintf(stderr, "tinyweb: serving %s on ", tw_fs_root_path(g->fs));
+	for (i = 0; i < g->nfds; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "",
+			tw_listener_url(g->fds[i], url, sizeof(url)));
+	fprintf(stderr, " (%s, %u worker%s)\n", modes[g->cfg.mode], n,
+		n == 1 ? "" : "s");
+}
+
+/* user USER[:GROUP]: give up root once the ports are bound. */
+static int
+drop_privileges(const struct tw_config *cfg)
+{
+	struct passwd *pw;
+	gid_t gid;
+
+	if (cfg->user == NULL)
+		return 0;
+	if (geteuid() != 0) {
+		tw_log(TW_LOG_WARN, 0, "user %s: ignored, not running as root",
+		       cfg->user);
+		return 0;
+	}
+	pw = getpwnam(cfg->user);
+	if (pw == NULL) {
+		fprintf(stderr, "tinyweb: user %s: no such user\n", cfg->user);
+		return -1;
+	}
+	gid = pw->pw_gid;
+	if (cfg->group != NULL) {
+		struct group *gr = getgrnam(cfg->group);
+
+		if (gr == NULL) {
+			fprintf(stderr, "tinyweb: group %s: no such group\n",
+				cfg->group);
 			return -1;
 		}
-		/* With -p 0 every address shares the port the first got. */
-		if (port == 0)
-			port = tw_listener_port(fd);
-		fds[i] = fd;
+		gid = gr->gr_gid;
 	}
-	*n = count;
+	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		fprintf(stderr, "tinyweb: user %s: %s\n", cfg->user,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* add_header lines as one block of "Name: value\r\n" for http. */
+static char *
+join_headers(const struct tw_config *cfg)
+{
+	size_t i, len = 1;
+	char *out, *p;
+
+	for (i = 0; i < cfg->nheaders; i++)
+		len += strlen(cfg->headers[i].name) +
+		       strlen(cfg->headers[i].value) + 4;
+	out = malloc(len);
+	if (out == NULL)
+		return NULL;
+	p = out;
+	*p = '\0';
+	for (i = 0; i < cfg->nheaders; i++)
+		p += sprintf(p, "%s: %s\r\n", cfg->headers[i].name,
+			     cfg->headers[i].value);
+	return out;
+}
+
+static void
+gen_free(struct gen *g)
+{
+	if (g == NULL)
+		return;
+	tw_http_destroy(g->srv);
+	free(g->extra_headers);
+	tw_fs_destroy(g->fs);
+	tw_config_free(&g->cfg);
+	free(g);
+}
+
+/*
+ * Parse the command line (and the file it names) into a new generation.
+ * *status is the exit status on failure (2 usage, 1 file); *cmd the
+ * command. Returns NULL on failure (reported) or for help/version.
+ */
+static struct gen *
+gen_parse(struct server *s, enum tw_config_cmd *cmd, int *status)
+{
+	struct gen *g = calloc(1, sizeof(*g));
+	int r;
+
+	*status = 1;
+	if (g == NULL || tw_config_init(&g->cfg) < 0) {
+		fprintf(stderr, "tinyweb: out of memory\n");
+		free(g);
+		return NULL;
+	}
+	r = tw_config_parse_args(&g->cfg, s->argc, s->argv, cmd);
+	if (r < 0) {
+		*status = r == TW_CONFIG_EUSAGE ? 2 : 1;
+		gen_free(g);
+		return NULL;
+	}
+	if (g->cfg.quiet && strcmp(g->cfg.access_log, "-") == 0)
+		g->cfg.access_log = "off";
+	if (g->cfg.mode == TW_MODE_THREADS &&
+	    g->cfg.accept == TW_ACCEPT_MUTEX_FILE) {
+		fprintf(stderr, "tinyweb: accept mutex-file works between "
+			"processes only; use prefork or another accept\n");
+		gen_free(g);
+		return NULL;
+	}
+	*status = 0;
+	return g;
+}
+
+/* Build what serving needs from g's configuration. */
+static int
+gen_build(struct server *s, struct gen *g)
+{
+	const struct tw_config *cfg = &g->cfg;
+	struct tw_fs_opts fso = { .root = cfg->root, .symlinks = cfg->symlinks };
+	int err;
+
+	g->fs = tw_fs_create(&fso, &err);
+	if (g->fs == NULL) {
+		report(err, "root %s", cfg->root);
+		return -1;
+	}
+	g->extra_headers = join_headers(cfg);
+	if (g->extra_headers == NULL)
+		return -1;
+	g->so = (struct tw_static_opts){
+		.fs = g->fs,
+		.types = cfg->types,
+		.index = cfg->index,
+		.listing = cfg->listing,
+		.hidden = cfg->hidden,
+		.gzip_static = cfg->gzip_static,
+		.charset = cfg->charset,
+		.expires = cfg->expires,
+	};
+	g->ho = (struct tw_http_opts){
+		.keepalive_timeout_ms = cfg->keepalive_timeout_ms,
+		.header_timeout_ms = cfg->header_timeout_ms,
+		.send_timeout_ms = cfg->send_timeout_ms,
+		.max_keepalive_requests = (unsigned)cfg->max_keepalive_requests,
+		.max_connections = cfg->max_connections,
+		.max_discard_body = cfg->max_request_body,
+		.log_format = cfg->log_format,
+		.extra_headers = cfg->nheaders ? g->extra_headers : NULL,
+		.stats = s->stats,
+	};
+	g->route = (struct tw_http_route){ .handler = &tw_static_handler,
+					   .opts = &g->so };
+	g->srv = tw_http_create(&g->ho, &g->route, 1);
+	if (g->srv == NULL)
+		return -1;
+	g->proto = (struct tw_proto){
+		.accept = tw_http_accept,
+		.thread_init = tw_http_thread_init,
+		.thread_exit = tw_http_thread_exit,
+		.drain = tw_http_drain,
+		.arg = g->srv,
+	};
+	return open_listeners(s, g);
+}
+
+static int
+open_logs(const struct tw_config *cfg)
+{
+	int err = tw_log_open_error(cfg->error_log);
+
+	if (err < 0) {
+		fprintf(stderr, "tinyweb: error_log %s: %s\n", cfg->error_log,
+			strerror(-err));
+		return -1;
+	}
+	tw_log_set_level(cfg->log_level);
+	err = tw_log_access_open(cfg->access_log);
+	if (err < 0) {
+		fprintf(stderr, "tinyweb: access_log %s: %s\n", cfg->access_log,
+			strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_pidfile(struct server *s, const char *path)
+{
+	pid_t holder;
+	int fd;
+
+	if (path == NULL)
+		return 0;
+	/* Kept absolute: the daemon's chdir("/") must not lose it. */
+	if (path[0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    snprintf(s->pidpath, sizeof(s->pidpath), "%s/%s", cwd,
+			     path) >= (int)sizeof(s->pidpath)) {
+			fprintf(stderr, "tinyweb: pidfile %s: path too long\n",
+				path);
+			return -1;
+		}
+	} else {
+		(void)snprintf(s->pidpath, sizeof(s->pidpath), "%s", path);
+	}
+	fd = tw_daemon_pidfile_create(s->pidpath, &holder);
+	if (fd == -EEXIST) {
+		fprintf(stderr, "tinyweb: pidfile %s: already running as "
+			"pid %d\n", path, (int)holder);
+		return -1;
+	}
+	if (fd < 0) {
+		fprintf(stderr, "tinyweb: pidfile %s: %s\n", path,
+			strerror(-fd));
+		return -1;
+	}
+	s->pidfd = fd;
+	return 0;
+}
+
+/*
+ * Start this binary again (it may have been replaced on disk) with our
+ * listening sockets, and wait until it serves. The pidfile moves aside to
+ * FILE.oldbin so the new process can take FILE. Returns 0 once the new
+ * process is ready, -1 if it failed (we keep serving as before).
+ */
+static int
+start_new_binary(struct server *s)
+{
+	char fdlist[TW_CONFIG_MAX_LISTEN * 4 * 12] = "", num[16];
+	char old[sizeof(s->pidpath)];
+	int p[2], st;
+	size_t i;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		tw_log(TW_LOG_ERROR, -errno, "upgrade: pipe");
+		return -1;
+	}
+	for (i = 0; i < s->nfds; i++) {
+		(void)snprintf(num, sizeof(num), "%s%d", i ? "," : "", s->fds[i]);
+		strcat(fdlist, num);
+	}
+	if (s->pidfd >= 0 && strlen(s->pidpath) + 8 <= sizeof(old)) {
+		memcpy(old, s->pidpath, strlen(s->pidpath));
+		memcpy(old + strlen(s->pidpath), ".oldbin", 8);
+		if (rename(s->pidpath, old) == 0)
+			memcpy(s->pidpath, old, strlen(old) + 1);
+	}
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		for (i = 0; i < s->nfds; i++)
+			(void)fcntl(s->fds[i], F_SETFD, 0);
+		(void)fcntl(p[1], F_SETFD, 0);
+		(void)snprintf(num, sizeof(num), "%d", p[1]);
+		(void)setenv(ENV_FDS, fdlist, 1);
+		(void)setenv(ENV_READY, num, 1);
+		/* The signal mask survives exec; the new binary starts with
+		 * a clean one. */
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(s->self, s->argv);
+		_exit(127);
+	}
+	(void)close(p[1]);
+	if (pid < 0) {
+		(void)close(p[0]);
+		tw_log(TW_LOG_ERROR, -errno, "upgrade: fork");
+		st = 1;
+	} else {
+		st = tw_daemon_wait(p[0], READY_WAIT_MS);
+	}
+	if (st != 0) {
+		tw_log(TW_LOG_ERROR, 0, "the new binary did not start "
+		       "(status %d); still serving", st);
+		if (pid > 0)
+			(void)kill(pid, SIGTERM);
+		if (s->pidfd >= 0) {
+			size_t n = strlen(s->pidpath);
+
+			if (n > 7 && strcmp(s->pidpath + n - 7, ".oldbin") == 0) {
+				memcpy(old, s->pidpath, n - 7);
+				old[n - 7] = '\0';
+				if (rename(s->pidpath, old) == 0)
+					memcpy(s->pidpath, old, n - 6);
+			}
+		}
+		return -1;
+	}
+	tw_log(TW_LOG_INFO, 0, "new binary started as pid %d", (int)pid);
+	return 0;
+}
+
+static int
+hook_upgrade(void *arg)
+{
+	return start_new_binary(arg);
+}
+
+/* HUP in epoll and threads modes: a process holds one configuration, so
+ * reloading means a fresh process on the same sockets; this one then
+ * drains. The new configuration is checked first so a bad file is
+ * reported here and changes nothing. */
+static int
+hook_reload(void *arg)
+{
+	struct server *s = arg;
+	enum tw_config_cmd cmd;
+	struct gen *g;
+	int status;
+
+	g = gen_parse(s, &cmd, &status);
+	if (g == NULL) {
+		tw_log(TW_LOG_ERROR, 0, "reload failed: the configuration is "
+		       "invalid; still serving with the old one");
+		return -1;
+	}
+	gen_free(g);
+	return start_new_binary(s);
+}
+
+/* Prefork reload: a new generation for new workers in this master. */
+static int
+master_reload(void *arg, struct tw_master_gen *out)
+{
+	struct server *s = arg;
+	enum tw_config_cmd cmd;
+	struct gen *g;
+	int status;
+
+	g = gen_parse(s, &cmd, &status);
+	if (g == NULL || gen_build(s, g) < 0) {
+		gen_free(g);
+		return -1;
+	}
+	if (open_logs(&g->cfg) < 0) {
+		gen_free(g);
+		return -1;
+	}
+	*out = (struct tw_master_gen){
+		.proto = g->proto,
+		.fds = g->fds,
+		.nfds = g->nfds,
+		.workers = worker_count(&g->cfg),
+		.accept = (enum tw_accept_strategy)g->cfg.accept,
+		.owner = g,
+	};
+	s->cur = g;
 	return 0;
 }
 
 static void
-print_startup(const char *root, const int *fds, size_t n)
+master_release(void *arg, struct tw_master_gen *mg)
 {
-	char url[128];
-	size_t i;
+	struct server *s = arg;
+	struct gen *g = mg->owner;
 
-	fprintf(stderr, "tinyweb: serving %s on ", root);
-	for (i = 0; i < n; i++)
-		fprintf(stderr, "%s%s", i ? ", " : "",
-			tw_listener_url(fds[i], url, sizeof(url)));
-	fprintf(stderr, " (epoll, 1 worker)\n");
+	size_t i, j, k = 0;
+
+	if (g == s->cur)
+		return;		/* main() frees the last one */
+	gen_free(g);
+	/* A socket the current configuration no longer listens on would
+	 * queue connections nobody accepts: close it with its last user. */
+	for (i = 0; i < s->nfds; i++) {
+		bool used = false;
+
+		for (j = 0; j < s->cur->nfds; j++)
+			used |= s->cur->fds[j] == s->fds[i];
+		if (used)
+			s->fds[k++] = s->fds[i];
+		else
+			(void)close(s->fds[i]);
+	}
+	s->nfds = k;
+}
+
+static int
+run(struct server *s, struct gen *g)
+{
+	const struct tw_config *cfg = &g->cfg;
+	struct tw_worker_hooks hooks = {
+		.reload = hook_reload, .upgrade = hook_upgrade, .arg = s,
+	};
+	int err;
+
+	switch (cfg->mode) {
+	case TW_MODE_PREFORK: {
+		struct tw_master_gen mg = {
+			.proto = g->proto, .fds = g->fds, .nfds = g->nfds,
+			.workers = worker_count(cfg),
+			.accept = (enum tw_accept_strategy)cfg->accept,
+			.owner = g,
+		};
+		struct tw_master_ops ops = {
+			.reload = master_reload, .release = master_release,
+			.upgrade = hook_upgrade, .arg = s,
+		};
+
+		err = tw_master_run(&mg, &ops);
+		break;
+	}
+	case TW_MODE_THREADS: {
+		struct tw_threads_opts to = {
+			.proto = &g->proto, .fds = g->fds, .nfds = g->nfds,
+			.workers = worker_count(cfg),
+			.accept = (enum tw_accept_strategy)cfg->accept,
+			.hooks = &hooks,
+		};
+
+		err = tw_threads_run(&to);
+		break;
+	}
+	default:
+		err = tw_single_run(&g->proto, g->fds, g->nfds, &hooks);
+		break;
+	}
+	if (err < 0)
+		tw_log(TW_LOG_ERROR, err, "the server failed");
+	return err < 0 ? -1 : 0;
+}
+
+/* tinyweb stop|quit|reload|reopen [--pidfile FILE | -c CONF] */
+static int
+control(int argc, char **argv)
+{
+	static const struct {
+		const char *cmd;
+		int sig;
+	} cmds[] = {
+		{ "stop", SIGTERM }, { "quit", SIGQUIT },
+		{ "reload", SIGHUP }, { "reopen", SIGUSR1 },
+	};
+	const char *pidfile = NULL;
+	struct tw_config cfg;
+	int i, sig = 0, status;
+	pid_t pid;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(argv[1], cmds[i].cmd) == 0)
+			sig = cmds[i].sig;
+	if (tw_config_init(&cfg) < 0)
+		return 1;
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--pidfile") == 0 && i + 1 < argc) {
+			pidfile = argv[++i];
+		} else if (strncmp(argv[i], "--pidfile=", 10) == 0) {
+			pidfile = argv[i] + 10;
+		} else if ((strcmp(argv[i], "-c") == 0 ||
+			    strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+			char err[PATH_MAX + 256];
+
+			if (tw_config_load_file(&cfg, argv[++i], err,
+						sizeof(err)) < 0) {
+				fprintf(stderr, "tinyweb: %s\n", err);
+				tw_config_free(&cfg);
+				return 1;
+			}
+			if (pidfile == NULL)
+				pidfile = cfg.pidfile;
+		} else {
+			fprintf(stderr, "tinyweb: %s: unexpected argument '%s' "
+				"(use --pidfile FILE or -c FILE)\n", argv[1],
+				argv[i]);
+			tw_config_free(&cfg);
+			return 2;
+		}
+	}
+	if (pidfile == NULL) {
+		fprintf(stderr, "tinyweb: %s: which server? give --pidfile "
+			"FILE or -c FILE with a pidfile directive\n", argv[1]);
+		tw_config_free(&cfg);
+		return 2;
+	}
+	pid = tw_daemon_pidfile_read(pidfile);
+	status = 1;
+	if (pid == -ESRCH)
+		fprintf(stderr, "tinyweb: pidfile %s is stale: no tinyweb "
+			"holds it\n", pidfile);
+	else if (pid < 0)
+		fprintf(stderr, "tinyweb: pidfile %s: %s\n", pidfile,
+			strerror(-pid));
+	else if (kill(pid, sig) < 0)
+		fprintf(stderr, "tinyweb: cannot signal pid %d: %s\n", (int)pid,
+			strerror(errno));
+	else
+		status = 0;
+	tw_config_free(&cfg);
+	return status;
+}
+
+static bool
+is_control(const char *cmd)
+{
+	return strcmp(cmd, "stop") == 0 || strcmp(cmd, "quit") == 0 ||
+	       strcmp(cmd, "reload") == 0 || strcmp(cmd, "reopen") == 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct tw_config cfg;
+	struct server *s = &srv_state;
 	enum tw_config_cmd cmd;
-	struct tw_fs_opts fso;
-	struct tw_static_opts so;
-	struct tw_http_opts ho;
-	struct tw_http_route route;
-	struct tw_mime_table *types;
-	struct tw_http_server *srv;
-	struct tw_proto proto;
-	struct tw_fs *fs;
-	int fds[TW_CONFIG_MAX_BINDS];
-	size_t nfds = 0, i;
-	int err, status = 1;
+	struct gen *g;
+	const char *ready;
+	int status = 1, err;
+	size_t i;
 
-	tw_config_defaults(&cfg);
-	if (tw_config_parse_args(&cfg, argc, argv, &cmd) < 0)
-		return 2;
-	if (cmd == TW_CMD_HELP) {
-		tw_config_usage(stdout);
+	if (argc > 1 && is_control(argv[1]))
+		return control(argc, argv);
+	s->argc = argc;
+	s->argv = argv;
+	s->pidfd = -1;
+	s->lifeline = -1;
+	/* sendfile() to a socket the peer closed raises SIGPIPE; the error
+	 * return is what we want instead. */
+	(void)signal(SIGPIPE, SIG_IGN);
+	g = gen_parse(s, &cmd, &status);
+	if (g == NULL)
+		return status;
+	if (cmd == TW_CMD_HELP || cmd == TW_CMD_VERSION) {
+		if (cmd == TW_CMD_HELP)
+			tw_config_usage(stdout);
+		else
+			printf("tinyweb %s\n", VERSION);
+		gen_free(g);
 		return 0;
 	}
-	if (cmd == TW_CMD_VERSION) {
-		printf("tinyweb %s\n", VERSION);
-		return 0;
-	}
-	if (cfg.quiet && strcmp(cfg.access_log, "-") == 0)
-		cfg.access_log = "off";
+	if (cmd == TW_CMD_CHECK) {
+		struct tw_fs_opts fso = { .root = g->cfg.root,
+					  .symlinks = g->cfg.symlinks };
 
-	fso.root = cfg.root;
-	fso.symlinks = cfg.symlinks;
-	fs = tw_fs_create(&fso, &err);
-	if (fs == NULL) {
-		fprintf(stderr, "tinyweb: %s: %s\n", cfg.root, strerror(-err));
-		return 1;
+		status = 1;
+		/* Validate what can be checked without binding. */
+		g->fs = tw_fs_create(&fso, &err);
+		if (g->fs == NULL) {
+			fprintf(stderr, "tinyweb: root %s: %s\n", g->cfg.root,
+				strerror(-err));
+		} else {
+			tw_config_print(&g->cfg, stdout);
+			status = 0;
+		}
+		gen_free(g);
+		return status;
 	}
-	types = tw_mime_table_create();
-	if (types == NULL) {
-		fprintf(stderr, "tinyweb: out of memory\n");
-		goto out_fs;
-	}
-	err = tw_log_access_open(cfg.access_log);
-	if (err < 0) {
-		fprintf(stderr, "tinyweb: --access-log %s: %s\n", cfg.access_log,
-			strerror(-err));
-		goto out_types;
+	if (readlink("/proc/self/exe", s->self, sizeof(s->self) - 1) < 0)
+		(void)snprintf(s->self, sizeof(s->self), "%s", argv[0]);
+	ready = getenv(ENV_READY);
+	take_inherited(s);
+	status = 1;
+	/* An upgraded binary is already detached: its parent is the old
+	 * server, which waits on the ready pipe instead. */
+	if (g->cfg.daemon && ready == NULL &&
+	    tw_daemon_start(&s->lifeline) < 0) {
+		fprintf(stderr, "tinyweb: cannot detach: %s\n", strerror(errno));
+		goto out;
 	}
 	raise_fd_limit();
-	if (open_listeners(&cfg, fds, &nfds) < 0)
-		goto out_log;
-
-	so = (struct tw_static_opts){
-		.fs = fs,
-		.types = types,
-		.index = cfg.index,
-		.listing = cfg.listing,
-		.hidden = cfg.hidden,
-		.gzip_static = cfg.gzip_static,
-		.charset = cfg.charset,
-	};
-	ho = (struct tw_http_opts){
-		.keepalive_timeout_ms = cfg.keepalive_timeout_ms,
-		.header_timeout_ms = cfg.header_timeout_ms,
-		.send_timeout_ms = cfg.send_timeout_ms,
-		.max_keepalive_requests = (unsigned)cfg.max_keepalive_requests,
-		.max_connections = cfg.max_connections,
-		.max_discard_body = 1024 * 1024,
-	};
-	route = (struct tw_http_route){ .handler = &tw_static_handler, .opts = &so };
-	srv = tw_http_create(&ho, &route, 1);
-	if (srv == NULL) {
-		fprintf(stderr, "tinyweb: out of memory\n");
-		goto out_listeners;
+	s->stats = tw_stats_create(&err);
+	if (s->stats == NULL) {
+		fprintf(stderr, "tinyweb: shared memory: %s\n", strerror(-err));
+		goto out;
 	}
-	proto = (struct tw_proto){
-		.accept = tw_http_accept,
-		.thread_init = tw_http_thread_init,
-		.thread_exit = tw_http_thread_exit,
-		.arg = srv,
-	};
-	print_startup(tw_fs_root_path(fs), fds, nfds);
-	err = tw_single_run(&proto, fds, nfds);
-	if (err < 0)
-		fprintf(stderr, "tinyweb: %s\n", strerror(-err));
-	else
+	atomic_store(&s->stats->start_time, (int64_t)time(NULL));
+	if (open_logs(&g->cfg) < 0 || open_pidfile(s, g->cfg.pidfile) < 0 ||
+	    gen_build(s, g) < 0 || drop_privileges(&g->cfg) < 0)
+		goto out;
+	/* Sockets the old binary had but this configuration has not. */
+	for (i = 0; i < s->ninherited; i++)
+		if (s->inherited[i] >= 0)
+			(void)close(s->inherited[i]);
+	s->cur = g;
+	print_startup(g);
+	serving = true;
+	if (ready != NULL) {
+		(void)unsetenv(ENV_READY);
+		tw_daemon_notify(atoi(ready), 0);
+	}
+	if (s->lifeline >= 0) {
+		tw_daemon_ready(s->lifeline);
+		s->lifeline = -1;
+	}
+	if (run(s, s->cur) == 0)
 		status = 0;
-
-	tw_http_destroy(srv);
-out_listeners:
-	for (i = 0; i < nfds; i++)
-		(void)close(fds[i]);
-out_log:
+	g = s->cur;
+out:
+	if (s->lifeline >= 0)
+		tw_daemon_failed(s->lifeline, status);
+	tw_daemon_pidfile_remove(s->pidpath, s->pidfd);
+	for (i = 0; i < s->nfds; i++)
+		(void)close(s->fds[i]);
+	gen_free(g);
+	tw_stats_destroy(s->stats);
 	(void)tw_log_access_open("off");
-out_types:
-	tw_mime_table_destroy(types);
-out_fs:
-	tw_fs_destroy(fs);
 	return status;
 }

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: MIT
 #
-# bash completion for tinyweb(1): the subcommand, every flag of
-# `tinyweb serve --help`, the values of --symlinks, --charset and
-# --access-log, and a directory for DIR. It needs nothing from the
-# bash-completion package; install it as
+# bash completion for tinyweb(1): the commands serve and check-config,
+# every flag of `tinyweb --help`, the values of the flags that take a
+# word from a fixed list (--symlinks, --charset, --access-log, --log-format,
+# --log-level, --mode, --workers, --accept, --expires), files for the flags that name
+# one (-c, --access-log, --error-log, --mime-types, --pidfile, --index),
+# user and group names for --user, and a directory for DIR. It needs
+# nothing from the bash-completion package; install it as
 # /usr/share/bash-completion/completions/tinyweb or source it.
 
 # Appends the files (-f) or directories (-d) that start with $cur to
@@ -20,10 +23,17 @@ _tinyweb()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev= cword=$COMP_CWORD
 	local top_opts='-h --help -V --version'
-	local serve_opts='-p --port -b --bind --index --listing --no-listing
-		--hidden --symlinks --charset --gzip-static --no-gzip-static
-		--access-log -q --quiet --keepalive-timeout --header-timeout
-		--send-timeout --max-connections --max-keepalive-requests
+	local commands='serve check-config'
+	# The same flags for serve and check-config: check-config validates
+	# exactly what serve would run with.
+	local serve_opts='-p --port -b --bind -c --config -t --test-config
+		--index --listing --no-listing --hidden --no-hidden
+		--symlinks --charset --gzip-static --no-gzip-static
+		--add-header --expires --mime-types --access-log --log-format
+		-q --quiet --no-quiet --error-log --log-level --pidfile
+		-d --daemon --no-daemon -m --mode -w --workers --accept --user
+		--keepalive-timeout --header-timeout --send-timeout
+		--max-connections --max-keepalive-requests --max-request-body
 		-h --help -V --version'
 	local i cmd=
 
@@ -38,18 +48,28 @@ _tinyweb()
 	(( cword > 0 )) && prev=${COMP_WORDS[cword-1]}
 
 	for (( i = 1; i < cword; i++ )); do
-		if [[ ${COMP_WORDS[i]} == serve ]]; then
-			cmd=serve
+		case ${COMP_WORDS[i]} in
+		serve | check-config)
+			cmd=${COMP_WORDS[i]}
 			break
-		fi
+			;;
+		esac
 	done
 
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$top_opts" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W serve -- "$cur"))
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
 		fi
+		return 0
+	fi
+
+	# --user USER:GROUP: ":" is in COMP_WORDBREAKS too, so the group is
+	# a word of its own after "USER" ":".
+	if (( cword > 2 )) && [[ $prev == : &&
+	      ${COMP_WORDS[cword-3]} == --user ]]; then
+		COMPREPLY=($(compgen -g -- "$cur"))
 		return 0
 	fi
 
@@ -62,18 +82,53 @@ _tinyweb()
 		COMPREPLY=($(compgen -W 'auto off' -- "$cur"))
 		return 0
 		;;
+	--log-format)
+		COMPREPLY=($(compgen -W 'combined common json' -- "$cur"))
+		return 0
+		;;
+	--log-level)
+		COMPREPLY=($(compgen -W 'error warn info debug' -- "$cur"))
+		return 0
+		;;
+	-m | --mode)
+		COMPREPLY=($(compgen -W 'epoll prefork threads' -- "$cur"))
+		return 0
+		;;
+	-w | --workers)
+		COMPREPLY=($(compgen -W 'auto' -- "$cur"))
+		return 0
+		;;
+	--accept)
+		COMPREPLY=($(compgen -W 'exclusive reuseport mutex mutex-file' \
+			-- "$cur"))
+		return 0
+		;;
+	--expires)
+		COMPREPLY=($(compgen -W 'off max' -- "$cur"))
+		return 0
+		;;
+	--user)
+		COMPREPLY=($(compgen -u -- "$cur"))
+		return 0
+		;;
 	--access-log)
 		COMPREPLY=($(compgen -W '- off' -- "$cur"))
 		_tinyweb_files -f
 		return 0
 		;;
-	--index)
+	--error-log)
+		COMPREPLY=($(compgen -W '-' -- "$cur"))
 		_tinyweb_files -f
 		return 0
 		;;
-	-p | --port | -b | --bind | --keepalive-timeout | --header-timeout | \
-	--send-timeout | --max-connections | --max-keepalive-requests)
-		# A number, an address or a time: nothing to offer.
+	-c | --config | --mime-types | --pidfile | --index)
+		_tinyweb_files -f
+		return 0
+		;;
+	-p | --port | -b | --bind | --add-header | --keepalive-timeout | \
+	--header-timeout | --send-timeout | --max-connections | \
+	--max-keepalive-requests | --max-request-body)
+		# A number, an address, a header or a time: nothing to offer.
 		return 0
 		;;
 	esac

@@ -1,32 +1,53 @@
 # SPDX-License-Identifier: MIT
 #
-# fish completion for tinyweb(1): the subcommand, every flag of
-# `tinyweb serve --help`, the values of --symlinks, --charset and
-# --access-log, and a directory for DIR. Install it as
-# /usr/share/fish/vendor_completions.d/tinyweb.fish.
+# fish completion for tinyweb(1): the commands serve and check-config,
+# every flag of `tinyweb --help`, the values of the flags that take a word
+# from a fixed list, files for -c, --access-log, --error-log, --mime-types
+# and --pidfile, user names for --user, and a directory for DIR. Install
+# it as /usr/share/fish/vendor_completions.d/tinyweb.fish.
 
 complete -c tinyweb -f
 
 complete -c tinyweb -n __fish_use_subcommand -a serve -d 'Serve the files under DIR over HTTP/1.1'
+complete -c tinyweb -n __fish_use_subcommand -a check-config -d 'Check the configuration, print it and exit'
 complete -c tinyweb -s h -l help -d 'Print the help and exit'
 complete -c tinyweb -s V -l version -d 'Print the version and exit'
 
-set -l serve '__fish_seen_subcommand_from serve'
+# serve and check-config take the same options.
+set -l serve '__fish_seen_subcommand_from serve check-config'
 complete -c tinyweb -n $serve -s p -l port -x -d 'TCP port (default 8080; 0 picks a free port)'
 complete -c tinyweb -n $serve -s b -l bind -x -d 'IPv4 or IPv6 address to listen on; repeatable'
+complete -c tinyweb -n $serve -s c -l config -r -F -d 'Read directives from FILE; flags win over it'
+complete -c tinyweb -n $serve -s t -l test-config -d 'Check the configuration, print it and exit'
 complete -c tinyweb -n $serve -l index -r -F -d 'Index file of a directory (default index.html)'
 complete -c tinyweb -n $serve -l listing -d 'List directories that have no index file (default)'
 complete -c tinyweb -n $serve -l no-listing -d 'Answer 403 for directories without an index'
 complete -c tinyweb -n $serve -l hidden -d 'Serve and list dotfiles'
+complete -c tinyweb -n $serve -l no-hidden -d 'Hide dotfiles (default)'
 complete -c tinyweb -n $serve -l symlinks -x -a 'never\t"follow none" inside\t"follow those that stay beneath DIR (default)" always\t"follow all"' -d 'Which symbolic links to follow'
 complete -c tinyweb -n $serve -l charset -x -a 'auto\t"charset=utf-8 on UTF-8 text files (default)" off\t"bare content types"' -d 'charset=utf-8 on UTF-8 text files, or bare types'
 complete -c tinyweb -n $serve -l gzip-static -d 'Send FILE.gz/FILE.br to clients that accept them (default)'
 complete -c tinyweb -n $serve -l no-gzip-static -d 'Never send the .gz/.br sidecars'
+complete -c tinyweb -n $serve -l add-header -x -d "Add a header 'NAME: VALUE' to every response; repeatable"
+complete -c tinyweb -n $serve -l expires -x -a 'max\t"10 years" off\t"no Cache-Control or Expires (default)"' -d 'Cache-Control max-age and Expires: TIME, max or off'
+complete -c tinyweb -n $serve -l mime-types -r -F -d 'Read extension types from a mime.types file'
 complete -c tinyweb -n $serve -l access-log -r -F -a '-\t"standard output (default)" off\t"no access log"' -d 'Access log: FILE, - or off'
+complete -c tinyweb -n $serve -l log-format -x -a 'combined\t"combined log format (default)" common\t"common log format" json\t"one JSON object per line"' -d 'Access log format'
 complete -c tinyweb -n $serve -s q -l quiet -d 'No access log on stdout'
+complete -c tinyweb -n $serve -l no-quiet -d 'Log to stdout unless --access-log says otherwise (default)'
+complete -c tinyweb -n $serve -l error-log -r -F -a '-\t"standard error (default)"' -d 'Error log: FILE or -'
+complete -c tinyweb -n $serve -l log-level -x -a 'error\t"errors only" warn\t"warnings and errors" info\t"startup and notices (default)" debug\t"everything"' -d 'Least severe message logged'
+complete -c tinyweb -n $serve -l pidfile -r -F -d "Write the server's pid to FILE (locked)"
+complete -c tinyweb -n $serve -s d -l daemon -d 'Detach into the background once listening'
+complete -c tinyweb -n $serve -l no-daemon -d 'Stay in the foreground (default)'
+complete -c tinyweb -n $serve -s m -l mode -x -a 'epoll\t"one process, one event loop (default)" prefork\t"worker processes" threads\t"worker threads"' -d 'How connections are served'
+complete -c tinyweb -n $serve -s w -l workers -x -a 'auto\t"one per CPU (default)"' -d 'Processes or threads for prefork/threads'
+complete -c tinyweb -n $serve -l accept -x -a 'exclusive\t"shared sockets, EPOLLEXCLUSIVE (default)" reuseport\t"a SO_REUSEPORT socket per worker" mutex\t"shared sockets, an accept mutex" mutex-file\t"shared sockets, a lock file as the mutex"' -d 'How prefork/threads workers accept connections'
+complete -c tinyweb -n $serve -l user -x -a '(__fish_complete_users)' -d 'Drop root privileges to USER[:GROUP] after binding'
 complete -c tinyweb -n $serve -l keepalive-timeout -x -d 'Idle keep-alive wait (default 30s)'
 complete -c tinyweb -n $serve -l header-timeout -x -d 'Deadline for the request headers (default 10s)'
 complete -c tinyweb -n $serve -l send-timeout -x -d 'Longest a client may stall a response (default 60s)'
 complete -c tinyweb -n $serve -l max-connections -x -d 'Open connections at most (default 10000)'
 complete -c tinyweb -n $serve -l max-keepalive-requests -x -d 'Requests on one connection (default 1000)'
+complete -c tinyweb -n $serve -l max-request-body -x -d 'Request bodies read and discarded at most (default 1m)'
 complete -c tinyweb -n $serve -x -a '(__fish_complete_directories (commandline -ct))'

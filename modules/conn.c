@@ -574,6 +574,17 @@ tw_conn_reap(void)
 }
 
 void
+tw_conn_each(void (*fn)(struct tw_conn *c, void *ctx))
+{
+	struct tw_conn *c = all_conns, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		fn(c, c->ctx);
+	}
+}
+
+void
 tw_conn_close_all(void)
 {
 	while (all_conns != NULL)

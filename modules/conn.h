@@ -110,6 +110,10 @@ bool tw_conn_closing(const struct tw_conn *c);
  * run layer calls it after every event batch. */
 void tw_conn_reap(void);
 
+/* Call fn(c, ctx) for every open connection of this thread, with the
+ * ctx its protocol installed; fn may close c. */
+void tw_conn_each(void (*fn)(struct tw_conn *c, void *ctx));
+
 /* Close every connection of this thread and reap them (at stop). */
 void tw_conn_close_all(void);
 

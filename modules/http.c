@@ -6,6 +6,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@ struct http_conn {
 	size_t last_len;	/* parser hint: bytes seen last time */
 	int fd;			/* file of the response in flight, or -1 */
 	unsigned nreq;
+	uint64_t t_start_us;	/* first byte of the request (json log) */
 	enum hc_state state;
 	bool close_after;	/* close once the response is written */
 };
@@ -52,8 +54,29 @@ struct http_thread {
 };
 
 static _Thread_local struct http_thread *thr;
+static _Thread_local bool stopping;	/* drain: no more keep-alive */
 
 static void process(struct http_conn *hc);
+
+/* The gauge of each state, for the status counters. */
+static _Atomic int64_t *
+state_gauge(const struct http_conn *hc, enum hc_state st)
+{
+	struct tw_stats *s = hc->srv->opts->stats;
+
+	return st == ST_IDLE ? &s->waiting : st == ST_READING ? &s->reading :
+			       &s->writing;
+}
+
+static void
+set_state(struct http_conn *hc, enum hc_state st)
+{
+	if (hc->state == st)
+		return;
+	tw_stats_gauge(state_gauge(hc, hc->state), -1);
+	tw_stats_gauge(state_gauge(hc, st), 1);
+	hc->state = st;
+}
 
 const char *
 tw_http_reason(int status)
@@ -153,6 +176,7 @@ tw_http_thread_init(void *arg)
 			goto out_destroy;
 	}
 	thr = t;
+	stopping = false;
 	return 0;
 
 out_destroy:
@@ -222,18 +246,82 @@ log_header(struct tw_buf *b, const struct tw_http_request *r, const char *name)
 	tw_buf_append_char(b, '"');
 }
 
-/* Combined log format, built without printf. */
+static void
+json_escaped(struct tw_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	tw_buf_append_char(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch >= 0x7f) {
+			char e[6] = { '\\', 'u', '0', '0', hex[ch >> 4],
+				      hex[ch & 15] };
+
+			tw_buf_append(b, e, 6);
+		} else {
+			if (ch == '"' || ch == '\\')
+				tw_buf_append_char(b, '\\');
+			tw_buf_append_char(b, (char)ch);
+		}
+	}
+	tw_buf_append_char(b, '"');
+}
+
+static void
+log_json(struct http_conn *hc, const struct tw_http_request *r, int status,
+	 uint64_t bytes, const char *ip)
+{
+	struct tw_buf *b = &thr->log;
+	const struct tw_http_header *h;
+	uint64_t now = tw_clock_us_now();
+
+	tw_buf_append_str(b, "{\"time\":\"");
+	tw_buf_append_str(b, tw_clock_log_date());
+	tw_buf_append_str(b, "\",\"remote\":");
+	json_escaped(b, ip, strlen(ip));
+	tw_buf_append_str(b, ",\"method\":");
+	json_escaped(b, r ? r->method : "", r ? r->method_len : 0);
+	tw_buf_append_str(b, ",\"uri\":");
+	json_escaped(b, r ? r->target : "", r ? r->target_len : 0);
+	tw_buf_append_str(b, ",\"protocol\":\"");
+	tw_buf_append_str(b, r == NULL ? "" : r->minor ? "HTTP/1.1" : "HTTP/1.0");
+	tw_buf_append_str(b, "\",\"status\":");
+	tw_buf_append_u64(b, (uint64_t)status);
+	tw_buf_append_str(b, ",\"bytes\":");
+	tw_buf_append_u64(b, bytes);
+	tw_buf_append_str(b, ",\"request_time_us\":");
+	tw_buf_append_u64(b, now > hc->t_start_us ? now - hc->t_start_us : 0);
+	h = r ? tw_http_find_header(r, "Referer") : NULL;
+	tw_buf_append_str(b, ",\"referer\":");
+	json_escaped(b, h ? h->value : "", h ? h->value_len : 0);
+	h = r ? tw_http_find_header(r, "User-Agent") : NULL;
+	tw_buf_append_str(b, ",\"user_agent\":");
+	json_escaped(b, h ? h->value : "", h ? h->value_len : 0);
+	tw_buf_append_str(b, "}\n");
+}
+
+/* Combined (or common) log format, built without printf. */
 static void
 log_access(struct http_conn *hc, const struct tw_http_request *r, int status,
 	   uint64_t bytes)
 {
+	enum tw_log_format fmt = hc->srv->opts->log_format;
 	struct tw_buf *b = &thr->log;
+	const char *peer;
 	char ip[64];
 
 	if (!tw_log_access_enabled())
 		return;
 	tw_buf_reset(b, 4096);
-	tw_buf_append_str(b, tw_conn_peer(hc->c, ip, sizeof(ip)));
+	peer = tw_conn_peer(hc->c, ip, sizeof(ip));
+	if (fmt == TW_LOG_FORMAT_JSON) {
+		log_json(hc, r, status, bytes, peer);
+		goto out;
+	}
+	tw_buf_append_str(b, peer);
 	tw_buf_append_str(b, " - - [");
 	tw_buf_append_str(b, tw_clock_log_date());
 	tw_buf_append_str(b, "] \"");
@@ -252,11 +340,14 @@ log_access(struct http_conn *hc, const struct tw_http_request *r, int status,
 		tw_buf_append_u64(b, bytes);
 	else
 		tw_buf_append_char(b, '-');
-	tw_buf_append_char(b, ' ');
-	log_header(b, r, "Referer");
-	tw_buf_append_char(b, ' ');
-	log_header(b, r, "User-Agent");
+	if (fmt == TW_LOG_FORMAT_COMBINED) {
+		tw_buf_append_char(b, ' ');
+		log_header(b, r, "Referer");
+		tw_buf_append_char(b, ' ');
+		log_header(b, r, "User-Agent");
+	}
 	tw_buf_append_char(b, '\n');
+out:
 	if (!b->failed)
 		tw_log_access_write(b->data, b->len);
 }
@@ -348,6 +439,8 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 	else if (r != NULL && r->minor == 0)
 		tw_buf_append_str(h, "Connection: keep-alive\r\n");
 	tw_buf_append(h, res->headers->data, res->headers->len);
+	if (hc->srv->opts->extra_headers != NULL)
+		tw_buf_append_str(h, hc->srv->opts->extra_headers);
 	tw_buf_append_str(h, "\r\n");
 	if (h->failed || res->headers->failed || res->body->failed) {
 		close_res_fd(res);
@@ -379,7 +472,10 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 		close_res_fd(res);
 	}
 	hc->close_after = !keep;
-	hc->state = ST_WRITING;
+	set_state(hc, ST_WRITING);
+	tw_stats_add(&hc->srv->opts->stats->status[res->status / 100 % 6], 1);
+	tw_stats_add(&hc->srv->opts->stats->bytes_sent,
+		     head_only ? h->len : h->len + total);
 	tw_conn_set_timeout(hc->c, hc->srv->opts->send_timeout_ms,
 			    TW_CONN_TIMEOUT_PROGRESS);
 	tw_conn_send(hc->c);
@@ -577,7 +673,7 @@ wants_keepalive(const struct http_conn *hc, const struct tw_http_request *r)
 	bool close_tok = h && tw_http_list_has(h->value, h->value_len, "close");
 	bool ka_tok = h && tw_http_list_has(h->value, h->value_len, "keep-alive");
 
-	if (hc->nreq >= hc->srv->opts->max_keepalive_requests)
+	if (hc->nreq >= hc->srv->opts->max_keepalive_requests || stopping)
 		return false;
 	if (r->minor >= 1)
 		return !close_tok;
@@ -616,9 +712,13 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 static void
 go_idle(struct http_conn *hc)
 {
+	if (stopping) {
+		tw_conn_close(hc->c);
+		return;
+	}
 	if (hc->state == ST_IDLE)
 		return;
-	hc->state = ST_IDLE;
+	set_state(hc, ST_IDLE);
 	tw_conn_set_timeout(hc->c, hc->srv->opts->keepalive_timeout_ms, 0);
 }
 
@@ -647,8 +747,10 @@ process(struct http_conn *hc)
 			return;
 		}
 		if (hc->state != ST_READING) {
-			hc->state = ST_READING;
+			set_state(hc, ST_READING);
 			hc->last_len = 0;
+			if (hc->srv->opts->log_format == TW_LOG_FORMAT_JSON)
+				hc->t_start_us = tw_clock_us_now();
 			/* Absolute: trickling bytes does not extend it. */
 			tw_conn_set_timeout(hc->c,
 					    hc->srv->opts->header_timeout_ms, 0);
@@ -689,15 +791,9 @@ on_drained(struct tw_conn *c, void *ctx)
 		tw_conn_close(c);
 		return;
 	}
-	hc->state = ST_READING;	/* so go_idle arms the keep-alive wait */
+	/* Still ST_WRITING: process() starts the header deadline if a
+	 * pipelined request is waiting, or the keep-alive wait if not. */
 	hc->last_len = 0;
-	{
-		size_t len;
-
-		(void)tw_conn_data(c, &len);
-		if (len == 0)
-			hc->state = ST_WRITING;
-	}
 	process(hc);
 }
 
@@ -726,6 +822,8 @@ on_closed(struct tw_conn *c, void *ctx)
 	(void)c;
 	if (hc->fd >= 0)
 		(void)close(hc->fd);
+	tw_stats_gauge(state_gauge(hc, hc->state), -1);
+	tw_stats_gauge(&hc->srv->opts->stats->active, -1);
 	tw_pool_free(thr->pool, hc, sizeof(*hc));
 }
 
@@ -736,12 +834,37 @@ static const struct tw_conn_ops http_ops = {
 	.on_closed = on_closed,
 };
 
+static void
+drain_one(struct tw_conn *c, void *ctx)
+{
+	struct http_conn *hc = ctx;
+	size_t len;
+
+	(void)tw_conn_data(c, &len);
+	/* An idle keep-alive connection may close at any time (clients
+	 * retry). A fresh one may have its first request in flight: it is
+	 * answered, with Connection: close. */
+	if (hc->state == ST_IDLE && len == 0 && !tw_conn_pending(c))
+		tw_conn_close(c);
+}
+
+void
+tw_http_drain(void *arg)
+{
+	(void)arg;
+	stopping = true;
+	tw_conn_each(drain_one);
+}
+
 int
 tw_http_accept(struct tw_conn *c, void *arg)
 {
 	struct tw_http_server *srv = arg;
+	struct tw_stats *st = srv->opts->stats;
 	struct http_conn *hc = tw_pool_alloc(thr->pool, sizeof(*hc));
+	int64_t active;
 
+	tw_stats_add(&st->accepted, 1);
 	if (hc == NULL) {
 		tw_conn_close(c);
 		return -ENOMEM;
@@ -751,12 +874,19 @@ tw_http_accept(struct tw_conn *c, void *arg)
 	hc->srv = srv;
 	hc->fd = -1;
 	hc->state = ST_READING;
+	tw_stats_gauge(&st->reading, 1);
+	active = atomic_fetch_add_explicit(&st->active, 1,
+					   memory_order_relaxed) + 1;
+	if (srv->opts->log_format == TW_LOG_FORMAT_JSON)
+		hc->t_start_us = tw_clock_us_now();
 	tw_conn_set_ops(c, &http_ops, hc);
-	if (tw_conn_count() > srv->opts->max_connections) {
+	/* The limit counts every worker's connections (shared counter). */
+	if (active > (int64_t)srv->opts->max_connections) {
 		/* Over the limit: a clear answer, then the door. */
 		fail(hc, NULL, 503, false);
 		return -EBUSY;
 	}
+	tw_stats_add(&st->handled, 1);
 	tw_conn_set_timeout(c, srv->opts->header_timeout_ms, 0);
 	return 0;
 }

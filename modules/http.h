@@ -17,6 +17,8 @@
 #include "buf.h"
 #include "conn.h"
 #include "http_parse.h"
+#include "log.h"
+#include "stats.h"
 
 #define TW_DECLINED	(-1000)	/* a handler does not want this request */
 
@@ -85,8 +87,12 @@ struct tw_http_opts {
 	uint64_t header_timeout_ms;
 	uint64_t send_timeout_ms;
 	unsigned max_keepalive_requests;
-	size_t max_connections;		/* per loop */
+	size_t max_connections;		/* all workers together */
+	struct tw_stats *stats;		/* shared counters (required) */
 	uint64_t max_discard_body;	/* larger request bodies: 413 */
+	enum tw_log_format log_format;	/* access log lines */
+	const char *extra_headers;	/* "Name: value\r\n"... on every
+					 * response, or NULL */
 };
 
 /* One routing entry: a handler and the options its create() receives. */
@@ -114,6 +120,13 @@ int tw_http_thread_init(void *arg);
 
 /* Per-thread tear-down (frees what tw_http_thread_init made). */
 void tw_http_thread_exit(void *arg);
+
+/*
+ * Graceful stop on the calling thread (tw_proto.drain): idle keep-alive
+ * connections close now, the others after their current response; new
+ * responses carry Connection: close.
+ */
+void tw_http_drain(void *arg);
 
 /* The listener factory (tw_accept_fn): arg is the struct tw_http_server. */
 int tw_http_accept(struct tw_conn *c, void *arg);

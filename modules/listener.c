@@ -27,10 +27,12 @@ struct tw_listener {
 	int spare_fd;		/* released to accept-and-drop under EMFILE */
 	tw_accept_fn *accept_fn;
 	void *arg;
+	unsigned events;	/* as registered */
+	bool paused;
 };
 
 int
-tw_listener_bind(const char *addr, uint16_t port, int backlog)
+tw_listener_bind(const char *addr, uint16_t port, int backlog, bool reuseport)
 {
 	union {
 		struct sockaddr sa;
@@ -60,6 +62,9 @@ tw_listener_bind(const char *addr, uint16_t port, int backlog)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		goto fail;
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail;
 	/* Each family gets its own socket so "-b :: -b 0.0.0.0" works. */
 	if (u.sa.sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
@@ -71,6 +76,57 @@ fail:
 	err = -errno;
 	(void)close(fd);
 	return err;
+}
+
+int
+tw_listener_clone_reuseport(int fd, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int nfd, one = 1, err;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	nfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (nfd < 0)
+		return -errno;
+	if (setsockopt(nfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(nfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    (ss.ss_family == AF_INET6 &&
+	     setsockopt(nfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(nfd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(nfd, backlog) < 0) {
+		err = -errno;
+		(void)close(nfd);
+		return err;
+	}
+	return nfd;
+}
+
+bool
+tw_listener_same_addr(int fd, const char *addr, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	unsigned char want[16];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		return inet_pton(AF_INET, addr, want) == 1 &&
+		       memcmp(&sin->sin_addr, want, 4) == 0 &&
+		       (port == 0 || ntohs(sin->sin_port) == port);
+	}
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		return inet_pton(AF_INET6, addr, want) == 1 &&
+		       memcmp(&sin6->sin6_addr, want, 16) == 0 &&
+		       (port == 0 || ntohs(sin6->sin6_port) == port);
+	}
+	return false;
 }
 
 uint16_t
@@ -198,7 +254,7 @@ on_accept(struct tw_loop *loop, int lfd, unsigned events, void *ctx)
 
 struct tw_listener *
 tw_listener_create(struct tw_loop *loop, int fd, tw_accept_fn *accept_fn,
-		   void *arg, int *err)
+		   void *arg, bool exclusive, int *err)
 {
 	struct tw_listener *l = calloc(1, sizeof(*l));
 
@@ -211,7 +267,10 @@ tw_listener_create(struct tw_loop *loop, int fd, tw_accept_fn *accept_fn,
 	l->accept_fn = accept_fn;
 	l->arg = arg;
 	l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	*err = tw_loop_add(loop, fd, TW_LOOP_READ, on_accept, l);
+	/* Several workers wait on one shared socket: EPOLLEXCLUSIVE wakes
+	 * one of them per connection instead of all (no thundering herd). */
+	l->events = TW_LOOP_READ | (exclusive ? TW_LOOP_EXCLUSIVE : 0);
+	*err = tw_loop_add(loop, fd, l->events, on_accept, l);
 	if (*err < 0) {
 		if (l->spare_fd >= 0)
 			(void)close(l->spare_fd);
@@ -221,12 +280,32 @@ tw_listener_create(struct tw_loop *loop, int fd, tw_accept_fn *accept_fn,
 	return l;
 }
 
+int
+tw_listener_pause(struct tw_listener *l)
+{
+	if (l->paused)
+		return 0;
+	l->paused = true;
+	tw_loop_del(l->loop, l->fd);
+	return 0;
+}
+
+int
+tw_listener_resume(struct tw_listener *l)
+{
+	if (!l->paused)
+		return 0;
+	l->paused = false;
+	return tw_loop_add(l->loop, l->fd, l->events, on_accept, l);
+}
+
 void
 tw_listener_destroy(struct tw_listener *l)
 {
 	if (l == NULL)
 		return;
-	tw_loop_del(l->loop, l->fd);
+	if (!l->paused)
+		tw_loop_del(l->loop, l->fd);
 	if (l->spare_fd >= 0)
 		(void)close(l->spare_fd);
 	free(l);

@@ -7,6 +7,7 @@
 #ifndef TW_LISTENER_H
 #define TW_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,9 @@ struct tw_proto {
 	tw_accept_fn *accept;
 	int (*thread_init)(void *arg);	/* 0 or -errno */
 	void (*thread_exit)(void *arg);
+	/* Graceful stop on this thread: close idle connections, end the
+	 * others after their current response. */
+	void (*drain)(void *arg);
 	void *arg;
 };
 
@@ -38,7 +42,19 @@ struct tw_proto {
  * close-on-exec, SO_REUSEADDR, IPV6_V6ONLY for IPv6. Returns the
  * descriptor or -errno (-EINVAL for an address that is neither).
  */
-int tw_listener_bind(const char *addr, uint16_t port, int backlog);
+int tw_listener_bind(const char *addr, uint16_t port, int backlog,
+		     bool reuseport);
+
+/*
+ * Another socket bound to the same address as fd, with SO_REUSEPORT (fd
+ * must have it too): the kernel spreads new connections over the group.
+ * Returns the descriptor or -errno.
+ */
+int tw_listener_clone_reuseport(int fd, int backlog);
+
+/* True if the bound addresses of a and b are the same (family, address,
+ * port); port 0 in want matches any port. */
+bool tw_listener_same_addr(int fd, const char *addr, uint16_t port);
 
 /* The local port of a bound socket, or 0. */
 uint16_t tw_listener_port(int fd);
@@ -58,7 +74,14 @@ struct tw_listener;
  */
 struct tw_listener *tw_listener_create(struct tw_loop *loop, int fd,
 				       tw_accept_fn *accept_fn, void *arg,
-				       int *err);
+				       bool exclusive, int *err);
+
+/*
+ * Stop or start watching the socket (the accept mutex): pending
+ * connections wait in the kernel's backlog meanwhile. Returns 0 or -errno.
+ */
+int tw_listener_pause(struct tw_listener *l);
+int tw_listener_resume(struct tw_listener *l);
 
 /* Stop watching (the socket stays open) and free. */
 void tw_listener_destroy(struct tw_listener *l);

@@ -15,6 +15,8 @@
 static enum tw_log_level log_level = TW_LOG_INFO;
 static int access_fd = -1;
 static char *access_path;	/* NULL for stdout or off */
+static int error_fd = STDERR_FILENO;
+static char *error_path;	/* NULL for stderr */
 
 void
 tw_log_set_level(enum tw_log_level level)
@@ -50,7 +52,45 @@ tw_log(enum tw_log_level level, int err, const char *fmt, ...)
 	line[n++] = '\n';
 	/* One write per line keeps lines whole when several processes share
 	 * the descriptor. */
-	(void)!write(STDERR_FILENO, line, n);
+	(void)!write(error_fd, line, n);
+}
+
+static int
+open_append(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int
+tw_log_open_error(const char *path)
+{
+	int fd;
+	char *copy;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		if (error_fd != STDERR_FILENO)
+			(void)close(error_fd);
+		error_fd = STDERR_FILENO;
+		free(error_path);
+		error_path = NULL;
+		return 0;
+	}
+	fd = open_append(path);
+	if (fd < 0)
+		return fd;
+	copy = strdup(path);
+	if (copy == NULL) {
+		(void)close(fd);
+		return -ENOMEM;
+	}
+	if (error_fd != STDERR_FILENO)
+		(void)close(error_fd);
+	free(error_path);
+	error_fd = fd;
+	error_path = copy;
+	return 0;
 }
 
 int
@@ -69,9 +109,9 @@ tw_log_access_open(const char *path)
 		access_fd = STDOUT_FILENO;
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = open_append(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	access_path = strdup(path);
 	if (access_path == NULL) {
 		(void)close(fd);
@@ -94,24 +134,29 @@ tw_log_access_write(const char *line, size_t len)
 		(void)!write(access_fd, line, len);
 }
 
+/* dup2 swaps the file under the same number, so a writer never sees a
+ * closed descriptor. */
+static int
+reopen_one(const char *path, int fd)
+{
+	int nfd, err = 0;
+
+	if (path == NULL)
+		return 0;
+	nfd = open_append(path);
+	if (nfd < 0)
+		return nfd;
+	if (dup2(nfd, fd) < 0)
+		err = -errno;
+	(void)close(nfd);
+	return err;
+}
+
 int
 tw_log_reopen(void)
 {
-	int fd;
+	int err = reopen_one(access_path, access_fd);
+	int err2 = reopen_one(error_path, error_fd);
 
-	if (access_path == NULL)
-		return 0;
-	fd = open(access_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	/* dup2 swaps the file under the same number, so a writer never sees
-	 * a closed descriptor. */
-	if (dup2(fd, access_fd) < 0) {
-		int err = -errno;
-
-		(void)close(fd);
-		return err;
-	}
-	(void)close(fd);
-	return 0;
+	return err < 0 ? err : err2;
 }

@@ -18,6 +18,13 @@ enum tw_log_level {
 	TW_LOG_DEBUG,
 };
 
+/* Access log line formats. */
+enum tw_log_format {
+	TW_LOG_FORMAT_COMBINED,
+	TW_LOG_FORMAT_COMMON,
+	TW_LOG_FORMAT_JSON,
+};
+
 /* Messages above level are dropped. Default TW_LOG_INFO. */
 void tw_log_set_level(enum tw_log_level level);
 
@@ -28,6 +35,12 @@ void tw_log_set_level(enum tw_log_level level);
  */
 void tw_log(enum tw_log_level level, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Send error log lines to path ("-" or NULL: stderr), opened
+ * O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, mode 0644. Returns 0 or -errno.
+ */
+int tw_log_open_error(const char *path);
 
 /*
  * Send the access log to path: "-" is stdout, "off" or NULL disables it.
@@ -42,7 +55,7 @@ bool tw_log_access_enabled(void);
 /* Write one complete line (ending in '\n') to the access log. */
 void tw_log_access_write(const char *line, size_t len);
 
-/* Re-open the access log file under the same name (logrotate). */
+/* Re-open the access and error log files under their names (logrotate). */
 int tw_log_reopen(void);
 
 #endif /* TW_LOG_H */

@@ -37,6 +37,8 @@ struct tw_loop {
 	void *sig_ctx;
 	void (*after_batch)(struct tw_loop *loop, void *ctx);
 	void *after_ctx;
+	int (*before_wait)(struct tw_loop *loop, void *ctx);
+	void *before_ctx;
 	struct epoll_event events[MAX_EVENTS];
 };
 
@@ -51,6 +53,8 @@ to_epoll(unsigned ev)
 		e |= EPOLLOUT;
 	if (ev & TW_LOOP_EDGE)
 		e |= EPOLLET;
+	if (ev & TW_LOOP_EXCLUSIVE)
+		e = (e & ~(uint32_t)EPOLLRDHUP) | EPOLLEXCLUSIVE;
 	return e;
 }
 
@@ -358,14 +362,27 @@ tw_loop_set_after_batch(struct tw_loop *loop,
 	loop->after_ctx = ctx;
 }
 
+void
+tw_loop_set_before_wait(struct tw_loop *loop,
+			int (*fn)(struct tw_loop *loop, void *ctx), void *ctx)
+{
+	loop->before_wait = fn;
+	loop->before_ctx = ctx;
+}
+
 int
 tw_loop_run(struct tw_loop *loop)
 {
 	while (!atomic_load_explicit(&loop->stop, memory_order_relaxed)) {
-		int n, i;
+		int n, i, timeout = next_timeout(loop);
 
-		n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS,
-			       next_timeout(loop));
+		if (loop->before_wait != NULL) {
+			int limit = loop->before_wait(loop, loop->before_ctx);
+
+			if (limit >= 0 && (timeout < 0 || limit < timeout))
+				timeout = limit;
+		}
+		n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS, timeout);
 		tw_clock_update();
 		if (n < 0) {
 			if (errno == EINTR)

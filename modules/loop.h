@@ -21,6 +21,7 @@ struct tw_loop;
 #define TW_LOOP_WRITE	0x2u
 #define TW_LOOP_HUP	0x4u	/* peer closed or error */
 #define TW_LOOP_EDGE	0x8u	/* register edge-triggered */
+#define TW_LOOP_EXCLUSIVE 0x10u	/* EPOLLEXCLUSIVE: wake one waiter of many */
 
 typedef void tw_loop_io_fn(struct tw_loop *loop, int fd, unsigned events,
 			   void *ctx);
@@ -90,6 +91,14 @@ int tw_loop_signals(struct tw_loop *loop, const sigset_t *set,
 int tw_loop_run(struct tw_loop *loop);
 void tw_loop_set_after_batch(struct tw_loop *loop,
 			     void (*fn)(struct tw_loop *loop, void *ctx),
+			     void *ctx);
+
+/*
+ * Called before each wait; returns the longest the wait may block in ms
+ * (-1: no limit). The accept mutex uses it to retry the lock soon.
+ */
+void tw_loop_set_before_wait(struct tw_loop *loop,
+			     int (*fn)(struct tw_loop *loop, void *ctx),
 			     void *ctx);
 
 /* Make tw_loop_run() return after the current batch. Thread-safe: uses

@@ -56,7 +56,7 @@ is_ext_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '+' ||
-	       c == '-';
+	       c == '-' || c == '~' || c == '%';	/* Debian: "~ % bak" */
 }
 
 /* "token/token", nothing else. */

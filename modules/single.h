@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * single: the epoll mode. One event loop in the calling process serves
- * every listening socket; signals arrive through the loop's signalfd.
- * Layer 4 (run): wires listeners to an opaque protocol; knows nothing of
- * HTTP.
+ * every listening socket and handles the signals itself. Layer 4 (run):
+ * wires listeners to an opaque protocol; knows nothing of HTTP.
  */
 #ifndef TW_SINGLE_H
 #define TW_SINGLE_H
@@ -11,12 +10,15 @@
 #include <stddef.h>
 
 struct tw_proto;
+struct tw_worker_hooks;
 
 /*
- * Serve on the listening sockets fds[0..n) (borrowed) until SIGINT,
- * SIGTERM or SIGQUIT. SIGUSR1 re-opens the logs; SIGPIPE is ignored.
+ * Serve on the listening sockets fds[0..n) (borrowed) until SIGINT or
+ * SIGTERM (stop now) or SIGQUIT (finish what is in flight). SIGHUP and
+ * SIGUSR2 go to hooks; SIGUSR1 re-opens the logs; SIGPIPE is ignored.
  * Returns 0 after a clean stop, or -errno if the loop could not start.
  */
-int tw_single_run(const struct tw_proto *proto, const int *fds, size_t n);
+int tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
+		  const struct tw_worker_hooks *hooks);
 
 #endif /* TW_SINGLE_H */

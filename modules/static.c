@@ -186,6 +186,25 @@ add_validators(struct tw_http_res *res, const char *etag, size_t etag_len,
 		add_header(res, "Last-Modified", date, n);
 }
 
+/* expires: the freshness the operator chose, in both forms (Expires for
+ * HTTP/1.0 caches). */
+static void
+add_expires(const struct static_inst *si, struct tw_http_res *res)
+{
+	char date[TW_CLOCK_HTTP_DATE_LEN + 1];
+	size_t n;
+
+	if (si->opts->expires < 0)
+		return;
+	tw_buf_append_str(res->headers, "Cache-Control: max-age=");
+	tw_buf_append_u64(res->headers, (uint64_t)si->opts->expires);
+	tw_buf_append_str(res->headers, "\r\n");
+	n = tw_clock_format_http(tw_clock_now() + (time_t)si->opts->expires,
+				 date);
+	if (n != 0)
+		add_header(res, "Expires", date, n);
+}
+
 static void
 add_range_header(struct tw_buf *b, uint64_t first, uint64_t last,
 		 uint64_t size)
@@ -326,6 +345,7 @@ serve_file(struct static_inst *si, const struct tw_http_req *req,
 	if (status == 412)
 		return 412;
 	add_validators(res, etag, etag_len, st.st_mtim.tv_sec);
+	add_expires(si, res);
 	if (status == 304) {
 		res->status = 304;
 		res->no_length = true;

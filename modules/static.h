@@ -28,6 +28,7 @@ struct tw_static_opts {
 	bool hidden;		/* serve and list dotfiles */
 	bool gzip_static;	/* FILE.br / FILE.gz sidecars */
 	bool charset;		/* append charset to text types */
+	long long expires;	/* Cache-Control max-age seconds, -1: none */
 };
 
 extern const struct tw_handler tw_static_handler;

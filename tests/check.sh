@@ -37,9 +37,9 @@ for t in build/test/test_*; do
 	tally "unit $(basename "$t")" "$tmp" $?
 done
 
-TINYWEB_BIN=build/tinyweb python3 tests/integration/run.py > "$tmp" 2>&1
+TINYWEB_BIN="$PWD/build/tinyweb" python3 tests/integration/run.py > "$tmp" 2>&1
 tally "integration (release)" "$tmp" $?
-TINYWEB_BIN=build/tinyweb-asan python3 tests/integration/run.py > "$tmp" 2>&1
+TINYWEB_BIN="$PWD/build/tinyweb-asan" python3 tests/integration/run.py > "$tmp" 2>&1
 tally "integration (asan)" "$tmp" $?
 
 # Fuzz regressions and seeds: replay every kept input once.

@@ -441,16 +441,44 @@ def head(port, target, headers=(), **kw):
     return request(port, "HEAD", target, headers, **kw)
 
 
+def process_tree(pid):
+    """pid and all its descendants (prefork workers), from /proc."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, task)) as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
 def fd_count(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
+    """Open descriptors of the server: in prefork mode the connections
+    live in the workers, so the whole process tree counts."""
+    n = 0
+    for p in process_tree(pid):
+        try:
+            n += len(os.listdir("/proc/%d/fd" % p))
+        except OSError:
+            pass
+    return n
 
 
 def cpu_seconds(pid):
-    """utime + stime of a process in seconds, from /proc/PID/stat."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # fields[0] is state (field 3); utime, stime are fields 14, 15.
-    ticks = int(fields[11]) + int(fields[12])
+    """utime + stime of the server's processes in seconds (/proc/PID/stat)."""
+    ticks = 0
+    for p in process_tree(pid):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is state (field 3); utime, stime are fields 14, 15.
+        ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Every flag is in --help, the man page and the three shell completions.
+"""Every flag is in --help, the man page and the three shell completions;
+every directive is in tinyweb.conf(5) and the example config.
 
 The flags printed by `tinyweb --help` are the truth; the man page
 (man/tinyweb.1, every .Fl macro) and the completions (bash, run for real;
 zsh and fish, read) must name exactly the same long and short flags, and
 agree on which of them take a value. Also checks --version, -h/-V and the
 exit status of an unknown flag.
+
+For the config file, the parser is the truth: every directive that
+`tinyweb check-config` prints, and the directive of every flag, has an
+entry in man/tinyweb.conf.5, and every entry there names a directive the
+parser knows, with an example that parses. conf/tinyweb.conf and
+conf/mime.types must pass check-config, and its output must read back to
+the same configuration.
 
 The binary is $TINYWEB_BIN, or build/tinyweb beside this repository.
 python3's standard library only.
@@ -27,13 +35,27 @@ MAN = ROOT / "man" / "tinyweb.1"
 BASH = ROOT / "completions" / "tinyweb.bash"
 ZSH = ROOT / "completions" / "_tinyweb"
 FISH = ROOT / "completions" / "tinyweb.fish"
+CONF_MAN = ROOT / "man" / "tinyweb.conf.5"
+CONF = ROOT / "conf" / "tinyweb.conf"
+MIME = ROOT / "conf" / "mime.types"
+
+COMMANDS = {"serve", "check-config"}
 
 # The values a completion offers; each must also appear in --help.
 VALUES = {
     "--symlinks": {"never", "inside", "always"},
     "--charset": {"auto", "off"},
     "--access-log": {"-", "off"},
+    "--error-log": {"-"},
+    "--log-format": {"combined", "common", "json"},
+    "--log-level": {"error", "warn", "info", "debug"},
+    "--mode": {"epoll", "prefork", "threads"},
+    "--workers": {"auto"},
+    "--accept": {"exclusive", "reuseport", "mutex", "mutex-file"},
+    "--expires": {"max", "off"},
 }
+# Values that are also files: zsh offers them through a function.
+FILE_VALUES = {"--access-log", "--error-log"}
 
 SHORT_RE = re.compile(r"^-[A-Za-z0-9]$")
 LONG_RE = re.compile(r"^--[a-z0-9][a-z0-9-]*$")
@@ -71,12 +93,13 @@ class Flags:
 # --- --help -----------------------------------------------------------------
 
 # "  -p, --port N   text", "      --index NAME   text", "  -q, --quiet  text",
-# "      --max-keepalive-requests N" (text on the next line). Continuation
-# lines are indented far deeper than 8 columns.
+# "      --max-keepalive-requests N" (text on the next line),
+# "      --add-header 'NAME: VALUE'", "      --user USER[:GROUP]".
+# Continuation lines are indented far deeper than 8 columns.
 HELP_OPT_RE = re.compile(
     r"^\s{1,8}(?:(-[A-Za-z0-9])(?:,[ \t]*|(?=\s)))?"
     r"(--[a-z0-9][a-z0-9-]*)?"
-    r"(?:[ =]([A-Z][A-Z0-9_|]*))?"
+    r"(?:[ =]('[A-Z][^']*'|[A-Z][A-Z0-9_|]*(?:\[[^\]\s]*\])?))?"
     r"(?=\s{2,}|\s*$)")
 
 
@@ -320,6 +343,10 @@ class TestHelpParser(unittest.TestCase):
             ("      --max-keepalive-requests N", ["--max-keepalive-requests"],
              True),
             ("  -x                    short only", ["-x"], False),
+            ("      --add-header 'NAME: VALUE'", ["--add-header"], True),
+            ("      --user USER[:GROUP]       drop root", ["--user"], True),
+            ("  -t, --test-config     check", ["-t", "--test-config"],
+             False),
             ("                                (default 0.0.0.0)", [], False),
             ("       tinyweb --help | --version", [], False),
             ("Serve the files under DIR --port", [], False),
@@ -374,8 +401,9 @@ class TestBashCompletion(FlagSetsMixin, unittest.TestCase):
         self.assertSameFlags(got, "completions/tinyweb.bash (serve -)")
 
     def test_subcommand(self):
-        self.assertEqual(bash_complete("tinyweb", ""), ["serve"])
+        self.assertEqual(set(bash_complete("tinyweb", "")), COMMANDS)
         self.assertEqual(bash_complete("tinyweb", "se"), ["serve"])
+        self.assertEqual(bash_complete("tinyweb", "ch"), ["check-config"])
         top = set(bash_complete("tinyweb", "-"))
         self.assertEqual(top, {"-h", "--help", "-V", "--version"})
 
@@ -389,6 +417,35 @@ class TestBashCompletion(FlagSetsMixin, unittest.TestCase):
                 self.assertTrue(vals <= got, "%s=: %s" % (flag, got))
         self.assertEqual(bash_complete("tinyweb", "serve", "--symlinks",
                                        "in"), ["inside"])
+
+    def test_check_config_takes_the_serve_flags(self):
+        got = Flags(bash_complete("tinyweb", "check-config", "-"))
+        self.assertSameFlags(got, "completions/tinyweb.bash (check-config -)")
+        self.assertEqual(set(bash_complete("tinyweb", "check-config", "-c",
+                                           "-", "--mode", "")),
+                         VALUES["--mode"])
+
+    def test_file_flags(self):
+        with tempfile.TemporaryDirectory() as d:
+            open(os.path.join(d, "my.conf"), "w").close()
+            open(os.path.join(d, "mime.types"), "w").close()
+            for flag in ("-c", "--config", "--mime-types", "--pidfile",
+                         "--error-log"):
+                with self.subTest(flag=flag):
+                    got = set(bash_complete("tinyweb", "serve", flag, "m",
+                                            cwd=d))
+                    self.assertEqual(got, {"my.conf", "mime.types"})
+            got = set(bash_complete("tinyweb", "check-config", "--config",
+                                    "=", "my", cwd=d))
+            self.assertEqual(got, {"my.conf"})
+
+    def test_user(self):
+        got = bash_complete("tinyweb", "serve", "--user", "roo")
+        self.assertIn("root", got)
+        self.assertNotIn("tinyweb-no-such-user", got)
+        # --user root:GROUP, split at ":" by COMP_WORDBREAKS
+        got = bash_complete("tinyweb", "serve", "--user", "root", ":", "roo")
+        self.assertIn("root", got)
 
     def test_dir_and_files(self):
         with tempfile.TemporaryDirectory() as d:
@@ -423,13 +480,22 @@ class TestZshCompletion(FlagSetsMixin, unittest.TestCase):
     def test_values(self):
         for flag, vals in VALUES.items():
             spec = self.specs[flag]
-            if flag == "--access-log":
-                spec = self.text[self.text.index("_alternative"):]
+            if flag in FILE_VALUES:
+                fn = re.search(r":(_tinyweb_[a-z_]+)'", spec)
+                self.assertIsNotNone(fn, "%s: no value function" % flag)
+                start = self.text.index(fn.group(1) + "() {")
+                spec = self.text[start:self.text.index("\n}", start)]
                 self.assertIn("_files", spec)
             for v in vals:
                 self.assertRegex(spec, r"[(\s]%s\\?:" % re.escape(v),
                                  "%s %s" % (flag, v))
         self.assertRegex(self.text, r"'1:[^']*:_files -/'")
+        for flag in ("-c", "--config", "--mime-types", "--pidfile"):
+            self.assertRegex(self.specs[flag], r":_files'", flag)
+        self.assertRegex(self.specs["--user"], r":_users'")
+        for cmd in COMMANDS:
+            self.assertRegex(self.text, r"'%s:" % re.escape(cmd))
+            self.assertRegex(self.text, r"\b%s\b[|)]" % re.escape(cmd))
 
     def test_parser(self):
         f, _ = parse_zsh("\t\t'(-p --port)-p+[port]:n:' \\\n"
@@ -457,6 +523,15 @@ class TestFishCompletion(FlagSetsMixin, unittest.TestCase):
     def test_same_flags_take_a_value(self):
         self.assertEqual(self.flags.valued, help_flags().valued)
 
+    def test_file_flags(self):
+        text = FISH.read_text()
+        for flag in ("c", "config", "mime-types", "pidfile", "error-log",
+                     "access-log"):
+            line = next(l for l in text.splitlines()
+                        if re.search(r" -[ls] %s( |$)" % re.escape(flag), l))
+            self.assertRegex(line, r" -F( |$)", flag)
+        self.assertRegex(text, r"-l user .*__fish_complete_users")
+
     def test_values(self):
         for flag, vals in VALUES.items():
             words = {w.split("\t")[0] for w in
@@ -472,6 +547,243 @@ class TestFishCompletion(FlagSetsMixin, unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         got = Flags(l.split("\t")[0] for l in r.stdout.splitlines())
         self.assertSameFlags(got, "fish, run (serve -)")
+        r = run(["fish", "-c", 'source $argv[1]; complete -C"tinyweb "',
+                 str(FISH)])
+        self.assertEqual({l.split("\t")[0] for l in r.stdout.splitlines()},
+                         COMMANDS)
+        r = run(["fish", "-c", 'source $argv[1]; '
+                 'complete -C"tinyweb check-config -"', str(FISH)])
+        got = Flags(l.split("\t")[0] for l in r.stdout.splitlines())
+        self.assertSameFlags(got, "fish, run (check-config -)")
+        r = run(["fish", "-c", 'source $argv[1]; '
+                 'complete -C"tinyweb serve --user roo"', str(FISH)])
+        self.assertIn("root", [l.split("\t")[0]
+                               for l in r.stdout.splitlines()])
+
+
+
+# --- tinyweb.conf(5) and the example files --------------------------------------
+
+# Flags without a directive of their own: -p/-b are `listen`.
+NO_DIRECTIVE = {"--config", "--test-config", "--port", "--bind", "--help",
+                "--version"}
+
+
+def man_directives(text):
+    """{name: entry} for every `.It Ic name` of the DIRECTIVES section."""
+    sec = text.split("\n.Sh DIRECTIVES\n", 1)[1].split("\n.Sh ", 1)[0]
+    out = {}
+    cur = None
+    for line in sec.splitlines():
+        m = re.match(r"^\.It Ic (\S+)", line)
+        if m:
+            cur = m.group(1)
+            out[cur] = []
+        elif cur is not None:
+            out[cur].append(line)
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+def roff_text(s):
+    for a, b in (("\\(dq", '"'), ("\\(aq", "'"), ("\\-", "-"),
+                 ("\\&", ""), ("\\e", "\\")):
+        s = s.replace(a, b)
+    return s
+
+
+def check_config(conf_text=None, args=(), cwd=None, name="t.conf"):
+    """Runs `tinyweb check-config` on conf_text (None: no -c)."""
+    with tempfile.TemporaryDirectory() as d:
+        argv = [BIN, "check-config"]
+        if conf_text is not None:
+            path = os.path.join(d, name)
+            with open(path, "w") as f:
+                f.write(conf_text)
+            os.mkdir(os.path.join(d, "conf.d"))
+            argv += ["-c", path]
+        return run(argv + list(args), cwd=cwd or d)
+
+
+def printed_directives(out):
+    return {l.split()[0] for l in out.splitlines()
+            if l.strip() and not l.startswith("#")}
+
+
+class TestConfManPage(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.text = CONF_MAN.read_text()
+        cls.dirs = man_directives(cls.text)
+
+    def test_parser(self):
+        d = man_directives(".Sh DESCRIPTION\n.It Ic bogus\n"
+                           ".Sh DIRECTIVES\n.Bl -tag\n.It Ic a Ar x\nA.\n"
+                           ".It Ic b\n.Dl b;\n.El\n.Sh FILES\n.It Ic c\n")
+        self.assertEqual(set(d), {"a", "b"})
+        self.assertIn(".Dl b;", d["b"])
+
+    def test_default_output_is_documented(self):
+        r = check_config()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        names = printed_directives(r.stdout)
+        self.assertIn("listen", names)
+        self.assertEqual(names - set(self.dirs), set(),
+                         "check-config prints directives tinyweb.conf.5 "
+                         "does not document")
+
+    def test_full_output_is_documented(self):
+        conf = ("pidfile /tmp/tinyweb-docs.pid;\nuser root;\n"
+                "add_header X-A b;\nmime_types %s;\n"
+                "types { text/x-a aa; }\n" % json_str(MIME))
+        r = check_config(conf)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        names = printed_directives(r.stdout)
+        self.assertTrue({"pidfile", "user", "add_header", "mime_types",
+                         "types"} <= names, names)
+        self.assertEqual(names - set(self.dirs), set())
+
+    def test_every_flag_has_a_documented_directive(self):
+        flags = help_flags().long - NO_DIRECTIVE
+        for flag in flags:
+            name = flag[2:]
+            if name.startswith("no-") and "--" + name[3:] in flags:
+                continue
+            self.assertIn(name.replace("-", "_"), self.dirs, flag)
+
+    def test_documented_directives_are_known(self):
+        r = check_config("no_such_directive on;\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unknown directive", r.stderr)
+        self.assertIn("include", self.dirs)
+        for name in self.dirs:
+            r = check_config("%s;\n" % name)
+            self.assertNotIn("unknown directive", r.stderr, name)
+
+    def test_entries_have_default_and_example(self):
+        for name, entry in self.dirs.items():
+            self.assertIn("Default", entry, name)
+            self.assertRegex(entry, r"(?m)^\.Dl %s[ ;]" % re.escape(name),
+                             name)
+
+    def test_examples_parse(self):
+        for name, entry in self.dirs.items():
+            for line in re.findall(r"(?m)^\.Dl (.*)$", entry):
+                conf = roff_text(line) + "\n"
+                r = check_config(conf)
+                with self.subTest(example=conf):
+                    # A path or a user this machine lacks is no syntax error.
+                    if r.returncode != 0 or r.stderr:
+                        self.assertRegex(r.stderr, r"No such file or "
+                                         r"directory|does not exist")
+                    else:
+                        self.assertIn(name, printed_directives(r.stdout) |
+                                      {"include", "log_format",
+                                       "log_level"})
+
+    @unittest.skipUnless(shutil.which("mandoc"), "mandoc not installed")
+    def test_mandoc_lint(self):
+        r = run(["mandoc", "-T", "lint", "-W", "warning", str(CONF_MAN)])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout, "")
+
+
+def json_str(path):
+    """A path as a quoted config string."""
+    return '"%s"' % str(path).replace("\\", "\\\\").replace('"', '\\"')
+
+
+class TestConfigFiles(unittest.TestCase):
+    def test_example_config_passes(self):
+        for args in ([], ["--mime-types", "conf/mime.types"]):
+            r = run([BIN, "check-config", "-c", "conf/tinyweb.conf"] + args,
+                    cwd=ROOT)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stderr, "")
+
+    def test_example_config_names_every_directive(self):
+        text = CONF.read_text()
+        for name in man_directives(CONF_MAN.read_text()):
+            self.assertRegex(text, r"(?m)^#?%s\b" % re.escape(name), name)
+        # include and types are shown working, not only described
+        self.assertRegex(text, r"(?m)^include \S")
+        self.assertRegex(text, r"(?m)^types \{")
+
+    def test_output_reads_back_the_same(self):
+        cases = [
+            ("conf/tinyweb.conf", []),
+            ("conf/tinyweb.conf", ["--mime-types", "conf/mime.types", "-q",
+                                   "-p", "0", "-b", "::1",
+                                   "--add-header", "X-Q: \"a\" \\ b",
+                                   "--expires", "max", "--log-format",
+                                   "json", "--log-level", "debug",
+                                   "--workers", "3", "--keepalive-timeout",
+                                   "1500ms", "--max-request-body", "3k",
+                                   "--user", "root:root", "--pidfile",
+                                   "x.pid"]),
+        ]
+        for conf, args in cases:
+            with self.subTest(args=args):
+                r1 = run([BIN, "check-config", "-c", conf] + args, cwd=ROOT)
+                self.assertEqual(r1.returncode, 0, r1.stderr)
+                with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+                    f.write(r1.stdout)
+                    f.flush()
+                    r2 = run([BIN, "check-config", "-c", f.name], cwd=ROOT)
+                self.assertEqual(r2.returncode, 0, r2.stderr)
+                self.assertEqual(r2.stdout, r1.stdout)
+
+    def test_mime_types_file(self):
+        seen = {}
+        ntypes = 0
+        for n, line in enumerate(MIME.read_text().splitlines(), 1):
+            words = line.split("#", 1)[0].split()
+            if not words:
+                continue
+            ntypes += 1
+            self.assertRegex(words[0], r"^[A-Za-z0-9!#$&^_.+-]+/"
+                             r"[A-Za-z0-9!#$&^_.+-]+$", "line %d" % n)
+            for ext in words[1:]:
+                self.assertRegex(ext, r"^[A-Za-z0-9._+-]{1,31}$",
+                                 "line %d" % n)
+                self.assertNotIn(ext.lower(), seen,
+                                 "line %d: %s already on line %s"
+                                 % (n, ext, seen.get(ext.lower())))
+                seen[ext.lower()] = n
+        for ext in ("html", "css", "js", "json", "svg", "png", "woff2",
+                    "wasm", "mp4", "pdf"):
+            self.assertIn(ext, seen)
+
+    def test_config_error_is_one_line_and_status_1(self):
+        rows = [
+            ("index a;\nbogus on;\n", 2, "unknown directive"),
+            ("index a\n", 1, "';'"),
+            ("\n\nkeepalive_timeout 1x;\n", 3, "duration"),
+            ("index a;\nindex b;\n", 2, "duplicate"),
+            ("listing maybe;\n", 1, "on or off"),
+            ("index \"a;\n", 1, "unterminated"),
+            ("types { text/x a;\n", 2, "'}'"),
+            ("include missing.conf;\n", 1, "missing.conf"),
+            ("include t.conf;\n", 1, "loop"),
+            ("max_request_body 1q;\n", 1, "size"),
+        ]
+        for conf, line, what in rows:
+            with self.subTest(conf=conf):
+                r = check_config(conf)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertEqual(r.stdout, "")
+                lines = r.stderr.splitlines()
+                self.assertEqual(len(lines), 1, r.stderr)
+                self.assertRegex(lines[0], r"^tinyweb: \S*t\.conf:%d: .*%s"
+                                 % (line, re.escape(what)))
+
+
+
+class TestReadme(unittest.TestCase):
+    def test_names_every_flag_and_command(self):
+        text = (ROOT / "README.md").read_text()
+        for flag in help_flags().long | COMMANDS:
+            self.assertRegex(text, r"(?<![\w-])%s(?![\w-])"
+                             % re.escape(flag), flag)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1019 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""tinyweb's benchmark: tinyweb, nginx, h2o and a bare epoll responder on
+the same generated root, each bound to 127.0.0.1, loaded by wrk (rows a, b,
+c, e, f, g) and by small python clients (rows d and g's cold readers).
+
+Started by bench/run.sh, which installs the tools, builds the binaries,
+makes the work directory and kills whatever this script leaves behind (it
+records every pid it starts in WORK/pids). Python standard library only.
+"""
+
+import argparse
+import datetime
+import http.client
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+SMALL = "/1k.html"
+BIG = "/100m.bin"
+LISTDIR = "/list/"
+LIST_ENTRIES = 1000
+BIG_BYTES = 100 << 20
+COLD_BYTES = 1 << 20
+# Row g's cold clients fetch this many 1 MiB files per second in all.
+COLD_RATE = 200
+
+# Each server may hold this many connections: row d holds 10,000 idle ones
+# and still opens fresh ones beside them.
+MAX_CONN = 20000
+
+
+class Failed(Exception):
+    pass
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+class Procs:
+    """Every process this script starts, recorded by pid for run.sh."""
+
+    def __init__(self, work):
+        self.path = os.path.join(work, "pids")
+        self.live = []
+
+    def start(self, argv, name, logpath, cpus=None):
+        if cpus is not None:
+            argv = ["taskset", "-c", cpus] + argv
+        out = open(logpath, "wb")
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        out.close()
+        with open(self.path, "a") as f:
+            f.write("%d %s\n" % (p.pid, name))
+        self.live.append(p)
+        return p
+
+    def stop(self, p):
+        if p.poll() is None:
+            kids = descendants(p.pid)
+            try:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            for k in kids:
+                try:
+                    os.kill(k, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if p in self.live:
+            self.live.remove(p)
+
+    def stop_all(self):
+        for p in list(self.live):
+            self.stop(p)
+
+
+def children_map():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def descendants(pid):
+    kids = children_map()
+    out, todo = [], [pid]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            out.append(k)
+            todo.append(k)
+    return out
+
+
+def rss_kib(pid):
+    """VmRSS summed over pid and its descendants, in KiB."""
+    total = 0
+    for p in [pid] + descendants(pid):
+        try:
+            with open("/proc/%d/status" % p) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def nofile_limits(pid):
+    """Soft 'Max open files' of pid and each descendant."""
+    out = []
+    for p in [pid] + descendants(pid):
+        try:
+            with open("/proc/%d/limits" % p) as f:
+                for line in f:
+                    if line.startswith("Max open files"):
+                        out.append(int(line.split()[3]))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, proc, secs=10.0):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+# ---------------------------------------------------------------- the root
+
+def make_root(root, ncold):
+    os.makedirs(os.path.join(root, "list"))
+    os.makedirs(os.path.join(root, "cold"))
+    with open(os.path.join(root, "1k.html"), "w") as f:
+        f.write(("<p>tinyweb bench</p>\n" * 60)[:1024])
+    block = os.urandom(1 << 20)
+    with open(os.path.join(root, "100m.bin"), "wb") as f:
+        for _ in range(BIG_BYTES >> 20):
+            f.write(block)
+    for i in range(LIST_ENTRIES):
+        with open(os.path.join(root, "list", "entry-%04d.txt" % i), "w") as f:
+            f.write("x" * (i % 97))
+    for i in range(ncold):
+        with open(cold_path(root, i), "wb") as f:
+            f.write(i.to_bytes(8, "little"))
+            f.write(block[8:COLD_BYTES])
+    os.sync()
+    for dirpath, dirs, files in os.walk(root):
+        os.chmod(dirpath, 0o755)
+        for n in files:
+            os.chmod(os.path.join(dirpath, n), 0o644)
+
+
+def cold_path(root, i):
+    return os.path.join(root, "cold", "c%03d.bin" % i)
+
+
+def evict(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def resident_fraction(paths):
+    """Share of the files' pages in the page cache, from fincore, or None."""
+    if not shutil.which("fincore"):
+        return None
+    try:
+        out = subprocess.run(["fincore", "-b", "-n", "-o", "RES,SIZE"] +
+                             paths, capture_output=True, text=True,
+                             timeout=10).stdout
+        res = size = 0
+        for line in out.split("\n"):
+            f = line.split()
+            if len(f) == 2:
+                res += int(f[0])
+                size += int(f[1])
+        return res / size if size else None
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+# ---------------------------------------------------------------- servers
+
+class Server:
+    """One server under test: how to start it and what it takes part in."""
+
+    rows = set("abcdefg")
+
+    def __init__(self, key, label, bench):
+        self.key = key
+        self.label = label
+        self.bench = bench
+        self.proc = None
+        self.port = None
+        self.etag = None
+
+    def argv(self, work):
+        raise NotImplementedError
+
+    def start(self, cpus):
+        b = self.bench
+        self.port = free_port()
+        argv = self.argv(b.work)
+        logp = os.path.join(b.work, "%s.log" % self.key)
+        self.proc = b.procs.start(argv, self.key, logp, cpus)
+        if not wait_port(self.port, self.proc):
+            with open(logp, errors="replace") as f:
+                tail = f.read()[-800:]
+            b.procs.stop(self.proc)
+            self.proc = None
+            raise Failed("%s did not start: %s" % (self.label, tail.strip()))
+
+    def stop(self):
+        if self.proc is not None:
+            self.bench.procs.stop(self.proc)
+            self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+class Tinyweb(Server):
+    def __init__(self, key, label, bench, mode=None, workers=1):
+        super().__init__(key, label, bench)
+        self.mode = mode
+        self.workers = workers
+
+    def argv(self, work):
+        a = [self.bench.tinyweb, "serve", self.bench.root, "-p",
+             str(self.port), "-b", "127.0.0.1", "-q",
+             "--max-connections", str(MAX_CONN)]
+        if self.mode:
+            a += ["--mode", self.mode, "--workers", str(self.workers)]
+        return a
+
+
+class Nginx(Server):
+    def __init__(self, key, label, bench, workers=1):
+        super().__init__(key, label, bench)
+        self.workers = workers
+
+    def argv(self, work):
+        d = os.path.join(work, self.key)
+        os.makedirs(d, exist_ok=True)
+        conf = os.path.join(d, "nginx.conf")
+        temps = "".join("    %s_temp_path %s/%s;\n" % (t, d, t) for t in
+                        ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        with open(conf, "w") as f:
+            f.write(f"""worker_processes {self.workers};
+daemon off;
+master_process on;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+worker_rlimit_nofile {MAX_CONN + 100};
+events {{
+    worker_connections {MAX_CONN};
+}}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 30s;
+    keepalive_requests 1000;
+    open_file_cache max=10000 inactive=60s;
+{temps}
+    server {{
+        listen 127.0.0.1:{self.port};
+        root {self.bench.root};
+        location /list/ {{
+            autoindex on;
+        }}
+    }}
+}}
+""")
+        return ["nginx", "-c", conf, "-e", os.path.join(d, "error.log")]
+
+
+class H2o(Server):
+    def __init__(self, key, label, bench, threads=1):
+        super().__init__(key, label, bench)
+        self.threads = threads
+
+    def argv(self, work):
+        d = os.path.join(work, self.key)
+        os.makedirs(d, exist_ok=True)
+        conf = os.path.join(d, "h2o.conf")
+        root = self.bench.root
+        # user: root, because h2o drops to nobody before it writes its
+        # pid file into our (root-owned) work directory. No access-log
+        # directive: h2o then writes none. http1-request-timeout is h2o's
+        # keep-alive wait, set to tinyweb's 30 s (its default is 10 s).
+        with open(conf, "w") as f:
+            f.write(f"""user: root
+listen:
+  host: 127.0.0.1
+  port: {self.port}
+num-threads: {self.threads}
+max-connections: {MAX_CONN}
+http1-request-timeout: 30
+pid-file: {d}/h2o.pid
+error-log: {d}/error.log
+hosts:
+  default:
+    paths:
+      /list:
+        file.dir: {root}/list
+        file.dirlisting: ON
+      /:
+        file.dir: {root}
+""")
+        return ["h2o", "-c", conf]
+
+
+class Responder(Server):
+    rows = set("ab")
+
+    def __init__(self, key, label, bench, workers=1):
+        super().__init__(key, label, bench)
+        self.workers = workers
+
+    def argv(self, work):
+        return [self.bench.responder, str(self.port), str(self.workers)]
+
+
+# ---------------------------------------------------------------- clients
+
+def http_get(port, path, headers=None, method="GET", timeout=10):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request(method, path, headers=headers or {})
+        r = c.getresponse()
+        body = r.read()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), body
+    finally:
+        c.close()
+
+
+WRK_RE = re.compile(r"BENCH (.*)")
+
+
+def wrk(bench, port, path, conns, secs, headers=(), timeout="5s"):
+    """One wrk run; returns a dict of its counters (see report.lua)."""
+    threads = max(1, min(conns, bench.wrk_threads))
+    # wrk takes whole seconds only.
+    argv = ["wrk", "-t%d" % threads, "-c%d" % conns,
+            "-d%ds" % max(1, round(secs)),
+            "--timeout", timeout, "--latency",
+            "-s", os.path.join(HERE, "report.lua")]
+    for h in headers:
+        argv += ["-H", h]
+    argv.append("http://127.0.0.1:%d%s" % (port, path))
+    if bench.client_cpus is not None:
+        argv = ["taskset", "-c", bench.client_cpus] + argv
+    r = subprocess.run(argv, capture_output=True, text=True,
+                       timeout=secs + 60)
+    m = WRK_RE.search(r.stdout)
+    if r.returncode != 0 or not m:
+        raise Failed("wrk failed: %s" % (r.stderr.strip() or r.stdout[-300:]))
+    d = dict((k, int(v)) for k, v in
+             (kv.split("=") for kv in m.group(1).split()))
+    d["rps"] = d["requests"] / (d["duration_us"] / 1e6)
+    d["bps"] = d["bytes"] / (d["duration_us"] / 1e6)
+    d["errors"] = d["connect"] + d["read"] + d["write"] + d["status"] + \
+        d["timeout"]
+    return d
+
+
+def recv_response(s, buf=b""):
+    """Read one HTTP response with a Content-Length; returns the leftover."""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before headers")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    if not head.startswith(b"HTTP/1.") or not m:
+        raise ConnectionError("bad response: %r" % head[:80])
+    need = int(m.group(1))
+    while len(rest) < need:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed in body")
+        rest += chunk
+    return int(head.split()[1]), rest[need:]
+
+
+def fresh_request_ms(port, req):
+    t0 = time.perf_counter_ns()
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        s.sendall(req)
+        status, _ = recv_response(s)
+    finally:
+        s.close()
+    if status != 200:
+        raise ConnectionError("status %d" % status)
+    return (time.perf_counter_ns() - t0) / 1e6
+
+
+def idle_connections(server, count, fresh):
+    """Row d: hold count idle keep-alive connections (each has made one
+    request), measure the server's RSS growth and fresh-request latency."""
+    port = server.port
+    req = b"GET " + SMALL.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    for _ in range(20):
+        fresh_request_ms(port, req)
+    time.sleep(0.3)
+    before = rss_kib(server.proc.pid)
+    socks, failures, first_error = [], 0, None
+    batch = 250
+    t_open = time.monotonic()
+    while len(socks) < count and failures < 50:
+        if time.monotonic() - t_open > 20:
+            first_error = first_error or "gave up opening after 20 s"
+            break
+        group = []
+        for _ in range(min(batch, count - len(socks))):
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                s.sendall(req)
+                group.append(s)
+            except OSError as e:
+                failures += 1
+                first_error = first_error or "connect: %s" % e
+        for s in group:
+            try:
+                status, _ = recv_response(s)
+                if status != 200:
+                    raise ConnectionError("status %d" % status)
+                socks.append(s)
+            except OSError as e:
+                failures += 1
+                first_error = first_error or "request: %s" % e
+                s.close()
+    opened = len(socks)
+    time.sleep(1.0)
+    after = rss_kib(server.proc.pid)
+    lat, lat_err = [], 0
+    for _ in range(fresh):
+        try:
+            lat.append(fresh_request_ms(port, req))
+        except OSError as e:
+            lat_err += 1
+            first_error = first_error or "fresh request: %s" % e
+    held = 0
+    for s in socks:
+        try:
+            s.setblocking(False)
+            if s.recv(1, socket.MSG_PEEK) == b"":
+                continue
+            held += 1       # data where none was due: count it, note it
+            first_error = first_error or "unexpected bytes on idle conn"
+        except BlockingIOError:
+            held += 1
+        except OSError:
+            pass
+    for s in socks:
+        s.close()
+    lat.sort()
+    return {
+        "opened": opened, "held": held, "wanted": count,
+        "kib_per_conn": (after - before) / held if held else None,
+        "rss_before": before, "rss_after": after,
+        "fresh_median": statistics.median(lat) if lat else None,
+        "fresh_p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        if lat else None,
+        "fresh_errors": lat_err, "error": first_error,
+    }
+
+
+def disk_sectors_read(path):
+    """Sectors read so far from the block device that holds path, or None
+    (a partition's /sys/dev/block entry has its own stat)."""
+    d = os.stat(path).st_dev
+    try:
+        with open("/sys/dev/block/%d:%d/stat" % (os.major(d),
+                                                 os.minor(d))) as f:
+            return int(f.read().split()[2])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class ColdReaders:
+    """Row g: clients that each evict a cold file from the page cache and
+    then fetch it, until stopped, at rate files per second in all. The
+    rate is bounded so that the clients' own CPU (they share a core with
+    wrk) does not pass for the server's latency: what the row shows is a
+    server's loop waiting on the disk."""
+
+    def __init__(self, root, ncold, port, nclients, rate):
+        self.root, self.ncold, self.port = root, ncold, port
+        self.rate = rate
+        self.stop_ev = threading.Event()
+        self.lock = threading.Lock()
+        self.next = 0
+        self.bytes = 0
+        self.errors = 0
+        self.threads = [threading.Thread(target=self.run, daemon=True)
+                        for _ in range(nclients)]
+
+    def run(self):
+        while not self.stop_ev.is_set():
+            with self.lock:
+                k = self.next
+                self.next += 1
+            i = k % self.ncold
+            wait = self.t0 + k / self.rate - time.monotonic()
+            if wait > 0 and self.stop_ev.wait(wait):
+                break
+            try:
+                evict(cold_path(self.root, i))
+                st, _, body = http_get(self.port, "/cold/c%03d.bin" % i)
+                if st != 200 or len(body) != COLD_BYTES:
+                    raise ConnectionError("status %d" % st)
+                with self.lock:
+                    self.bytes += len(body)
+            except OSError:
+                with self.lock:
+                    self.errors += 1
+                time.sleep(0.05)
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_ev.set()
+        for t in self.threads:
+            t.join(timeout=15)
+        self.secs = time.monotonic() - self.t0
+
+
+# ---------------------------------------------------------------- rows
+
+# (id, row, metric, unit, better, format)
+ROWS = [
+    ("a50", "a", "1 KiB keep-alive, 50 conns", "req/s", "higher", "int"),
+    ("a50p99", "a", "1 KiB keep-alive, 50 conns: p99", "ms", "lower", "ms"),
+    ("a500", "a", "1 KiB keep-alive, 500 conns", "req/s", "higher", "int"),
+    ("a500p99", "a", "1 KiB keep-alive, 500 conns: p99", "ms", "lower",
+     "ms"),
+    ("b", "b", "1 KiB, new connection per request", "req/s", "higher",
+     "int"),
+    ("c", "c", "100 MiB file, 4 conns", "MiB/s", "higher", "int"),
+    ("d_mem", "d", "10,000 idle keep-alive: RSS per conn", "KiB", "lower",
+     "kib"),
+    ("d_held", "d", "10,000 idle keep-alive: conns held", "count",
+     "higher", "held"),
+    ("d_med", "d", "fresh request while they are open: median", "ms",
+     "lower", "ms"),
+    ("d_p99", "d", "fresh request while they are open: p99", "ms",
+     "lower", "ms"),
+    ("e", "e", "1,000-entry listing", "req/s", "higher", "int"),
+    ("f", "f", "304 revalidation (If-None-Match)", "req/s", "higher", "int"),
+    ("g_alone", "g", "hot 1 KiB p99, alone", "ms", "lower", "ms"),
+    ("g_cold", "g", "hot 1 KiB p99, cold files streaming", "ms", "lower",
+     "ms"),
+    ("g_ratio", "g", "hot p99 with cold / alone", "x", "lower", "x"),
+    ("g_mibs", "g", "cold files served meanwhile (asked: %d)" % COLD_RATE,
+     "MiB/s", "higher", "int"),
+    ("g_disk", "g", "read from the disk meanwhile (eviction check)",
+     "MiB/s", "info", "int"),
+]
+
+
+def fmt(v, kind):
+    if v is None:
+        return "n/a"
+    if isinstance(v, str):
+        return v
+    if kind == "int":
+        return "{:,}".format(round(v))
+    if kind == "ms":
+        return "%.2f" % v
+    if kind == "kib":
+        return "%.2f" % v
+    if kind == "x":
+        return "%.2f" % v
+    if kind == "held":
+        return "%d" % v
+    return str(v)
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.quick = a.quick
+        self.work = a.work
+        self.root = os.path.join(a.work, "root")
+        self.tinyweb = os.path.abspath(a.tinyweb)
+        self.responder = os.path.abspath(a.responder)
+        self.procs = Procs(a.work)
+        self.all_cpus = os.sched_getaffinity(0)
+        self.ncpu = len(self.all_cpus)
+        self.runs = 1 if a.quick else 3
+        self.ncold = 50 if a.quick else 200
+        self.idle = a.idle
+        self.notes = []
+        self.client_cpus = None
+        self.wrk_threads = 1
+        self.has_modes = "--mode" in subprocess.run(
+            [self.tinyweb, "serve", "--help"], capture_output=True,
+            text=True).stdout
+
+    def note(self, msg):
+        if msg not in self.notes:
+            self.notes.append(msg)
+        log("note: " + msg)
+
+    # one configuration: a list of servers, durations, pinning
+    def configuration(self, title, servers, secs, pinned):
+        if pinned and self.ncpu >= 2:
+            cpus = sorted(self.all_cpus)
+            server_cpus, self.client_cpus = str(cpus[0]), str(cpus[1])
+            self.wrk_threads = 1
+        else:
+            server_cpus, self.client_cpus = None, None
+            self.wrk_threads = max(1, self.ncpu // 2)
+        self.server_cpus = server_cpus
+        # This script's own clients (rows d and g) run where wrk runs.
+        os.sched_setaffinity(0, {int(self.client_cpus)}
+                             if self.client_cpus else self.all_cpus)
+        results = {s.key: {} for s in servers}
+        up = []
+        for s in servers:
+            try:
+                s.start(server_cpus)
+                up.append(s)
+                log("%s: %s on port %d" % (title, s.label, s.port))
+            except Failed as e:
+                self.note(str(e))
+        try:
+            self.prepare(up)
+            t0 = time.monotonic()
+            for row in "acefgdb":
+                self.row(row, up, secs, results)
+                log("%s: row %s done at %.0f s" % (title, row,
+                                                  time.monotonic() - t0))
+        finally:
+            for s in servers:
+                s.stop()
+        return results
+
+    def prepare(self, servers):
+        for s in list(servers):
+            if "f" in s.rows:
+                st, h, _ = http_get(s.port, SMALL, method="HEAD")
+                s.etag = h.get("etag")
+                if st != 200 or not s.etag:
+                    self.note("%s: no ETag for %s (status %d)" %
+                              (s.label, SMALL, st))
+            if not self.quick:
+                try:
+                    wrk(self, s.port, SMALL, 50, 1)
+                except Failed as e:
+                    self.note("%s warm-up: %s" % (s.label, e))
+
+    def probe(self, s, row):
+        """Check the server answers this row's request as it should."""
+        p = s.port
+        if row in "ab":
+            st, _, body = http_get(p, SMALL)
+            return st == 200 and len(body) == 1024
+        if row == "c":
+            st, h, _ = http_get(p, BIG, method="HEAD")
+            return st == 200 and h.get("content-length") == str(BIG_BYTES)
+        if row == "d":
+            return True
+        if row == "e":
+            st, _, body = http_get(p, LISTDIR)
+            return st == 200 and body.count(b"entry-") >= LIST_ENTRIES
+        if row == "f":
+            if not s.etag:
+                return False
+            st, _, _ = http_get(p, SMALL, {"If-None-Match": s.etag})
+            return st == 304
+        if row == "g":
+            st, _, body = http_get(p, "/cold/c000.bin")
+            return st == 200 and len(body) == COLD_BYTES
+        return False
+
+    def row(self, row, servers, secs, results):
+        runs = {}
+        active = []
+        for s in servers:
+            if row not in s.rows:
+                continue
+            if not s.alive():
+                self.note("%s died before row %s" % (s.label, row))
+                continue
+            try:
+                ok = self.probe(s, row)
+            except OSError as e:
+                ok = False
+                self.note("%s row %s probe: %s" % (s.label, row, e))
+            if not ok:
+                self.note("%s answers row %s's request wrongly: skipped" %
+                          (s.label, row))
+                continue
+            active.append(s)
+        for _ in range(self.runs):
+            for s in active:
+                if not s.alive():
+                    continue
+                try:
+                    m = self.measure(row, s, secs)
+                except (Failed, OSError, subprocess.SubprocessError) as e:
+                    self.note("%s row %s: %s" % (s.label, row, e))
+                    continue
+                for k, v in m.items():
+                    runs.setdefault((s.key, k), []).append(v)
+        for (key, k), vals in runs.items():
+            vals = [v for v in vals if v is not None]
+            if vals:
+                results[key][k] = statistics.median(vals)
+
+    def check_errors(self, s, row, d, allow_read=False):
+        errs = d["errors"] - (d["read"] if allow_read else 0)
+        if errs > 0.001 * max(1, d["requests"]):
+            self.note("%s row %s: wrk saw errors (connect %d, read %d, "
+                      "write %d, status %d, timeout %d of %d requests)" %
+                      (s.label, row, d["connect"], d["read"], d["write"],
+                       d["status"], d["timeout"], d["requests"]))
+
+    def measure(self, row, s, secs):
+        p = s.port
+        if row == "a":
+            out = {}
+            for c in (50, 500):
+                d = wrk(self, p, SMALL, c, secs)
+                self.check_errors(s, "a", d)
+                out["a%d" % c] = d["rps"]
+                out["a%dp99" % c] = d["p99_us"] / 1000
+            return out
+        if row == "b":
+            d = wrk(self, p, SMALL, 50, secs, ["Connection: close"])
+            self.check_errors(s, "b", d)
+            return {"b": d["rps"]}
+        if row == "c":
+            d = wrk(self, p, BIG, 4, max(secs, 2), timeout="20s")
+            self.check_errors(s, "c", d)
+            return {"c": d["bps"] / (1 << 20)}
+        if row == "e":
+            d = wrk(self, p, LISTDIR, 50, secs)
+            self.check_errors(s, "e", d)
+            return {"e": d["rps"]}
+        if row == "f":
+            d = wrk(self, p, SMALL, 50, secs,
+                    ["If-None-Match: %s" % s.etag])
+            self.check_errors(s, "f", d)
+            return {"f": d["rps"]}
+        if row == "g":
+            alone = wrk(self, p, SMALL, 10, secs)
+            sect = disk_sectors_read(self.root)
+            with ColdReaders(self.root, self.ncold, p, 4,
+                             COLD_RATE) as cr:
+                time.sleep(0.2)
+                cold = wrk(self, p, SMALL, 10, secs)
+            sect2 = disk_sectors_read(self.root)
+            self.check_errors(s, "g", alone)
+            self.check_errors(s, "g", cold)
+            if cr.errors:
+                self.note("%s row g: %d cold fetches failed" %
+                          (s.label, cr.errors))
+            a99, c99 = alone["p99_us"] / 1000, cold["p99_us"] / 1000
+            return {"g_alone": a99, "g_cold": c99,
+                    "g_ratio": c99 / a99 if a99 > 0 else None,
+                    "g_mibs": cr.bytes / (1 << 20) / cr.secs,
+                    "g_disk": (sect2 - sect) * 512 / (1 << 20) / cr.secs
+                    if sect is not None and sect2 is not None else None}
+        if row == "d":
+            # A fresh server, so memory freed by earlier rows' connections
+            # (500 at once in row a) does not hide what 10,000 cost.
+            s.stop()
+            s.start(self.server_cpus)
+            r = idle_connections(s, self.idle, 60 if self.quick else 200)
+            lim = nofile_limits(s.proc.pid)
+            if lim and min(lim) < self.idle + 100:
+                self.note("%s: RLIMIT_NOFILE %d < %d connections + 100" %
+                          (s.label, min(lim), self.idle))
+            if r["held"] < r["wanted"] or r["error"]:
+                self.note("%s row d: held %d of %d (opened %d)%s" %
+                          (s.label, r["held"], r["wanted"], r["opened"],
+                           ": " + r["error"] if r["error"] else ""))
+            log("  %s d: RSS %d -> %d KiB, held %d" %
+                (s.label, r["rss_before"], r["rss_after"], r["held"]))
+            return {"d_mem": r["kib_per_conn"], "d_held": r["held"],
+                    "d_med": r["fresh_median"], "d_p99": r["fresh_p99"]}
+        raise Failed("unknown row %s" % row)
+
+    # ------------------------------------------------------------ tables
+
+    def table(self, title, servers, results, ratios, ceiling):
+        cols = [s.label for s in servers]
+        head = ["row", "metric", "unit", "better"] + cols + \
+            ["%s/%s" % (n, d) for n, d in ratios]
+        if ceiling:
+            head.append("tinyweb/%s" % ceiling)
+        lines = ["### " + title, "",
+                 "| " + " | ".join(head) + " |",
+                 "|" + "|".join("---" for _ in head) + "|"]
+        by_label = {s.label: s for s in servers}
+        for rid, row, metric, unit, better, kind in ROWS:
+            cells = ["(%s)" % row, metric, unit, better]
+            vals = {}
+            for s in servers:
+                v = results.get(s.key, {}).get(rid)
+                if isinstance(s, Skip):
+                    cells.append("n/a")
+                    continue
+                if v is None and row not in s.rows:
+                    cells.append("—")
+                    continue
+                if rid == "d_held" and v is not None:
+                    v = "%d/%d" % (v, self.idle)
+                    vals[s.label] = results[s.key][rid]
+                else:
+                    vals[s.label] = v
+                cells.append(fmt(v, kind))
+            for n, d in ratios:
+                a, b = vals.get(n), vals.get(d)
+                cells.append("—" if better == "info" else
+                             "%.2fx" % (a / b) if a is not None and b
+                             else "n/a")
+            if ceiling:
+                a, b = vals.get(ratios[0][0]), vals.get(ceiling)
+                cells.append("%.2fx" % (a / b) if a is not None and b
+                             and row in by_label[ceiling].rows else "—")
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+
+
+def versions(bench):
+    def first(argv):
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True,
+                               timeout=10)
+            return (r.stdout + r.stderr).strip().split("\n")[0]
+        except OSError:
+            return "?"
+    return ", ".join([
+        first([bench.tinyweb, "--version"]),
+        first(["nginx", "-v"]).replace("nginx version: ", ""),
+        first(["h2o", "-v"]),
+        first(["wrk", "-v"]).split(" [")[0],
+    ])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--tinyweb", required=True)
+    ap.add_argument("--responder", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--idle", type=int, default=10000)
+    ap.add_argument("--only", default="one,every",
+                    help="configurations to run: one, every (comma list)")
+    a = ap.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    b = Bench(a)
+    if hard < b.idle + 1000:
+        b.note("the client's RLIMIT_NOFILE hard limit is %d: row d opens "
+               "only %d connections" % (hard, hard - 1000))
+        b.idle = hard - 1000
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_signal)
+
+    t_start = time.monotonic()
+    secs1 = 1.0 if a.quick else 3.0
+    secsN = 1.0 if a.quick else 2.0
+    out = []
+    try:
+        log("generating the root in %s" % b.root)
+        make_root(b.root, b.ncold)
+        for i in range(b.ncold):
+            evict(cold_path(b.root, i))
+        frac = resident_fraction([cold_path(b.root, i)
+                                  for i in range(b.ncold)])
+        if frac is not None and frac > 0.05:
+            b.note("posix_fadvise(DONTNEED) left %.0f%% of the cold files "
+                   "cached: row g is not cold" % (frac * 100))
+        if b.ncpu < 2:
+            b.note("one CPU: server and wrk are not pinned apart")
+        mode = "quick" if a.quick else "full"
+        header = ("## tinyweb benchmark (%s run, %s)\n\n"
+                  "%d CPUs, %s. %s; %d run%s per cell, median; wrk %gs per "
+                  "run (one worker), %gs (every core).\n" %
+                  (mode, datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+                   b.ncpu, os.uname().release, versions(b), b.runs,
+                   "" if b.runs == 1 else "s", secs1, secsN))
+        out.append(header)
+
+        if "one" in a.only:
+            servers = [Tinyweb("tinyweb", "tinyweb", b),
+                       Nginx("nginx", "nginx", b),
+                       H2o("h2o", "h2o", b),
+                       Responder("responder", "responder", b)]
+            res = b.configuration("one worker", servers, secs1, True)
+            cpus = sorted(b.all_cpus)
+            pin = ("server on CPU %d, clients on CPU %d" % (cpus[0], cpus[1])
+                   if b.ncpu >= 2 else "no pinning")
+            out.append(b.table(
+                "One worker each (tinyweb epoll, nginx worker_processes 1, "
+                "h2o num-threads 1; %s)" % pin, servers, res,
+                [("tinyweb", "nginx"), ("tinyweb", "h2o")], "responder"))
+        if "every" in a.only:
+            n = b.ncpu
+            servers = []
+            if b.has_modes:
+                servers += [Tinyweb("tw_prefork", "tinyweb prefork", b,
+                                    "prefork", n),
+                            Tinyweb("tw_threads", "tinyweb threads", b,
+                                    "threads", n)]
+            else:
+                b.note("tinyweb serve has no --mode yet: its every-core "
+                       "columns are n/a")
+                servers += [Skip("skip_prefork", "tinyweb prefork", b),
+                            Skip("skip_threads", "tinyweb threads", b)]
+            servers += [Nginx("nginx_n", "nginx", b, n),
+                        H2o("h2o_n", "h2o", b, n),
+                        Responder("responder_n", "responder", b, n)]
+            real = [s for s in servers if not isinstance(s, Skip)]
+            res = b.configuration("every core", real, secsN, False)
+            out.append(b.table(
+                "Every core (%d workers or threads each; nothing pinned)" % n,
+                servers, res,
+                [("tinyweb prefork", "nginx"), ("tinyweb prefork", "h2o"),
+                 ("tinyweb threads", "nginx"), ("tinyweb threads", "h2o")],
+                None))
+    except KeyboardInterrupt:
+        b.note("interrupted")
+        b.procs.stop_all()
+        raise
+    finally:
+        b.procs.stop_all()
+
+    notes = ["Ratios divide tinyweb's figure by the peer's: above 1.00x is "
+             "better for tinyweb where the better column says higher, "
+             "below 1.00x where it says lower.",
+             "The responder (a bare epoll loop answering a fixed 1 KiB "
+             "response) takes part in rows a and b only: it is the ceiling "
+             "of this machine."]
+    if b.quick:
+        notes.append("--quick: 1 run per cell, 1 s wrk runs, %d cold "
+                     "files; figures are indicative only." % b.ncold)
+    notes += b.notes
+    notes.append("Total time: %.0f s." % (time.monotonic() - t_start))
+    out.append("Notes:\n\n" + "".join("- %s\n" % n for n in notes))
+    text = "\n".join(out)
+    print(text)
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    with open(a.out, "w") as f:
+        f.write(text)
+    log("written to %s" % a.out)
+
+
+class Skip(Server):
+    """A column with no server behind it (tinyweb without --mode)."""
+    rows = set()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)

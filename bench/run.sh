@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# tinyweb's benchmark (make bench): tinyweb, nginx, h2o and a bare epoll
+# responder side by side on 127.0.0.1, loaded by wrk. See bench/README.md.
+#
+#   bench/run.sh [--quick] [--only one|every] [--idle N] [--no-install]
+#
+# This script installs what is missing (Debian packages), builds the
+# responder and the allocator micro-benchmark, makes a work directory and
+# hands over to bench/bench.py. Whatever is started is recorded by pid in
+# WORK/pids and stopped on exit, even when bench.py dies.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+TOP=$PWD
+OUT=build/bench
+QUICK=
+INSTALL=1
+PYARGS=()
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1; PYARGS+=(--quick) ;;
+	--only|--idle) PYARGS+=("$1" "$2"); shift ;;
+	--no-install) INSTALL= ;;
+	-h|--help)
+		sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'
+		exit 0 ;;
+	*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+# ---- tools: nginx, h2o, wrk (and taskset, python3) from Debian packages
+missing=()
+for pair in nginx:nginx h2o:h2o wrk:wrk taskset:util-linux \
+	    python3:python3 cc:gcc; do
+	command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ -z "$INSTALL" ]; then
+		echo "bench: missing ${missing[*]} (and --no-install)" >&2
+		exit 1
+	fi
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	# apt-get update only when the package lists cannot offer them.
+	for p in "${missing[@]}"; do
+		if ! apt-cache policy "$p" 2>/dev/null |
+			grep -q 'Candidate: [0-9]'; then
+			echo "bench: apt-get update" >&2
+			$SUDO apt-get update -qq
+			break
+		fi
+	done
+	echo "bench: installing ${missing[*]}" >&2
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+		>/dev/null
+fi
+
+# ---- binaries
+[ -x build/tinyweb ] || make -s all
+mkdir -p "$OUT"
+cc -O2 -o "$OUT/responder" bench/responder.c
+cc -std=gnu17 -D_GNU_SOURCE -O2 -Imodules -o "$OUT/malloc_vs_pool" \
+	bench/malloc_vs_pool.c modules/pool.c
+
+# ---- work directory: on a disk, so row g's page-cache eviction means
+# something (a tmpfs root never leaves memory).
+BASE=${TMPDIR:-/tmp}
+if [ "$(stat -f -c %T "$BASE")" = tmpfs ]; then
+	BASE=$TOP/$OUT
+fi
+WORK=$(mktemp -d "$BASE/tinyweb-bench.XXXXXX")
+chmod 755 "$WORK"
+touch "$WORK/pids"
+
+cleanup() {
+	local pid name
+	# Each line is "PID NAME"; a pid is signalled only while it still
+	# runs the program we started under it.
+	while read -r pid name; do
+		[ -n "$pid" ] || continue
+		if [ -d "/proc/$pid" ] &&
+			tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+			grep -q -e "$WORK" -e "$TOP"; then
+			kill -TERM "$pid" 2>/dev/null || true
+		fi
+	done <"$WORK/pids"
+	sleep 0.3
+	while read -r pid name; do
+		[ -n "$pid" ] || continue
+		if [ -d "/proc/$pid" ] &&
+			tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+			grep -q -e "$WORK" -e "$TOP"; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done <"$WORK/pids"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Row d holds 10,000 sockets in the client and in every server.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+python3 bench/bench.py --work "$WORK" --tinyweb build/tinyweb \
+	--responder "$OUT/responder" --out "$OUT/results.md" \
+	${PYARGS[@]+"${PYARGS[@]}"}
+
+MVP=("$OUT/malloc_vs_pool")
+[ -z "$QUICK" ] || MVP+=(--quick)
+{
+	echo
+	echo "### Allocator: modules/pool.c against malloc (bench/malloc_vs_pool.c)"
+	echo
+	"${MVP[@]}"
+} | tee -a "$OUT/results.md"

@@ -1,0 +1,973 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for static: the RFC 9110 13.2.2 precondition table, If-Range,
+ * the entity-tag format, and the whole handler on a real temp tree (files,
+ * one range, multipart/byteranges, 416, the directory redirect, index
+ * files, listings, hidden files and bad paths).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "fs.h"
+#include "http.h"
+#include "http_parse.h"
+#include "mime.h"
+#include "static.h"
+
+/* ---- building requests by hand ---------------------------------------- */
+
+struct hdr {
+	const char *name;
+	const char *value;
+};
+
+#define MAXH 4
+
+static void
+make_request(struct tw_http_request *r, const char *method,
+	     const struct hdr *h)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->method = method;
+	r->method_len = strlen(method);
+	r->target = "/";
+	r->target_len = 1;
+	r->minor = 1;
+	for (i = 0; i < MAXH && h[i].name != NULL; i++) {
+		r->headers[i].name = h[i].name;
+		r->headers[i].name_len = strlen(h[i].name);
+		r->headers[i].value = h[i].value;
+		r->headers[i].value_len = strlen(h[i].value);
+	}
+	r->nheaders = i;
+}
+
+/* ---- preconditions ------------------------------------------------------ */
+
+#define ETAG	"\"5-1\""
+#define MTIME	784111777	/* Sun, 06 Nov 1994 08:49:37 GMT */
+#define D_EQ	"Sun, 06 Nov 1994 08:49:37 GMT"
+#define D_EARLY	"Sun, 06 Nov 1994 08:49:36 GMT"
+#define D_LATE	"Sun, 06 Nov 1994 08:49:38 GMT"
+#define D_850	"Sunday, 06-Nov-94 08:49:37 GMT"
+#define D_ASC	"Sun Nov  6 08:49:37 1994"
+
+static const struct {
+	struct hdr h[MAXH];
+	bool get;
+	int want;
+} pre_rows[] = {
+	{ { { NULL, NULL } }, true, 0 },
+	{ { { NULL, NULL } }, false, 0 },
+	/* If-Match: strong comparison. */
+	{ { { "If-Match", ETAG } }, true, 0 },
+	{ { { "If-Match", ETAG } }, false, 0 },
+	{ { { "If-Match", "\"other\"" } }, true, 412 },
+	{ { { "If-Match", "\"other\"" } }, false, 412 },
+	{ { { "If-Match", "W/" ETAG } }, true, 412 },
+	{ { { "If-Match", "W/" ETAG } }, false, 412 },
+	{ { { "If-Match", "*" } }, true, 0 },
+	{ { { "If-Match", "*" } }, false, 0 },
+	{ { { "If-Match", "\"x\", " ETAG } }, true, 0 },
+	{ { { "If-Match", "\"x\" ,\"y\"" } }, true, 412 },
+	{ { { "If-Match", "\"5-1" } }, true, 412 },
+	{ { { "If-Match", "5-1" } }, true, 412 },
+	{ { { "If-Match", "" } }, true, 412 },
+	{ { { "if-match", ETAG } }, true, 0 },
+	{ { { "IF-MATCH", "\"nope\"" } }, true, 412 },
+	/* If-Unmodified-Since. */
+	{ { { "If-Unmodified-Since", D_EARLY } }, true, 412 },
+	{ { { "If-Unmodified-Since", D_EARLY } }, false, 412 },
+	{ { { "If-Unmodified-Since", D_EQ } }, false, 0 },
+	{ { { "If-Unmodified-Since", D_LATE } }, false, 0 },
+	{ { { "If-Unmodified-Since", D_850 } }, false, 0 },
+	{ { { "If-Unmodified-Since", "yesterday" } }, false, 0 },
+	{ { { "If-Unmodified-Since", "" } }, false, 0 },
+	/* ... ignored when If-Match is present, even a failing date. */
+	{ { { "If-Match", ETAG }, { "If-Unmodified-Since", D_EARLY } },
+	  false, 0 },
+	{ { { "If-Unmodified-Since", D_EARLY }, { "If-Match", "*" } },
+	  false, 0 },
+	{ { { "If-Match", "\"x\"" }, { "If-Unmodified-Since", D_LATE } },
+	  false, 412 },
+	/* If-None-Match: weak comparison; 304 for GET/HEAD, else 412. */
+	{ { { "If-None-Match", ETAG } }, true, 304 },
+	{ { { "If-None-Match", ETAG } }, false, 412 },
+	{ { { "If-None-Match", "W/" ETAG } }, true, 304 },
+	{ { { "If-None-Match", "W/" ETAG } }, false, 412 },
+	{ { { "If-None-Match", "\"x\"" } }, true, 0 },
+	{ { { "If-None-Match", "\"x\"" } }, false, 0 },
+	{ { { "If-None-Match", "\"x\", W/\"y\", " ETAG } }, true, 304 },
+	{ { { "If-None-Match", "\"x\",W/" ETAG } }, true, 304 },
+	{ { { "If-None-Match", "\"x\", \"5-1 \"" } }, true, 0 },
+	{ { { "If-None-Match", "*" } }, true, 304 },
+	{ { { "If-None-Match", "*" } }, false, 412 },
+	{ { { "If-None-Match", "\"5-2\"" } }, true, 0 },
+	/* If-Modified-Since: GET/HEAD only. */
+	{ { { "If-Modified-Since", D_EQ } }, true, 304 },
+	{ { { "If-Modified-Since", D_LATE } }, true, 304 },
+	{ { { "If-Modified-Since", D_EARLY } }, true, 0 },
+	{ { { "If-Modified-Since", D_EQ } }, false, 0 },
+	{ { { "If-Modified-Since", D_850 } }, true, 304 },
+	{ { { "If-Modified-Since", D_ASC } }, true, 304 },
+	{ { { "If-Modified-Since", "garbage" } }, true, 0 },
+	{ { { "If-Modified-Since", "Sun, 06 Nov 1994 25:49:37 GMT" } },
+	  true, 0 },
+	/* ... ignored when If-None-Match is present. */
+	{ { { "If-None-Match", "\"x\"" }, { "If-Modified-Since", D_EQ } },
+	  true, 0 },
+	{ { { "If-Modified-Since", D_LATE }, { "If-None-Match", "\"x\"" } },
+	  true, 0 },
+	{ { { "If-None-Match", ETAG }, { "If-Modified-Since", D_EARLY } },
+	  true, 304 },
+	/* Order of evaluation (13.2.2): 1 If-Match, 2 If-Unmodified-Since,
+	 * 3 If-None-Match, 4 If-Modified-Since. */
+	{ { { "If-None-Match", ETAG }, { "If-Match", "\"x\"" } }, true, 412 },
+	{ { { "If-None-Match", "*" }, { "If-Match", "\"x\"" } }, true, 412 },
+	{ { { "If-None-Match", ETAG }, { "If-Unmodified-Since", D_EARLY } },
+	  true, 412 },
+	{ { { "If-Match", ETAG }, { "If-None-Match", ETAG } }, true, 304 },
+	{ { { "If-Match", ETAG }, { "If-None-Match", ETAG } }, false, 412 },
+	{ { { "If-Match", ETAG }, { "If-Modified-Since", D_EQ } }, true, 304 },
+	{ { { "If-Match", "\"x\"" }, { "If-Modified-Since", D_EQ } },
+	  true, 412 },
+	{ { { "If-Unmodified-Since", D_LATE }, { "If-Modified-Since", D_EQ } },
+	  true, 304 },
+	{ { { "If-Unmodified-Since", D_EARLY }, { "If-Modified-Since", D_EQ } },
+	  true, 412 },
+	{ { { "If-Match", "*" }, { "If-Unmodified-Since", D_EARLY },
+	    { "If-None-Match", "\"x\"" }, { "If-Modified-Since", D_LATE } },
+	  true, 0 },
+};
+
+static void
+preconditions_table(void **state)
+{
+	struct tw_http_request *r = malloc(sizeof(*r));
+	size_t i;
+
+	(void)state;
+	assert_non_null(r);
+	for (i = 0; i < sizeof(pre_rows) / sizeof(pre_rows[0]); i++) {
+		int got;
+
+		make_request(r, pre_rows[i].get ? "GET" : "POST",
+			     pre_rows[i].h);
+		got = tw_static_preconditions(r, pre_rows[i].get, ETAG,
+					      strlen(ETAG), MTIME);
+		if (got != pre_rows[i].want) {
+			free(r);
+			fail_msg("row %zu (%s: %s; %s): got %d, want %d", i,
+				 pre_rows[i].h[0].name ? pre_rows[i].h[0].name : "-",
+				 pre_rows[i].h[0].value ? pre_rows[i].h[0].value : "",
+				 pre_rows[i].get ? "GET" : "other", got,
+				 pre_rows[i].want);
+		}
+	}
+	free(r);
+}
+
+/* The table's dates are all relative to MTIME: moving the file's time
+ * must move the results (a test that ignored mtime would pass above). */
+static void
+preconditions_follow_mtime(void **state)
+{
+	static const struct hdr ims[] = { { "If-Modified-Since", D_EQ },
+					  { NULL, NULL } };
+	static const struct hdr ius[] = { { "If-Unmodified-Since", D_EQ },
+					  { NULL, NULL } };
+	struct tw_http_request *r = malloc(sizeof(*r));
+
+	(void)state;
+	assert_non_null(r);
+	make_request(r, "GET", ims);
+	assert_int_equal(tw_static_preconditions(r, true, ETAG, 5, MTIME), 304);
+	assert_int_equal(tw_static_preconditions(r, true, ETAG, 5, MTIME + 1), 0);
+	assert_int_equal(tw_static_preconditions(r, true, ETAG, 5, MTIME - 1),
+			 304);
+	make_request(r, "PUT", ius);
+	assert_int_equal(tw_static_preconditions(r, false, ETAG, 5, MTIME), 0);
+	assert_int_equal(tw_static_preconditions(r, false, ETAG, 5, MTIME + 1),
+			 412);
+	free(r);
+}
+
+/* ---- If-Range ----------------------------------------------------------- */
+
+static const struct {
+	const char *value;	/* NULL: no If-Range header */
+	bool want;
+} ifr_rows[] = {
+	{ NULL, true },
+	{ ETAG, true },
+	{ "W/" ETAG, false },		/* weak never matches */
+	{ "\"5-0\"", false },		/* stale tag */
+	{ "*", false },
+	{ D_EQ, true },
+	{ D_850, true },
+	{ D_ASC, true },
+	{ D_EARLY, false },
+	{ D_LATE, false },
+	{ "garbage", false },
+	{ "", false },
+	{ "Sun, 06 Nov 1994 08:49:37", false },
+};
+
+static void
+if_range_table(void **state)
+{
+	struct tw_http_request *r = malloc(sizeof(*r));
+	size_t i;
+
+	(void)state;
+	assert_non_null(r);
+	for (i = 0; i < sizeof(ifr_rows) / sizeof(ifr_rows[0]); i++) {
+		struct hdr h[2] = { { NULL, NULL } };
+		bool got;
+
+		if (ifr_rows[i].value != NULL) {
+			h[0].name = "If-Range";
+			h[0].value = ifr_rows[i].value;
+		}
+		make_request(r, "GET", h);
+		got = tw_static_if_range(r, ETAG, strlen(ETAG), MTIME);
+		if (got != ifr_rows[i].want) {
+			free(r);
+			fail_msg("row %zu (%s): got %d", i,
+				 ifr_rows[i].value ? ifr_rows[i].value : "none",
+				 got);
+		}
+	}
+	free(r);
+}
+
+/* ---- ETag --------------------------------------------------------------- */
+
+static size_t
+etag_of(long long size, long long mtime, char out[TW_STATIC_ETAG_MAX])
+{
+	struct stat st;
+	size_t n;
+
+	memset(&st, 0, sizeof(st));
+	st.st_size = (off_t)size;
+	st.st_mtim.tv_sec = (time_t)mtime;
+	st.st_mtim.tv_nsec = 123456789;
+	memset(out, '#', TW_STATIC_ETAG_MAX);
+	n = tw_static_etag(&st, out);
+	assert_true(n < TW_STATIC_ETAG_MAX);
+	assert_int_equal(out[n], '\0');
+	assert_int_equal(strlen(out), n);
+	return n;
+}
+
+static void
+etag_format(void **state)
+{
+	static const struct {
+		long long size;
+		long long mtime;
+		const char *want;
+	} rows[] = {
+		{ 5, 1, "\"5-1\"" },
+		{ 0, 0, "\"0-0\"" },
+		{ 0, 1700000000, "\"0-6553f100\"" },
+		{ 0xabcdef, 0x5f5e100, "\"abcdef-5f5e100\"" },
+		{ 4096, 0x7fffffff, "\"1000-7fffffff\"" },
+		{ 5LL << 30, 1, "\"140000000-1\"" },		/* 5 GiB */
+		{ (1LL << 32) + 1, 16, "\"100000001-10\"" },
+		{ 0x7fffffffffffffffLL, 0x7fffffffffffffffLL,
+		  "\"7fffffffffffffff-7fffffffffffffff\"" },
+	};
+	char out[TW_STATIC_ETAG_MAX];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		n = etag_of(rows[i].size, rows[i].mtime, out);
+		if (n != strlen(rows[i].want) || strcmp(out, rows[i].want) != 0)
+			fail_msg("row %zu: got %s, want %s", i, out,
+				 rows[i].want);
+	}
+}
+
+static void
+etag_odd_times_do_not_crash(void **state)
+{
+	static const long long times[] = {
+		-1, -86400, -0x7fffffffffffffffLL - 1, 0x7fffffffffffffffLL,
+	};
+	char out[TW_STATIC_ETAG_MAX], again[TW_STATIC_ETAG_MAX];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		n = etag_of(0x7fffffffffffffffLL, times[i], out);
+		assert_int_equal(out[0], '"');
+		assert_int_equal(out[n - 1], '"');
+		/* Quoted entity-tag: no quote or control byte inside. */
+		assert_null(memchr(out + 1, '"', n - 2));
+		assert_int_equal(strspn(out + 1, "0123456789abcdef-"), n - 2);
+		/* Deterministic. */
+		assert_int_equal(etag_of(0x7fffffffffffffffLL, times[i], again),
+				 n);
+		assert_string_equal(out, again);
+	}
+	/* Size and time both matter. */
+	etag_of(1, 2, out);
+	etag_of(2, 1, again);
+	assert_string_not_equal(out, again);
+	etag_of(1, 3, again);
+	assert_string_not_equal(out, again);
+}
+
+/* ---- the handler on a real tree ----------------------------------------- */
+
+#define TEXT "hello, world\n"	/* 13 bytes */
+
+struct fx {
+	char root[64];
+	struct tw_fs *fs;
+	struct tw_mime_table *types;
+	struct tw_static_opts opts;
+	void *inst;
+	struct tw_http_request raw;
+	struct tw_http_req req;
+	struct tw_buf hdrs;
+	struct tw_buf body;
+	struct tw_http_res res;
+};
+
+static void
+put(const char *root, const char *rel, const char *data, size_t n)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, n), (ssize_t)n);
+	assert_int_equal(close(fd), 0);
+}
+
+static void
+put_dir(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct tw_fs_opts fo = { .symlinks = TW_FS_SYMLINKS_INSIDE };
+	char big[1000];
+	size_t i;
+	int err = 0;
+
+	if (f == NULL)
+		return -1;
+	f->res.fd = -1;
+	strcpy(f->root, "/tmp/tw-static-XXXXXX");
+	if (mkdtemp(f->root) == NULL)
+		return -1;
+	put(f->root, "a.txt", TEXT, strlen(TEXT));
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7);
+	put(f->root, "big.bin", big, sizeof(big));
+	put(f->root, "empty.txt", "", 0);
+	put(f->root, ".hidden", "secret", 6);
+	put_dir(f->root, "sub dir");
+	put(f->root, "sub dir/x.txt", "x", 1);
+	put_dir(f->root, "\xc3\xbc");
+	put_dir(f->root, "withindex");
+	put(f->root, "withindex/index.html", "<p>index</p>\n", 13);
+	put(f->root, "withindex/other.txt", "o", 1);
+	put_dir(f->root, "noindex");
+	put(f->root, "noindex/f.txt", "f", 1);
+	put(f->root, "noindex/.dot", "d", 1);
+	put_dir(f->root, ".well-known");
+	put(f->root, ".well-known/t.txt", "wk", 2);
+
+	fo.root = f->root;
+	f->fs = tw_fs_create(&fo, &err);
+	f->types = tw_mime_table_create();
+	if (f->fs == NULL || f->types == NULL)
+		return -1;
+	f->opts.fs = f->fs;
+	f->opts.types = f->types;
+	f->opts.index = "index.html";
+	f->opts.listing = true;
+	f->opts.charset = true;
+	*state = f;
+	return 0;
+}
+
+static int
+fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->inst != NULL)
+		tw_static_handler.destroy(f->inst);
+	tw_buf_free(&f->hdrs);
+	tw_buf_free(&f->body);
+	tw_fs_destroy(f->fs);
+	tw_mime_table_destroy(f->types);
+	(void)nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* (Re)create the instance from f->opts. */
+static void
+fx_create(struct fx *f)
+{
+	int err = 0;
+
+	if (f->inst != NULL)
+		tw_static_handler.destroy(f->inst);
+	f->inst = tw_static_handler.create(&f->opts, &err);
+	assert_non_null(f->inst);
+}
+
+/*
+ * Run the handler on target (path[?query]) with the given headers and
+ * method. Returns what handle() returned; f->res holds the response. The
+ * previous response's descriptor is closed first.
+ */
+static int
+run(struct fx *f, enum tw_http_method m, const char *target,
+    const struct hdr *h)
+{
+	static const struct hdr none[] = { { NULL, NULL } };
+	const char *q;
+
+	if (f->inst == NULL)
+		fx_create(f);
+	if (f->res.fd >= 0)
+		(void)close(f->res.fd);
+	make_request(&f->raw, m == TW_HTTP_HEAD ? "HEAD" : "GET",
+		     h ? h : none);
+	f->raw.target = target;
+	f->raw.target_len = strlen(target);
+	f->req.raw = &f->raw;
+	f->req.method = m;
+	f->req.path = target;
+	q = strchr(target, '?');
+	f->req.path_len = q ? (size_t)(q - target) : strlen(target);
+	f->req.query = q ? q + 1 : NULL;
+	f->req.query_len = q ? strlen(q + 1) : 0;
+	tw_buf_reset(&f->hdrs, 0);
+	tw_buf_reset(&f->body, 0);
+	memset(&f->res, 0, sizeof(f->res));
+	f->res.status = 200;
+	f->res.headers = &f->hdrs;
+	f->res.body = &f->body;
+	f->res.fd = -1;
+	return tw_static_handler.handle(&f->req, &f->res, f->inst);
+}
+
+static void
+res_done(struct fx *f)
+{
+	if (f->res.fd >= 0)
+		assert_int_equal(close(f->res.fd), 0);
+	f->res.fd = -1;
+}
+
+/* The header block holds exactly this line. */
+static void
+assert_header(const struct fx *f, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = f->hdrs.data, *end = p + f->hdrs.len;
+
+	assert_false(f->hdrs.failed);
+	while (p < end) {
+		const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+
+		assert_non_null(eol);
+		if ((size_t)(eol - p) == n && memcmp(p, line, n) == 0)
+			return;
+		p = eol + 2;
+	}
+	fail_msg("no header line \"%s\" in:\n%.*s", line, (int)f->hdrs.len,
+		 f->hdrs.data ? f->hdrs.data : "");
+}
+
+static bool
+has_header_name(const struct fx *f, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = f->hdrs.data, *end = p + f->hdrs.len;
+
+	while (p != NULL && p < end) {
+		const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+
+		if ((size_t)(end - p) > n && strncasecmp(p, name, n) == 0 &&
+		    p[n] == ':')
+			return true;
+		p = eol ? eol + 2 : NULL;
+	}
+	return false;
+}
+
+/* Every byte of the response body, segments in order. */
+static char *
+assemble(const struct fx *f, size_t *len)
+{
+	size_t i, total = 0;
+	char *out;
+
+	for (i = 0; i < f->res.nseg; i++)
+		total += f->res.segs[i].len;
+	out = malloc(total + 1);
+	assert_non_null(out);
+	*len = 0;
+	for (i = 0; i < f->res.nseg; i++) {
+		const struct tw_http_seg *s = &f->res.segs[i];
+
+		if (s->kind == TW_HTTP_SEG_BODY) {
+			assert_true(s->off + s->len <= f->body.len);
+			memcpy(out + *len, f->body.data + s->off, s->len);
+		} else {
+			assert_true(f->res.fd >= 0);
+			assert_int_equal(pread(f->res.fd, out + *len, s->len,
+					       (off_t)s->off), (ssize_t)s->len);
+		}
+		*len += s->len;
+	}
+	out[*len] = '\0';
+	return out;
+}
+
+static void
+handler_serves_file(void **state)
+{
+	struct fx *f = *state;
+	char etag[TW_STATIC_ETAG_MAX], line[128], date[40];
+	struct stat st;
+	size_t len;
+	char *body;
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	assert_false(f->res.no_length);
+	assert_int_equal(f->res.nseg, 1);
+	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_FILE);
+	assert_int_equal(f->res.segs[0].off, 0);
+	assert_int_equal(f->res.segs[0].len, strlen(TEXT));
+	assert_true(f->res.fd >= 0);
+	assert_int_equal(fstat(f->res.fd, &st), 0);
+	assert_int_equal(st.st_size, strlen(TEXT));
+
+	tw_static_etag(&st, etag);
+	snprintf(line, sizeof(line), "ETag: %s", etag);
+	assert_header(f, line);
+	assert_int_equal(tw_clock_format_http(st.st_mtim.tv_sec, date),
+			 TW_CLOCK_HTTP_DATE_LEN);
+	snprintf(line, sizeof(line), "Last-Modified: %s", date);
+	assert_header(f, line);
+	assert_header(f, "Content-Type: text/plain; charset=utf-8");
+	assert_header(f, "Accept-Ranges: bytes");
+	assert_false(has_header_name(f, "Content-Range"));
+	body = assemble(f, &len);
+	assert_string_equal(body, TEXT);
+	free(body);
+	res_done(f);
+
+	/* charset off: a bare type. */
+	f->opts.charset = false;
+	fx_create(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", NULL), 0);
+	assert_header(f, "Content-Type: text/plain");
+	res_done(f);
+}
+
+static void
+handler_serves_empty_file_and_head(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/empty.txt", NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	assert_int_equal(f->res.nseg, 0);
+	res_done(f);
+	/* One byte is not empty. */
+	assert_int_equal(run(f, TW_HTTP_GET, "/sub%20dir/x.txt", NULL), 0);
+	assert_int_equal(f->res.nseg, 1);
+	assert_int_equal(f->res.segs[0].len, 1);
+	res_done(f);
+
+	/* HEAD: same response, http drops the body; Range is GET only. */
+	{
+		static const struct hdr h[] = { { "Range", "bytes=0-1" },
+						{ NULL, NULL } };
+
+		assert_int_equal(run(f, TW_HTTP_HEAD, "/a.txt", h), 0);
+		assert_int_equal(f->res.status, 200);
+		assert_int_equal(f->res.nseg, 1);
+		assert_int_equal(f->res.segs[0].len, strlen(TEXT));
+		res_done(f);
+	}
+}
+
+static void
+handler_conditional_304_and_412(void **state)
+{
+	struct fx *f = *state;
+	char etag[TW_STATIC_ETAG_MAX];
+	struct stat st;
+	struct hdr h[2] = { { "If-None-Match", etag }, { NULL, NULL } };
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", NULL), 0);
+	assert_int_equal(fstat(f->res.fd, &st), 0);
+	tw_static_etag(&st, etag);
+	res_done(f);
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", h), 0);
+	assert_int_equal(f->res.status, 304);
+	assert_true(f->res.no_length);
+	assert_int_equal(f->res.nseg, 0);
+	res_done(f);
+
+	h[0].name = "If-Match";
+	h[0].value = "\"nope\"";
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", h), 412);
+	res_done(f);
+}
+
+static void
+handler_single_range(void **state)
+{
+	static const struct hdr h[] = { { "Range", "bytes=2-4" }, { NULL, NULL } };
+	static const struct hdr suffix[] = { { "Range", "bytes=-3" },
+					     { NULL, NULL } };
+	static const struct hdr stale[] = { { "Range", "bytes=2-4" },
+					    { "If-Range", "\"0-0\"" },
+					    { NULL, NULL } };
+	struct fx *f = *state;
+	size_t len;
+	char *body;
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", h), 0);
+	assert_int_equal(f->res.status, 206);
+	assert_header(f, "Content-Range: bytes 2-4/13");
+	assert_header(f, "Content-Type: text/plain; charset=utf-8");
+	assert_int_equal(f->res.nseg, 1);
+	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_FILE);
+	assert_int_equal(f->res.segs[0].off, 2);
+	assert_int_equal(f->res.segs[0].len, 3);
+	body = assemble(f, &len);
+	assert_string_equal(body, "llo");
+	free(body);
+	res_done(f);
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/big.bin", suffix), 0);
+	assert_int_equal(f->res.status, 206);
+	assert_header(f, "Content-Range: bytes 997-999/1000");
+	assert_int_equal(f->res.segs[0].off, 997);
+	res_done(f);
+
+	/* A stale If-Range: the whole file. */
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", stale), 0);
+	assert_int_equal(f->res.status, 200);
+	assert_int_equal(f->res.segs[0].len, 13);
+	assert_false(has_header_name(f, "Content-Range"));
+	res_done(f);
+}
+
+/* Parse "boundary=" out of the Content-Type line. */
+static void
+get_boundary(const struct fx *f, char *out, size_t cap)
+{
+	static const char key[] =
+		"Content-Type: multipart/byteranges; boundary=";
+	const char *p = memmem(f->hdrs.data, f->hdrs.len, key, sizeof(key) - 1);
+	const char *eol;
+
+	assert_non_null(p);
+	p += sizeof(key) - 1;
+	eol = memmem(p, f->hdrs.len - (size_t)(p - f->hdrs.data), "\r\n", 2);
+	assert_non_null(eol);
+	assert_true((size_t)(eol - p) > 0 && (size_t)(eol - p) < cap);
+	memcpy(out, p, (size_t)(eol - p));
+	out[eol - p] = '\0';
+}
+
+static void
+handler_multipart(void **state)
+{
+	static const struct hdr h[] = { { "Range", "bytes=5-6,0-1" },
+					{ NULL, NULL } };
+	static const struct hdr three[] = { { "Range", "bytes=0-0,2-2,-1" },
+					    { NULL, NULL } };
+	struct fx *f = *state;
+	char boundary[80], want[1024];
+	size_t len, i, body_bytes = 0, file_bytes = 0;
+	char *body;
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", h), 0);
+	assert_int_equal(f->res.status, 206);
+	get_boundary(f, boundary, sizeof(boundary));
+	assert_false(has_header_name(f, "Content-Range"));
+	/* BODY FILE BODY FILE BODY */
+	assert_int_equal(f->res.nseg, 5);
+	for (i = 0; i < f->res.nseg; i++) {
+		assert_int_equal(f->res.segs[i].kind,
+				 i % 2 ? TW_HTTP_SEG_FILE : TW_HTTP_SEG_BODY);
+		if (i % 2)
+			file_bytes += f->res.segs[i].len;
+		else
+			body_bytes += f->res.segs[i].len;
+	}
+	/* Sorted: 0-1 first. */
+	assert_int_equal(f->res.segs[1].off, 0);
+	assert_int_equal(f->res.segs[1].len, 2);
+	assert_int_equal(f->res.segs[3].off, 5);
+	assert_int_equal(f->res.segs[3].len, 2);
+	/* The body parts cover the body buffer exactly, in order. */
+	assert_int_equal(body_bytes, f->body.len);
+	assert_int_equal(file_bytes, 4);
+	assert_int_equal(f->res.segs[0].off, 0);
+	assert_int_equal(f->res.segs[2].off, f->res.segs[0].len);
+	assert_int_equal(f->res.segs[4].off,
+			 f->res.segs[2].off + f->res.segs[2].len);
+	body = assemble(f, &len);
+	snprintf(want, sizeof(want),
+		 "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		 "Content-Range: bytes 0-1/13\r\n\r\nhe"
+		 "\r\n--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		 "Content-Range: bytes 5-6/13\r\n\r\n, "
+		 "\r\n--%s--\r\n", boundary, boundary, boundary);
+	assert_int_equal(len, strlen(want));
+	assert_string_equal(body, want);
+	/* The boundary must not occur in the data it separates. */
+	assert_null(strstr(TEXT, boundary));
+	free(body);
+	res_done(f);
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/big.bin", three), 0);
+	assert_int_equal(f->res.status, 206);
+	assert_int_equal(f->res.nseg, 7);
+	assert_int_equal(f->res.segs[5].off, 999);
+	res_done(f);
+}
+
+static void
+handler_unsatisfiable_416(void **state)
+{
+	static const struct hdr h[] = { { "Range", "bytes=100-" }, { NULL, NULL } };
+	static const struct hdr empty[] = { { "Range", "bytes=0-" },
+					    { NULL, NULL } };
+	struct fx *f = *state;
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", h), 416);
+	assert_header(f, "Content-Range: bytes */13");
+	res_done(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/empty.txt", empty), 416);
+	assert_header(f, "Content-Range: bytes */0");
+	res_done(f);
+}
+
+static void
+handler_directory_redirect(void **state)
+{
+	struct fx *f = *state;
+	size_t len;
+	char *body;
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/sub%20dir?a=1&b", NULL), 0);
+	assert_int_equal(f->res.status, 301);
+	assert_header(f, "Location: /sub%20dir/?a=1&b");
+	body = assemble(f, &len);
+	assert_non_null(strstr(body, "301"));
+	free(body);
+	res_done(f);
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/%C3%BC", NULL), 0);
+	assert_int_equal(f->res.status, 301);
+	assert_header(f, "Location: /%C3%BC/");
+	res_done(f);
+
+	/* Dot segments are resolved before the redirect. */
+	assert_int_equal(run(f, TW_HTTP_GET, "/noindex/../withindex", NULL), 0);
+	assert_int_equal(f->res.status, 301);
+	assert_header(f, "Location: /withindex/");
+	res_done(f);
+}
+
+static void
+handler_directory_index(void **state)
+{
+	struct fx *f = *state;
+	size_t len;
+	char *body;
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/withindex/", NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	assert_header(f, "Content-Type: text/html; charset=utf-8");
+	assert_int_equal(f->res.nseg, 1);
+	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_FILE);
+	body = assemble(f, &len);
+	assert_string_equal(body, "<p>index</p>\n");
+	free(body);
+	res_done(f);
+
+	/* No index configured: the listing instead. */
+	f->opts.index = NULL;
+	fx_create(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/withindex/", NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	body = assemble(f, &len);
+	assert_non_null(strstr(body, "other.txt"));
+	free(body);
+	res_done(f);
+}
+
+static void
+handler_listing_on_off(void **state)
+{
+	struct fx *f = *state;
+	size_t len;
+	char *body;
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/noindex/", NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	assert_header(f, "Content-Type: text/html; charset=utf-8");
+	assert_int_equal(f->res.nseg, 1);
+	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_BODY);
+	assert_int_equal(f->res.segs[0].len, f->body.len);
+	body = assemble(f, &len);
+	assert_non_null(strstr(body, "f.txt"));
+	assert_null(strstr(body, ".dot"));
+	free(body);
+	res_done(f);
+
+	/* The root lists too. */
+	assert_int_equal(run(f, TW_HTTP_GET, "/", NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	res_done(f);
+
+	f->opts.listing = false;
+	fx_create(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/noindex/", NULL), 403);
+	res_done(f);
+	/* An index still works without listings. */
+	assert_int_equal(run(f, TW_HTTP_GET, "/withindex/", NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	res_done(f);
+}
+
+static void
+handler_hidden_files(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(run(f, TW_HTTP_GET, "/.hidden", NULL), 404);
+	res_done(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/%2ehidden", NULL), 404);
+	res_done(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/noindex/.dot", NULL), 404);
+	res_done(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/.well-known/t.txt", NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	res_done(f);
+
+	f->opts.hidden = true;
+	fx_create(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/.hidden", NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	res_done(f);
+}
+
+static void
+handler_bad_paths(void **state)
+{
+	static const struct {
+		const char *target;
+		int want;
+	} rows[] = {
+		{ "/../x", 400 },
+		{ "/a/../../x", 400 },
+		{ "/%2e%2e/x", 400 },
+		{ "/..", 400 },
+		{ "/%zz", 400 },
+		{ "/%", 400 },
+		{ "/%4", 400 },
+		{ "/a%00.txt", 400 },
+		{ "/%ff", 400 },
+		{ "/nope", -ENOENT },
+		{ "/a.txt/", 404 },
+		{ "/a.txt/x", -ENOTDIR },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int got = run(f, TW_HTTP_GET, rows[i].target, NULL);
+
+		res_done(f);
+		if (got != rows[i].want)
+			fail_msg("%s: got %d, want %d", rows[i].target, got,
+				 rows[i].want);
+	}
+}
+
+int
+main(void)
+{
+#define FX(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(preconditions_table),
+		cmocka_unit_test(preconditions_follow_mtime),
+		cmocka_unit_test(if_range_table),
+		cmocka_unit_test(etag_format),
+		cmocka_unit_test(etag_odd_times_do_not_crash),
+		FX(handler_serves_file),
+		FX(handler_serves_empty_file_and_head),
+		FX(handler_conditional_304_and_412),
+		FX(handler_single_range),
+		FX(handler_multipart),
+		FX(handler_unsatisfiable_416),
+		FX(handler_directory_redirect),
+		FX(handler_directory_index),
+		FX(handler_listing_on_off),
+		FX(handler_hidden_files),
+		FX(handler_bad_paths),
+	};
+#undef FX
+
+	return cmocka_run_group_tests_name("static", tests, NULL, NULL);
+}

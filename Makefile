@@ -99,6 +99,9 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 build/tinyweb $(DESTDIR)$(PREFIX)/bin/tinyweb
 	install -m 644 man/tinyweb.1 $(DESTDIR)$(MANPREFIX)/man1/tinyweb.1
+	install -d $(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(PREFIX)/share/tinyweb
+	install -m 644 man/tinyweb.conf.5 $(DESTDIR)$(MANPREFIX)/man5/tinyweb.conf.5
+	install -m 644 conf/tinyweb.conf conf/mime.types $(DESTDIR)$(PREFIX)/share/tinyweb/
 	install -m 644 completions/tinyweb.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tinyweb
 	install -m 644 completions/_tinyweb \
@@ -109,6 +112,9 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tinyweb \
 		$(DESTDIR)$(MANPREFIX)/man1/tinyweb.1 \
+		$(DESTDIR)$(MANPREFIX)/man5/tinyweb.conf.5 \
+		$(DESTDIR)$(PREFIX)/share/tinyweb/tinyweb.conf \
+		$(DESTDIR)$(PREFIX)/share/tinyweb/mime.types \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tinyweb \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tinyweb \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tinyweb.fish

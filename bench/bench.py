@@ -144,6 +144,37 @@ def nofile_limits(pid):
     return out
 
 
+class OtherLoad:
+    """User CPU time spent by processes this script did not start, over
+    an interval: other work on the machine makes every figure unreliable.
+    Our own share comes from getrusage (self and reaped children: wrk,
+    the servers and their workers)."""
+
+    def __init__(self):
+        self.hz = os.sysconf("SC_CLK_TCK")
+        self.t0 = time.monotonic()
+        self.cpu0 = self.user_ticks()
+        self.own0 = self.own()
+
+    @staticmethod
+    def user_ticks():
+        with open("/proc/stat") as f:
+            v = f.readline().split()
+        return int(v[1]) + int(v[2])
+
+    @staticmethod
+    def own():
+        a = resource.getrusage(resource.RUSAGE_SELF)
+        b = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return a.ru_utime + b.ru_utime
+
+    def cpus_used(self):
+        """Average number of CPUs others kept busy (user time)."""
+        wall = time.monotonic() - self.t0
+        total = (self.user_ticks() - self.cpu0) / self.hz
+        return max(0.0, total - (self.own() - self.own0)) / wall
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -650,6 +681,9 @@ class Bench:
             text=True).stdout
 
     def note(self, msg):
+        msg = " ".join(msg.split())
+        if len(msg) > 240:
+            msg = msg[:240] + "..."
         if msg not in self.notes:
             self.notes.append(msg)
         log("note: " + msg)
@@ -668,6 +702,7 @@ class Bench:
         os.sched_setaffinity(0, {int(self.client_cpus)}
                              if self.client_cpus else self.all_cpus)
         results = {s.key: {} for s in servers}
+        load = OtherLoad()
         up = []
         for s in servers:
             try:
@@ -686,6 +721,12 @@ class Bench:
         finally:
             for s in servers:
                 s.stop()
+        other = load.cpus_used()
+        log("%s: other processes used %.2f CPUs meanwhile" % (title, other))
+        if other > 0.1:
+            self.note("%s: other processes on this machine kept %.2f CPUs "
+                      "busy (user time) during the run: its figures are "
+                      "disturbed" % (title, other))
         return results
 
     def prepare(self, servers):

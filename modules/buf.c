@@ -16,7 +16,8 @@ tw_buf_reserve(struct tw_buf *b, size_t n)
 
 	if (b->failed)
 		return NULL;
-	if (b->cap - b->len >= n)
+	/* data is NULL until the first allocation: NULL + 0 is undefined. */
+	if (b->data != NULL && b->cap - b->len >= n)
 		return b->data + b->len;
 	cap = b->cap ? b->cap : 256;
 	while (cap - b->len < n) {

@@ -1054,16 +1054,18 @@ parse_text(struct parse_ctx *px, const char *name, const char *buf,
 			if (nargs == MAX_ARGS) {
 				err = failf(px, &o, "too many arguments to '%s'",
 					    opt->name);
-				goto out;
+				break;
 			}
 			args[nargs] = strdup(lx->word);
 			if (args[nargs] == NULL) {
 				err = failf(px, &o, "out of memory");
-				goto out;
+				break;
 			}
 			nargs++;
 		}
-		if (t != TOK_SEMI) {
+		if (err < 0) {
+			/* the arguments are freed below */
+		} else if (t != TOK_SEMI) {
 			set_where(&o, name, t == TOK_EOF ? line : lx->tok_line);
 			if (t == TOK_ERROR)
 				err = failf(px, &o, "%s", lx->why);
@@ -1082,7 +1084,6 @@ parse_text(struct parse_ctx *px, const char *name, const char *buf,
 		if (err < 0)
 			break;
 	}
-out:
 	free(lx);
 	return err;
 }

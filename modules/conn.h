@@ -73,8 +73,11 @@ int tw_conn_write(struct tw_conn *c, const void *p, size_t n);
 int tw_conn_write_file(struct tw_conn *c, int fd, uint64_t off,
 		       uint64_t len);
 
-/* Start writing what is queued; on_drained follows when done (perhaps
- * before this returns). */
+/* Start writing what is queued; on_drained follows when done. Called
+ * outside the connection's callbacks, that may happen before this
+ * returns; called inside one (on_data, on_drained), writing starts only
+ * after that callback returns, so the protocol may still consume the
+ * input its request slices point into. */
 void tw_conn_send(struct tw_conn *c);
 
 /* True if queued output has not been written yet. */

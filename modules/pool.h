@@ -18,7 +18,8 @@ struct tw_pool;
 /* Returns NULL on out of memory. Free with tw_pool_destroy(). */
 struct tw_pool *tw_pool_create(void);
 
-/* Free every chunk, including blocks still handed out. */
+/* Free every chunk, including small blocks still handed out; blocks over
+ * TW_POOL_MAX_SMALL came from malloc and must be given back first. */
 void tw_pool_destroy(struct tw_pool *pool);
 
 /*

@@ -39,6 +39,9 @@ struct scratch {
 };
 
 static _Thread_local struct scratch *scr;
+static _Thread_local unsigned scr_users;	/* instances on this thread */
+
+static void static_destroy(void *inst);
 
 static void *
 static_create(const void *opts, int *err)
@@ -53,10 +56,11 @@ static_create(const void *opts, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
+	scr_users++;
 	si->opts = opts;
 	si->mime = tw_mime_create(si->opts->types, err);
 	if (si->mime == NULL) {
-		free(si);
+		static_destroy(si);
 		return NULL;
 	}
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
@@ -77,8 +81,10 @@ static_destroy(void *inst)
 		return;
 	tw_mime_destroy(si->mime);
 	free(si);
-	free(scr);
-	scr = NULL;
+	if (--scr_users == 0) {
+		free(scr);
+		scr = NULL;
+	}
 }
 
 static size_t
@@ -155,8 +161,11 @@ tw_static_if_range(const struct tw_http_request *r, const char *etag,
 
 	if (h == NULL)
 		return true;
+	/* If-Range holds one entity-tag, never a list (RFC 9110 13.1.5);
+	 * a date has a comma of its own. */
 	if (h->value_len > 0 && (h->value[0] == '"' || h->value[0] == 'W'))
-		return tw_http_etag_match(h->value, h->value_len, etag,
+		return memchr(h->value, ',', h->value_len) == NULL &&
+		       tw_http_etag_match(h->value, h->value_len, etag,
 					  etag_len, false);
 	/* A date validator must match exactly: it is weak otherwise. */
 	return tw_http_parse_date(h->value, h->value_len, &t) == 0 &&

@@ -21,6 +21,8 @@ TEST_DEPS_static = static listing http_parse mime fs url buf clock
 TEST_DEPS_config = config mime url
 TEST_DEPS_loop = loop clock
 TEST_DEPS_conn = conn loop buf clock
+TEST_DEPS_shmtx = shmtx shm
+TEST_DEPS_channel = channel
 TEST_DEPS_http = http http_parse buf clock log pool stats shm
 # Sources compiled into one test only: http's fake transport (its seam).
 TEST_EXTRA_http = tests/unit/support/fake_conn.c

@@ -2,7 +2,7 @@
 include config.mk
 
 MODULES = buf pool log clock shm shmtx channel stats loop conn listener http_parse url mime fs \
-	  http static listing worker single master threads daemon config
+	  http static listing status worker single master threads daemon config
 FUZZERS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 OBJ = $(MODULES:%=build/obj/%.o) build/obj/tinyweb.o
@@ -14,16 +14,17 @@ TEST_DEPS_buf = buf
 TEST_DEPS_pool = pool
 TEST_DEPS_url = url
 TEST_DEPS_http_parse = http_parse
-TEST_DEPS_mime = mime url
-TEST_DEPS_fs = fs
-TEST_DEPS_listing = listing fs url buf
-TEST_DEPS_static = static listing http_parse mime fs url buf clock
-TEST_DEPS_config = config mime url
+TEST_DEPS_mime = mime url stats shm
+TEST_DEPS_fs = fs clock
+TEST_DEPS_listing = listing fs url buf clock
+TEST_DEPS_static = static listing http_parse mime fs url buf clock stats shm
+TEST_DEPS_config = config mime url status http_parse buf clock stats shm
 TEST_DEPS_loop = loop clock
 TEST_DEPS_conn = conn loop buf clock
 TEST_DEPS_shmtx = shmtx shm
 TEST_DEPS_channel = channel
-TEST_DEPS_http = http http_parse buf clock log pool stats shm
+TEST_DEPS_status = status http_parse buf clock stats shm
+TEST_DEPS_http = http http_parse url buf clock log pool stats shm
 # Sources compiled into one test only: http's fake transport (its seam).
 TEST_EXTRA_http = tests/unit/support/fake_conn.c
 TESTS = $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #include "modules/single.h"
 #include "modules/static.h"
 #include "modules/stats.h"
+#include "modules/status.h"
 #include "modules/threads.h"
 #include "modules/worker.h"
 
@@ -50,8 +52,9 @@ struct gen {
 	struct tw_fs *fs;
 	char *extra_headers;
 	struct tw_static_opts so;
+	struct tw_status_opts sto;
 	struct tw_http_opts ho;
-	struct tw_http_route route;
+	struct tw_http_route routes[2];
 	struct tw_http_server *srv;
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */
@@ -63,6 +66,8 @@ struct server {
 	int argc;
 	char **argv;
 	char self[PATH_MAX];		/* this binary, for upgrades */
+	char cwd[PATH_MAX];		/* where we started: relative paths in
+					 * argv mean this after chdir("/") */
 	int fds[TW_CONFIG_MAX_LISTEN * 4];
 	size_t nfds;
 	int inherited[TW_CONFIG_MAX_LISTEN * 4];
@@ -329,12 +334,77 @@ gen_parse(struct server *s, enum tw_config_cmd *cmd, int *status)
 	return g;
 }
 
+/* Config errors during a reload go to the error log: stderr may be
+ * /dev/null by then (daemon). */
+static void
+log_config_error(const char *msg)
+{
+	tw_log(TW_LOG_ERROR, 0, "%s", msg);
+}
+
+/*
+ * Run fn in the directory we started in: the command line's relative
+ * paths (-c tw.conf, a relative root) keep their meaning after the
+ * daemon's chdir("/").
+ */
+static int
+with_start_dir(struct server *s, int (*fn)(struct server *s, struct gen *g),
+	       struct gen *g)
+{
+	int r, back = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (s->cwd[0] != '\0' && chdir(s->cwd) < 0)
+		tw_log(TW_LOG_WARN, -errno, "chdir %s", s->cwd);
+	r = fn(s, g);
+	if (back >= 0) {
+		(void)!fchdir(back);
+		(void)close(back);
+	}
+	return r;
+}
+
+static int
+parse_step(struct server *s, struct gen *g)
+{
+	enum tw_config_cmd cmd;
+	int r;
+
+	r = tw_config_parse_args(&g->cfg, s->argc, s->argv, &cmd);
+	if (r == 0 && g->cfg.quiet && strcmp(g->cfg.access_log, "-") == 0)
+		g->cfg.access_log = "off";
+	return r;
+}
+
+/* gen_parse for a reload: in the start directory, errors to the log. */
+static struct gen *
+gen_parse_at_start_dir(struct server *s, enum tw_config_cmd *cmd, int *status)
+{
+	struct gen *g = calloc(1, sizeof(*g));
+
+	(void)cmd;
+	*status = 1;
+	if (g == NULL || tw_config_init(&g->cfg) < 0) {
+		free(g);
+		return NULL;
+	}
+	tw_config_set_error_sink(log_config_error);
+	if (with_start_dir(s, parse_step, g) < 0) {
+		tw_config_set_error_sink(NULL);
+		gen_free(g);
+		return NULL;
+	}
+	tw_config_set_error_sink(NULL);
+	*status = 0;
+	return g;
+}
+
 /* Build what serving needs from g's configuration. */
 static int
 gen_build(struct server *s, struct gen *g)
 {
 	const struct tw_config *cfg = &g->cfg;
 	struct tw_fs_opts fso = { .root = cfg->root, .symlinks = cfg->symlinks };
+	size_t nroutes;
 	int err;
 
 	g->fs = tw_fs_create(&fso, &err);
@@ -366,9 +436,28 @@ gen_build(struct server *s, struct gen *g)
 		.extra_headers = cfg->nheaders ? g->extra_headers : NULL,
 		.stats = s->stats,
 	};
-	g->route = (struct tw_http_route){ .handler = &tw_static_handler,
-					   .opts = &g->so };
-	g->srv = tw_http_create(&g->ho, &g->route, 1);
+	nroutes = 0;
+	if (cfg->status != NULL) {
+		struct stat st;
+		size_t i;
+
+		g->sto = (struct tw_status_opts){ .path = cfg->status,
+						  .stats = s->stats,
+						  .version = VERSION };
+		for (i = 0; i < cfg->nstatus_allow; i++)
+			(void)tw_status_parse_net(cfg->status_allow[i],
+						  &g->sto.allow[g->sto.nallow++]);
+		/* The page comes first (documented); say so rather than
+		 * hide a file silently. */
+		if (tw_fs_stat(g->fs, cfg->status + 1, &st) == 0)
+			tw_log(TW_LOG_WARN, 0, "status %s hides the file of "
+			       "that name under the root", cfg->status);
+		g->routes[nroutes++] = (struct tw_http_route){
+			.handler = &tw_status_handler, .opts = &g->sto };
+	}
+	g->routes[nroutes++] = (struct tw_http_route){
+		.handler = &tw_static_handler, .opts = &g->so };
+	g->srv = tw_http_create(&g->ho, g->routes, nroutes);
 	if (g->srv == NULL)
 		return -1;
 	g->proto = (struct tw_proto){
@@ -481,6 +570,8 @@ start_new_binary(struct server *s)
 		 * a clean one. */
 		sigemptyset(&none);
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		if (s->cwd[0] != '\0')
+			(void)!chdir(s->cwd);
 		execv(s->self, s->argv);
 		_exit(127);
 	}
@@ -495,8 +586,10 @@ start_new_binary(struct server *s)
 	if (st != 0) {
 		tw_log(TW_LOG_ERROR, 0, "the new binary did not start "
 		       "(status %d); still serving", st);
-		if (pid > 0)
+		if (pid > 0) {
 			(void)kill(pid, SIGTERM);
+			(void)waitpid(pid, NULL, 0);	/* no zombie left */
+		}
 		if (s->pidfd >= 0) {
 			size_t n = strlen(s->pidpath);
 
@@ -531,7 +624,7 @@ hook_reload(void *arg)
 	struct gen *g;
 	int status;
 
-	g = gen_parse(s, &cmd, &status);
+	g = gen_parse_at_start_dir(s, &cmd, &status);
 	if (g == NULL) {
 		tw_log(TW_LOG_ERROR, 0, "reload failed: the configuration is "
 		       "invalid; still serving with the old one");
@@ -539,6 +632,12 @@ hook_reload(void *arg)
 	}
 	gen_free(g);
 	return start_new_binary(s);
+}
+
+static int
+build_with_logs(struct server *s, struct gen *g)
+{
+	return gen_build(s, g) < 0 || open_logs(&g->cfg) < 0 ? -1 : 0;
 }
 
 /* Prefork reload: a new generation for new workers in this master. */
@@ -550,12 +649,8 @@ master_reload(void *arg, struct tw_master_gen *out)
 	struct gen *g;
 	int status;
 
-	g = gen_parse(s, &cmd, &status);
-	if (g == NULL || gen_build(s, g) < 0) {
-		gen_free(g);
-		return -1;
-	}
-	if (open_logs(&g->cfg) < 0) {
+	g = gen_parse_at_start_dir(s, &cmd, &status);
+	if (g == NULL || with_start_dir(s, build_with_logs, g) < 0) {
 		gen_free(g);
 		return -1;
 	}
@@ -565,6 +660,7 @@ master_reload(void *arg, struct tw_master_gen *out)
 		.nfds = g->nfds,
 		.workers = worker_count(&g->cfg),
 		.accept = (enum tw_accept_strategy)g->cfg.accept,
+		.stats = s->stats,
 		.owner = g,
 	};
 	s->cur = g;
@@ -612,6 +708,7 @@ run(struct server *s, struct gen *g)
 			.proto = g->proto, .fds = g->fds, .nfds = g->nfds,
 			.workers = worker_count(cfg),
 			.accept = (enum tw_accept_strategy)cfg->accept,
+			.stats = s->stats,
 			.owner = g,
 		};
 		struct tw_master_ops ops = {
@@ -628,13 +725,15 @@ run(struct server *s, struct gen *g)
 			.workers = worker_count(cfg),
 			.accept = (enum tw_accept_strategy)cfg->accept,
 			.hooks = &hooks,
+			.stats = s->stats,
 		};
 
 		err = tw_threads_run(&to);
 		break;
 	}
 	default:
-		err = tw_single_run(&g->proto, g->fds, g->nfds, &hooks);
+		err = tw_single_run(&g->proto, g->fds, g->nfds, &hooks,
+				    s->stats);
 		break;
 	}
 	if (err < 0)
@@ -725,6 +824,7 @@ main(int argc, char **argv)
 	enum tw_config_cmd cmd;
 	struct gen *g;
 	const char *ready;
+	sigset_t sigs;
 	int status = 1, err;
 	size_t i;
 
@@ -765,6 +865,20 @@ main(int argc, char **argv)
 		gen_free(g);
 		return status;
 	}
+	/* Signals wait in the kernel until the run mode's signalfd reads
+	 * them: a HUP sent right after the startup line must not kill us
+	 * with its default action. Workers and threads inherit the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGQUIT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
+	sigaddset(&sigs, SIGCHLD);
+	(void)sigprocmask(SIG_BLOCK, &sigs, NULL);
+	if (getcwd(s->cwd, sizeof(s->cwd)) == NULL)
+		s->cwd[0] = '\0';
 	if (readlink("/proc/self/exe", s->self, sizeof(s->self) - 1) < 0)
 		(void)snprintf(s->self, sizeof(s->self), "%s", argv[0]);
 	ready = getenv(ENV_READY);

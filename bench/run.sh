@@ -77,8 +77,14 @@ WORK=$(mktemp -d "$BASE/tinyweb-bench.XXXXXX")
 chmod 755 "$WORK"
 touch "$WORK/pids"
 
+PY=
 cleanup() {
 	local pid name
+	# bench.py first: it stops its servers itself on TERM.
+	if [ -n "$PY" ] && kill -0 "$PY" 2>/dev/null; then
+		kill -TERM "$PY" 2>/dev/null || true
+		wait "$PY" 2>/dev/null || true
+	fi
 	# Each line is "PID NAME"; a pid is signalled only while it still
 	# runs the program we started under it.
 	while read -r pid name; do
@@ -106,9 +112,16 @@ trap 'exit 130' INT TERM
 # Row d holds 10,000 sockets in the client and in every server.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+# In the background, so a signal to this script runs the trap at once
+# instead of after bench.py ends.
 python3 bench/bench.py --work "$WORK" --tinyweb build/tinyweb \
 	--responder "$OUT/responder" --out "$OUT/results.md" \
-	${PYARGS[@]+"${PYARGS[@]}"}
+	${PYARGS[@]+"${PYARGS[@]}"} &
+PY=$!
+rc=0
+wait "$PY" || rc=$?
+PY=
+[ "$rc" -eq 0 ] || exit "$rc"
 
 MVP=("$OUT/malloc_vs_pool")
 [ -z "$QUICK" ] || MVP+=(--quick)

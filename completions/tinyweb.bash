@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: MIT
 #
 # bash completion for tinyweb(1): the commands serve and check-config,
-# every flag of `tinyweb --help`, the values of the flags that take a
-# word from a fixed list (--symlinks, --charset, --access-log, --log-format,
-# --log-level, --mode, --workers, --accept, --expires), files for the flags that name
-# one (-c, --access-log, --error-log, --mime-types, --pidfile, --index),
-# user and group names for --user, and a directory for DIR. It needs
-# nothing from the bash-completion package; install it as
+# the control commands stop, quit, reload and reopen (with --pidfile FILE
+# or -c FILE), every flag of `tinyweb --help`, the values of the flags
+# that take a word from a fixed list (--symlinks, --charset, --access-log,
+# --log-format, --log-level, --mode, --workers, --status-allow, --accept,
+# --expires), files for the flags that name one (-c, --access-log,
+# --error-log, --mime-types, --pidfile, --index), user and group names for
+# --user, and a directory for DIR. It needs nothing from the
+# bash-completion package; install it as
 # /usr/share/bash-completion/completions/tinyweb or source it.
 
 # Appends the files (-f) or directories (-d) that start with $cur to
@@ -23,7 +25,10 @@ _tinyweb()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev= cword=$COMP_CWORD
 	local top_opts='-h --help -V --version'
-	local commands='serve check-config'
+	local commands='serve check-config stop quit reload reopen'
+	# The control commands find the server through a pid file, named
+	# directly or by the pidfile directive of a configuration file.
+	local control_opts='--pidfile -c --config'
 	# The same flags for serve and check-config: check-config validates
 	# exactly what serve would run with.
 	local serve_opts='-p --port -b --bind -c --config -t --test-config
@@ -31,7 +36,8 @@ _tinyweb()
 		--symlinks --charset --gzip-static --no-gzip-static
 		--add-header --expires --mime-types --access-log --log-format
 		-q --quiet --no-quiet --error-log --log-level --pidfile
-		-d --daemon --no-daemon -m --mode -w --workers --accept --user
+		-d --daemon --no-daemon -m --mode -w --workers --status
+		--status-allow --accept --user
 		--keepalive-timeout --header-timeout --send-timeout
 		--max-connections --max-keepalive-requests --max-request-body
 		-h --help -V --version'
@@ -49,7 +55,7 @@ _tinyweb()
 
 	for (( i = 1; i < cword; i++ )); do
 		case ${COMP_WORDS[i]} in
-		serve | check-config)
+		serve | check-config | stop | quit | reload | reopen)
 			cmd=${COMP_WORDS[i]}
 			break
 			;;
@@ -64,6 +70,20 @@ _tinyweb()
 		fi
 		return 0
 	fi
+
+	case $cmd in
+	stop | quit | reload | reopen)
+		case $prev in
+		--pidfile | -c | --config)
+			_tinyweb_files -f
+			;;
+		*)
+			COMPREPLY=($(compgen -W "$control_opts" -- "$cur"))
+			;;
+		esac
+		return 0
+		;;
+	esac
 
 	# --user USER:GROUP: ":" is in COMP_WORDBREAKS too, so the group is
 	# a word of its own after "USER" ":".
@@ -98,6 +118,10 @@ _tinyweb()
 		COMPREPLY=($(compgen -W 'auto' -- "$cur"))
 		return 0
 		;;
+	--status-allow)
+		COMPREPLY=($(compgen -W 'all' -- "$cur"))
+		return 0
+		;;
 	--accept)
 		COMPREPLY=($(compgen -W 'exclusive reuseport mutex mutex-file' \
 			-- "$cur"))
@@ -125,7 +149,8 @@ _tinyweb()
 		_tinyweb_files -f
 		return 0
 		;;
-	-p | --port | -b | --bind | --add-header | --keepalive-timeout | \
+	-p | --port | -b | --bind | --add-header | --status | \
+	--keepalive-timeout | \
 	--header-timeout | --send-timeout | --max-connections | \
 	--max-keepalive-requests | --max-request-body)
 		# A number, an address, a header or a time: nothing to offer.

@@ -1,17 +1,25 @@
 # SPDX-License-Identifier: MIT
 #
 # fish completion for tinyweb(1): the commands serve and check-config,
-# every flag of `tinyweb --help`, the values of the flags that take a word
-# from a fixed list, files for -c, --access-log, --error-log, --mime-types
-# and --pidfile, user names for --user, and a directory for DIR. Install
-# it as /usr/share/fish/vendor_completions.d/tinyweb.fish.
+# the control commands stop, quit, reload and reopen (with --pidfile FILE
+# or -c FILE), every flag of `tinyweb --help`, the values of the flags
+# that take a word from a fixed list, files for -c, --access-log,
+# --error-log, --mime-types and --pidfile, user names for --user, and a
+# directory for DIR. Install it as
+# /usr/share/fish/vendor_completions.d/tinyweb.fish.
 
 complete -c tinyweb -f
 
 complete -c tinyweb -n __fish_use_subcommand -a serve -d 'Serve the files under DIR over HTTP/1.1'
 complete -c tinyweb -n __fish_use_subcommand -a check-config -d 'Check the configuration, print it and exit'
-complete -c tinyweb -s h -l help -d 'Print the help and exit'
-complete -c tinyweb -s V -l version -d 'Print the version and exit'
+complete -c tinyweb -n __fish_use_subcommand -a stop -d 'Fast stop of a running server (SIGTERM)'
+complete -c tinyweb -n __fish_use_subcommand -a quit -d 'Graceful stop of a running server (SIGQUIT)'
+complete -c tinyweb -n __fish_use_subcommand -a reload -d 'Make a running server reload its configuration (SIGHUP)'
+complete -c tinyweb -n __fish_use_subcommand -a reopen -d 'Make a running server re-open its logs (SIGUSR1)'
+# The control commands take no other option.
+set -l not_control 'not __fish_seen_subcommand_from stop quit reload reopen'
+complete -c tinyweb -n $not_control -s h -l help -d 'Print the help and exit'
+complete -c tinyweb -n $not_control -s V -l version -d 'Print the version and exit'
 
 # serve and check-config take the same options.
 set -l serve '__fish_seen_subcommand_from serve check-config'
@@ -42,6 +50,8 @@ complete -c tinyweb -n $serve -s d -l daemon -d 'Detach into the background once
 complete -c tinyweb -n $serve -l no-daemon -d 'Stay in the foreground (default)'
 complete -c tinyweb -n $serve -s m -l mode -x -a 'epoll\t"one process, one event loop (default)" prefork\t"worker processes" threads\t"worker threads"' -d 'How connections are served'
 complete -c tinyweb -n $serve -s w -l workers -x -a 'auto\t"one per CPU (default)"' -d 'Processes or threads for prefork/threads'
+complete -c tinyweb -n $serve -l status -x -d 'Answer this URL path with live counters (off by default)'
+complete -c tinyweb -n $serve -l status-allow -x -a 'all\t"every client"' -d 'Clients that may see the status page: ADDR[/BITS] or all; repeatable'
 complete -c tinyweb -n $serve -l accept -x -a 'exclusive\t"shared sockets, EPOLLEXCLUSIVE (default)" reuseport\t"a SO_REUSEPORT socket per worker" mutex\t"shared sockets, an accept mutex" mutex-file\t"shared sockets, a lock file as the mutex"' -d 'How prefork/threads workers accept connections'
 complete -c tinyweb -n $serve -l user -x -a '(__fish_complete_users)' -d 'Drop root privileges to USER[:GROUP] after binding'
 complete -c tinyweb -n $serve -l keepalive-timeout -x -d 'Idle keep-alive wait (default 30s)'
@@ -51,3 +61,8 @@ complete -c tinyweb -n $serve -l max-connections -x -d 'Open connections at most
 complete -c tinyweb -n $serve -l max-keepalive-requests -x -d 'Requests on one connection (default 1000)'
 complete -c tinyweb -n $serve -l max-request-body -x -d 'Request bodies read and discarded at most (default 1m)'
 complete -c tinyweb -n $serve -x -a '(__fish_complete_directories (commandline -ct))'
+
+# stop, quit, reload and reopen: which server, by its pid file.
+set -l control '__fish_seen_subcommand_from stop quit reload reopen'
+complete -c tinyweb -n $control -l pidfile -r -F -d 'The pid file of the server to signal'
+complete -c tinyweb -n $control -s c -l config -r -F -d 'Take the pid file from the pidfile directive of FILE'

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "mime.h"
+#include "status.h"
 
 #define MAX_ARGS	8
 #define MAX_TOKEN	4096
@@ -76,6 +77,7 @@ enum opt_type {
 	OPT_MIME_TYPES,
 	OPT_TYPES,	/* block */
 	OPT_INCLUDE,
+	OPT_STATUS_ALLOW,	/* repeatable ADDR[/BITS] or all */
 	OPT_CONFIG,	/* -c */
 	OPT_TEST,	/* -t */
 };
@@ -176,6 +178,11 @@ static const struct opt opts[] = {
 	{ "workers", NULL, 'w', OPT_WORKERS, OFF(workers), 0, NULL, "N",
 	  "processes or threads for prefork/threads, or\n"
 	  "auto (one per CPU, default)", NULL },
+	{ "status", NULL, 0, OPT_STR, OFF(status), 0, NULL, "PATH",
+	  "answer PATH with live counters (off by default)", NULL },
+	{ "status_allow", NULL, 0, OPT_STATUS_ALLOW, 0, F_REPEAT, NULL, "NET",
+	  "clients that may see the status page:\n"
+	  "ADDR[/BITS] or all; repeatable (default loopback)", NULL },
 	{ "accept", NULL, 0, OPT_ENUM, OFF(accept), 0, accept_names, "HOW",
 	  "prefork/threads accept: exclusive (default),\n"
 	  "reuseport, mutex or mutex-file", NULL },
@@ -595,6 +602,9 @@ apply(struct parse_ctx *px, const struct opt *o, const struct origin *org,
 		if (*s == '\0')
 			return failf(px, org, "'%s' needs a non-empty value",
 				     o->name);
+		if (o->off == OFF(status) && *s != '/')
+			return failf(px, org, "status '%s': a path starting "
+				     "with '/' is needed", s);
 		if (org->cli)
 			*(const char **)(void *)field = s;
 		else if ((*(const char **)(void *)field = keep(c, s, strlen(s))) == NULL)
@@ -786,6 +796,21 @@ apply(struct parse_ctx *px, const struct opt *o, const struct origin *org,
 	}
 	case OPT_INCLUDE:
 		return load_path(px, s, org);
+	case OPT_STATUS_ALLOW: {
+		struct tw_status_net n;
+
+		if (tw_status_parse_net(s, &n) < 0)
+			return failf(px, org, "status_allow '%s': expected an "
+				     "address, ADDR/BITS or all", s);
+		if (c->nstatus_allow == TW_CONFIG_MAX_HEADERS)
+			return failf(px, org, "at most %d status_allow lines",
+				     TW_CONFIG_MAX_HEADERS);
+		c->status_allow[c->nstatus_allow] = keep(c, s, strlen(s));
+		if (c->status_allow[c->nstatus_allow] == NULL)
+			return failf(px, org, "out of memory");
+		c->nstatus_allow++;
+		return 0;
+	}
 	case OPT_CONFIG:
 		c->conf_file = s;
 		return 0;
@@ -833,6 +858,7 @@ lex_quoted(struct lexer *lx, char q)
 		char ch = *lx->p++;
 
 		if (ch == '\0') {
+			lx->tok_line = lx->line;
 			lx->why = "NUL byte (not a text file?)";
 			return TOK_ERROR;
 		}
@@ -849,6 +875,7 @@ lex_quoted(struct lexer *lx, char q)
 			case '\\': case '"': case '\'': case '$': case ' ':
 				break;
 			default:
+				lx->tok_line = lx->line;
 				lx->why = "unknown escape in a quoted string";
 				return TOK_ERROR;
 			}
@@ -881,6 +908,7 @@ lex(struct lexer *lx)
 		if (lx->p < lx->end && *lx->p == '#') {
 			while (lx->p < lx->end && *lx->p != '\n') {
 				if (*lx->p == '\0') {
+					lx->tok_line = lx->line;
 					lx->why = "NUL byte (not a text file?)";
 					return TOK_ERROR;
 				}
@@ -903,7 +931,10 @@ lex(struct lexer *lx)
 		lx->why = "NUL byte (not a text file?)";
 		return TOK_ERROR;
 	}
-	while (lx->p < lx->end && !is_ws(*lx->p) && !strchr(";{}\"'", *lx->p)) {
+	/* strchr() finds the terminator too: a NUL must not end a word
+	 * silently, it is reported below. */
+	while (lx->p < lx->end && !is_ws(*lx->p) &&
+	       (*lx->p == '\0' || !strchr(";{}\"'", *lx->p))) {
 		if (*lx->p == '\0') {
 			lx->why = "NUL byte (not a text file?)";
 			return TOK_ERROR;
@@ -1234,6 +1265,33 @@ tw_config_load_file(struct tw_config *c, const char *path, char *err,
 
 /* ---- the command line ---------------------------------------------------- */
 
+static void (*error_sink)(const char *msg);
+
+void
+tw_config_set_error_sink(void (*fn)(const char *msg))
+{
+	error_sink = fn;
+}
+
+static void
+say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One error line of the command line or the file it names. */
+static void
+say(const char *fmt, ...)
+{
+	char msg[PATH_MAX + 512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (error_sink != NULL)
+		error_sink(msg);
+	else
+		fprintf(stderr, "tinyweb: %s\n", msg);
+}
+
 /* The long flag of a row: its own, or the directive with '-' for '_'. */
 static void
 flag_name(const struct opt *o, char *out, size_t len)
@@ -1333,15 +1391,14 @@ scan_args(struct parse_ctx *px, struct cli *cl, int argc, char **argv,
 		}
 		if (ch == '?') {
 			if (optopt)
-				fprintf(stderr, "tinyweb: unknown option '-%c' "
-					"(try --help)\n", optopt);
+				say("unknown option '-%c' (try --help)", optopt);
 			else
-				fprintf(stderr, "tinyweb: unknown option '%s' "
-					"(try --help)\n", argv[optind - 1]);
+				say("unknown option '%s' (try --help)",
+				    argv[optind - 1]);
 			return TW_CONFIG_EUSAGE;
 		}
 		if (ch == ':') {
-			fprintf(stderr, "tinyweb: option '%s' needs a value\n",
+			say("option '%s' needs a value",
 				argv[optind - 1]);
 			return TW_CONFIG_EUSAGE;
 		}
@@ -1360,7 +1417,7 @@ scan_args(struct parse_ctx *px, struct cli *cl, int argc, char **argv,
 		memcpy(org.where, "--", 2);
 		err = apply(px, o, &org, &arg, arg ? 1 : 0, neg);
 		if (err < 0) {
-			fprintf(stderr, "tinyweb: %s\n", px->err);
+			say("%s", px->err);
 			return TW_CONFIG_EUSAGE;
 		}
 	}
@@ -1421,18 +1478,17 @@ tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 		*cmd = TW_CMD_CHECK;
 	if (!have_cmd && *cmd != TW_CMD_CHECK) {
 		if (optind < argc)
-			fprintf(stderr, "tinyweb: unknown command '%s' "
-				"(try --help)\n", argv[optind]);
+			say("unknown command '%s' (try --help)", argv[optind]);
 		else
-			fprintf(stderr, "tinyweb: a command is needed: "
-				"tinyweb serve [DIR] (try --help)\n");
+			say("a command is needed: tinyweb serve [DIR] "
+			    "(try --help)");
 		r = TW_CONFIG_EUSAGE;
 		goto out;
 	}
 	if (c->conf_file != NULL) {
 		r = tw_config_load_file(c, c->conf_file, err, sizeof(err));
 		if (r < 0) {
-			fprintf(stderr, "tinyweb: %s\n", err);
+			say("%s", err);
 			r = TW_CONFIG_EFILE;
 			goto out;
 		}
@@ -1443,7 +1499,7 @@ tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 	if (optind < argc)
 		c->root = argv[optind++];
 	if (optind < argc) {
-		fprintf(stderr, "tinyweb: unexpected argument '%s'\n",
+		say("unexpected argument '%s'",
 			argv[optind]);
 		r = TW_CONFIG_EUSAGE;
 		goto out;
@@ -1612,6 +1668,13 @@ tw_config_print(const struct tw_config *c, FILE *out)
 				fputs("expires off;\n", out);
 			else
 				fprintf(out, "expires %llds;\n", c->expires);
+			continue;
+		case OPT_STATUS_ALLOW:
+			for (j = 0; j < c->nstatus_allow; j++) {
+				fputs("status_allow ", out);
+				put_quoted(out, c->status_allow[j]);
+				fputs(";\n", out);
+			}
 			continue;
 		case OPT_USER:
 			if (c->user == NULL)

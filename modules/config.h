@@ -72,6 +72,9 @@ struct tw_config {
 	struct tw_config_header headers[TW_CONFIG_MAX_HEADERS];
 	size_t nheaders;
 	long long expires;		/* seconds; -1: off */
+	const char *status;		/* status page path, or NULL */
+	const char *status_allow[TW_CONFIG_MAX_HEADERS];
+	size_t nstatus_allow;		/* 0: loopback only */
 	const char *user;		/* or NULL */
 	const char *group;		/* or NULL */
 	struct tw_mime_table *types;	/* built-ins + mime_types + types */
@@ -128,6 +131,13 @@ int tw_config_load_file(struct tw_config *c, const char *path, char *err,
 /* Print the effective configuration in the file syntax (check-config):
  * tw_config_load_buf() of the output yields the same configuration. */
 void tw_config_print(const struct tw_config *c, FILE *out);
+
+/*
+ * Where tw_config_parse_args() sends its one-line errors (without the
+ * "tinyweb: " prefix); NULL restores the default, stderr. A reload sets
+ * the error log so a daemon's reason is not lost.
+ */
+void tw_config_set_error_sink(void (*fn)(const char *msg));
 
 /* Print the --help text, generated from the option table. */
 void tw_config_usage(FILE *out);

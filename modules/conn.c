@@ -49,6 +49,7 @@ struct tw_conn {
 	bool closing;
 	bool shut_wr;		/* shutdown(SHUT_WR) once drained */
 	bool in_run;		/* conn_run is on the stack */
+	bool hup;		/* the peer's FIN was reported with an edge */
 	unsigned timeout_flags;
 	uint64_t timeout_ms;
 	struct tw_loop *loop;
@@ -138,6 +139,8 @@ on_io(struct tw_loop *loop, int fd, unsigned events, void *ctx)
 	(void)fd;
 	if (events & (TW_LOOP_READ | TW_LOOP_HUP))
 		c->readable = true;
+	if (events & TW_LOOP_HUP)
+		c->hup = true;
 	if (events & (TW_LOOP_WRITE | TW_LOOP_HUP))
 		c->writable = true;
 	conn_run(c);
@@ -427,12 +430,20 @@ fill(struct tw_conn *c)
 		io->rstart = 0;
 	}
 	while (io->rlen < TW_CONN_RBUF_SIZE) {
-		ssize_t n = read(c->fd, io->rbuf + io->rlen,
-				 TW_CONN_RBUF_SIZE - io->rlen);
+		size_t room = TW_CONN_RBUF_SIZE - io->rlen;
+		ssize_t n = read(c->fd, io->rbuf + io->rlen, room);
 
 		if (n > 0) {
 			io->rlen += (size_t)n;
 			total += n;
+			/* A short read emptied the socket: the next arrival
+			 * raises a new edge, so skip the read that would
+			 * only say EAGAIN (one syscall per request). Not
+			 * once the FIN is in: no edge would tell us again. */
+			if ((size_t)n < room && !c->hup) {
+				c->readable = false;
+				break;
+			}
 			continue;
 		}
 		if (n == 0) {
@@ -596,6 +607,12 @@ size_t
 tw_conn_count(void)
 {
 	return nconns;
+}
+
+const struct sockaddr *
+tw_conn_peer_addr(const struct tw_conn *c)
+{
+	return &c->peer.sa;
 }
 
 const char *

@@ -126,6 +126,9 @@ size_t tw_conn_count(void);
 /* Release this thread's cached buffers (at thread or process exit). */
 void tw_conn_release_cache(void);
 
+/* The peer's address as the kernel gave it (AF_UNSPEC if unknown). */
+const struct sockaddr *tw_conn_peer_addr(const struct tw_conn *c);
+
 /* The peer's address as text (IPv4-mapped IPv6 shown as IPv4). */
 const char *tw_conn_peer(const struct tw_conn *c, char *buf, size_t len);
 

@@ -20,6 +20,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 struct tw_fs {
 	int rootfd;			/* O_PATH|O_DIRECTORY of the root */
 	enum tw_fs_symlinks symlinks;
@@ -218,4 +220,220 @@ tw_fs_is_hidden(const char *path, size_t len)
 		first = false;
 	}
 	return false;
+}
+
+/* ---- the open-file cache ---------------------------------------------- */
+
+struct tw_fs_cache {
+	const struct tw_fs *fs;
+	size_t content_bytes;	/* held in entries' content */
+	size_t content_max;
+	size_t mask;
+	uint64_t valid_ms;
+	uint64_t hits;
+	uint64_t misses;
+	struct tw_fs_file **slots;
+};
+
+struct tw_fs_cache *
+tw_fs_cache_create(const struct tw_fs *fs, size_t slots, uint64_t valid_ms)
+{
+	struct tw_fs_cache *c = calloc(1, sizeof(*c));
+	size_t n = 1;
+
+	if (c == NULL)
+		return NULL;
+	while (n < slots)
+		n <<= 1;
+	c->slots = calloc(n, sizeof(*c->slots));
+	if (c->slots == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->fs = fs;
+	c->mask = n - 1;
+	c->valid_ms = valid_ms;
+	return c;
+}
+
+static void
+drop_content(struct tw_fs_file *f)
+{
+	if (f->content == NULL)
+		return;
+	if (f->cache != NULL)
+		f->cache->content_bytes -= f->content_cap;
+	free(f->content);
+	f->content = NULL;
+	f->content_len = 0;
+	f->content_cap = 0;
+}
+
+static void
+file_free(struct tw_fs_file *f)
+{
+	drop_content(f);
+	if (f->fd >= 0)
+		(void)close(f->fd);
+	free(f->key);
+	free(f);
+}
+
+void
+tw_fs_cache_set_content_max(struct tw_fs_cache *c, size_t max)
+{
+	c->content_max = max;
+}
+
+char *
+tw_fs_file_keep_content(struct tw_fs_file *f, size_t len)
+{
+	struct tw_fs_cache *c = f->cache;
+
+	if (c == NULL || f->content != NULL || len == 0 ||
+	    c->content_bytes + len > c->content_max)
+		return NULL;
+	f->content = malloc(len);
+	if (f->content == NULL)
+		return NULL;
+	/* Counted from now; the caller sets content_len once the bytes are
+	 * in, and only then uses them. */
+	c->content_bytes += len;
+	f->content_len = 0;
+	f->content_cap = len;
+	return f->content;
+}
+
+/* Take f out of the table; it dies with its last reference. */
+static void
+drop(struct tw_fs_cache *c, size_t slot)
+{
+	struct tw_fs_file *f = c->slots[slot];
+
+	c->slots[slot] = NULL;
+	f->in_table = false;
+	/* Responses copy content while they are built, never later: it
+	 * can go now, and leave the budget with the entry. */
+	drop_content(f);
+	f->cache = NULL;
+	if (f->refs == 0)
+		file_free(f);
+}
+
+void
+tw_fs_cache_destroy(struct tw_fs_cache *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i <= c->mask; i++)
+		if (c->slots[i] != NULL)
+			drop(c, i);
+	free(c->slots);
+	free(c);
+}
+
+void
+tw_fs_cache_release(struct tw_fs_file *f)
+{
+	if (f == NULL)
+		return;
+	if (--f->refs == 0 && !f->in_table)
+		file_free(f);
+}
+
+void
+tw_fs_cache_counts(const struct tw_fs_cache *c, uint64_t *hits,
+		   uint64_t *misses)
+{
+	*hits = c->hits;
+	*misses = c->misses;
+}
+
+static size_t
+hash_path(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return (size_t)(h ^ (h >> 29));
+}
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size && a->st_mode == b->st_mode &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+struct tw_fs_file *
+tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
+{
+	size_t slot = hash_path(rel, len) & c->mask;
+	struct tw_fs_file *f = c->slots[slot];
+	uint64_t now = tw_clock_ms();
+	struct stat st;
+	int fd;
+
+	if (f != NULL && f->keylen == len && memcmp(f->key, rel, len) == 0) {
+		if (now - f->checked_ms < c->valid_ms) {
+			/* An fstat of the open file (no path walk) still
+			 * catches a file rewritten in place at once, so a
+			 * response never promises a stale length. A new file
+			 * renamed over the path shows after valid_ms. */
+			if (f->fd >= 0 && fstat(f->fd, &st) == 0 &&
+			    !same_file(&st, &f->st)) {
+				f->st = st;
+				f->data_valid = false;
+				drop_content(f);
+			}
+			c->hits++;
+			f->refs++;
+			return f;
+		}
+		/* Stale: look again, keep what did not change (and so the
+		 * caller's derived data). */
+		fd = tw_fs_open(c->fs, rel, 0, &st);
+		if ((fd >= 0 && f->fd >= 0 && same_file(&st, &f->st)) ||
+		    (fd < 0 && f->fd < 0 && fd == f->err)) {
+			if (fd >= 0)
+				(void)close(fd);
+			f->checked_ms = now;
+			c->hits++;
+			f->refs++;
+			return f;
+		}
+	} else {
+		fd = tw_fs_open(c->fs, rel, 0, &st);
+	}
+	c->misses++;
+	if (c->slots[slot] != NULL)
+		drop(c, slot);
+	f = calloc(1, sizeof(*f));
+	if (f == NULL || (f->key = malloc(len + 1)) == NULL) {
+		free(f);
+		if (fd >= 0)
+			(void)close(fd);
+		return NULL;
+	}
+	memcpy(f->key, rel, len);
+	f->key[len] = '\0';
+	f->keylen = len;
+	f->fd = fd >= 0 ? fd : -1;
+	f->err = fd >= 0 ? 0 : fd;
+	if (fd >= 0)
+		f->st = st;
+	f->cache = c;
+	f->checked_ms = now;
+	f->in_table = true;
+	f->refs = 1;
+	c->slots[slot] = f;
+	return f;
 }

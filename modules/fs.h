@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 enum tw_fs_symlinks {
@@ -59,5 +60,74 @@ int tw_fs_stat(const struct tw_fs *fs, const char *rel, struct stat *st);
  * starts with '.', except a first component ".well-known" (RFC 8615).
  */
 bool tw_fs_is_hidden(const char *path, size_t len);
+
+/*
+ * The open-file cache: one per thread (never shared, no locks). A hot
+ * file costs no open or close per request, only an fstat() of the open
+ * descriptor, which notices a file rewritten in place at once (data[] is
+ * then marked invalid). The descriptor, its stat and what the caller
+ * derived from them (data[], e.g. validators and content type) stay
+ * cached, failures too (negative entries), for valid_ms; after that the
+ * next use re-opens the path and keeps the entry only if it is the same
+ * file (device, inode, size, mtime), so a file replaced, created or
+ * deleted is noticed within valid_ms.
+ */
+#define TW_FS_FILE_DATA 256
+
+struct tw_fs_cache;
+
+struct tw_fs_file {
+	int fd;			/* read-only descriptor, or -1 */
+	int err;		/* 0, or the -errno opening it gave */
+	struct stat st;		/* valid when fd >= 0 */
+	bool data_valid;	/* the caller filled data for this file */
+	unsigned char data[TW_FS_FILE_DATA] __attribute__((aligned(16)));
+	char *content;		/* the file's bytes, if the caller kept them
+				 * (tw_fs_file_keep_content); dropped when
+				 * the file changes */
+	size_t content_len;
+	size_t content_cap;	/* private: bytes counted against the cache */
+	/* Private to fs. */
+	struct tw_fs_cache *cache;
+	unsigned refs;
+	bool in_table;
+	uint64_t checked_ms;
+	char *key;
+	size_t keylen;
+};
+
+/*
+ * A cache of slots entries (rounded up to a power of two) over fs,
+ * trusting an entry for valid_ms. Returns NULL on out of memory.
+ */
+struct tw_fs_cache *tw_fs_cache_create(const struct tw_fs *fs, size_t slots,
+				       uint64_t valid_ms);
+
+/* Free the cache; entries still referenced are freed on release. */
+void tw_fs_cache_destroy(struct tw_fs_cache *c);
+
+/*
+ * The entry for rel (as tw_fs_open(fs, rel, 0, ...) would open it), with
+ * a reference the caller gives back with tw_fs_cache_release(); f->err
+ * tells whether it opened. NULL only on out of memory.
+ */
+struct tw_fs_file *tw_fs_cache_open(struct tw_fs_cache *c, const char *rel,
+				    size_t len);
+void tw_fs_cache_release(struct tw_fs_file *f);
+
+/*
+ * Room for the whole file in memory (len == f->st.st_size): small hot
+ * files then go out with their headers in one write, with no sendfile.
+ * The cache spends at most max_content bytes on this (set at creation
+ * with tw_fs_cache_set_content_max). Returns the buffer for the caller to
+ * fill, after which it sets f->content_len, or NULL (over budget, or out
+ * of memory).
+ */
+char *tw_fs_file_keep_content(struct tw_fs_file *f, size_t len);
+void tw_fs_cache_set_content_max(struct tw_fs_cache *c, size_t max);
+
+/* Hits and misses so far (for tests and the status counters). */
+void tw_fs_cache_counts(const struct tw_fs_cache *c, uint64_t *hits,
+			uint64_t *misses);
 
 #endif /* TW_FS_H */

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pool.h"
+#include "url.h"
 
 #define ALLOW_METHODS "GET, HEAD, OPTIONS"
 
@@ -30,6 +31,8 @@ struct http_conn {
 	uint64_t skip;		/* request body bytes still to discard */
 	size_t last_len;	/* parser hint: bytes seen last time */
 	int fd;			/* file of the response in flight, or -1 */
+	void (*fd_release)(void *ctx);	/* how to let go of fd */
+	void *fd_ctx;
 	unsigned nreq;
 	uint64_t t_start_us;	/* first byte of the request (json log) */
 	enum hc_state state;
@@ -246,17 +249,20 @@ log_header(struct tw_buf *b, const struct tw_http_request *r, const char *name)
 	tw_buf_append_char(b, '"');
 }
 
+/* A JSON string: valid UTF-8 stays as it is (a user agent in any
+ * language reads right); anything else is escaped byte by byte. */
 static void
 json_escaped(struct tw_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	bool utf8 = tw_url_is_utf8((const unsigned char *)s, n, false);
 	size_t i;
 
 	tw_buf_append_char(b, '"');
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (ch < 0x20 || ch >= 0x7f) {
+		if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && !utf8)) {
 			char e[6] = { '\\', 'u', '0', '0', hex[ch >> 4],
 				      hex[ch & 15] };
 
@@ -361,8 +367,20 @@ reset_res(struct tw_http_res *res)
 	res->headers = &thr->hdrs;
 	res->body = &thr->body;
 	res->fd = -1;
+	res->fd_release = NULL;
+	res->fd_ctx = NULL;
 	res->no_length = false;
 	res->nseg = 0;
+}
+
+/* Let go of a response file: close it, or hand a cached one back. */
+static void
+put_fd(int fd, void (*release)(void *ctx), void *ctx)
+{
+	if (release != NULL)
+		release(ctx);
+	else if (fd >= 0)
+		(void)close(fd);
 }
 
 /* A small HTML page for an error status. */
@@ -398,10 +416,10 @@ error_page(struct tw_http_res *res, int status)
 static void
 close_res_fd(struct tw_http_res *res)
 {
-	if (res->fd >= 0) {
-		(void)close(res->fd);
-		res->fd = -1;
-	}
+	put_fd(res->fd, res->fd_release, res->fd_ctx);
+	res->fd = -1;
+	res->fd_release = NULL;
+	res->fd_ctx = NULL;
 }
 
 /*
@@ -454,6 +472,8 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 		if (s->kind == TW_HTTP_SEG_BODY) {
 			err = tw_conn_write(hc->c, res->body->data + s->off,
 					    s->len);
+		} else if (s->kind == TW_HTTP_SEG_MEM) {
+			err = tw_conn_write(hc->c, s->mem + s->off, s->len);
 		} else {
 			err = tw_conn_write_file(hc->c, res->fd, s->off, s->len);
 			uses_fd = true;
@@ -467,12 +487,21 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 	}
 	if (uses_fd) {
 		hc->fd = res->fd;
+		hc->fd_release = res->fd_release;
+		hc->fd_ctx = res->fd_ctx;
 		res->fd = -1;
+		res->fd_release = NULL;
+		res->fd_ctx = NULL;
 	} else {
 		close_res_fd(res);
 	}
 	hc->close_after = !keep;
 	set_state(hc, ST_WRITING);
+	/* Every answer counts as a request, the malformed ones too, so the
+	 * total is the sum of the status classes. */
+	tw_stats_add(&hc->srv->opts->stats->requests, 1);
+	if (tw_stats_self() != NULL)
+		tw_stats_add(&tw_stats_self()->requests, 1);
 	tw_stats_add(&hc->srv->opts->stats->status[res->status / 100 % 6], 1);
 	tw_stats_add(&hc->srv->opts->stats->bytes_sent,
 		     head_only ? h->len : h->len + total);
@@ -616,7 +645,7 @@ static void
 dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 {
 	struct tw_http_res *res = &thr->res;
-	struct tw_http_req req = { .raw = r };
+	struct tw_http_req req = { .raw = r, .peer = tw_conn_peer_addr(hc->c) };
 	bool head = method_is(r, "HEAD");
 	int status = 404;
 	size_t i;
@@ -784,7 +813,7 @@ on_drained(struct tw_conn *c, void *ctx)
 	struct http_conn *hc = ctx;
 
 	if (hc->fd >= 0) {
-		(void)close(hc->fd);
+		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
 		hc->fd = -1;
 	}
 	if (hc->close_after) {
@@ -821,7 +850,7 @@ on_closed(struct tw_conn *c, void *ctx)
 
 	(void)c;
 	if (hc->fd >= 0)
-		(void)close(hc->fd);
+		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
 	tw_stats_gauge(state_gauge(hc, hc->state), -1);
 	tw_stats_gauge(&hc->srv->opts->stats->active, -1);
 	tw_pool_free(thr->pool, hc, sizeof(*hc));

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "buf.h"
 #include "conn.h"
@@ -35,17 +36,21 @@ struct tw_http_req {
 	size_t path_len;
 	const char *query;	/* after '?', or NULL */
 	size_t query_len;
+	const struct sockaddr *peer;	/* the client's address */
 };
 
 enum tw_http_seg_kind {
 	TW_HTTP_SEG_BODY,	/* bytes res->body.data[off..off+len) */
 	TW_HTTP_SEG_FILE,	/* bytes of res->fd at [off..off+len) */
+	TW_HTTP_SEG_MEM,	/* bytes mem[off..off+len), copied while the
+				 * response is queued (a cached file) */
 };
 
 struct tw_http_seg {
 	enum tw_http_seg_kind kind;
 	uint64_t off;
 	uint64_t len;
+	const char *mem;	/* TW_HTTP_SEG_MEM */
 };
 
 #define TW_HTTP_MAX_SEGS (TW_CONN_MAX_SEGS - 2)
@@ -61,7 +66,11 @@ struct tw_http_res {
 	struct tw_buf *body;	/* owned by http, reset per request */
 	int fd;			/* file for FILE segments, or -1; the
 				 * response owns it: http closes it once
-				 * sent, or on any error */
+				 * sent, or on any error ... */
+	void (*fd_release)(void *ctx);	/* ... or calls this instead of
+					 * close() when set (a shared,
+					 * cached descriptor) */
+	void *fd_ctx;
 	bool no_length;		/* 204/304: no Content-Length header */
 	size_t nseg;
 	struct tw_http_seg segs[TW_HTTP_MAX_SEGS];

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static enum tw_log_level log_level = TW_LOG_INFO;
@@ -24,17 +25,41 @@ tw_log_set_level(enum tw_log_level level)
 	log_level = level;
 }
 
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+/* "modules/master.c" -> "master" */
+static size_t
+module_name(const char *file, const char **start)
+{
+	const char *slash = strrchr(file, '/'), *dot;
+
+	*start = slash ? slash + 1 : file;
+	dot = strchr(*start, '.');
+	return dot ? (size_t)(dot - *start) : strlen(*start);
+}
+
 void
-tw_log(enum tw_log_level level, int err, const char *fmt, ...)
+tw_log_at(enum tw_log_level level, const char *file, int err,
+	  const char *fmt, ...)
 {
 	char line[1024];
-	size_t n;
+	const char *mod;
+	size_t n, mlen = module_name(file, &mod);
+	struct tm tm;
+	time_t now = time(NULL);
 	int r;
 	va_list ap;
 
 	if (level > log_level)
 		return;
-	n = (size_t)snprintf(line, sizeof(line), "tinyweb: ");
+	if (gmtime_r(&now, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	r = snprintf(line, sizeof(line),
+		     "%04d/%02d/%02d %02d:%02d:%02d [%s] %d %.*s: ",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, level_names[level], (int)getpid(),
+		     (int)mlen, mod);
+	n = r > 0 ? (size_t)r : 0;
 	va_start(ap, fmt);
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
@@ -51,7 +76,7 @@ tw_log(enum tw_log_level level, int err, const char *fmt, ...)
 	}
 	line[n++] = '\n';
 	/* One write per line keeps lines whole when several processes share
-	 * the descriptor. */
+	 * the descriptor (O_APPEND). */
 	(void)!write(error_fd, line, n);
 }
 

@@ -29,12 +29,17 @@ enum tw_log_format {
 void tw_log_set_level(enum tw_log_level level);
 
 /*
- * Write "tinyweb: <message>[: strerror(-err)]\n" to the error log (stderr
- * until tw_log_open_error() names a file). err is 0 or a negative errno,
- * passed explicitly because errno may have changed by the time we print.
+ * Write one error log line:
+ *   "2026/11/28 23:59:59 [error] 1234 master: message[: strerror]"
+ * with the time, the level, the pid and the module that speaks (the
+ * source file's name, from the macro below). err is 0 or a negative
+ * errno, passed explicitly because errno may have changed by the time we
+ * print. Lines above the level set by tw_log_set_level are dropped.
  */
-void tw_log(enum tw_log_level level, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+#define tw_log(level, err, ...) tw_log_at((level), __FILE__, (err), __VA_ARGS__)
+
+void tw_log_at(enum tw_log_level level, const char *file, int err,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * Send error log lines to path ("-" or NULL: stderr), opened

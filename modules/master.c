@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "channel.h"
@@ -17,6 +18,7 @@
 #include "loop.h"
 #include "shm.h"
 #include "shmtx.h"
+#include "stats.h"
 
 #define MAX_SLOTS	1024
 #define LOCK_WORDS	16		/* accept mutexes, one per generation */
@@ -139,6 +141,17 @@ gen_free(struct master *m, struct gen *g)
 	free(g);
 }
 
+/* The slot's row in the shared counters (slots beyond the table share
+ * no row). */
+static struct tw_stats_worker *
+stat_row(const struct master *m, const struct slot *s)
+{
+	size_t i = (size_t)(s - m->slots);
+	struct tw_stats *st = m->cur ? m->cur->g.stats : NULL;
+
+	return st != NULL && i < TW_STATS_MAX_WORKERS ? &st->workers[i] : NULL;
+}
+
 static void
 child_main(struct master *m, struct slot *s, int chan)
 {
@@ -152,6 +165,9 @@ child_main(struct master *m, struct slot *s, int chan)
 			  g->g.accept == TW_ACCEPT_MUTEX_FILE) ? &g->mutex : NULL,
 		.owner = (int32_t)getpid(),
 		.channel = chan,
+		.stats = g->g.stats,
+		.slot = stat_row(m, s),
+		.id = getpid(),
 	};
 	size_t i;
 
@@ -189,6 +205,10 @@ spawn(struct master *m, struct slot *s)
 	s->chan = ch[0];
 	s->started_ms = tw_clock_ms();
 	s->gen->live++;
+	if (stat_row(m, s) != NULL) {
+		atomic_store(&stat_row(m, s)->pid, pid);
+		atomic_store(&stat_row(m, s)->started, (int64_t)time(NULL));
+	}
 	return 0;
 }
 
@@ -271,7 +291,7 @@ respawn_due(struct tw_loop *loop, struct tw_timer *t)
 	}
 	err = spawn(m, s);
 	if (err < 0) {
-		tw_log(TW_LOG_ERROR, err, "master: cannot respawn a worker");
+		tw_log(TW_LOG_ERROR, err, "cannot respawn a worker");
 		tw_loop_timer_set(m->loop, &s->timer, MAX_BACKOFF_MS, respawn_due);
 		s->respawn_due = true;
 	}
@@ -289,41 +309,50 @@ reaped(struct master *m, pid_t pid, int status)
 		if (m->slots[i].pid == pid)
 			s = &m->slots[i];
 	if (s == NULL) {
-		tw_log(TW_LOG_INFO, 0, "master: process %d exited", (int)pid);
+		tw_log(TW_LOG_INFO, 0, "process %d exited", (int)pid);
 		return;
 	}
 	g = s->gen;
 	if (WIFSIGNALED(status))
 		tw_log(m->stopping || g->retiring ? TW_LOG_INFO : TW_LOG_ERROR, 0,
-		       "master: worker %d killed by signal %d", (int)pid,
+		       "worker %d killed by signal %d", (int)pid,
 		       WTERMSIG(status));
 	else if (WEXITSTATUS(status) != 0 || (!m->stopping && !g->retiring))
-		tw_log(TW_LOG_WARN, 0, "master: worker %d exited with status %d",
+		tw_log(TW_LOG_WARN, 0, "worker %d exited with status %d",
 		       (int)pid, WEXITSTATUS(status));
 	/* A worker killed while holding the accept mutex would block every
 	 * other worker's accepts forever. */
 	if (g->mutex.lock != NULL && tw_shmtx_force_unlock(&g->mutex, pid))
-		tw_log(TW_LOG_WARN, 0, "master: freed the accept mutex of %d",
+		tw_log(TW_LOG_WARN, 0, "freed the accept mutex of %d",
 		       (int)pid);
 	(void)close(s->chan);
 	s->chan = -1;
 	s->pid = 0;
 	g->live--;
+	if (stat_row(m, s) != NULL)
+		atomic_store(&stat_row(m, s)->pid, 0);
 	lived = tw_clock_ms() - s->started_ms;
 	if (!m->stopping && g == m->cur && !g->retiring) {
 		uint64_t delay = 0;
 
 		if (lived < QUICK_DEATH_MS) {
+			/* One early death may be bad luck; from the second in
+			 * a row the respawns back off, doubling each time. */
 			s->fails++;
-			delay = 100ull << (s->fails < 7 ? s->fails : 7);
-			if (delay > MAX_BACKOFF_MS)
-				delay = MAX_BACKOFF_MS;
-			tw_log(TW_LOG_WARN, 0, "master: worker keeps dying; "
-			       "respawning in %llu ms", (unsigned long long)delay);
+			if (s->fails > 1) {
+				delay = 100ull << (s->fails < 8 ? s->fails - 1 : 7);
+				if (delay > MAX_BACKOFF_MS)
+					delay = MAX_BACKOFF_MS;
+				tw_log(TW_LOG_WARN, 0, "worker keeps dying; "
+				       "respawning in %llu ms",
+				       (unsigned long long)delay);
+			}
 		} else {
 			s->fails = 0;
 		}
 		s->respawn_due = true;
+		if (stat_row(m, s) != NULL)
+			tw_stats_add(&stat_row(m, s)->restarts, 1);
 		tw_loop_timer_set(m->loop, &s->timer, delay, respawn_due);
 	} else {
 		s->gen = NULL;
@@ -370,7 +399,7 @@ reload(struct master *m)
 	struct gen *old = m->cur, *n;
 
 	if (m->ops->reload(m->ops->arg, &ng) < 0) {
-		tw_log(TW_LOG_ERROR, 0, "master: reload failed; still serving "
+		tw_log(TW_LOG_ERROR, 0, "reload failed; still serving "
 		       "with the old configuration");
 		return;
 	}
@@ -382,7 +411,7 @@ reload(struct master *m)
 	/* The new workers accept before the old ones stop: the listening
 	 * sockets are shared, so no connection waits on nobody. */
 	if (start_gen(m, n) < 0) {
-		tw_log(TW_LOG_ERROR, 0, "master: cannot start new workers");
+		tw_log(TW_LOG_ERROR, 0, "cannot start new workers");
 		n->retiring = true;
 		tell_gen(m, n, TW_CHANNEL_TERMINATE);
 		if (n->live == 0)
@@ -390,11 +419,15 @@ reload(struct master *m)
 		return;
 	}
 	m->cur = n;
+	if (n->g.stats != NULL) {
+		atomic_store(&n->g.stats->reload_time, (int64_t)time(NULL));
+		tw_stats_add(&n->g.stats->reloads, 1);
+	}
 	old->retiring = true;
 	tell_gen(m, old, TW_CHANNEL_QUIT);
 	if (old->live == 0)
 		gen_free(m, old);
-	tw_log(TW_LOG_INFO, 0, "master: reloaded: %u workers (%s)",
+	tw_log(TW_LOG_INFO, 0, "reloaded: %u workers (%s)",
 	       n->g.workers, strategy_name(n->g.accept));
 }
 
@@ -426,7 +459,7 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 		break;
 	case SIGUSR1:
 		if (tw_log_reopen() < 0)
-			tw_log(TW_LOG_ERROR, 0, "master: re-opening the logs failed");
+			tw_log(TW_LOG_ERROR, 0, "re-opening the logs failed");
 		tell_gen(m, NULL, TW_CHANNEL_REOPEN);
 		break;
 	case SIGUSR2:

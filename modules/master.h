@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+struct tw_stats;
+
 #include "listener.h"
 #include "worker.h"
 
@@ -23,6 +25,7 @@ struct tw_master_gen {
 	size_t nfds;
 	unsigned workers;		/* >= 1 */
 	enum tw_accept_strategy accept;
+	struct tw_stats *stats;		/* shared counters (same every gen) */
 	void *owner;			/* the front layer's object */
 };
 

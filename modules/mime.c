@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "stats.h"
 #include "url.h"
 
 #define EXT_MAX		31		/* longest extension, as documented */
@@ -745,7 +746,12 @@ tw_mime_resolve(struct tw_mime *m, const char *name, size_t name_len,
 	}
 
 	e = &m->cache[cache_index(st)];
-	if (!cache_matches(e, st, type)) {
+	if (cache_matches(e, st, type)) {
+		if (tw_stats_current() != NULL)
+			tw_stats_add(&tw_stats_current()->cache_hits, 1);
+	} else {
+		if (tw_stats_current() != NULL)
+			tw_stats_add(&tw_stats_current()->cache_misses, 1);
 		e->used = false;
 		err = resolve_from_bytes(m, type, fd, st, e->value);
 		if (err != 0)

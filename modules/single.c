@@ -4,11 +4,14 @@
  */
 #include "single.h"
 
+#include <unistd.h>
+
+#include "stats.h"
 #include "worker.h"
 
 int
 tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
-	      const struct tw_worker_hooks *hooks)
+	      const struct tw_worker_hooks *hooks, struct tw_stats *stats)
 {
 	struct tw_worker_opts o = {
 		.proto = proto,
@@ -16,6 +19,9 @@ tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
 		.nfds = n,
 		.channel = -1,
 		.signals = hooks,
+		.stats = stats,
+		.slot = stats ? &stats->workers[0] : NULL,
+		.id = getpid(),
 	};
 
 	return tw_worker_run(&o);

@@ -11,6 +11,7 @@
 
 struct tw_proto;
 struct tw_worker_hooks;
+struct tw_stats;
 
 /*
  * Serve on the listening sockets fds[0..n) (borrowed) until SIGINT or
@@ -19,6 +20,6 @@ struct tw_worker_hooks;
  * Returns 0 after a clean stop, or -errno if the loop could not start.
  */
 int tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
-		  const struct tw_worker_hooks *hooks);
+		  const struct tw_worker_hooks *hooks, struct tw_stats *stats);
 
 #endif /* TW_SINGLE_H */

@@ -22,10 +22,17 @@
 #include "url.h"
 
 #define BOUNDARY_LEN 24
+#define FILE_CACHE_SLOTS 4096
+/* How long a cached open file is trusted before it is looked at again:
+ * a change on disk shows within this time. */
+#define FILE_CACHE_VALID_MS 1000
+#define SMALL_FILE_MAX	(16 * 1024)	/* served from memory up to this */
+#define CONTENT_MAX	(32u << 20)	/* memory per thread for them */
 
 struct static_inst {
 	const struct tw_static_opts *opts;
 	struct tw_mime *mime;
+	struct tw_fs_cache *cache;	/* this thread's open files */
 	char boundary[BOUNDARY_LEN + 1];
 };
 
@@ -63,6 +70,14 @@ static_create(const void *opts, int *err)
 		static_destroy(si);
 		return NULL;
 	}
+	si->cache = tw_fs_cache_create(si->opts->fs, FILE_CACHE_SLOTS,
+				       FILE_CACHE_VALID_MS);
+	if (si->cache == NULL) {
+		*err = -ENOMEM;
+		static_destroy(si);
+		return NULL;
+	}
+	tw_fs_cache_set_content_max(si->cache, CONTENT_MAX);
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		memset(rnd, 0x5a, sizeof(rnd));
 	for (i = 0; i < sizeof(rnd); i++) {
@@ -80,6 +95,7 @@ static_destroy(void *inst)
 	if (si == NULL)
 		return;
 	tw_mime_destroy(si->mime);
+	tw_fs_cache_destroy(si->cache);
 	free(si);
 	if (--scr_users == 0) {
 		free(scr);
@@ -182,19 +198,6 @@ add_header(struct tw_http_res *res, const char *name, const char *v,
 	tw_buf_append_str(res->headers, "\r\n");
 }
 
-static void
-add_validators(struct tw_http_res *res, const char *etag, size_t etag_len,
-	       time_t mtime)
-{
-	char date[TW_CLOCK_HTTP_DATE_LEN + 1];
-	size_t n = tw_clock_format_http(mtime, date);
-
-	add_header(res, "ETag", etag, etag_len);
-	/* A time no IMF-fixdate can express is simply not announced. */
-	if (n != 0)
-		add_header(res, "Last-Modified", date, n);
-}
-
 /* expires: the freshness the operator chose, in both forms (Expires for
  * HTTP/1.0 caches). */
 static void
@@ -246,6 +249,51 @@ add_file_seg(struct tw_http_res *res, uint64_t off, uint64_t len)
 	s->len = len;
 }
 
+/*
+ * The bytes of a small file from memory, read once per version of it:
+ * measured on loopback, one write of headers and body beats a send of
+ * the headers plus a sendfile of a few KiB. Larger files keep sendfile
+ * (zero copy). Returns the bytes or NULL.
+ */
+static const char *
+small_content(struct tw_fs_file *f)
+{
+	size_t size = (size_t)f->st.st_size;
+	char *buf;
+
+	if (f->content != NULL && f->content_len == size)
+		return f->content;
+	if (size == 0 || size > SMALL_FILE_MAX || f->content != NULL)
+		return NULL;
+	buf = tw_fs_file_keep_content(f, size);
+	if (buf == NULL)
+		return NULL;
+	if (pread(f->fd, buf, size, 0) != (ssize_t)size)
+		return NULL;	/* kept, but never marked filled */
+	f->content_len = size;
+	return buf;
+}
+
+/* A body range: from memory when the file is small and hot, else by
+ * sendfile from the descriptor. */
+static void
+add_range_seg(struct tw_http_res *res, struct tw_fs_file *f, uint64_t off,
+	      uint64_t len)
+{
+	const char *mem = small_content(f);
+	struct tw_http_seg *s;
+
+	if (mem == NULL) {
+		add_file_seg(res, off, len);
+		return;
+	}
+	s = &res->segs[res->nseg++];
+	s->kind = TW_HTTP_SEG_MEM;
+	s->mem = mem;
+	s->off = off;
+	s->len = len;
+}
+
 static void
 multipart(struct static_inst *si, struct tw_http_res *res, const char *type,
 	  const struct tw_http_range *rg, size_t n, uint64_t size)
@@ -276,14 +324,50 @@ multipart(struct static_inst *si, struct tw_http_res *res, const char *type,
 	add_body_seg(res, from);
 }
 
+/* What static derives from a file once per version of it, kept in the
+ * open-file cache entry's data. */
+struct meta {
+	char type[TW_MIME_TYPE_MAX];
+	char etag[TW_STATIC_ETAG_MAX];
+	char lastmod[TW_CLOCK_HTTP_DATE_LEN + 1];
+	unsigned char etag_len;
+	unsigned char lastmod_len;
+	bool type_ok;
+};
+
+_Static_assert(sizeof(struct meta) <= TW_FS_FILE_DATA,
+	       "the derived data fits a cache entry");
+
+static struct meta *
+meta_of(struct tw_fs_file *f)
+{
+	struct meta *m = (struct meta *)(void *)f->data;
+
+	if (!f->data_valid) {
+		m->etag_len = (unsigned char)tw_static_etag(&f->st, m->etag);
+		m->lastmod_len = (unsigned char)tw_clock_format_http(
+			f->st.st_mtim.tv_sec, m->lastmod);
+		m->type_ok = false;
+		f->data_valid = true;
+	}
+	return m;
+}
+
+static void
+release_file(void *ctx)
+{
+	tw_fs_cache_release(ctx);
+}
+
 /*
  * Pick a sidecar: FILE.br or FILE.gz when the client accepts that coding
- * with q > 0, br first (smaller). On success fd and st describe the sidecar
- * and the coding name is returned.
+ * with q > 0, br first (smaller). Misses are cached too, so probing costs
+ * nothing after the first request. Returns the coding and the entry (a
+ * reference for the caller), or NULL.
  */
 static const char *
-pick_sidecar(const struct static_inst *si, const struct tw_http_req *req,
-	     size_t rel_len, int *fd, struct stat *st)
+pick_sidecar(struct static_inst *si, const struct tw_http_req *req,
+	     size_t rel_len, struct tw_fs_file **out)
 {
 	static const char *const codings[][2] = {
 		{ "br", ".br" }, { "gzip", ".gz" },
@@ -295,65 +379,75 @@ pick_sidecar(const struct static_inst *si, const struct tw_http_req *req,
 	if (ae == NULL || rel_len + 4 > sizeof(scr->rel))
 		return NULL;
 	for (i = 0; i < 2; i++) {
-		int f;
+		struct tw_fs_file *f;
 
 		if (tw_http_accept_q(ae->value, ae->value_len, codings[i][0]) <= 0)
 			continue;
 		memcpy(scr->rel + rel_len, codings[i][1], 4);
-		f = tw_fs_open(si->opts->fs, scr->rel, 0, st);
+		f = tw_fs_cache_open(si->cache, scr->rel, rel_len + 3);
 		scr->rel[rel_len] = '\0';
-		if (f < 0)
+		if (f == NULL)
 			continue;
-		if (!S_ISREG(st->st_mode)) {
-			(void)close(f);
+		if (f->err != 0 || !S_ISREG(f->st.st_mode)) {
+			tw_fs_cache_release(f);
 			continue;
 		}
-		*fd = f;
+		*out = f;
 		return codings[i][0];
 	}
 	return NULL;
 }
 
+/* f: the file's cache entry; its reference passes to res. */
 static int
 serve_file(struct static_inst *si, const struct tw_http_req *req,
-	   struct tw_http_res *res, int fd, const struct stat *st0,
-	   const char *name, size_t rel_len)
+	   struct tw_http_res *res, struct tw_fs_file *f, const char *name,
+	   size_t rel_len)
 {
 	struct tw_http_range rg[TW_HTTP_MAX_RANGES];
-	char type[TW_MIME_TYPE_MAX];
-	char etag[TW_STATIC_ETAG_MAX];
+	struct meta *m = meta_of(f), *vm;
 	const struct tw_http_header *range;
 	const char *coding = NULL;
-	struct stat st = *st0, cst;
-	size_t etag_len, nr = 0;
+	struct tw_fs_file *cf = NULL;
+	size_t nr = 0;
 	enum tw_http_range_result rr = TW_RANGE_NONE;
-	int err, cfd = -1, status;
+	int err, status;
 	uint64_t size;
 
-	res->fd = fd;
+	res->fd = f->fd;
+	res->fd_release = release_file;
+	res->fd_ctx = f;
 	/* The type and charset come from the original file even when a
 	 * compressed sidecar is sent. */
-	err = tw_mime_resolve(si->mime, name, strlen(name), fd, &st,
-			      si->opts->charset, type);
-	if (err < 0)
-		return err;
+	if (!m->type_ok) {
+		err = tw_mime_resolve(si->mime, name, strlen(name), f->fd,
+				      &f->st, si->opts->charset, m->type);
+		if (err < 0)
+			return err;
+		m->type_ok = true;
+	}
+	vm = m;
 	if (si->opts->gzip_static) {
-		coding = pick_sidecar(si, req, rel_len, &cfd, &cst);
+		coding = pick_sidecar(si, req, rel_len, &cf);
 		if (coding != NULL) {
-			(void)close(fd);
-			res->fd = cfd;
-			st = cst;
+			tw_fs_cache_release(f);
+			f = cf;
+			res->fd = f->fd;
+			res->fd_ctx = f;
+			vm = meta_of(f);
 		}
 	}
-	size = (uint64_t)st.st_size;
-	etag_len = tw_static_etag(&st, etag);
-	status = tw_static_preconditions(req->raw, true, etag, etag_len,
-					 st.st_mtim.tv_sec);
+	size = (uint64_t)f->st.st_size;
+	status = tw_static_preconditions(req->raw, true, vm->etag, vm->etag_len,
+					 f->st.st_mtim.tv_sec);
 	if (si->opts->gzip_static)
 		tw_buf_append_str(res->headers, "Vary: Accept-Encoding\r\n");
 	if (status == 412)
 		return 412;
-	add_validators(res, etag, etag_len, st.st_mtim.tv_sec);
+	add_header(res, "ETag", vm->etag, vm->etag_len);
+	/* A time no IMF-fixdate can express is simply not announced. */
+	if (vm->lastmod_len != 0)
+		add_header(res, "Last-Modified", vm->lastmod, vm->lastmod_len);
 	add_expires(si, res);
 	if (status == 304) {
 		res->status = 304;
@@ -369,7 +463,8 @@ serve_file(struct static_inst *si, const struct tw_http_req *req,
 	range = tw_http_find_header(req->raw, "Range");
 	/* Range applies to GET only (RFC 9110 14.2). */
 	if (range != NULL && req->method == TW_HTTP_GET &&
-	    tw_static_if_range(req->raw, etag, etag_len, st.st_mtim.tv_sec))
+	    tw_static_if_range(req->raw, vm->etag, vm->etag_len,
+			       f->st.st_mtim.tv_sec))
 		rr = tw_http_parse_range(range->value, range->value_len, size,
 					 rg, &nr);
 	if (rr == TW_RANGE_UNSATISFIABLE) {
@@ -380,21 +475,21 @@ serve_file(struct static_inst *si, const struct tw_http_req *req,
 	}
 	if (rr == TW_RANGE_OK && nr > 1) {
 		res->status = 206;
-		multipart(si, res, type, rg, nr, size);
+		multipart(si, res, m->type, rg, nr, size);
 		return 0;
 	}
-	add_header(res, "Content-Type", type, strlen(type));
+	add_header(res, "Content-Type", m->type, strlen(m->type));
 	if (rr == TW_RANGE_OK) {
 		res->status = 206;
 		tw_buf_append_str(res->headers, "Content-Range: ");
 		add_range_header(res->headers, rg[0].first, rg[0].last, size);
 		tw_buf_append_str(res->headers, "\r\n");
-		add_file_seg(res, rg[0].first, rg[0].last - rg[0].first + 1);
+		add_range_seg(res, f, rg[0].first, rg[0].last - rg[0].first + 1);
 		return 0;
 	}
 	res->status = 200;
 	if (size > 0)
-		add_file_seg(res, 0, size);
+		add_range_seg(res, f, 0, size);
 	return 0;
 }
 
@@ -428,27 +523,27 @@ redirect_slash(const struct tw_http_req *req, struct tw_http_res *res,
 
 static int
 serve_dir(struct static_inst *si, const struct tw_http_req *req,
-	  struct tw_http_res *res, size_t rel_len, size_t path_len)
+	  struct tw_http_res *res, size_t rel_len)
 {
 	const struct tw_static_opts *o = si->opts;
 	struct tw_listing_opts lo = { .hidden = o->hidden };
-	struct stat st;
-	int fd, err;
+	int err;
 
 	if (o->index != NULL && o->index[0] != '\0') {
 		size_t ilen = strlen(o->index);
 		size_t at = rel_len;
 
 		if (at + 1 + ilen + 4 < sizeof(scr->rel)) {
+			struct tw_fs_file *f;
+
 			if (at > 0)
 				scr->rel[at++] = '/';
 			memcpy(scr->rel + at, o->index, ilen + 1);
-			fd = tw_fs_open(o->fs, scr->rel, 0, &st);
-			if (fd >= 0 && S_ISREG(st.st_mode))
-				return serve_file(si, req, res, fd, &st,
-						  o->index, at + ilen);
-			if (fd >= 0)
-				(void)close(fd);
+			f = tw_fs_cache_open(si->cache, scr->rel, at + ilen);
+			if (f != NULL && f->err == 0 && S_ISREG(f->st.st_mode))
+				return serve_file(si, req, res, f, o->index,
+						  at + ilen);
+			tw_fs_cache_release(f);
 			scr->rel[rel_len] = '\0';
 		}
 	}
@@ -457,7 +552,6 @@ serve_dir(struct static_inst *si, const struct tw_http_req *req,
 	err = tw_listing_render(o->fs, scr->rel, scr->path, &lo, res->body);
 	if (err < 0)
 		return err;
-	(void)path_len;
 	tw_buf_append_str(res->headers,
 			  "Content-Type: text/html; charset=utf-8\r\n");
 	res->status = 200;
@@ -471,11 +565,12 @@ static_handle(const struct tw_http_req *req, struct tw_http_res *res,
 {
 	struct static_inst *si = inst;
 	const struct tw_static_opts *o = si->opts;
+	struct tw_fs_file *f;
 	size_t len, rel_len;
-	struct stat st;
+	mode_t mode;
 	bool slash;
 	const char *name;
-	int fd, err;
+	int err;
 
 	err = tw_url_decode_path(req->path, req->path_len, scr->path,
 				 sizeof(scr->path), &len);
@@ -490,22 +585,28 @@ static_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	rel_len = len - 1 - (slash && len > 1);
 	memcpy(scr->rel, scr->path + 1, rel_len);
 	scr->rel[rel_len] = '\0';
-	fd = tw_fs_open(o->fs, scr->rel, 0, &st);
-	if (fd < 0)
-		return fd;
-	if (S_ISDIR(st.st_mode)) {
-		(void)close(fd);
+	f = tw_fs_cache_open(si->cache, scr->rel, rel_len);
+	if (f == NULL)
+		return 503;
+	if (f->err != 0) {
+		err = f->err;
+		tw_fs_cache_release(f);
+		return err;
+	}
+	mode = f->st.st_mode;
+	if (S_ISDIR(mode)) {
+		tw_fs_cache_release(f);
 		if (!slash)
 			return redirect_slash(req, res, scr->path, len);
-		return serve_dir(si, req, res, rel_len, len);
+		return serve_dir(si, req, res, rel_len);
 	}
-	if (!S_ISREG(st.st_mode) || slash) {
-		(void)close(fd);
+	if (!S_ISREG(mode) || slash) {
+		tw_fs_cache_release(f);
 		return slash ? 404 : 403;
 	}
 	name = strrchr(scr->rel, '/');
 	name = name ? name + 1 : scr->rel;
-	return serve_file(si, req, res, fd, &st, name, rel_len);
+	return serve_file(si, req, res, f, name, rel_len);
 }
 
 const struct tw_handler tw_static_handler = {

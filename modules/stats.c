@@ -20,3 +20,25 @@ tw_stats_destroy(struct tw_stats *st)
 	if (st != NULL)
 		tw_shm_destroy(tw_shm_of(st));
 }
+
+static _Thread_local struct tw_stats *bound;
+static _Thread_local struct tw_stats_worker *bound_slot;
+
+void
+tw_stats_bind(struct tw_stats *st, struct tw_stats_worker *slot)
+{
+	bound = st;
+	bound_slot = slot;
+}
+
+struct tw_stats *
+tw_stats_current(void)
+{
+	return bound;
+}
+
+struct tw_stats_worker *
+tw_stats_self(void)
+{
+	return bound_slot;
+}

@@ -34,12 +34,23 @@ struct tw_stats {
 	_Atomic int64_t start_time;	/* master start, unix time */
 	_Atomic int64_t reload_time;	/* last reload, or 0 */
 	_Atomic uint64_t reloads;
+	_Atomic uint64_t cache_hits;	/* mime/charset cache */
+	_Atomic uint64_t cache_misses;
 	struct tw_stats_worker workers[TW_STATS_MAX_WORKERS];
 };
 
 /* Zeroed counters in shared memory. NULL with *err = -errno. */
 struct tw_stats *tw_stats_create(int *err);
 void tw_stats_destroy(struct tw_stats *st);
+
+/*
+ * Bind the calling thread to st and its worker slot (either may be NULL):
+ * modules that count per thread (http, mime) find them through
+ * tw_stats_current() and tw_stats_self() without being handed them.
+ */
+void tw_stats_bind(struct tw_stats *st, struct tw_stats_worker *slot);
+struct tw_stats *tw_stats_current(void);
+struct tw_stats_worker *tw_stats_self(void);
 
 /* Relaxed add: counters need no ordering with anything else. */
 static inline void

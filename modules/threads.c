@@ -15,6 +15,7 @@
 #include "log.h"
 #include "loop.h"
 #include "shmtx.h"
+#include "stats.h"
 
 struct thread {
 	pthread_t tid;
@@ -40,8 +41,9 @@ thread_main(void *arg)
 	struct thread *t = arg;
 
 	t->o.owner = (int32_t)gettid();
+	t->o.id = gettid();
 	if (tw_worker_run(&t->o) < 0)
-		tw_log(TW_LOG_ERROR, 0, "threads: a worker could not start");
+		tw_log(TW_LOG_ERROR, 0, "a worker could not start");
 	/* The main thread sees the channel close and counts us out. */
 	(void)close(t->worker_chan);
 	return NULL;
@@ -138,6 +140,9 @@ prepare(struct pool *p)
 			.exclusive = o->accept == TW_ACCEPT_EXCLUSIVE,
 			.mutex = o->accept == TW_ACCEPT_MUTEX ? &p->mutex : NULL,
 			.channel = ch[1],
+			.stats = o->stats,
+			.slot = o->stats && i < TW_STATS_MAX_WORKERS ?
+				&o->stats->workers[i] : NULL,
 		};
 		err = tw_loop_add(p->loop, t->chan, TW_LOOP_READ, on_worker_gone, p);
 		if (err < 0)
@@ -192,6 +197,8 @@ out_threads:
 	for (i = 0; i < o->workers; i++) {
 		if (p.t[i].started)
 			(void)pthread_join(p.t[i].tid, NULL);
+		if (p.t[i].o.slot != NULL)
+			atomic_store(&p.t[i].o.slot->pid, 0);
 		else if (p.t[i].chan >= 0)
 			(void)close(p.t[i].worker_chan);
 		if (p.t[i].chan >= 0)

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+struct tw_stats;
+
 #include "listener.h"
 #include "worker.h"
 
@@ -21,6 +23,7 @@ struct tw_threads_opts {
 	unsigned workers;		/* >= 1 */
 	enum tw_accept_strategy accept;	/* not TW_ACCEPT_MUTEX_FILE */
 	const struct tw_worker_hooks *hooks;	/* HUP and USR2 */
+	struct tw_stats *stats;			/* shared counters, or NULL */
 };
 
 /*

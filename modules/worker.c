@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "channel.h"
 #include "conn.h"
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "loop.h"
 #include "shmtx.h"
+#include "stats.h"
 
 #define MUTEX_RETRY_MS 5	/* a worker without the lock looks again */
 
@@ -127,7 +129,7 @@ on_channel(struct tw_loop *loop, int fd, unsigned events, void *ctx)
 			break;
 		case TW_CHANNEL_REOPEN:
 			if (tw_log_reopen() < 0)
-				tw_log(TW_LOG_ERROR, 0, "worker: re-opening "
+				tw_log(TW_LOG_ERROR, 0, "re-opening "
 				       "the logs failed");
 			break;
 		}
@@ -177,6 +179,11 @@ tw_worker_run(const struct tw_worker_opts *o)
 	w.ls = calloc(o->nfds ? o->nfds : 1, sizeof(*w.ls));
 	if (w.ls == NULL)
 		return -ENOMEM;
+	tw_stats_bind(o->stats, o->slot);
+	if (o->slot != NULL) {
+		atomic_store(&o->slot->started, (int64_t)time(NULL));
+		atomic_store(&o->slot->pid, o->id);
+	}
 	w.loop = tw_loop_create(tw_worker_max_fds(), &err);
 	if (w.loop == NULL)
 		goto out_free;
@@ -223,5 +230,6 @@ out_loop:
 	tw_loop_destroy(w.loop);
 out_free:
 	free(w.ls);
+	tw_stats_bind(NULL, NULL);
 	return err;
 }

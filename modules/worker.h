@@ -15,6 +15,8 @@
 
 struct tw_proto;
 struct tw_shmtx;
+struct tw_stats;
+struct tw_stats_worker;
 
 enum tw_accept_strategy {
 	TW_ACCEPT_EXCLUSIVE,	/* shared sockets, EPOLLEXCLUSIVE */
@@ -42,6 +44,9 @@ struct tw_worker_opts {
 	int32_t owner;			/* this worker's id for the mutex */
 	int channel;			/* worker end of a channel, or -1 */
 	const struct tw_worker_hooks *signals;	/* epoll mode, or NULL */
+	struct tw_stats *stats;		/* shared counters, or NULL */
+	struct tw_stats_worker *slot;	/* this worker's row in them */
+	int64_t id;			/* pid or thread id shown for it */
 };
 
 /*

@@ -16,6 +16,13 @@ parser knows, with an example that parses. conf/tinyweb.conf and
 conf/mime.types must pass check-config, and its output must read back to
 the same configuration.
 
+The commands are documented too: serve, check-config and the control
+commands stop, quit, reload and reopen are in --help, the man page (its
+SYNOPSIS, and CONTROL COMMANDS with the errors the binary really prints
+and their exit statuses), the README and the three completions; every
+signal a server obeys is in SIGNALS. The STATUS section and the README
+name every JSON key and Prometheus metric a running server prints.
+
 The binary is $TINYWEB_BIN, or build/tinyweb beside this repository.
 python3's standard library only.
 """
@@ -26,8 +33,12 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import json
 import unittest
+import urllib.request
 from pathlib import Path
+
+from harness import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("TINYWEB_BIN") or str(ROOT / "build" / "tinyweb")
@@ -39,7 +50,15 @@ CONF_MAN = ROOT / "man" / "tinyweb.conf.5"
 CONF = ROOT / "conf" / "tinyweb.conf"
 MIME = ROOT / "conf" / "mime.types"
 
-COMMANDS = {"serve", "check-config"}
+SERVE_COMMANDS = {"serve", "check-config"}
+# Commands that signal a running server, found by its pid file.
+CONTROL_COMMANDS = {"stop": "SIGTERM", "quit": "SIGQUIT", "reload": "SIGHUP",
+                    "reopen": "SIGUSR1"}
+COMMANDS = SERVE_COMMANDS | set(CONTROL_COMMANDS)
+CONTROL_FLAGS = {"--pidfile", "-c", "--config"}
+# Every signal a server reacts to, each in the man page's SIGNALS list.
+SIGNALS = {"SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2",
+           "SIGPIPE"}
 
 # The values a completion offers; each must also appear in --help.
 VALUES = {
@@ -52,6 +71,7 @@ VALUES = {
     "--mode": {"epoll", "prefork", "threads"},
     "--workers": {"auto"},
     "--accept": {"exclusive", "reuseport", "mutex", "mutex-file"},
+    "--status-allow": {"all"},
     "--expires": {"max", "off"},
 }
 # Values that are also files: zsh offers them through a function.
@@ -295,6 +315,12 @@ class TestHelp(unittest.TestCase):
         self.assertIn("--port", f.valued)
         self.assertNotIn("--quiet", f.valued)
 
+    def test_usage_names_every_command(self):
+        usage = help_output().stdout.split("\n\n", 1)[0]
+        for cmd in COMMANDS:
+            self.assertRegex(usage, r"(?<![\w-])%s(?![\w-])" % re.escape(cmd),
+                             cmd)
+
     def test_short_h_is_help(self):
         r = run([BIN, "-h"])
         self.assertEqual(r.returncode, 0)
@@ -390,6 +416,82 @@ class TestManPage(FlagSetsMixin, unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(r.stdout, "")
 
+    def test_synopsis_names_every_command(self):
+        syn = man_section(MAN.read_text(), "SYNOPSIS")
+        named = set()
+        for line in syn.splitlines():
+            if line.startswith(".Cm "):
+                named |= {w for w in roff_tokens(line[4:])
+                          if w not in DELIMS}
+        self.assertEqual(named, COMMANDS)
+
+    def test_control_commands_section(self):
+        sec = man_section(MAN.read_text(), "CONTROL COMMANDS")
+        for cmd, sig in CONTROL_COMMANDS.items():
+            # ".It Cm stop" then ".Dv SIGTERM :" in its entry
+            self.assertRegex(sec, r"(?m)^\.It Cm %s\n\.Dv %s\b"
+                             % (re.escape(cmd), sig), cmd)
+
+    def test_signals_section(self):
+        sec = man_section(MAN.read_text(), "SIGNALS")
+        items = set()
+        for line in sec.splitlines():
+            if line.startswith(".It "):
+                items |= set(re.findall(r"\bSIG[A-Z0-9]+\b", line))
+        self.assertEqual(items, SIGNALS)
+
+    def test_control_errors_are_documented(self):
+        """Each error a control command prints is one of the documented
+        lines, with the documented exit status."""
+        documented = man_control_errors(MAN.read_text())
+        self.assertGreaterEqual(len(documented), 4)
+        with tempfile.TemporaryDirectory() as d:
+            stale = os.path.join(d, "stale.pid")
+            with open(stale, "w") as f:
+                f.write("%d\n" % os.getpid())  # not locked: stale
+            cases = [
+                (["stop"], 2),
+                (["quit", "--pidfile"], 2),
+                (["reload", "extra"], 2),
+                (["reopen", "--pidfile", os.path.join(d, "missing.pid")], 1),
+                (["stop", "--pidfile", stale], 1),
+            ]
+            for argv, status in cases:
+                with self.subTest(argv=argv):
+                    r = run([BIN] + argv, timeout=5)
+                    self.assertEqual(r.returncode, status, r.stderr)
+                    self.assertEqual(r.stdout, "")
+                    lines = r.stderr.splitlines()
+                    self.assertEqual(len(lines), 1, r.stderr)
+                    hits = [st for rx, st in documented if rx.match(lines[0])]
+                    self.assertEqual(hits, [status],
+                                     "%r: not documented with status %d"
+                                     % (lines[0], status))
+
+
+def man_section(text, name):
+    """The text of section .Sh name, up to the next .Sh."""
+    return text.split("\n.Sh %s\n" % name, 1)[1].split("\n.Sh ", 1)[0]
+
+
+def man_control_errors(text):
+    """[(regex, exit status)] of the quoted .It Li lines of CONTROL
+    COMMANDS; CMD, FILE, ARG and PID stand for any word."""
+    sec = man_section(text, "CONTROL COMMANDS")
+    out = []
+    for m in re.finditer(r'(?m)^\.It Li "(.*)"\n((?:[^.].*\n|\.(?!It ).*\n)*)',
+                         sec):
+        msg = roff_text(m.group(1))
+        st = re.search(r"Exit status (\d)", m.group(2))
+        if not st:
+            continue
+        rx = re.escape(msg)
+        for ph in ("CMD", "FILE", "ARG", "PID"):
+            rx = rx.replace(ph, r"\S+")
+        rx = rx.replace(re.escape("Operation not permitted"), ".+")
+        out.append((re.compile(rx + r"\Z"), int(st.group(1))))
+    return out
+
 
 class TestBashCompletion(FlagSetsMixin, unittest.TestCase):
     def test_syntax(self):
@@ -417,6 +519,26 @@ class TestBashCompletion(FlagSetsMixin, unittest.TestCase):
                 self.assertTrue(vals <= got, "%s=: %s" % (flag, got))
         self.assertEqual(bash_complete("tinyweb", "serve", "--symlinks",
                                        "in"), ["inside"])
+
+    def test_control_commands(self):
+        for cmd in CONTROL_COMMANDS:
+            with self.subTest(cmd=cmd):
+                self.assertEqual(set(bash_complete("tinyweb", cmd, "-")),
+                                 CONTROL_FLAGS)
+                self.assertEqual(set(bash_complete("tinyweb", cmd, "")),
+                                 CONTROL_FLAGS)
+        self.assertEqual(bash_complete("tinyweb", "rel"), ["reload"])
+        self.assertEqual(set(bash_complete("tinyweb", "re")),
+                         {"reload", "reopen"})
+        with tempfile.TemporaryDirectory() as d:
+            open(os.path.join(d, "t.pid"), "w").close()
+            open(os.path.join(d, "t.conf"), "w").close()
+            for flag in ("--pidfile", "-c", "--config"):
+                got = set(bash_complete("tinyweb", "quit", flag, "t", cwd=d))
+                self.assertEqual(got, {"t.pid", "t.conf"}, flag)
+            got = set(bash_complete("tinyweb", "stop", "--pidfile", "=", "t.p",
+                                    cwd=d))
+            self.assertEqual(got, {"t.pid"})
 
     def test_check_config_takes_the_serve_flags(self):
         got = Flags(bash_complete("tinyweb", "check-config", "-"))
@@ -497,6 +619,17 @@ class TestZshCompletion(FlagSetsMixin, unittest.TestCase):
             self.assertRegex(self.text, r"'%s:" % re.escape(cmd))
             self.assertRegex(self.text, r"\b%s\b[|)]" % re.escape(cmd))
 
+    def test_control_commands(self):
+        start = self.text.index("_tinyweb_control() {")
+        body = self.text[start:self.text.index("\n}", start)]
+        flags, specs = parse_zsh(body)
+        self.assertEqual(flags.short | flags.long, CONTROL_FLAGS)
+        self.assertEqual(flags.valued, CONTROL_FLAGS)
+        for flag in CONTROL_FLAGS:
+            self.assertRegex(specs[flag], r":_files'(\s*\\)?$", flag)
+        self.assertRegex(self.text, r"(?m)^\s*stop\|quit\|reload\|reopen\)\n"
+                         r"\s*_tinyweb_control\b")
+
     def test_parser(self):
         f, _ = parse_zsh("\t\t'(-p --port)-p+[port]:n:' \\\n"
                          "\t\t'*--bind=[addr]:a:' \\\n"
@@ -555,6 +688,11 @@ class TestFishCompletion(FlagSetsMixin, unittest.TestCase):
                  'complete -C"tinyweb check-config -"', str(FISH)])
         got = Flags(l.split("\t")[0] for l in r.stdout.splitlines())
         self.assertSameFlags(got, "fish, run (check-config -)")
+        for cmd in CONTROL_COMMANDS:
+            r = run(["fish", "-c", 'source $argv[1]; '
+                     'complete -C"tinyweb %s -"' % cmd, str(FISH)])
+            self.assertEqual({l.split("\t")[0] for l in r.stdout.splitlines()},
+                             CONTROL_FLAGS, cmd)
         r = run(["fish", "-c", 'source $argv[1]; '
                  'complete -C"tinyweb serve --user roo"', str(FISH)])
         self.assertIn("root", [l.split("\t")[0]
@@ -784,6 +922,98 @@ class TestReadme(unittest.TestCase):
         for flag in help_flags().long | COMMANDS:
             self.assertRegex(text, r"(?<![\w-])%s(?![\w-])"
                              % re.escape(flag), flag)
+
+    def test_shows_every_command_in_use(self):
+        text = (ROOT / "README.md").read_text()
+        for cmd in COMMANDS:
+            self.assertRegex(text, r"(?m)^tinyweb %s " % re.escape(cmd), cmd)
+        for sig in SIGNALS:
+            self.assertIn("`%s" % sig[3:], text, sig)
+
+    def test_usage_block_is_the_help(self):
+        text = (ROOT / "README.md").read_text()
+        self.assertIn("```\n" + help_output().stdout + "```\n", text)
+
+
+def fetch(port, query="", accept=None):
+    req = urllib.request.Request("http://127.0.0.1:%d/status%s"
+                                 % (port, query))
+    if accept:
+        req.add_header("Accept", accept)
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return r.read().decode()
+
+
+def json_keys(v, prefix=""):
+    """Dotted keys of a JSON value; list items as NAME[]."""
+    out = set()
+    if isinstance(v, dict):
+        for k, x in v.items():
+            out.add(prefix + k)
+            out |= json_keys(x, prefix + k + ".")
+    elif isinstance(v, list):
+        for x in v:
+            out |= json_keys(x, prefix)
+    return out
+
+
+class TestStatusDocs(unittest.TestCase):
+    """The status page's keys and metrics, read from a running server, are
+    all in the man page and the README."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        with Server(cls.tmp.name, "--status", "/status") as srv:
+            cls.text = fetch(srv.port)
+            cls.json = json.loads(fetch(srv.port, "?format=json"))
+            cls.prom = fetch(srv.port, "?format=prometheus")
+        cls.man = man_section(MAN.read_text(), "STATUS")
+        cls.readme = (ROOT / "README.md").read_text()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_stub_status_layout_is_documented(self):
+        # The documented example has the live page's shape, blanks too.
+        shape = re.sub(r"\d+", "N", self.text)
+        block = self.man.split("Active connections:", 1)[1]
+        block = "Active connections:" + block.split("\n.Ed\n", 1)[0] + "\n"
+        self.assertEqual(re.sub(r"\d+", "N", roff_text(block)), shape)
+        self.assertEqual(shape, "Active connections: N \nserver accepts "
+                         "handled requests\n N N N \nReading: N Writing: N "
+                         "Waiting: N \n")
+        # The README shows the same lines (indented in a list item).
+        lines = [l.strip("\n") for l in shape.splitlines()]
+        for line in lines:
+            self.assertRegex(re.sub(r"\d+", "N", self.readme),
+                             r"(?m)^ *%s$" % re.escape(line), line)
+
+    def test_json_keys_are_documented(self):
+        keys = json_keys(self.json)
+        self.assertIn("workers.pid", keys)
+        for key in keys:
+            leaf = key.rsplit(".", 1)[-1]
+            self.assertRegex(self.man, r"(?<![\w-])%s(?![\w-])"
+                             % re.escape(leaf), key)
+            self.assertRegex(self.readme, r"`%s`" % re.escape(leaf), key)
+
+    def test_prometheus_metrics_are_documented(self):
+        names = set(re.findall(r"(?m)^# TYPE (\S+) ", self.prom))
+        self.assertIn("tinyweb_requests_total", names)
+        for name in names:
+            self.assertRegex(self.man, r"(?<![\w-])%s(?![\w-])"
+                             % re.escape(name), name)
+            self.assertRegex(self.readme, r"(?<![\w-])%s(?![\w-])"
+                             % re.escape(name), name)
+
+    def test_scrape_examples(self):
+        for text in (self.man, self.readme):
+            self.assertIn("scrape_configs:", text)
+            self.assertIn("format: [prometheus]", text)
+            self.assertIn("?format=prometheus", text)
+            self.assertIn("application/json", text)
 
 
 if __name__ == "__main__":

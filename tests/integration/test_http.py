@@ -499,3 +499,88 @@ class TestCurl(HttpCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestOpenFileCache(HttpCase):
+    """The open-file cache keeps hot files open (and small ones in
+    memory) but notices changes: a rewrite in place at once, a file
+    replaced, created or deleted within its validity time (1 s)."""
+
+    VALID = 1.0
+
+    def poll(self, target, pred, limit):
+        """The first response to target satisfying pred, within limit s;
+        fails with the last response otherwise."""
+        import time
+        deadline = time.monotonic() + limit
+        while True:
+            r = self.get(target)
+            if pred(r):
+                return r
+            if time.monotonic() > deadline:
+                self.fail("no change after %.1f s: %s" % (limit, r.describe()))
+            time.sleep(0.05)
+
+    def test_rewrite_in_place_is_seen_at_once(self):
+        p = self.path("inplace.txt")
+        with open(p, "wb") as f:
+            f.write(b"first\n")
+        self.assertEqual(self.get("/inplace.txt").body, b"first\n")
+        self.assertEqual(self.get("/inplace.txt").body, b"first\n")
+        with open(p, "r+b") as f:       # same inode, new length
+            f.truncate(0)
+            f.write(b"second version\n")
+        r = self.get("/inplace.txt")
+        self.assertEqual(r.body, b"second version\n")
+        self.assertEqual(r.header("Content-Length"), "15")
+
+    def test_replaced_file_is_seen_within_validity(self):
+        p = self.path("replaced.txt")
+        with open(p, "wb") as f:
+            f.write(b"old\n")
+        self.assertEqual(self.get("/replaced.txt").body, b"old\n")
+        with open(p + ".tmp", "wb") as f:
+            f.write(b"new content\n")
+        os.rename(p + ".tmp", p)
+        r = self.poll("/replaced.txt", lambda r: r.body == b"new content\n",
+                      self.VALID + 1.0)
+        self.assertEqual(r.status, 200)
+
+    def test_deleted_and_created_files_are_seen_within_validity(self):
+        p = self.path("comes_and_goes.txt")
+        self.assertEqual(self.get("/comes_and_goes.txt").status, 404)
+        with open(p, "wb") as f:
+            f.write(b"here\n")
+        self.poll("/comes_and_goes.txt", lambda r: r.status == 200,
+                  self.VALID + 1.0)
+        os.unlink(p)
+        self.poll("/comes_and_goes.txt", lambda r: r.status == 404,
+                  self.VALID + 1.0)
+
+    def test_bodies_stay_right_under_concurrency(self):
+        import threading
+        import hashlib
+        files = {}
+        for i, size in enumerate([1, 100, 4096, 16384, 16385, 200000]):
+            data = os.urandom(size)
+            name = "conc%d.bin" % i
+            with open(self.path(name), "wb") as f:
+                f.write(data)
+            files[name] = hashlib.sha256(data).hexdigest()
+        errors = []
+
+        def client():
+            try:
+                for _ in range(15):
+                    for name, digest in files.items():
+                        r = get(self.port, "/" + name)
+                        if hashlib.sha256(r.body).hexdigest() != digest:
+                            errors.append(name)
+            except Exception as e:  # a failed request is an error too
+                errors.append(repr(e))
+        threads = [threading.Thread(target=client) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fs.h"
 #include "support/guard.h"
 
@@ -632,6 +633,187 @@ is_hidden_stops_at_len(void **state)
 	assert_true(tw_fs_is_hidden("/.well-known", 6));
 }
 
+/* ---- the open-file cache ---- */
+
+static void
+rewrite(const char *root, const char *rel, const char *content)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	/* In place: same inode, new size. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)),
+			 (ssize_t)strlen(content));
+	assert_int_equal(close(fd), 0);
+}
+
+static void
+cache_hit_keeps_the_descriptor(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs_cache *c = tw_fs_cache_create(fs, 16, 60000);
+	struct tw_fs_file *a, *b;
+	uint64_t hits, misses;
+
+	put_file(t->root, "c.txt", "cached");
+	tw_clock_update();
+	a = tw_fs_cache_open(c, "c.txt", 5);
+	assert_non_null(a);
+	assert_int_equal(a->err, 0);
+	b = tw_fs_cache_open(c, "c.txt", 5);
+	assert_ptr_equal(a, b);
+	assert_int_equal(a->fd, b->fd);
+	tw_fs_cache_counts(c, &hits, &misses);
+	assert_int_equal(hits, 1);
+	assert_int_equal(misses, 1);
+	tw_fs_cache_release(a);
+	tw_fs_cache_release(b);
+	tw_fs_cache_destroy(c);
+	tw_fs_destroy(fs);
+}
+
+static void
+cache_keeps_failures_for_the_validity_time(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs_cache *slow = tw_fs_cache_create(fs, 16, 60000);
+	struct tw_fs_cache *now = tw_fs_cache_create(fs, 16, 0);
+	struct tw_fs_file *f;
+
+	tw_clock_update();
+	f = tw_fs_cache_open(slow, "late.txt", 8);
+	assert_int_equal(f->err, -ENOENT);
+	tw_fs_cache_release(f);
+	f = tw_fs_cache_open(now, "late.txt", 8);
+	assert_int_equal(f->err, -ENOENT);
+	tw_fs_cache_release(f);
+	put_file(t->root, "late.txt", "here");
+	/* Within 60 s the negative entry stands; with 0 it is looked at
+	 * again on every use. */
+	f = tw_fs_cache_open(slow, "late.txt", 8);
+	assert_int_equal(f->err, -ENOENT);
+	tw_fs_cache_release(f);
+	f = tw_fs_cache_open(now, "late.txt", 8);
+	assert_int_equal(f->err, 0);
+	assert_int_equal(f->st.st_size, 4);
+	tw_fs_cache_release(f);
+	tw_fs_cache_destroy(slow);
+	tw_fs_cache_destroy(now);
+	tw_fs_destroy(fs);
+}
+
+static void
+cache_sees_a_rewrite_in_place_at_once(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs_cache *c = tw_fs_cache_create(fs, 16, 60000);
+	struct tw_fs_file *f;
+	char *mem;
+
+	tw_fs_cache_set_content_max(c, 1024);
+	put_file(t->root, "w.txt", "one");
+	tw_clock_update();
+	f = tw_fs_cache_open(c, "w.txt", 5);
+	f->data_valid = true;
+	mem = tw_fs_file_keep_content(f, 3);
+	assert_non_null(mem);
+	memcpy(mem, "one", 3);
+	f->content_len = 3;
+	tw_fs_cache_release(f);
+	rewrite(t->root, "w.txt", "second");
+	f = tw_fs_cache_open(c, "w.txt", 5);
+	assert_int_equal(f->st.st_size, 6);
+	assert_false(f->data_valid);
+	assert_null(f->content);
+	tw_fs_cache_release(f);
+	tw_fs_cache_destroy(c);
+	tw_fs_destroy(fs);
+}
+
+static void
+cache_sees_replaced_and_deleted_files_after_validity(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs_cache *c = tw_fs_cache_create(fs, 16, 0);
+	struct tw_fs_file *f, *old;
+	char from[PATH_MAX], to[PATH_MAX];
+	ino_t ino;
+
+	put_file(t->root, "r.txt", "old");
+	tw_clock_update();
+	old = tw_fs_cache_open(c, "r.txt", 5);
+	ino = old->st.st_ino;
+	/* A new file renamed over the path, as editors and rsync do. */
+	put_file(t->root, "r.new", "new!");
+	snprintf(from, sizeof(from), "%s/r.new", t->root);
+	snprintf(to, sizeof(to), "%s/r.txt", t->root);
+	assert_int_equal(rename(from, to), 0);
+	f = tw_fs_cache_open(c, "r.txt", 5);
+	assert_int_not_equal(f->st.st_ino, ino);
+	assert_int_equal(f->st.st_size, 4);
+	/* The old entry is still usable by whoever holds it. */
+	assert_int_equal(old->st.st_size, 3);
+	tw_fs_cache_release(old);
+	tw_fs_cache_release(f);
+	assert_int_equal(unlink(to), 0);
+	f = tw_fs_cache_open(c, "r.txt", 5);
+	assert_int_equal(f->err, -ENOENT);
+	assert_int_equal(f->fd, -1);
+	tw_fs_cache_release(f);
+	tw_fs_cache_destroy(c);
+	tw_fs_destroy(fs);
+}
+
+static void
+cache_content_stays_within_budget(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs_cache *c = tw_fs_cache_create(fs, 16, 60000);
+	struct tw_fs_file *a, *b;
+
+	tw_fs_cache_set_content_max(c, 10);
+	put_file(t->root, "ca.bin", "123456");
+	put_file(t->root, "cb.bin", "123456");
+	tw_clock_update();
+	a = tw_fs_cache_open(c, "ca.bin", 6);
+	b = tw_fs_cache_open(c, "cb.bin", 6);
+	assert_non_null(tw_fs_file_keep_content(a, 6));
+	assert_null(tw_fs_file_keep_content(a, 6));	/* already has one */
+	assert_null(tw_fs_file_keep_content(b, 6));	/* 12 > 10 */
+	tw_fs_cache_release(a);
+	tw_fs_cache_release(b);
+	tw_fs_cache_destroy(c);
+	tw_fs_destroy(fs);
+}
+
+static void
+cache_entry_outlives_the_cache(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs_cache *c = tw_fs_cache_create(fs, 16, 60000);
+	struct tw_fs_file *f;
+	char buf[8] = { 0 };
+
+	put_file(t->root, "o.txt", "out");
+	tw_clock_update();
+	f = tw_fs_cache_open(c, "o.txt", 5);
+	tw_fs_cache_destroy(c);
+	/* A response still sending from it keeps the descriptor open. */
+	assert_int_equal(pread(f->fd, buf, 3, 0), 3);
+	assert_string_equal(buf, "out");
+	tw_fs_cache_release(f);
+	tw_fs_destroy(fs);
+}
+
 int
 main(void)
 {
@@ -654,6 +836,12 @@ main(void)
 		T(open_follows_to_the_right_file),
 		T(stat_reports_type_and_size),
 		T(stat_does_not_leak_fds),
+		T(cache_hit_keeps_the_descriptor),
+		T(cache_keeps_failures_for_the_validity_time),
+		T(cache_sees_a_rewrite_in_place_at_once),
+		T(cache_sees_replaced_and_deleted_files_after_validity),
+		T(cache_content_stays_within_budget),
+		T(cache_entry_outlives_the_cache),
 #undef T
 		cmocka_unit_test(is_hidden_vectors),
 		cmocka_unit_test(is_hidden_stops_at_len),

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shm.h"
@@ -48,24 +49,42 @@ shared_new(struct tw_shm_header **shm)
 	return tw_shm_data(*shm);
 }
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* A child: iters times take the lock (spinning, yielding so a preempted
  * holder gets the CPU back), bump the counter in two plain steps, release.
- * Exits 0, or 2 if the lock let it in while held (the counter's low bit
- * tracks the "inside" flag: odd means someone is inside). */
+ * Exits 0; 2 if the lock let it in while held (the counter's low bit
+ * tracks the "inside" flag: odd means someone is inside); 4 if it could
+ * not get the lock for 20 s (a broken lock must fail the test, not hang
+ * it). */
 static void
 child_loop(struct tw_shmtx *m, struct shared *sh, int iters)
 {
 	int32_t me = (int32_t)getpid();
+	double deadline = now_s() + 20;
+	unsigned long spins = 0;
 	int i;
 
 	for (i = 0; i < iters; i++) {
 		long v;
 
-		while (!tw_shmtx_trylock(m, me))
+		while (!tw_shmtx_trylock(m, me)) {
+			if (++spins % 1024 == 0 && now_s() > deadline)
+				_exit(4);
 			sched_yield();
+		}
 		v = sh->counter;
-		if (v & 1)
+		if (v & 1) {
+			tw_shmtx_unlock(m, me);
 			_exit(2);
+		}
 		sh->counter = v + 1;	/* odd: inside */
 		if (i % 64 == 0)
 			sched_yield();	/* invite the others in, if they can */
@@ -226,7 +245,12 @@ shmtx_file_held_by_other_process(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		int ok = tw_shmtx_trylock(&m, (int32_t)getpid());
+		int ok;
+
+		/* Only the parent may hold the write end, so that the parent
+		 * failing (and exiting) ends the child's wait. */
+		close(go[1]);
+		ok = tw_shmtx_trylock(&m, (int32_t)getpid());
 
 		(void)!write(held[1], ok ? "y" : "n", 1);
 		(void)!read(go[0], &c, 1);

@@ -498,12 +498,17 @@ run(struct fx *f, enum tw_http_method m, const char *target,
 	return tw_static_handler.handle(&f->req, &f->res, f->inst);
 }
 
+/* The response's file goes back the way http gives it back: a cached
+ * descriptor through fd_release, any other by close(). */
 static void
 res_done(struct fx *f)
 {
-	if (f->res.fd >= 0)
+	if (f->res.fd_release != NULL)
+		f->res.fd_release(f->res.fd_ctx);
+	else if (f->res.fd >= 0)
 		assert_int_equal(close(f->res.fd), 0);
 	f->res.fd = -1;
+	f->res.fd_release = NULL;
 }
 
 /* The header block holds exactly this line. */
@@ -561,6 +566,10 @@ assemble(const struct fx *f, size_t *len)
 		if (s->kind == TW_HTTP_SEG_BODY) {
 			assert_true(s->off + s->len <= f->body.len);
 			memcpy(out + *len, f->body.data + s->off, s->len);
+		} else if (s->kind == TW_HTTP_SEG_MEM) {
+			/* a small file served from the open-file cache */
+			assert_non_null(s->mem);
+			memcpy(out + *len, s->mem + s->off, s->len);
 		} else {
 			assert_true(f->res.fd >= 0);
 			assert_int_equal(pread(f->res.fd, out + *len, s->len,
@@ -570,6 +579,13 @@ assemble(const struct fx *f, size_t *len)
 	}
 	out[*len] = '\0';
 	return out;
+}
+
+/* A file's bytes: by sendfile, or from memory for a small cached file. */
+static void
+assert_file_body(const struct tw_http_seg *s)
+{
+	assert_true(s->kind == TW_HTTP_SEG_FILE || s->kind == TW_HTTP_SEG_MEM);
 }
 
 static void
@@ -585,7 +601,7 @@ handler_serves_file(void **state)
 	assert_int_equal(f->res.status, 200);
 	assert_false(f->res.no_length);
 	assert_int_equal(f->res.nseg, 1);
-	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_FILE);
+	assert_file_body(&f->res.segs[0]);
 	assert_int_equal(f->res.segs[0].off, 0);
 	assert_int_equal(f->res.segs[0].len, strlen(TEXT));
 	assert_true(f->res.fd >= 0);
@@ -686,7 +702,7 @@ handler_single_range(void **state)
 	assert_header(f, "Content-Range: bytes 2-4/13");
 	assert_header(f, "Content-Type: text/plain; charset=utf-8");
 	assert_int_equal(f->res.nseg, 1);
-	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_FILE);
+	assert_file_body(&f->res.segs[0]);
 	assert_int_equal(f->res.segs[0].off, 2);
 	assert_int_equal(f->res.segs[0].len, 3);
 	body = assemble(f, &len);
@@ -839,7 +855,7 @@ handler_directory_index(void **state)
 	assert_int_equal(f->res.status, 200);
 	assert_header(f, "Content-Type: text/html; charset=utf-8");
 	assert_int_equal(f->res.nseg, 1);
-	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_FILE);
+	assert_file_body(&f->res.segs[0]);
 	body = assemble(f, &len);
 	assert_string_equal(body, "<p>index</p>\n");
 	free(body);

@@ -195,6 +195,16 @@ tw_conn_set_ops(struct tw_conn *c, const struct tw_conn_ops *ops, void *ctx)
 	c->ctx = ctx;
 }
 
+void
+tw_conn_start(struct tw_conn *c)
+{
+	if (c->closing)
+		return;
+	c->readable = true;
+	c->writable = true;
+	conn_run(c);
+}
+
 const char *
 tw_conn_data(const struct tw_conn *c, size_t *len)
 {

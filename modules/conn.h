@@ -51,6 +51,13 @@ struct tw_conn *tw_conn_create(struct tw_loop *loop, int fd,
 void tw_conn_set_ops(struct tw_conn *c, const struct tw_conn_ops *ops,
 		     void *ctx);
 
+/*
+ * Try the new connection at once, before epoll reports it: a fresh socket
+ * is writable, and a client's first request is often already there, so
+ * this saves a trip through the loop (one read says EAGAIN otherwise).
+ */
+void tw_conn_start(struct tw_conn *c);
+
 /* Unconsumed input: valid until the callback returns or the next
  * tw_conn_consume(). *len is 0 when there is none. */
 const char *tw_conn_data(const struct tw_conn *c, size_t *len);

@@ -248,7 +248,8 @@ on_accept(struct tw_loop *loop, int lfd, unsigned events, void *ctx)
 			(void)close(fd);
 			continue;
 		}
-		(void)l->accept_fn(c, l->arg);
+		if (l->accept_fn(c, l->arg) == 0)
+			tw_conn_start(c);
 	}
 }
 

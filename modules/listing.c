@@ -170,8 +170,15 @@ collect(const struct tw_fs *fs, const char *rel, bool hidden,
 			continue;
 		len = strlen(de->d_name);
 		memcpy(path + rlen, de->d_name, len + 1);
-		/* Follows permitted links, so a link to a dir lists as one. */
-		err = tw_fs_stat(fs, path, &st);
+		/* A plain entry of a directory opened beneath the root is
+		 * beneath it too: one fstatat, no path walk. Links (and
+		 * filesystems that do not say) go through the policy, and a
+		 * permitted link to a dir lists as one. */
+		if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+			err = fstatat(dirfd(d), de->d_name, &st,
+				      AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+		else
+			err = tw_fs_stat(fs, path, &st);
 		if (err < 0) {
 			if (stat_refused(err))
 				continue;

@@ -49,6 +49,7 @@
 /* One configuration and everything built from it. */
 struct gen {
 	struct tw_config cfg;
+	enum tw_config_cmd cmd;		/* what the command line asked */
 	struct tw_fs *fs;
 	char *extra_headers;
 	struct tw_static_opts so;
@@ -298,42 +299,6 @@ gen_free(struct gen *g)
 	free(g);
 }
 
-/*
- * Parse the command line (and the file it names) into a new generation.
- * *status is the exit status on failure (2 usage, 1 file); *cmd the
- * command. Returns NULL on failure (reported) or for help/version.
- */
-static struct gen *
-gen_parse(struct server *s, enum tw_config_cmd *cmd, int *status)
-{
-	struct gen *g = calloc(1, sizeof(*g));
-	int r;
-
-	*status = 1;
-	if (g == NULL || tw_config_init(&g->cfg) < 0) {
-		fprintf(stderr, "tinyweb: out of memory\n");
-		free(g);
-		return NULL;
-	}
-	r = tw_config_parse_args(&g->cfg, s->argc, s->argv, cmd);
-	if (r < 0) {
-		*status = r == TW_CONFIG_EUSAGE ? 2 : 1;
-		gen_free(g);
-		return NULL;
-	}
-	if (g->cfg.quiet && strcmp(g->cfg.access_log, "-") == 0)
-		g->cfg.access_log = "off";
-	if (g->cfg.mode == TW_MODE_THREADS &&
-	    g->cfg.accept == TW_ACCEPT_MUTEX_FILE) {
-		fprintf(stderr, "tinyweb: accept mutex-file works between "
-			"processes only; use prefork or another accept\n");
-		gen_free(g);
-		return NULL;
-	}
-	*status = 0;
-	return g;
-}
-
 /* Config errors during a reload go to the error log: stderr may be
  * /dev/null by then (daemon). */
 static void
@@ -366,34 +331,48 @@ with_start_dir(struct server *s, int (*fn)(struct server *s, struct gen *g),
 static int
 parse_step(struct server *s, struct gen *g)
 {
-	enum tw_config_cmd cmd;
-	int r;
-
-	r = tw_config_parse_args(&g->cfg, s->argc, s->argv, &cmd);
-	if (r == 0 && g->cfg.quiet && strcmp(g->cfg.access_log, "-") == 0)
-		g->cfg.access_log = "off";
-	return r;
+	return tw_config_parse_args(&g->cfg, s->argc, s->argv, &g->cmd);
 }
 
-/* gen_parse for a reload: in the start directory, errors to the log. */
+/*
+ * Parse the command line (and the file it names) into a new generation:
+ * at start-up, or again for a reload (then in the start directory, with
+ * errors to the error log). *status is the exit status on failure (2
+ * usage, 1 file). Returns NULL on failure (reported).
+ */
 static struct gen *
-gen_parse_at_start_dir(struct server *s, enum tw_config_cmd *cmd, int *status)
+gen_parse(struct server *s, int *status)
 {
 	struct gen *g = calloc(1, sizeof(*g));
+	int r;
 
-	(void)cmd;
 	*status = 1;
 	if (g == NULL || tw_config_init(&g->cfg) < 0) {
+		report(-ENOMEM, "configuration");
 		free(g);
 		return NULL;
 	}
-	tw_config_set_error_sink(log_config_error);
-	if (with_start_dir(s, parse_step, g) < 0) {
+	if (serving) {
+		tw_config_set_error_sink(log_config_error);
+		r = with_start_dir(s, parse_step, g);
 		tw_config_set_error_sink(NULL);
+	} else {
+		r = parse_step(s, g);
+	}
+	if (r < 0) {
+		*status = r == TW_CONFIG_EUSAGE ? 2 : 1;
 		gen_free(g);
 		return NULL;
 	}
-	tw_config_set_error_sink(NULL);
+	if (g->cfg.quiet && strcmp(g->cfg.access_log, "-") == 0)
+		g->cfg.access_log = "off";
+	if (g->cfg.mode == TW_MODE_THREADS &&
+	    g->cfg.accept == TW_ACCEPT_MUTEX_FILE) {
+		report(0, "accept mutex-file works between processes only; "
+		       "use prefork or another accept");
+		gen_free(g);
+		return NULL;
+	}
 	*status = 0;
 	return g;
 }
@@ -620,11 +599,10 @@ static int
 hook_reload(void *arg)
 {
 	struct server *s = arg;
-	enum tw_config_cmd cmd;
 	struct gen *g;
 	int status;
 
-	g = gen_parse_at_start_dir(s, &cmd, &status);
+	g = gen_parse(s, &status);
 	if (g == NULL) {
 		tw_log(TW_LOG_ERROR, 0, "reload failed: the configuration is "
 		       "invalid; still serving with the old one");
@@ -645,11 +623,10 @@ static int
 master_reload(void *arg, struct tw_master_gen *out)
 {
 	struct server *s = arg;
-	enum tw_config_cmd cmd;
 	struct gen *g;
 	int status;
 
-	g = gen_parse_at_start_dir(s, &cmd, &status);
+	g = gen_parse(s, &status);
 	if (g == NULL || with_start_dir(s, build_with_logs, g) < 0) {
 		gen_free(g);
 		return -1;
@@ -821,7 +798,6 @@ int
 main(int argc, char **argv)
 {
 	struct server *s = &srv_state;
-	enum tw_config_cmd cmd;
 	struct gen *g;
 	const char *ready;
 	sigset_t sigs;
@@ -837,18 +813,18 @@ main(int argc, char **argv)
 	/* sendfile() to a socket the peer closed raises SIGPIPE; the error
 	 * return is what we want instead. */
 	(void)signal(SIGPIPE, SIG_IGN);
-	g = gen_parse(s, &cmd, &status);
+	g = gen_parse(s, &status);
 	if (g == NULL)
 		return status;
-	if (cmd == TW_CMD_HELP || cmd == TW_CMD_VERSION) {
-		if (cmd == TW_CMD_HELP)
+	if (g->cmd == TW_CMD_HELP || g->cmd == TW_CMD_VERSION) {
+		if (g->cmd == TW_CMD_HELP)
 			tw_config_usage(stdout);
 		else
 			printf("tinyweb %s\n", VERSION);
 		gen_free(g);
 		return 0;
 	}
-	if (cmd == TW_CMD_CHECK) {
+	if (g->cmd == TW_CMD_CHECK) {
 		struct tw_fs_opts fso = { .root = g->cfg.root,
 					  .symlinks = g->cfg.symlinks };
 

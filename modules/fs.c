@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "stats.h"
 
 struct tw_fs {
 	int rootfd;			/* O_PATH|O_DIRECTORY of the root */
@@ -351,6 +352,20 @@ tw_fs_cache_counts(const struct tw_fs_cache *c, uint64_t *hits,
 	*misses = c->misses;
 }
 
+/* Here and in the shared counters of the status page. */
+static void
+count(struct tw_fs_cache *c, bool hit)
+{
+	struct tw_stats *st = tw_stats_current();
+
+	if (hit)
+		c->hits++;
+	else
+		c->misses++;
+	if (st != NULL)
+		tw_stats_add(hit ? &st->file_cache_hits : &st->file_cache_misses, 1);
+}
+
 static size_t
 hash_path(const char *s, size_t len)
 {
@@ -394,7 +409,7 @@ tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 				f->data_valid = false;
 				drop_content(f);
 			}
-			c->hits++;
+			count(c, true);
 			f->refs++;
 			return f;
 		}
@@ -406,14 +421,14 @@ tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 			if (fd >= 0)
 				(void)close(fd);
 			f->checked_ms = now;
-			c->hits++;
+			count(c, true);
 			f->refs++;
 			return f;
 		}
 	} else {
 		fd = tw_fs_open(c->fs, rel, 0, &st);
 	}
-	c->misses++;
+	count(c, false);
 	if (c->slots[slot] != NULL)
 		drop(c, slot);
 	f = calloc(1, sizeof(*f));

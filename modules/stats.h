@@ -36,6 +36,8 @@ struct tw_stats {
 	_Atomic uint64_t reloads;
 	_Atomic uint64_t cache_hits;	/* mime/charset cache */
 	_Atomic uint64_t cache_misses;
+	_Atomic uint64_t file_cache_hits;	/* open-file cache */
+	_Atomic uint64_t file_cache_misses;
 	struct tw_stats_worker workers[TW_STATS_MAX_WORKERS];
 };
 

@@ -112,6 +112,7 @@ tw_status_allowed(const struct tw_status_opts *o, const struct sockaddr *peer)
 /* A consistent-enough snapshot: each counter read once. */
 struct snap {
 	uint64_t accepted, handled, requests, bytes, hits, misses, reloads;
+	uint64_t fhits, fmisses;
 	uint64_t status[6];
 	int64_t active, reading, writing, waiting, start, reload;
 };
@@ -131,6 +132,8 @@ take(const struct tw_stats *st, struct snap *s)
 	s->bytes = atomic_load(&m->bytes_sent);
 	s->hits = atomic_load(&m->cache_hits);
 	s->misses = atomic_load(&m->cache_misses);
+	s->fhits = atomic_load(&m->file_cache_hits);
+	s->fmisses = atomic_load(&m->file_cache_misses);
 	s->reloads = atomic_load(&m->reloads);
 	for (i = 0; i < 6; i++)
 		s->status[i] = atomic_load(&m->status[i]);
@@ -222,6 +225,9 @@ render_json(const struct tw_stats *st, const struct snap *s,
 	tw_buf_append_str(b, "\"cache\":{");
 	kv(b, "hits", (int64_t)s->hits, true);
 	kv(b, "misses", (int64_t)s->misses, false);
+	tw_buf_append_str(b, "},\"file_cache\":{");
+	kv(b, "hits", (int64_t)s->fhits, true);
+	kv(b, "misses", (int64_t)s->fmisses, false);
 	tw_buf_append_str(b, "},\"workers\":[");
 	for (i = 0; i < TW_STATS_MAX_WORKERS; i++) {
 		struct tw_stats_worker *w = &m->workers[i];
@@ -307,6 +313,11 @@ render_prometheus(const struct tw_stats *st, const struct snap *s,
 	sample(b, "cache_hits_total", NULL, (int64_t)s->hits);
 	metric(b, "cache_misses_total", "counter", "Content type cache misses.");
 	sample(b, "cache_misses_total", NULL, (int64_t)s->misses);
+	metric(b, "file_cache_hits_total", "counter", "Open-file cache hits.");
+	sample(b, "file_cache_hits_total", NULL, (int64_t)s->fhits);
+	metric(b, "file_cache_misses_total", "counter",
+	       "Open-file cache misses.");
+	sample(b, "file_cache_misses_total", NULL, (int64_t)s->fmisses);
 	metric(b, "start_time_seconds", "gauge", "Server start, unix time.");
 	sample(b, "start_time_seconds", NULL, s->start);
 	metric(b, "last_reload_time_seconds", "gauge",
@@ -378,6 +389,8 @@ render_html(const struct tw_stats *st, const struct snap *s,
 	row(b, "Bytes sent", (int64_t)s->bytes);
 	row(b, "Cache hits", (int64_t)s->hits);
 	row(b, "Cache misses", (int64_t)s->misses);
+	row(b, "Open-file cache hits", (int64_t)s->fhits);
+	row(b, "Open-file cache misses", (int64_t)s->fmisses);
 	tw_buf_append_str(b, "</table>\n<h2>Workers</h2>\n<table>\n<tr><th>slot"
 			  "</th><th>pid</th><th>requests</th><th>restarts</th>"
 			  "</tr>\n");

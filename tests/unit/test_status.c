@@ -326,6 +326,8 @@ sample_stats(void)
 	st->reloads = 4;
 	st->cache_hits = 77;
 	st->cache_misses = 5;
+	st->file_cache_hits = 6061;
+	st->file_cache_misses = 62;
 	st->workers[0].pid = 4242;
 	st->workers[0].started = 1700000001;
 	st->workers[0].requests = 13;
@@ -738,6 +740,8 @@ render_prometheus_format(void **state)
 		"\ntinyweb_sent_bytes_total 123456789012\n",
 		"\ntinyweb_cache_hits_total 77\n",
 		"\ntinyweb_cache_misses_total 5\n",
+		"\ntinyweb_file_cache_hits_total 6061\n",
+		"\ntinyweb_file_cache_misses_total 62\n",
 		"\ntinyweb_start_time_seconds 1700000000\n",
 		"\ntinyweb_last_reload_time_seconds 1700000500\n",
 		"\ntinyweb_worker_requests_total{slot=\"0\"} 13\n",
@@ -777,7 +781,7 @@ render_prometheus_many_workers(void **state)
 	s = render(st, TW_STATUS_PROMETHEUS);
 	check_prometheus(s, &nsamples);
 	assert_non_null(strstr(s, "\ntinyweb_worker_requests_total{slot=\"255\"} 255\n"));
-	assert_int_equal(nsamples, 17 + 2 * TW_STATS_MAX_WORKERS);
+	assert_int_equal(nsamples, 19 + 2 * TW_STATS_MAX_WORKERS);
 	free(s);
 	free(st);
 }

@@ -29,6 +29,7 @@
 #include "modules/http.h"
 #include "modules/listener.h"
 #include "modules/log.h"
+#include "modules/loop.h"
 #include "modules/master.h"
 #include "modules/single.h"
 #include "modules/static.h"
@@ -844,14 +845,7 @@ main(int argc, char **argv)
 	/* Signals wait in the kernel until the run mode's signalfd reads
 	 * them: a HUP sent right after the startup line must not kill us
 	 * with its default action. Workers and threads inherit the mask. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGQUIT);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGUSR1);
-	sigaddset(&sigs, SIGUSR2);
-	sigaddset(&sigs, SIGCHLD);
+	tw_loop_server_sigset(&sigs, true);
 	(void)sigprocmask(SIG_BLOCK, &sigs, NULL);
 	if (getcwd(s->cwd, sizeof(s->cwd)) == NULL)
 		s->cwd[0] = '\0';

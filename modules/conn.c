@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "loop.h"
+#include "pool.h"
 
 #define MAX_IOV		16
 #define KEEP_OUT_BYTES	(64 * 1024)	/* larger out buffers are freed */
@@ -50,15 +51,14 @@ struct tw_conn {
 	bool shut_wr;		/* shutdown(SHUT_WR) once drained */
 	bool in_run;		/* conn_run is on the stack */
 	bool hup;		/* the peer's FIN was reported with an edge */
-	unsigned timeout_flags;
-	uint64_t timeout_ms;
+	uint8_t timeout_flags;
+	uint32_t timeout_ms;	/* 49 days at most: plenty for a timeout */
 	struct tw_loop *loop;
 	const struct tw_conn_ops *ops;
 	void *ctx;
 	struct conn_io *io;
-	struct tw_conn *next_reap;
-	struct tw_conn *prev;	/* all open connections of the thread */
-	struct tw_conn *next;
+	struct tw_conn *prev;	/* all open connections of the thread; */
+	struct tw_conn *next;	/* after close, next is the reap list */
 	struct tw_timer timer;
 	union {
 		struct sockaddr sa;
@@ -70,6 +70,12 @@ struct tw_conn {
 static _Thread_local struct conn_io *free_io;
 static _Thread_local size_t nfree_io;
 static _Thread_local struct tw_conn *reap_list;
+/* Connection structs come from the two-level pool: 128 bytes, no malloc
+ * header, so an idle keep-alive connection costs as little as we can. */
+static _Thread_local struct tw_pool *conn_pool;
+
+_Static_assert(sizeof(struct tw_conn) <= TW_POOL_MAX_SMALL,
+	       "a connection fits a pool size class");
 static _Thread_local size_t nconns;
 static _Thread_local struct tw_conn *all_conns;
 
@@ -120,6 +126,11 @@ tw_conn_release_cache(void)
 		free(io);
 	}
 	nfree_io = 0;
+	/* Called once every connection of the thread is reaped. */
+	if (nconns == 0) {
+		tw_pool_destroy(conn_pool);
+		conn_pool = NULL;
+	}
 }
 
 static bool
@@ -163,12 +174,18 @@ struct tw_conn *
 tw_conn_create(struct tw_loop *loop, int fd, const struct sockaddr *peer,
 	       socklen_t peerlen, int *err)
 {
-	struct tw_conn *c = calloc(1, sizeof(*c));
+	struct tw_conn *c;
 
+	if (conn_pool == NULL && (conn_pool = tw_pool_create()) == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	c = tw_pool_alloc(conn_pool, sizeof(*c));
 	if (c == NULL) {
 		*err = -ENOMEM;
 		return NULL;
 	}
+	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->loop = loop;
 	if (peer != NULL && peerlen <= sizeof(c->peer))
@@ -177,7 +194,7 @@ tw_conn_create(struct tw_loop *loop, int fd, const struct sockaddr *peer,
 	*err = tw_loop_add(loop, fd, TW_LOOP_READ | TW_LOOP_WRITE | TW_LOOP_EDGE,
 			   on_io, c);
 	if (*err < 0) {
-		free(c);
+		tw_pool_free(conn_pool, c, sizeof(*c));
 		return NULL;
 	}
 	nconns++;
@@ -338,8 +355,8 @@ tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags)
 {
 	if (c->closing)
 		return;
-	c->timeout_ms = ms;
-	c->timeout_flags = flags;
+	c->timeout_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+	c->timeout_flags = (uint8_t)flags;
 	arm_timer(c);
 }
 
@@ -568,7 +585,7 @@ tw_conn_close(struct tw_conn *c)
 		all_conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	c->next_reap = reap_list;
+	c->next = reap_list;
 	reap_list = c;
 }
 
@@ -584,13 +601,13 @@ tw_conn_reap(void)
 	while (reap_list != NULL) {
 		struct tw_conn *c = reap_list;
 
-		reap_list = c->next_reap;
+		reap_list = c->next;
 		if (c->ops != NULL && c->ops->on_closed != NULL)
 			c->ops->on_closed(c, c->ctx);
 		if (c->io != NULL)
 			io_put(c->io);
 		nconns--;
-		free(c);
+		tw_pool_free(conn_pool, c, sizeof(*c));
 	}
 }
 

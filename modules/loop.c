@@ -332,6 +332,20 @@ read_signals(struct tw_loop *loop, int fd, unsigned events, void *ctx)
 		loop->sig_fn(loop, (int)si.ssi_signo, loop->sig_ctx);
 }
 
+void
+tw_loop_server_sigset(sigset_t *set, bool with_chld)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	if (with_chld)
+		sigaddset(set, SIGCHLD);
+}
+
 int
 tw_loop_signals(struct tw_loop *loop, const sigset_t *set,
 		tw_loop_signal_fn *fn, void *ctx)

@@ -77,6 +77,13 @@ void tw_loop_timer_set(struct tw_loop *loop, struct tw_timer *t,
 void tw_loop_timer_cancel(struct tw_loop *loop, struct tw_timer *t);
 
 /*
+ * The signals a tinyweb server acts on: INT, TERM, QUIT, HUP, USR1 and
+ * USR2, plus CHLD when with_chld (a master reaping workers). One list, so
+ * every run mode blocks and reads the same ones.
+ */
+void tw_loop_server_sigset(sigset_t *set, bool with_chld);
+
+/*
  * Block the signals in set for this thread and deliver them through a
  * signalfd to fn. Returns 0 or -errno.
  */

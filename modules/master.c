@@ -485,14 +485,7 @@ tw_master_run(const struct tw_master_gen *gen, const struct tw_master_ops *ops)
 	m.loop = tw_loop_create(tw_worker_max_fds(), &err);
 	if (m.loop == NULL)
 		goto out_shm;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
+	tw_loop_server_sigset(&set, true);
 	/* Blocked here and so in every forked worker: signals reach only
 	 * the master, which tells workers over their channels. */
 	err = tw_loop_signals(m.loop, &set, on_signal, &m);

@@ -167,13 +167,7 @@ tw_threads_run(const struct tw_threads_opts *o)
 	p.loop = tw_loop_create(tw_worker_max_fds(), &err);
 	if (p.loop == NULL)
 		goto out_free;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
+	tw_loop_server_sigset(&set, false);
 	/* Blocked before the threads start, so they inherit the mask and
 	 * only the main thread's signalfd sees signals. */
 	err = tw_loop_signals(p.loop, &set, on_signal, &p);

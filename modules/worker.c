@@ -190,13 +190,7 @@ tw_worker_run(const struct tw_worker_opts *o)
 	if (o->signals != NULL) {
 		sigset_t set;
 
-		sigemptyset(&set);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGQUIT);
-		sigaddset(&set, SIGHUP);
-		sigaddset(&set, SIGUSR1);
-		sigaddset(&set, SIGUSR2);
+		tw_loop_server_sigset(&set, false);
 		err = tw_loop_signals(w.loop, &set, on_signal, &w);
 		if (err < 0)
 			goto out_loop;

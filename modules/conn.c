@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -44,13 +45,16 @@ struct conn_io {
 
 struct tw_conn {
 	int fd;
-	bool readable;		/* edge seen, read has not hit EAGAIN */
-	bool writable;
-	bool eof;
-	bool closing;
-	bool shut_wr;		/* shutdown(SHUT_WR) once drained */
-	bool in_run;		/* conn_run is on the stack */
-	bool hup;		/* the peer's FIN was reported with an edge */
+	/* Bits: the struct must stay within a 128-byte pool class. */
+	bool readable : 1;	/* edge seen, read has not hit EAGAIN */
+	bool writable : 1;
+	bool eof : 1;
+	bool closing : 1;
+	bool shut_wr : 1;	/* shutdown(SHUT_WR) once drained */
+	bool in_run : 1;	/* conn_run is on the stack */
+	bool hup : 1;		/* the peer's FIN was reported with an edge */
+	bool drained_once : 1;	/* a response went out before */
+	bool nodelay : 1;	/* TCP_NODELAY is set */
 	uint8_t timeout_flags;
 	uint32_t timeout_ms;	/* 49 days at most: plenty for a timeout */
 	struct tw_loop *loop;
@@ -288,6 +292,17 @@ tw_conn_write(struct tw_conn *c, const void *p, size_t n)
 		return -ENOMEM;
 	if (n == 0)
 		return 0;
+	/* The first response needs no TCP_NODELAY (nothing is unacked yet,
+	 * so Nagle does not hold it); later ones on a kept-alive connection
+	 * might wait for a delayed ACK without it. One setsockopt, and only
+	 * for connections that get that far (nginx does the same). */
+	if (c->drained_once && !c->nodelay) {
+		int one = 1;
+
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				 sizeof(one));
+		c->nodelay = true;
+	}
 	if (io->nseg == 0)
 		io->out.len = 0;
 	tw_buf_append(&io->out, p, n);
@@ -508,6 +523,7 @@ conn_run(struct tw_conn *c)
 			}
 			if (r == 1) {
 				progress = true;
+				c->drained_once = true;
 				if (c->shut_wr)
 					(void)shutdown(c->fd, SHUT_WR);
 				c->ops->on_drained(c, c->ctx);

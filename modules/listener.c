@@ -228,7 +228,7 @@ on_accept(struct tw_loop *loop, int lfd, unsigned events, void *ctx)
 		} peer;
 		socklen_t plen = sizeof(peer);
 		struct tw_conn *c;
-		int fd, err, one = 1;
+		int fd, err;
 
 		fd = accept4(lfd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -242,7 +242,6 @@ on_accept(struct tw_loop *loop, int lfd, unsigned events, void *ctx)
 				return;
 			continue;
 		}
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = tw_conn_create(loop, fd, &peer.sa, plen, &err);
 		if (c == NULL) {
 			(void)close(fd);

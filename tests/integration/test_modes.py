@@ -258,7 +258,7 @@ class Load:
     once on a fresh connection, as browsers do. Anything else is a
     failure."""
 
-    def __init__(self, port, threads=3, min_requests=600, cap=6000):
+    def __init__(self, port, threads=3, min_requests=600, cap=60000):
         self.port = port
         self.stop_ev = threading.Event()
         self.lock = threading.Lock()

@@ -278,6 +278,28 @@ sample(struct tw_buf *b, const char *name, const char *labels, int64_t v)
 	tw_buf_append_char(b, '\n');
 }
 
+/* One counter of every live worker slot, labelled slot="N". */
+static void
+worker_series(struct tw_stats *m, struct tw_buf *b, const char *name,
+	      const char *help, size_t field)
+{
+	char label[32];
+	size_t i, n;
+
+	metric(b, name, "counter", help);
+	for (i = 0; i < TW_STATS_MAX_WORKERS; i++) {
+		struct tw_stats_worker *w = &m->workers[i];
+
+		if (atomic_load(&w->pid) == 0)
+			continue;
+		memcpy(label, "slot=\"", 6);
+		n = 6 + tw_buf_fmt_u64(label + 6, i);
+		memcpy(label + n, "\"", 2);
+		sample(b, name, label, (int64_t)atomic_load(
+			(_Atomic uint64_t *)(void *)((char *)w + field)));
+	}
+}
+
 static void
 render_prometheus(const struct tw_stats *st, const struct snap *s,
 		  struct tw_buf *b)
@@ -287,8 +309,7 @@ render_prometheus(const struct tw_stats *st, const struct snap *s,
 		"class=\"4xx\"", "class=\"5xx\"",
 	};
 	struct tw_stats *m = (struct tw_stats *)(uintptr_t)st;
-	char label[64];
-	size_t i, n;
+	size_t i;
 
 	metric(b, "connections_accepted_total", "counter",
 	       "Client connections accepted.");
@@ -323,29 +344,10 @@ render_prometheus(const struct tw_stats *st, const struct snap *s,
 	metric(b, "last_reload_time_seconds", "gauge",
 	       "Last configuration reload, unix time (0: none).");
 	sample(b, "last_reload_time_seconds", NULL, s->reload);
-	metric(b, "worker_requests_total", "counter", "Requests by worker.");
-	for (i = 0; i < TW_STATS_MAX_WORKERS; i++) {
-		int64_t pid = atomic_load(&m->workers[i].pid);
-
-		if (pid == 0)
-			continue;
-		n = 0;
-		memcpy(label, "slot=\"", 6);
-		n = 6 + tw_buf_fmt_u64(label + 6, i);
-		memcpy(label + n, "\"", 2);
-		sample(b, "worker_requests_total", label,
-		       (int64_t)atomic_load(&m->workers[i].requests));
-	}
-	metric(b, "worker_restarts_total", "counter", "Respawns by worker slot.");
-	for (i = 0; i < TW_STATS_MAX_WORKERS; i++) {
-		if (atomic_load(&m->workers[i].pid) == 0)
-			continue;
-		memcpy(label, "slot=\"", 6);
-		n = 6 + tw_buf_fmt_u64(label + 6, i);
-		memcpy(label + n, "\"", 2);
-		sample(b, "worker_restarts_total", label,
-		       (int64_t)atomic_load(&m->workers[i].restarts));
-	}
+	worker_series(m, b, "worker_requests_total", "Requests by worker.",
+		      offsetof(struct tw_stats_worker, requests));
+	worker_series(m, b, "worker_restarts_total", "Respawns by worker slot.",
+		      offsetof(struct tw_stats_worker, restarts));
 }
 
 static void

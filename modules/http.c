@@ -580,16 +580,22 @@ split_target(const struct tw_http_request *r, struct tw_http_req *req)
 	return true;
 }
 
-static size_t
-count_headers(const struct tw_http_request *r, const char *name)
+/* Host rules (RFC 9112 3.2) in one pass over the headers: at most one
+ * Host, required for HTTP/1.1, and a valid value. */
+static bool
+host_ok(const struct tw_http_request *r)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < r->nheaders; i++)
-		if (tw_http_token_eq(r->headers[i].name, r->headers[i].name_len,
-				     name))
-			n++;
-	return n;
+	for (i = 0; i < r->nheaders; i++) {
+		const struct tw_http_header *h = &r->headers[i];
+
+		if (!tw_http_token_eq(h->name, h->name_len, "Host"))
+			continue;
+		if (++n > 1 || !tw_http_host_valid(h->value, h->value_len))
+			return false;
+	}
+	return n == 1 || r->minor == 0;
 }
 
 /* Framing of a request body (RFC 9112 6): returns 0 and sets hc->skip,
@@ -715,15 +721,11 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 	       size_t head_len)
 {
 	bool head = method_is(r, "HEAD");
-	size_t hosts = count_headers(r, "Host");
-	const struct tw_http_header *host;
 	int status;
 	bool keep;
 
 	hc->nreq++;
-	host = tw_http_find_header(r, "Host");
-	if (hosts > 1 || (r->minor == 1 && hosts == 0) ||
-	    (host != NULL && !tw_http_host_valid(host->value, host->value_len))) {
+	if (!host_ok(r)) {
 		fail(hc, r, 400, head);
 		return;
 	}

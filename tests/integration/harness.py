@@ -484,6 +484,23 @@ def fd_count(pid):
     return n
 
 
+def fd_report(pid):
+    """What each process of the server has open, for a leak's failure
+    message: "pid: fd -> target" lines."""
+    lines = []
+    for p in process_tree(pid):
+        try:
+            for fd in sorted(os.listdir("/proc/%d/fd" % p), key=int):
+                try:
+                    t = os.readlink("/proc/%d/fd/%s" % (p, fd))
+                except OSError:
+                    continue
+                lines.append("%d: %s -> %s" % (p, fd, t))
+        except OSError:
+            continue
+    return "\n".join(lines)
+
+
 def cpu_seconds(pid):
     """utime + stime of the server's processes in seconds (/proc/PID/stat)."""
     ticks = 0

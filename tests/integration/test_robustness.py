@@ -16,7 +16,7 @@ import unittest
 
 import harness
 from harness import Conn, Server, ServerCase, build, connect, cpu_seconds, \
-    fd_count, get, parse_responses, tinyweb_cmd
+    fd_count, fd_report, get, parse_responses, tinyweb_cmd
 
 HELLO = b"hello world\n"
 BIG_SIZE = 50 * 1024 * 1024
@@ -189,8 +189,8 @@ class TestDisconnects(RobustCase):
         self.assertFalse(t.is_alive(), "other download hung")
         self.assertEqual(result.get("b"), (200, BIG_SIZE, self.big_sha))
         ok = wait_until(lambda: fd_count(pid) <= base, 3.0)
-        self.assertTrue(ok, "fd count %d, was %d before" % (fd_count(pid),
-                                                             base))
+        self.assertTrue(ok, "fd count %d, was %d before; open now:\n%s" % (
+            fd_count(pid), base, fd_report(pid)))
         self.assertEqual(get(self.port, "/hello.txt").body, HELLO)
 
     def test_disconnect_mid_download_close(self):
@@ -218,8 +218,8 @@ class TestDisconnects(RobustCase):
                              struct.pack("ii", 1, 0))
             s.close()
         ok = wait_until(lambda: fd_count(pid) <= base, 3.0)
-        self.assertTrue(ok, "fd count %d, was %d before" % (fd_count(pid),
-                                                             base))
+        self.assertTrue(ok, "fd count %d, was %d before; open now:\n%s" % (
+            fd_count(pid), base, fd_report(pid)))
         self.assertTrue(self.server.alive())
 
     def test_send_timeout_cuts_stalled_reader(self):
@@ -250,8 +250,8 @@ class TestDisconnects(RobustCase):
             s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n")
             s.close()
         ok = wait_until(lambda: fd_count(pid) <= base, 3.0)
-        self.assertTrue(ok, "fd count %d, was %d before" % (fd_count(pid),
-                                                             base))
+        self.assertTrue(ok, "fd count %d, was %d before; open now:\n%s" % (
+            fd_count(pid), base, fd_report(pid)))
 
 
 class TestConcurrency(RobustCase):

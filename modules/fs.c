@@ -305,6 +305,12 @@ tw_fs_file_keep_content(struct tw_fs_file *f, size_t len)
 	return f->content;
 }
 
+void
+tw_fs_file_drop_content(struct tw_fs_file *f)
+{
+	drop_content(f);
+}
+
 /* Take f out of the table; it dies with its last reference. */
 static void
 drop(struct tw_fs_cache *c, size_t slot)

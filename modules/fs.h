@@ -126,6 +126,13 @@ void tw_fs_cache_release(struct tw_fs_file *f);
 char *tw_fs_file_keep_content(struct tw_fs_file *f, size_t len);
 void tw_fs_cache_set_content_max(struct tw_fs_cache *c, size_t max);
 
+/*
+ * Let go of what f holds in content (it leaves the budget), e.g. because
+ * the caller's derived bytes are outdated though the file is not (a
+ * directory's listing page); tw_fs_file_keep_content may then keep anew.
+ */
+void tw_fs_file_drop_content(struct tw_fs_file *f);
+
 /* Hits and misses so far (for tests and the status counters). */
 void tw_fs_cache_counts(const struct tw_fs_cache *c, uint64_t *hits,
 			uint64_t *misses);

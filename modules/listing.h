@@ -48,4 +48,17 @@ int tw_listing_render(const struct tw_fs *fs, const char *rel,
 		      const char *url_path, const struct tw_listing_opts *opts,
 		      struct tw_buf *out);
 
+/*
+ * The same page, read from dirfd: an open descriptor (borrowed) of the
+ * directory rel names, such as one the caller keeps cached, so that the
+ * page shows exactly the directory the caller holds a stat of. It is
+ * read from its start and its file offset moves. rel still decides how
+ * symlinks in the directory are checked against the policy. Returns as
+ * tw_listing_render (-ENOTDIR if dirfd is not a directory).
+ */
+int tw_listing_render_fd(const struct tw_fs *fs, int dirfd, const char *rel,
+			 const char *url_path,
+			 const struct tw_listing_opts *opts,
+			 struct tw_buf *out);
+
 #endif /* TW_LISTING_H */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -27,7 +29,16 @@
  * a change on disk shows within this time. */
 #define FILE_CACHE_VALID_MS 1000
 #define SMALL_FILE_MAX	(16 * 1024)	/* served from memory up to this */
-#define CONTENT_MAX	(32u << 20)	/* memory per thread for them */
+/* Memory per thread for them and for listing pages. */
+#define CONTENT_MAX	(32u << 20)
+/* A directory's listing page is kept for later requests up to this size
+ * (a larger one is rendered each time), and for at most this long: the
+ * sizes and dates it shows can change without touching the directory. */
+#define PAGE_MAX	(1u << 20)
+#define PAGE_VALID_MS	FILE_CACHE_VALID_MS
+/* A page is kept only if the directory's last change is this much older
+ * than the reading of it; see dir_settled(). */
+#define PAGE_SETTLE_MS	100
 
 struct static_inst {
 	const struct tw_static_opts *opts;
@@ -250,6 +261,24 @@ add_file_seg(struct tw_http_res *res, uint64_t off, uint64_t len)
 }
 
 /*
+ * Read a whole small file without ever blocking the loop on the disk:
+ * RWF_NOWAIT fails (EAGAIN) or reads short when pages are not in memory,
+ * and the caller then sends by sendfile, which brings them in for the
+ * next request. Filesystems that cannot do RWF_NOWAIT get a plain pread:
+ * their hot files still go from memory.
+ */
+static bool
+read_resident(int fd, char *buf, size_t size)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	ssize_t n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
+
+	if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL))
+		n = pread(fd, buf, size, 0);
+	return n == (ssize_t)size;
+}
+
+/*
  * The bytes of a small file from memory, read once per version of it:
  * measured on loopback, one write of headers and body beats a send of
  * the headers plus a sendfile of a few KiB. Larger files keep sendfile
@@ -259,19 +288,35 @@ static const char *
 small_content(struct tw_fs_file *f)
 {
 	size_t size = (size_t)f->st.st_size;
-	char *buf;
+	char *buf = f->content;
 
-	if (f->content != NULL && f->content_len == size)
-		return f->content;
-	if (size == 0 || size > SMALL_FILE_MAX || f->content != NULL)
+	if (buf != NULL && f->content_len == size)
+		return buf;
+	if (size == 0 || size > SMALL_FILE_MAX)
 		return NULL;
-	buf = tw_fs_file_keep_content(f, size);
+	/* Kept but not filled: an earlier read found the pages out of
+	 * memory. The cache drops content when the file changes, so the
+	 * room is still for size bytes. */
+	if (buf != NULL && f->content_len != 0)
+		return NULL;
 	if (buf == NULL)
+		buf = tw_fs_file_keep_content(f, size);
+	if (buf == NULL || !read_resident(f->fd, buf, size))
 		return NULL;
-	if (pread(f->fd, buf, size, 0) != (ssize_t)size)
-		return NULL;	/* kept, but never marked filled */
 	f->content_len = size;
 	return buf;
+}
+
+static void
+add_mem_seg(struct tw_http_res *res, const char *mem, uint64_t off,
+	    uint64_t len)
+{
+	struct tw_http_seg *s = &res->segs[res->nseg++];
+
+	s->kind = TW_HTTP_SEG_MEM;
+	s->mem = mem;
+	s->off = off;
+	s->len = len;
 }
 
 /* A body range: from memory when the file is small and hot, else by
@@ -281,17 +326,11 @@ add_range_seg(struct tw_http_res *res, struct tw_fs_file *f, uint64_t off,
 	      uint64_t len)
 {
 	const char *mem = small_content(f);
-	struct tw_http_seg *s;
 
-	if (mem == NULL) {
+	if (mem == NULL)
 		add_file_seg(res, off, len);
-		return;
-	}
-	s = &res->segs[res->nseg++];
-	s->kind = TW_HTTP_SEG_MEM;
-	s->mem = mem;
-	s->off = off;
-	s->len = len;
+	else
+		add_mem_seg(res, mem, off, len);
 }
 
 static void
@@ -521,12 +560,137 @@ redirect_slash(const struct tw_http_req *req, struct tw_http_res *res,
 	return 0;
 }
 
+/* What static keeps beside a directory's listing page, in the open-file
+ * cache entry's data: the directory as it was when the page was read. */
+struct page_meta {
+	struct timespec mtim;
+	struct timespec ctim;
+	dev_t dev;
+	ino_t ino;
+	uint64_t rendered_ms;
+};
+
+_Static_assert(sizeof(struct page_meta) <= TW_FS_FILE_DATA,
+	       "the page's data fits a cache entry");
+
+static bool
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/*
+ * The kept page of directory d, if it is young and the directory is as
+ * st says it is now. An entry created, deleted or renamed in it changes
+ * its mtime and ctime, so such a change shows at the next request.
+ */
+static const char *
+kept_page(const struct tw_fs_file *d, const struct stat *st)
+{
+	const struct page_meta *pm = (const void *)d->data;
+
+	if (!d->data_valid || d->content == NULL || d->content_len == 0)
+		return NULL;
+	if (tw_clock_ms() - pm->rendered_ms >= PAGE_VALID_MS)
+		return NULL;
+	if (!same_time(&st->st_mtim, &pm->mtim) ||
+	    !same_time(&st->st_ctim, &pm->ctim) ||
+	    st->st_dev != pm->dev || st->st_ino != pm->ino)
+		return NULL;
+	return d->content;
+}
+
+/*
+ * Timestamps come from a coarse clock: a change made in the same tick as
+ * the directory's last one, but after it was read, would leave them as
+ * they were and the page stale. So a page is kept only if the last
+ * change (ctime: the kernel sets it, no one can set it back) is well
+ * before start, taken before st. A directory that just changed is
+ * rendered per request until it settles.
+ */
+static bool
+dir_settled(const struct stat *st, const struct timespec *start)
+{
+	struct timespec limit = *start;
+
+	limit.tv_nsec -= PAGE_SETTLE_MS * 1000000L;
+	if (limit.tv_nsec < 0) {
+		limit.tv_nsec += 1000000000L;
+		limit.tv_sec--;
+	}
+	return st->st_ctim.tv_sec < limit.tv_sec ||
+	       (st->st_ctim.tv_sec == limit.tv_sec &&
+		st->st_ctim.tv_nsec < limit.tv_nsec);
+}
+
+/* Keep page[0..len) in d's entry for later requests, if it may be. */
+static void
+keep_page(struct tw_fs_file *d, const struct stat *st,
+	  const struct timespec *start, const char *page, size_t len)
+{
+	struct page_meta *pm = (void *)d->data;
+	char *mem;
+
+	if (len > PAGE_MAX || !dir_settled(st, start))
+		return;
+	mem = tw_fs_file_keep_content(d, len);
+	if (mem == NULL)
+		return;
+	memcpy(mem, page, len);
+	d->content_len = len;
+	pm->mtim = st->st_mtim;
+	pm->ctim = st->st_ctim;
+	pm->dev = st->st_dev;
+	pm->ino = st->st_ino;
+	pm->rendered_ms = tw_clock_ms();
+	d->data_valid = true;
+}
+
+/*
+ * The listing of directory d (scr->rel, scr->path): the kept page when
+ * it is still right, which http copies out (nothing is rendered or
+ * copied here), else a new one rendered from d's own descriptor, so the
+ * page and the stat it is checked against are of the same directory.
+ */
+static int
+serve_listing(struct static_inst *si, struct tw_http_res *res,
+	      struct tw_fs_file *d)
+{
+	struct tw_listing_opts lo = { .hidden = si->opts->hidden };
+	size_t from = res->body->len;
+	struct timespec start;
+	const char *page;
+	struct stat st;
+	int err;
+
+	(void)clock_gettime(CLOCK_REALTIME, &start);
+	if (fstat(d->fd, &st) < 0)
+		return -errno;
+	page = kept_page(d, &st);
+	if (page == NULL) {
+		tw_fs_file_drop_content(d);
+		err = tw_listing_render_fd(si->opts->fs, d->fd, scr->rel,
+					   scr->path, &lo, res->body);
+		if (err < 0)
+			return err;
+		keep_page(d, &st, &start, res->body->data + from,
+			  res->body->len - from);
+		add_body_seg(res, from);
+	} else {
+		add_mem_seg(res, page, 0, d->content_len);
+	}
+	tw_buf_append_str(res->headers,
+			  "Content-Type: text/html; charset=utf-8\r\n");
+	res->status = 200;
+	return 0;
+}
+
+/* d: the directory's cache entry; its reference ends here. */
 static int
 serve_dir(struct static_inst *si, const struct tw_http_req *req,
-	  struct tw_http_res *res, size_t rel_len)
+	  struct tw_http_res *res, struct tw_fs_file *d, size_t rel_len)
 {
 	const struct tw_static_opts *o = si->opts;
-	struct tw_listing_opts lo = { .hidden = o->hidden };
 	int err;
 
 	if (o->index != NULL && o->index[0] != '\0') {
@@ -540,23 +704,19 @@ serve_dir(struct static_inst *si, const struct tw_http_req *req,
 				scr->rel[at++] = '/';
 			memcpy(scr->rel + at, o->index, ilen + 1);
 			f = tw_fs_cache_open(si->cache, scr->rel, at + ilen);
-			if (f != NULL && f->err == 0 && S_ISREG(f->st.st_mode))
+			if (f != NULL && f->err == 0 &&
+			    S_ISREG(f->st.st_mode)) {
+				tw_fs_cache_release(d);
 				return serve_file(si, req, res, f, o->index,
 						  at + ilen);
+			}
 			tw_fs_cache_release(f);
 			scr->rel[rel_len] = '\0';
 		}
 	}
-	if (!o->listing)
-		return 403;
-	err = tw_listing_render(o->fs, scr->rel, scr->path, &lo, res->body);
-	if (err < 0)
-		return err;
-	tw_buf_append_str(res->headers,
-			  "Content-Type: text/html; charset=utf-8\r\n");
-	res->status = 200;
-	add_body_seg(res, 0);
-	return 0;
+	err = o->listing ? serve_listing(si, res, d) : 403;
+	tw_fs_cache_release(d);
+	return err;
 }
 
 static int
@@ -595,10 +755,10 @@ static_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	}
 	mode = f->st.st_mode;
 	if (S_ISDIR(mode)) {
+		if (slash)
+			return serve_dir(si, req, res, f, rel_len);
 		tw_fs_cache_release(f);
-		if (!slash)
-			return redirect_slash(req, res, scr->path, len);
-		return serve_dir(si, req, res, rel_len);
+		return redirect_slash(req, res, scr->path, len);
 	}
 	if (!S_ISREG(mode) || slash) {
 		tw_fs_cache_release(f);

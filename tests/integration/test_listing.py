@@ -4,7 +4,9 @@ sorting, hidden files, bad names), --no-listing, --index, gzip_static."""
 
 import gzip
 import html
+import os
 import re
+import time
 import unittest
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -275,6 +277,57 @@ class TestGzipStatic(ListingCase):
             self.assertEqual(r.status, 200)
             self.assertEqual(r.body, JS)
             self.assertIsNone(r.header("Content-Encoding"))
+
+
+class TestListingChanges(ServerCase):
+    """The server keeps a rendered listing for later requests: an entry
+    created, deleted or renamed still shows on the very next request."""
+    tree = {
+        "live": {"a.txt": b"a\n"},
+        "head": {"a.txt": b"a\n"},
+    }
+
+    # A page is kept only once the directory's last change is 100 ms old
+    # (timestamps are coarse); wait that out so the kept page is tested.
+    SETTLE = 0.2
+
+    def listing(self, d):
+        r = self.get("/%s/" % d)
+        self.assertStatus(r, 200)
+        return entry_hrefs(r.body, "/%s/" % d)
+
+    def test_changes_show_at_once(self):
+        time.sleep(self.SETTLE)
+        for _ in range(3):
+            self.assertEqual(self.listing("live"), ["a.txt"])
+        with open(self.path("live", "b.txt"), "wb") as f:
+            f.write(b"b\n")
+        self.assertEqual(self.listing("live"), ["a.txt", "b.txt"])
+        time.sleep(self.SETTLE)
+        self.assertEqual(self.listing("live"), ["a.txt", "b.txt"])
+        os.unlink(self.path("live", "a.txt"))
+        self.assertEqual(self.listing("live"), ["b.txt"])
+        time.sleep(self.SETTLE)
+        self.listing("live")
+        os.rename(self.path("live", "b.txt"), self.path("live", "c.txt"))
+        self.assertEqual(self.listing("live"), ["c.txt"])
+        os.mkdir(self.path("live", "sub"))
+        self.assertEqual(self.listing("live"), ["sub/", "c.txt"])
+
+    def test_head_matches_get(self):
+        time.sleep(self.SETTLE)
+        for new in ("longer-name-%d.txt" % i for i in range(3)):
+            g = self.get("/head/")
+            h = self.head("/head/")
+            self.assertStatus(h, 200)
+            self.assertEqual(h.body, b"")
+            self.assertEqual(h.header("Content-Length"),
+                             g.header("Content-Length"))
+            self.assertEqual(int(g.header("Content-Length")), len(g.body))
+            with open(self.path("head", new), "wb") as f:
+                f.write(b"x")
+            h = self.head("/head/")
+            self.assertGreater(int(h.header("Content-Length")), len(g.body))
 
 
 if __name__ == "__main__":

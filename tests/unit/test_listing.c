@@ -606,6 +606,148 @@ render_errors(void **state)
 	tw_fs_destroy(never);
 }
 
+/* Names that share 8 or 16 leading bytes, end right there, or hold high
+ * bytes: byte order all the same. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+render_sorts_long_common_prefixes(void **state)
+{
+	static const char *names[] = {
+		"p", "pppppppp", "ppppppp", "ppppppppp", "pppppppq",
+		"pppppppppppppppp", "ppppppppppppppp", "ppppppppppppppppp",
+		"ppppppppppppppppa", "ppppppppppppppppZ", "pppppppppppppppq",
+		"pppppppp\xc3\xa9", "pppppppp~", "pppppppppppppppp~~",
+		"ppppppppppppppppppppppppppppppp1",
+		"ppppppppppppppppppppppppppppppp0",
+		"pppppppppppppppppppppppppppppppp", "entry-0001.txt",
+		"entry-0010.txt", "entry-0002.txt", "entry-0001.txt~",
+		"\xe4\xb8\xad", "~", "-",
+	};
+	size_t n = sizeof(names) / sizeof(names[0]), i, prev = 0, p;
+	const char *sorted[sizeof(names) / sizeof(names[0])];
+	char rel[64], want[96];
+	struct tree *t = *state;
+	const char *h;
+
+	put_dir(t->root, "pre");
+	for (i = 0; i < n; i++) {
+		snprintf(rel, sizeof(rel), "pre/%s", names[i]);
+		put_file_size(t->root, rel, 1);
+		sorted[i] = names[i];
+	}
+	/* Directories still come first. */
+	put_dir(t->root, "pre/pppppppppppppppppd");
+	qsort(sorted, n, sizeof(sorted[0]), cmp_str);
+	h = render(t, TW_FS_SYMLINKS_INSIDE, "pre", "/pre/", false);
+	prev = at(h, ">pppppppppppppppppd/</a>");
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), ">%s</a>", sorted[i]);
+		p = at(h, want);
+		if (p <= prev)
+			fail_msg("%s is before %s", sorted[i],
+				 i ? sorted[i - 1] : "the directory");
+		prev = p;
+	}
+}
+
+/* The dates of the page against gmtime_r, over leap years, centuries,
+ * negative times and the edges of a day and of a minute. */
+static void
+render_dates_match_gmtime(void **state)
+{
+	static const long long fixed[] = {
+		0, -1, 59, 60, -60, -61, 86399, 86400, -86400, -86401,
+		951782400, 951868799, 951868800,	/* 2000-02-29 */
+		4107542399, 4107542400,			/* 2100-03-01 */
+		-2208988800, -2203891200,		/* 1900 */
+		68169600, 1709251199, 1709251200, 253402300799,
+		-62167219200, -30610224000, 13569465600,
+	};
+	struct tree *t = *state;
+	char rel[64], want[96], date[32];
+	unsigned long long x = 88172645463325252ull;
+	struct tm tm;
+	time_t when[64];
+	bool kept[64];
+	size_t n = 0, i;
+	const char *h;
+
+	put_dir(t->root, "dates");
+	for (i = 0; i < 64; i++) {
+		if (i < sizeof(fixed) / sizeof(fixed[0])) {
+			when[i] = (time_t)fixed[i];
+		} else {
+			/* xorshift: the same times on every run */
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			when[i] = (time_t)(x % 16000000000ull) - 6000000000;
+		}
+		snprintf(rel, sizeof(rel), "dates/d%02zu", i);
+		put_file_size(t->root, rel, 1);
+		/* Checked only where the filesystem stores the time (ext4:
+		 * 1901..2446); elsewhere it clamps it. */
+		kept[i] = set_mtime(t->root, rel, when[i]);
+		n += kept[i];
+	}
+	assert_true(n >= 16);
+	h = render(t, TW_FS_SYMLINKS_INSIDE, "dates", "/dates/", false);
+	for (i = 0; i < 64; i++) {
+		if (!kept[i])
+			continue;
+		assert_non_null(gmtime_r(&when[i], &tm));
+		strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm);
+		snprintf(want, sizeof(want), ">d%02zu</a></td><td class=\"s\">1"
+			 "</td><td>%s</td>", i, date);
+		assert_has(h, want);
+	}
+}
+
+/* Rendering from a descriptor the caller holds: the same page, again and
+ * again (it reads from the start each time). */
+static void
+render_fd_matches_render(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t->root, TW_FS_SYMLINKS_INSIDE);
+	struct tw_listing_opts opts = { 0 };
+	struct tw_buf a = { 0 }, b = { 0 };
+	int fd = open(t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *h = render(t, TW_FS_SYMLINKS_INSIDE, "", "/", false);
+
+	assert_true(fd >= 0);
+	assert_int_equal(tw_listing_render_fd(fs, fd, "", "/", &opts, &a), 0);
+	assert_int_equal(tw_listing_render_fd(fs, fd, "", "/", &opts, &b), 0);
+	assert_int_equal(a.len, strlen(h));
+	assert_memory_equal(a.data, h, a.len);
+	assert_int_equal(b.len, a.len);
+	assert_memory_equal(b.data, a.data, a.len);
+	assert_int_equal(close(fd), 0);
+
+	/* A descriptor of a file: nothing written. */
+	tw_buf_free(&a);
+	fd = openat(AT_FDCWD, t->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	{
+		int ffd = openat(fd, "b.txt", O_RDONLY | O_CLOEXEC);
+
+		assert_true(ffd >= 0);
+		assert_int_equal(tw_listing_render_fd(fs, ffd, "b.txt", "/b/",
+						      &opts, &a), -ENOTDIR);
+		assert_int_equal(a.len, 0);
+		assert_int_equal(close(ffd), 0);
+	}
+	assert_int_equal(close(fd), 0);
+	tw_buf_free(&a);
+	tw_buf_free(&b);
+	tw_fs_destroy(fs);
+}
+
 int
 main(void)
 {
@@ -627,6 +769,9 @@ main(void)
 		T(render_formats_dates),
 		T(render_many_entries),
 		T(render_errors),
+		T(render_sorts_long_common_prefixes),
+		T(render_dates_match_gmtime),
+		T(render_fd_matches_render),
 #undef T
 		cmocka_unit_test(render_out_of_range_dates),
 	};

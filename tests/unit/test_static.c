@@ -3,7 +3,8 @@
  * Unit tests for static: the RFC 9110 13.2.2 precondition table, If-Range,
  * the entity-tag format, and the whole handler on a real temp tree (files,
  * one range, multipart/byteranges, 416, the directory redirect, index
- * files, listings, hidden files and bad paths).
+ * files, listings, hidden files and bad paths), the listing cache, and
+ * small files whose pages are not in memory.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -961,6 +964,335 @@ handler_bad_paths(void **state)
 	}
 }
 
+/* ---- the listing cache --------------------------------------------------- */
+
+/*
+ * A page is kept only once its directory's last change is PAGE_SETTLE_MS
+ * (100 ms) old: wait that out so the cache is what the tests see.
+ */
+static void
+settle(void)
+{
+	assert_int_equal(usleep(150 * 1000), 0);
+}
+
+/* GET target; returns the whole body (free it) and the first segment's
+ * kind in *kind. */
+static char *
+get_listing(struct fx *f, const char *target, enum tw_http_seg_kind *kind)
+{
+	size_t len;
+	char *body;
+
+	assert_int_equal(run(f, TW_HTTP_GET, target, NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	assert_header(f, "Content-Type: text/html; charset=utf-8");
+	assert_int_equal(f->res.nseg, 1);
+	*kind = f->res.segs[0].kind;
+	body = assemble(f, &len);
+	assert_int_equal(strlen(body), len);
+	res_done(f);
+	return body;
+}
+
+/* A listing of /noindex/ that the cache now holds; returns its body. */
+static char *
+cached_listing(struct fx *f)
+{
+	enum tw_http_seg_kind kind;
+	char *first, *second;
+
+	settle();
+	tw_clock_update();
+	first = get_listing(f, "/noindex/", &kind);
+	assert_int_equal(kind, TW_HTTP_SEG_BODY);
+	second = get_listing(f, "/noindex/", &kind);
+	assert_int_equal(kind, TW_HTTP_SEG_MEM);
+	assert_string_equal(first, second);
+	free(first);
+	return second;
+}
+
+static void
+listing_cache_serves_second_request_from_memory(void **state)
+{
+	struct fx *f = *state;
+	enum tw_http_seg_kind kind;
+	char *page = cached_listing(f), *again;
+
+	assert_non_null(strstr(page, "<h1>Index of /noindex/</h1>"));
+	assert_non_null(strstr(page, ">f.txt</a>"));
+	again = get_listing(f, "/noindex/", &kind);
+	assert_int_equal(kind, TW_HTTP_SEG_MEM);
+	assert_string_equal(again, page);
+	free(again);
+	free(page);
+}
+
+static void
+listing_cache_shows_created_file_at_once(void **state)
+{
+	struct fx *f = *state;
+	enum tw_http_seg_kind kind;
+	char *page = cached_listing(f), *after;
+
+	assert_null(strstr(page, "new.txt"));
+	put(f->root, "noindex/new.txt", "new", 3);
+	after = get_listing(f, "/noindex/", &kind);
+	assert_non_null(strstr(after, ">new.txt</a>"));
+	assert_non_null(strstr(after, ">f.txt</a>"));
+	free(after);
+	free(page);
+}
+
+static void
+listing_cache_shows_deleted_file_at_once(void **state)
+{
+	struct fx *f = *state;
+	enum tw_http_seg_kind kind;
+	char path[PATH_MAX];
+	char *page = cached_listing(f), *after;
+
+	assert_non_null(strstr(page, ">f.txt</a>"));
+	snprintf(path, sizeof(path), "%s/noindex/f.txt", f->root);
+	assert_int_equal(unlink(path), 0);
+	after = get_listing(f, "/noindex/", &kind);
+	assert_null(strstr(after, "f.txt"));
+	free(after);
+	free(page);
+}
+
+static void
+listing_cache_shows_renamed_file_at_once(void **state)
+{
+	struct fx *f = *state;
+	enum tw_http_seg_kind kind;
+	char from[PATH_MAX], to[PATH_MAX];
+	char *page = cached_listing(f), *after;
+
+	snprintf(from, sizeof(from), "%s/noindex/f.txt", f->root);
+	snprintf(to, sizeof(to), "%s/noindex/g.txt", f->root);
+	assert_int_equal(rename(from, to), 0);
+	after = get_listing(f, "/noindex/", &kind);
+	assert_null(strstr(after, "f.txt"));
+	assert_non_null(strstr(after, ">g.txt</a>"));
+	free(after);
+	free(page);
+}
+
+/* A change of the directory's inode alone (its ctime; mtime, mode and
+ * size stay) is a change too: the page is read again. */
+static void
+listing_cache_rereads_after_ctime_change(void **state)
+{
+	struct fx *f = *state;
+	enum tw_http_seg_kind kind;
+	struct timespec ts[2];
+	char path[PATH_MAX];
+	struct stat st;
+	char *page = cached_listing(f), *after;
+
+	snprintf(path, sizeof(path), "%s/noindex", f->root);
+	assert_int_equal(stat(path, &st), 0);
+	/* Setting the mtime it already has updates only the ctime. */
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	after = get_listing(f, "/noindex/", &kind);
+	assert_int_equal(kind, TW_HTTP_SEG_BODY);
+	assert_string_equal(after, page);
+	free(after);
+	free(page);
+}
+
+/*
+ * A file's size can change without touching its directory: the page
+ * shows that within the validity time (1 s), not at once. The clock only
+ * moves on tw_clock_update(), so "at once" is exact here.
+ */
+static void
+listing_cache_shows_size_change_after_validity(void **state)
+{
+	struct fx *f = *state;
+	enum tw_http_seg_kind kind;
+	char *page = cached_listing(f), *after;
+
+	assert_non_null(strstr(page, ">f.txt</a></td><td class=\"s\">1<"));
+	put(f->root, "noindex/f.txt", "12345", 5);
+	after = get_listing(f, "/noindex/", &kind);
+	assert_int_equal(kind, TW_HTTP_SEG_MEM);
+	assert_string_equal(after, page);
+	free(after);
+
+	assert_int_equal(usleep(1100 * 1000), 0);
+	tw_clock_update();
+	after = get_listing(f, "/noindex/", &kind);
+	assert_int_equal(kind, TW_HTTP_SEG_BODY);
+	assert_non_null(strstr(after, ">f.txt</a></td><td class=\"s\">5<"));
+	free(after);
+	/* ... and that page is kept in turn. */
+	after = get_listing(f, "/noindex/", &kind);
+	assert_int_equal(kind, TW_HTTP_SEG_MEM);
+	assert_non_null(strstr(after, ">f.txt</a></td><td class=\"s\">5<"));
+	free(after);
+	free(page);
+}
+
+/* HEAD: the same status, headers and length, from the cache too (http
+ * sends the headers only). */
+static void
+listing_cache_head(void **state)
+{
+	struct fx *f = *state;
+	char *page = cached_listing(f);
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(run(f, TW_HTTP_HEAD, "/noindex/", NULL), 0);
+		assert_int_equal(f->res.status, 200);
+		assert_false(f->res.no_length);
+		assert_header(f, "Content-Type: text/html; charset=utf-8");
+		assert_int_equal(f->res.nseg, 1);
+		assert_int_equal(f->res.segs[0].len, strlen(page));
+		res_done(f);
+	}
+	free(page);
+}
+
+/* The heading comes from the request's path, and each path has its own
+ * page: a symlink to a directory shows its own name. */
+static void
+listing_cache_heading_per_path(void **state)
+{
+	struct fx *f = *state;
+	enum tw_http_seg_kind kind;
+	char path[PATH_MAX];
+	char *page, *alias;
+
+	snprintf(path, sizeof(path), "%s/alias", f->root);
+	assert_int_equal(symlink("noindex", path), 0);
+	page = cached_listing(f);
+	alias = get_listing(f, "/alias/", &kind);
+	assert_non_null(strstr(alias, "<h1>Index of /alias/</h1>"));
+	assert_null(strstr(alias, "/noindex/"));
+	free(alias);
+	alias = get_listing(f, "/alias/", &kind);
+	assert_int_equal(kind, TW_HTTP_SEG_MEM);
+	assert_non_null(strstr(alias, "<h1>Index of /alias/</h1>"));
+	free(alias);
+	free(page);
+	page = get_listing(f, "/noindex/", &kind);
+	assert_non_null(strstr(page, "<h1>Index of /noindex/</h1>"));
+	free(page);
+}
+
+/* A page over the cache's bound (1 MiB) is served, never kept. */
+static void
+listing_cache_skips_big_pages(void **state)
+{
+	struct fx *f = *state;
+	enum tw_http_seg_kind kind;
+	char name[300];
+	char *first, *second;
+	int i;
+
+	put_dir(f->root, "big");
+	/* Each row holds the name twice: 2,000 rows of ~600 bytes. */
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "big/%04d-%0240d", i, 0);
+		put(f->root, name, "", 0);
+	}
+	settle();
+	tw_clock_update();
+	first = get_listing(f, "/big/", &kind);
+	assert_true(strlen(first) > (1u << 20));
+	assert_int_equal(kind, TW_HTTP_SEG_BODY);
+	second = get_listing(f, "/big/", &kind);
+	assert_int_equal(kind, TW_HTTP_SEG_BODY);
+	assert_string_equal(first, second);
+	free(first);
+	free(second);
+	/* Smaller pages are still kept beside it. */
+	free(cached_listing(f));
+}
+
+/* ---- small files never wait for the disk -------------------------------- */
+
+/* Write path, sync it and drop its pages; false if they stay in memory
+ * (tmpfs) or the filesystem cannot read without waiting. */
+static bool
+make_cold(const char *path, const char *data, size_t n)
+{
+	unsigned char vec[8];
+	struct iovec iov;
+	char buf[16];
+	void *map;
+	int fd;
+	bool cold;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, n), (ssize_t)n);
+	assert_int_equal(fsync(fd), 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	map = mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mincore(map, n, vec), 0);
+	cold = (vec[0] & 1) == 0;
+	assert_int_equal(munmap(map, n), 0);
+	/* An empty read at the end brings no page in, and still tells
+	 * whether the filesystem knows RWF_NOWAIT at all. */
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	if (cold && preadv2(fd, &iov, 1, (off_t)n, RWF_NOWAIT) < 0 &&
+	    (errno == EOPNOTSUPP || errno == EINVAL))
+		cold = false;
+	assert_int_equal(close(fd), 0);
+	return cold;
+}
+
+static void
+handler_cold_small_file_by_sendfile(void **state)
+{
+	struct fx *f = *state;
+	char path[PATH_MAX], data[4096];
+	size_t i, len;
+	char *body;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (char)('a' + i % 26);
+	/* A type the table knows and that needs no charset: nothing but
+	 * the handler's own read looks at the bytes. */
+	snprintf(path, sizeof(path), "%s/cold.png", f->root);
+	if (!make_cold(path, data, sizeof(data)))
+		skip();
+	/* Not in memory: the loop must not wait for the disk, so the body
+	 * goes by sendfile from the descriptor. */
+	assert_int_equal(run(f, TW_HTTP_GET, "/cold.png", NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	if (f->res.nseg != 1 || f->res.segs[0].kind != TW_HTTP_SEG_FILE)
+		fail_msg("want one file segment, got %zu, the first of kind "
+			 "%d and %llu bytes; headers:\n%.*s", f->res.nseg,
+			 (int)f->res.segs[0].kind,
+			 (unsigned long long)f->res.segs[0].len,
+			 (int)f->hdrs.len, f->hdrs.data);
+	body = assemble(f, &len);	/* reads it, as sendfile would */
+	assert_int_equal(len, sizeof(data));
+	assert_memory_equal(body, data, len);
+	free(body);
+	res_done(f);
+	/* Now in memory: served from memory, read once. */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(run(f, TW_HTTP_GET, "/cold.png", NULL), 0);
+		assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_MEM);
+		body = assemble(f, &len);
+		assert_int_equal(len, sizeof(data));
+		assert_memory_equal(body, data, len);
+		free(body);
+		res_done(f);
+	}
+}
+
 int
 main(void)
 {
@@ -982,6 +1314,16 @@ main(void)
 		FX(handler_listing_on_off),
 		FX(handler_hidden_files),
 		FX(handler_bad_paths),
+		FX(listing_cache_serves_second_request_from_memory),
+		FX(listing_cache_shows_created_file_at_once),
+		FX(listing_cache_shows_deleted_file_at_once),
+		FX(listing_cache_shows_renamed_file_at_once),
+		FX(listing_cache_rereads_after_ctime_change),
+		FX(listing_cache_shows_size_change_after_validity),
+		FX(listing_cache_head),
+		FX(listing_cache_heading_per_path),
+		FX(listing_cache_skips_big_pages),
+		FX(handler_cold_small_file_by_sendfile),
 	};
 #undef FX
 

@@ -1,7 +1,7 @@
 # tinyweb: see README.md. `make check` runs every test.
 include config.mk
 
-MODULES = buf pool log clock shm shmtx channel stats loop conn listener http_parse url mime fs \
+MODULES = buf pool log clock shm shmtx channel stats loop aio conn listener http_parse url mime fs \
 	  http static listing status worker single master threads daemon config
 FUZZERS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
@@ -20,7 +20,8 @@ TEST_DEPS_listing = listing fs url buf clock stats shm
 TEST_DEPS_static = static listing http_parse mime fs url buf clock stats shm
 TEST_DEPS_config = config mime url status http_parse buf clock stats shm
 TEST_DEPS_loop = loop clock
-TEST_DEPS_conn = conn loop buf clock pool
+TEST_DEPS_conn = conn aio loop buf clock pool stats shm
+TEST_DEPS_aio = aio loop clock
 TEST_DEPS_shmtx = shmtx shm
 TEST_DEPS_channel = channel
 TEST_DEPS_status = status http_parse buf clock stats shm

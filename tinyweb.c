@@ -199,6 +199,13 @@ open_listeners(struct server *s, struct gen *g)
 	return 0;
 }
 
+/* Threads in each worker's aio pool; 0: reads stay on the loop. */
+static unsigned
+aio_threads(const struct tw_config *cfg)
+{
+	return cfg->aio ? (unsigned)cfg->aio_threads : 0;
+}
+
 static unsigned
 worker_count(const struct tw_config *cfg)
 {
@@ -639,6 +646,7 @@ master_reload(void *arg, struct tw_master_gen *out)
 		.workers = worker_count(&g->cfg),
 		.accept = (enum tw_accept_strategy)g->cfg.accept,
 		.stats = s->stats,
+		.aio_threads = aio_threads(&g->cfg),
 		.owner = g,
 	};
 	s->cur = g;
@@ -687,6 +695,7 @@ run(struct server *s, struct gen *g)
 			.workers = worker_count(cfg),
 			.accept = (enum tw_accept_strategy)cfg->accept,
 			.stats = s->stats,
+			.aio_threads = aio_threads(cfg),
 			.owner = g,
 		};
 		struct tw_master_ops ops = {
@@ -704,6 +713,7 @@ run(struct server *s, struct gen *g)
 			.accept = (enum tw_accept_strategy)cfg->accept,
 			.hooks = &hooks,
 			.stats = s->stats,
+			.aio_threads = aio_threads(cfg),
 		};
 
 		err = tw_threads_run(&to);
@@ -711,7 +721,7 @@ run(struct server *s, struct gen *g)
 	}
 	default:
 		err = tw_single_run(&g->proto, g->fds, g->nfds, &hooks,
-				    s->stats);
+				    s->stats, aio_threads(cfg));
 		break;
 	}
 	if (err < 0)

@@ -306,7 +306,8 @@ class Tinyweb(Server):
              "--max-connections", str(MAX_CONN)]
         if self.mode:
             a += ["--mode", self.mode, "--workers", str(self.workers)]
-        return a
+        # For A/B runs of an option: BENCH_TINYWEB_ARGS="--aio off".
+        return a + os.environ.get("BENCH_TINYWEB_ARGS", "").split()
 
 
 class Nginx(Server):
@@ -665,6 +666,7 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.quick = a.quick
+        self.rows = a.rows
         self.work = a.work
         self.root = os.path.join(a.work, "root")
         self.tinyweb = os.path.abspath(a.tinyweb)
@@ -716,7 +718,7 @@ class Bench:
         try:
             self.prepare(up)
             t0 = time.monotonic()
-            for row in "acefgdb":
+            for row in (r for r in "acefgdb" if r in self.rows):
                 self.row(row, up, secs, results)
                 log("%s: row %s done at %.0f s" % (title, row,
                                                   time.monotonic() - t0))
@@ -946,6 +948,8 @@ def main():
     ap.add_argument("--idle", type=int, default=10000)
     ap.add_argument("--only", default="one,every",
                     help="configurations to run: one, every (comma list)")
+    ap.add_argument("--rows", default="abcdefg",
+                    help="rows to run, e.g. eg (for a quick look at two)")
     a = ap.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -4,7 +4,8 @@
 # tinyweb's benchmark (make bench): tinyweb, nginx, h2o and a bare epoll
 # responder side by side on 127.0.0.1, loaded by wrk. See bench/README.md.
 #
-#   bench/run.sh [--quick] [--only one|every] [--idle N] [--no-install]
+#   bench/run.sh [--quick] [--only one|every] [--rows abcdefg] [--idle N]
+#                [--no-install]
 #
 # This script installs what is missing (Debian packages), builds the
 # responder and the allocator micro-benchmark, makes a work directory and
@@ -22,7 +23,7 @@ PYARGS=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1; PYARGS+=(--quick) ;;
-	--only|--idle) PYARGS+=("$1" "$2"); shift ;;
+	--only|--idle|--rows) PYARGS+=("$1" "$2"); shift ;;
 	--no-install) INSTALL= ;;
 	-h|--help)
 		sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'

@@ -5,7 +5,7 @@
 # or -c FILE), every flag of `tinyweb --help`, the values of the flags
 # that take a word from a fixed list (--symlinks, --charset, --access-log,
 # --log-format, --log-level, --mode, --workers, --status-allow, --accept,
-# --expires), files for the flags that name one (-c, --access-log,
+# --aio, --expires), files for the flags that name one (-c, --access-log,
 # --error-log, --mime-types, --pidfile, --index), user and group names for
 # --user, and a directory for DIR. It needs nothing from the
 # bash-completion package; install it as
@@ -37,7 +37,7 @@ _tinyweb()
 		--add-header --expires --mime-types --access-log --log-format
 		-q --quiet --no-quiet --error-log --log-level --pidfile
 		-d --daemon --no-daemon -m --mode -w --workers --status
-		--status-allow --accept --user
+		--status-allow --accept --aio --aio-threads --user
 		--keepalive-timeout --header-timeout --send-timeout
 		--max-connections --max-keepalive-requests --max-request-body
 		-h --help -V --version'
@@ -127,6 +127,10 @@ _tinyweb()
 			-- "$cur"))
 		return 0
 		;;
+	--aio)
+		COMPREPLY=($(compgen -W 'off threads' -- "$cur"))
+		return 0
+		;;
 	--expires)
 		COMPREPLY=($(compgen -W 'off max' -- "$cur"))
 		return 0
@@ -150,7 +154,7 @@ _tinyweb()
 		return 0
 		;;
 	-p | --port | -b | --bind | --add-header | --status | \
-	--keepalive-timeout | \
+	--aio-threads | --keepalive-timeout | \
 	--header-timeout | --send-timeout | --max-connections | \
 	--max-keepalive-requests | --max-request-body)
 		# A number, an address, a header or a time: nothing to offer.

@@ -112,6 +112,9 @@ static const char *const mode_names[] = { "epoll", "prefork", "threads", NULL };
 static const char *const accept_names[] = {
 	"exclusive", "reuseport", "mutex", "mutex-file", NULL,
 };
+static const char *const aio_names[] = { "off", "threads", NULL };
+
+#define AIO_THREADS_MAX 64
 
 static const struct opt opts[] = {
 	{ "listen", NULL, 0, OPT_LISTEN, 0, F_REPEAT | F_FILE_ONLY, NULL,
@@ -186,6 +189,12 @@ static const struct opt opts[] = {
 	{ "accept", NULL, 0, OPT_ENUM, OFF(accept), 0, accept_names, "HOW",
 	  "prefork/threads accept: exclusive (default),\n"
 	  "reuseport, mutex or mutex-file", NULL },
+	{ "aio", NULL, 0, OPT_ENUM, OFF(aio), 0, aio_names, "HOW",
+	  "cold file reads: off (default), or threads: a\n"
+	  "pool per worker reads pages not in memory so\n"
+	  "the event loop never waits for the disk", NULL },
+	{ "aio_threads", NULL, 0, OPT_COUNT, OFF(aio_threads), 0, NULL, "N",
+	  "threads in each worker's aio pool, 1 to 64\n(default 4)", NULL },
 	{ "user", NULL, 0, OPT_USER, OFF(user), 0, NULL, "USER[:GROUP]",
 	  "drop root privileges to USER after binding", NULL },
 	{ "keepalive_timeout", NULL, 0, OPT_DURATION, OFF(keepalive_timeout_ms),
@@ -235,6 +244,7 @@ tw_config_init(struct tw_config *c)
 	c->max_connections = 10000;
 	c->max_keepalive_requests = 1000;
 	c->max_request_body = 1024 * 1024;
+	c->aio_threads = 4;
 	c->expires = -1;
 	c->cli_port = -1;
 	c->types = tw_mime_table_create();
@@ -660,6 +670,10 @@ apply(struct parse_ctx *px, const struct opt *o, const struct origin *org,
 		    v == 0)
 			return failf(px, org, "'%s' is not a positive number",
 				     args[0]);
+		if (o->off == OFF(aio_threads) && v > AIO_THREADS_MAX)
+			return failf(px, org, "'%s' takes 1 to %d threads, "
+				     "not %llu", o->name, AIO_THREADS_MAX,
+				     (unsigned long long)v);
 		*(uint64_t *)(void *)field = v;
 		return 0;
 	case OPT_SIZE:

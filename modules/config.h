@@ -63,6 +63,8 @@ struct tw_config {
 	enum tw_run_mode mode;
 	unsigned workers;		/* 0: one per CPU ("auto") */
 	int accept;			/* enum tw_accept_strategy */
+	int aio;			/* 0: off, 1: threads */
+	uint64_t aio_threads;		/* per worker, with aio threads */
 	uint64_t keepalive_timeout_ms;
 	uint64_t header_timeout_ms;
 	uint64_t send_timeout_ms;

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -15,19 +16,42 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "aio.h"
 #include "buf.h"
 #include "loop.h"
 #include "pool.h"
+#include "stats.h"
 
 #define MAX_IOV		16
 #define KEEP_OUT_BYTES	(64 * 1024)	/* larger out buffers are freed */
 #define MAX_FREE_IO	64		/* cached buffers per thread */
-#define SENDFILE_CHUNK	(1u << 30)
+/*
+ * Bytes one connection may write before the others ready in the same
+ * batch get their turn. A loopback socket takes megabytes per sendfile,
+ * which kept the loop away from every other client for milliseconds
+ * while one large file went out.
+ */
+#define FAIR_BYTES	(256 * 1024)
 
 struct seg {
 	int fd;			/* -1: bytes at out.data[off..off+len) */
 	uint64_t off;
 	uint64_t len;
+};
+
+struct tw_conn;
+
+/*
+ * A window of a file whose pages are not in memory, read by the aio pool
+ * so that the sendfile which follows does not stall the loop on the disk.
+ */
+struct fetch {
+	struct tw_aio_job job;	/* first: the job is the fetch */
+	struct tw_conn *c;
+	int fd;
+	uint64_t off;
+	size_t len;
+	size_t got;
 };
 
 /* The buffers of an active connection, returned when it goes idle. */
@@ -40,6 +64,14 @@ struct conn_io {
 	size_t nseg;
 	uint64_t sent;
 	struct seg segs[TW_CONN_MAX_SEGS];
+	/* With aio: file bytes [warm_start, warm_end) of warm_fd are known
+	 * to be in memory, so sendfile may go that far without a probe. */
+	int warm_fd;
+	uint64_t warm_start;
+	uint64_t warm_end;
+	struct fetch fetch;
+	struct tw_loop_task resume;	/* posted when its turn is over */
+	struct tw_conn *owner;
 	char rbuf[TW_CONN_RBUF_SIZE];
 };
 
@@ -55,6 +87,7 @@ struct tw_conn {
 	bool hup : 1;		/* the peer's FIN was reported with an edge */
 	bool drained_once : 1;	/* a response went out before */
 	bool nodelay : 1;	/* TCP_NODELAY is set */
+	bool fetching : 1;	/* an aio read is in flight for this conn */
 	uint8_t timeout_flags;
 	uint32_t timeout_ms;	/* 49 days at most: plenty for a timeout */
 	struct tw_loop *loop;
@@ -81,6 +114,7 @@ static _Thread_local struct tw_pool *conn_pool;
 _Static_assert(sizeof(struct tw_conn) <= TW_POOL_MAX_SMALL,
 	       "a connection fits a pool size class");
 static _Thread_local size_t nconns;
+static _Thread_local struct tw_aio *conn_aio;
 static _Thread_local struct tw_conn *all_conns;
 
 static struct conn_io *
@@ -102,6 +136,8 @@ io_get(void)
 	io->shead = 0;
 	io->nseg = 0;
 	io->sent = 0;
+	io->warm_fd = -1;
+	io->resume.prev = io->resume.next = NULL;
 	return io;
 }
 
@@ -393,17 +429,125 @@ advance(struct conn_io *io, uint64_t n)
 	}
 }
 
+void
+tw_conn_use_aio(struct tw_aio *a)
+{
+	conn_aio = a;
+}
+
+static void
+fetch_work(struct tw_aio_job *j)
+{
+	struct fetch *f = (struct fetch *)j;
+	char *buf = tw_aio_scratch();
+
+	f->got = 0;
+	if (buf == NULL) {
+		/* No scratch memory: at least start the disk read. */
+		(void)readahead(f->fd, (off_t)f->off, f->len);
+		return;
+	}
+	/* The bytes are thrown away: reading them is what puts the pages
+	 * in the page cache, where sendfile finds them without waiting. */
+	while (f->got < f->len) {
+		ssize_t n = pread(f->fd, buf, f->len - f->got,
+				  (off_t)(f->off + f->got));
+
+		if (n > 0)
+			f->got += (size_t)n;
+		else if (n == 0 || errno != EINTR)
+			break;
+	}
+}
+
+static void
+fetch_done(struct tw_aio_job *j)
+{
+	struct fetch *f = (struct fetch *)j;
+	struct tw_conn *c = f->c;
+	struct tw_stats *st = tw_stats_current();
+
+	c->fetching = false;
+	if (st != NULL) {
+		tw_stats_add(&st->aio_reads, 1);
+		tw_stats_add(&st->aio_bytes, f->got);
+	}
+	if (c->closing) {
+		/* tw_conn_reap skipped it while the read was in flight. */
+		c->next = reap_list;
+		reap_list = c;
+		return;
+	}
+	/* Even a short read (a file that shrank) counts as warm: sendfile
+	 * then meets the end of file and the connection ends as usual. */
+	c->io->warm_fd = f->fd;
+	c->io->warm_start = f->off;
+	c->io->warm_end = f->off + f->len;
+	conn_run(c);
+}
+
 /*
- * Write as much as the socket takes. Consecutive byte segments go out in
- * one sendmsg; MSG_MORE when a file follows lets the kernel put the head
- * and the first body bytes in one packet (what TCP_CORK would do, without
- * two extra setsockopt calls). Returns 1 when drained, 0 on EAGAIN, or
- * -errno.
+ * How far sendfile may go from s->off without risking a wait on the disk:
+ * the rest of a window known warm, else a probe of the page at s->off
+ * with a read that refuses to wait (RWF_NOWAIT). A cold page starts a
+ * fetch by the aio pool and returns 0: the connection sleeps until it is
+ * done while the loop serves everyone else. A warm page lets one window
+ * through, trusting the kernel's readahead for the pages after it.
+ */
+static uint64_t
+warm_room(struct tw_conn *c, const struct seg *s)
+{
+	struct conn_io *io = c->io;
+	struct fetch *f = &io->fetch;
+	char byte;
+	struct iovec v = { .iov_base = &byte, .iov_len = 1 };
+
+	if (io->warm_fd == s->fd && s->off >= io->warm_start &&
+	    s->off < io->warm_end)
+		return io->warm_end - s->off;
+	if (preadv2(s->fd, &v, 1, (off_t)s->off, RWF_NOWAIT) < 0 &&
+	    errno == EAGAIN) {
+		f->job.work = fetch_work;
+		f->job.done = fetch_done;
+		f->c = c;
+		f->fd = s->fd;
+		f->off = s->off;
+		f->len = s->len < TW_AIO_SCRATCH ? (size_t)s->len
+						 : TW_AIO_SCRATCH;
+		c->fetching = true;
+		tw_aio_submit(conn_aio, &f->job);
+		return 0;
+	}
+	/* In memory, or a filesystem that cannot say (EOPNOTSUPP): go. */
+	io->warm_fd = s->fd;
+	io->warm_start = s->off;
+	io->warm_end = s->off + TW_AIO_SCRATCH;
+	return TW_AIO_SCRATCH;
+}
+
+static void
+on_resume(struct tw_loop *loop, struct tw_loop_task *t)
+{
+	struct conn_io *io = (struct conn_io *)(void *)((char *)t -
+					offsetof(struct conn_io, resume));
+
+	(void)loop;
+	conn_run(io->owner);
+}
+
+/*
+ * Write as much as the socket takes, up to FAIR_BYTES a turn (then the
+ * connection is posted to go on after the batch). Consecutive byte
+ * segments go out in one sendmsg; MSG_MORE when a file follows lets the
+ * kernel put the head and the first body bytes in one packet (what
+ * TCP_CORK would do, without two extra setsockopt calls). Returns 1 when
+ * drained, 0 on EAGAIN, a turn's end or a fetch in flight, or -errno.
  */
 static int
 flush(struct tw_conn *c)
 {
 	struct conn_io *io = c->io;
+	size_t budget = FAIR_BYTES;
 
 	while (io->nseg > 0) {
 		struct seg *s = &io->segs[io->shead];
@@ -429,8 +573,16 @@ flush(struct tw_conn *c)
 			n = sendmsg(c->fd, &msg, flags);
 		} else {
 			off_t off = (off_t)s->off;
-			size_t want = s->len < SENDFILE_CHUNK ? s->len : SENDFILE_CHUNK;
+			size_t want = s->len < budget ? (size_t)s->len : budget;
 
+			if (conn_aio != NULL) {
+				uint64_t room = warm_room(c, s);
+
+				if (room == 0)
+					return 0;	/* fetch_done resumes */
+				if (want > room)
+					want = (size_t)room;
+			}
 			n = sendfile(c->fd, s->fd, &off, want);
 			/* A file that shrank under us cannot complete the
 			 * promised Content-Length: the peer must see a
@@ -449,10 +601,18 @@ flush(struct tw_conn *c)
 		advance(io, (uint64_t)n);
 		if (c->timeout_flags & TW_CONN_TIMEOUT_PROGRESS)
 			arm_timer(c);
+		budget -= (size_t)n < budget ? (size_t)n : budget;
+		if (budget == 0 && io->nseg > 0) {
+			io->owner = c;
+			tw_loop_post(c->loop, &io->resume, on_resume);
+			return 0;
+		}
 	}
 	io->shead = 0;
 	io->sent = 0;
 	io->out.len = 0;
+	/* The descriptors may be closed and their numbers reused now. */
+	io->warm_fd = -1;
 	return 1;
 }
 
@@ -514,7 +674,7 @@ conn_run(struct tw_conn *c)
 	while (!c->closing) {
 		bool progress = false;
 
-		if (tw_conn_pending(c) && c->writable) {
+		if (tw_conn_pending(c) && c->writable && !c->fetching) {
 			int r = flush(c);
 
 			if (r < 0) {
@@ -556,6 +716,7 @@ conn_run(struct tw_conn *c)
 	}
 	c->in_run = false;
 	if (!c->closing && c->io != NULL && io_idle(c->io)) {
+		tw_loop_unpost(&c->io->resume);
 		io_put(c->io);
 		c->io = NULL;
 	}
@@ -591,6 +752,8 @@ tw_conn_close(struct tw_conn *c)
 		return;
 	c->closing = true;
 	tw_loop_timer_cancel(c->loop, &c->timer);
+	if (c->io != NULL)
+		tw_loop_unpost(&c->io->resume);
 	tw_loop_forget(c->loop, c->fd);
 	/* close() also removes the descriptor from the epoll set. */
 	(void)close(c->fd);
@@ -618,6 +781,10 @@ tw_conn_reap(void)
 		struct tw_conn *c = reap_list;
 
 		reap_list = c->next;
+		/* The pool still reads for it: fetch_done brings it back,
+		 * and on_closed (which may close the file) waits till then. */
+		if (c->fetching)
+			continue;
 		if (c->ops != NULL && c->ops->on_closed != NULL)
 			c->ops->on_closed(c, c->ctx);
 		if (c->io != NULL)

@@ -127,6 +127,17 @@ void tw_conn_each(void (*fn)(struct tw_conn *c, void *ctx));
 /* Close every connection of this thread and reap them (at stop). */
 void tw_conn_close_all(void);
 
+/*
+ * Read cold file pages through this thread's aio pool (NULL: never).
+ * Before each window of a file segment goes to sendfile, a read that
+ * refuses to wait (RWF_NOWAIT) probes its first page; if it is not in
+ * memory, a pool thread reads the window first and the connection waits
+ * for it, so the loop never blocks on the disk for one client. A closed
+ * connection is freed only after its read is back.
+ */
+struct tw_aio;
+void tw_conn_use_aio(struct tw_aio *a);
+
 /* Open connections on this thread. */
 size_t tw_conn_count(void);
 

@@ -39,6 +39,10 @@ struct tw_loop {
 	void *after_ctx;
 	int (*before_wait)(struct tw_loop *loop, void *ctx);
 	void *before_ctx;
+	/* Circular lists with the loop's own nodes as heads: a task is
+	 * unlinked in O(1) whichever list holds it. */
+	struct tw_loop_task posted;
+	struct tw_loop_task running;
 	struct epoll_event events[MAX_EVENTS];
 };
 
@@ -94,6 +98,8 @@ tw_loop_create(size_t max_fds, int *err)
 	}
 	loop->sigfd = -1;
 	loop->max_fds = max_fds;
+	loop->posted.prev = loop->posted.next = &loop->posted;
+	loop->running.prev = loop->running.next = &loop->running;
 	loop->handlers = calloc(max_fds, sizeof(*loop->handlers));
 	if (loop->handlers == NULL) {
 		*err = -ENOMEM;
@@ -131,6 +137,10 @@ tw_loop_destroy(struct tw_loop *loop)
 {
 	if (loop == NULL)
 		return;
+	/* Tasks still posted must not point into the freed loop: their
+	 * owners may unpost them later. */
+	while (loop->posted.next != &loop->posted)
+		tw_loop_unpost(loop->posted.next);
 	if (loop->sigfd >= 0)
 		(void)close(loop->sigfd);
 	(void)close(loop->wakefd);
@@ -384,6 +394,51 @@ tw_loop_set_before_wait(struct tw_loop *loop,
 	loop->before_ctx = ctx;
 }
 
+void
+tw_loop_post(struct tw_loop *loop, struct tw_loop_task *t,
+	     tw_loop_task_fn *fn)
+{
+	if (t->prev != NULL)
+		return;
+	t->fn = fn;
+	t->next = &loop->posted;
+	t->prev = loop->posted.prev;
+	t->prev->next = t;
+	loop->posted.prev = t;
+}
+
+void
+tw_loop_unpost(struct tw_loop_task *t)
+{
+	if (t->prev == NULL)
+		return;
+	t->prev->next = t->next;
+	t->next->prev = t->prev;
+	t->prev = t->next = NULL;
+}
+
+/* Run what was posted until now; tasks posted meanwhile wait for the
+ * next round, so one that keeps posting itself cannot starve the loop. */
+static void
+run_posted(struct tw_loop *loop)
+{
+	struct tw_loop_task *head = &loop->running;
+
+	if (loop->posted.next == &loop->posted)
+		return;
+	head->next = loop->posted.next;
+	head->prev = loop->posted.prev;
+	head->next->prev = head;
+	head->prev->next = head;
+	loop->posted.prev = loop->posted.next = &loop->posted;
+	while (head->next != head) {
+		struct tw_loop_task *t = head->next;
+
+		tw_loop_unpost(t);
+		t->fn(loop, t);
+	}
+}
+
 int
 tw_loop_run(struct tw_loop *loop)
 {
@@ -396,6 +451,8 @@ tw_loop_run(struct tw_loop *loop)
 			if (limit >= 0 && (timeout < 0 || limit < timeout))
 				timeout = limit;
 		}
+		if (loop->posted.next != &loop->posted)
+			timeout = 0;
 		n = epoll_wait(loop->epfd, loop->events, MAX_EVENTS, timeout);
 		tw_clock_update();
 		if (n < 0) {
@@ -414,6 +471,7 @@ tw_loop_run(struct tw_loop *loop)
 				      h->ctx);
 		}
 		run_timers(loop);
+		run_posted(loop);
 		if (loop->after_batch != NULL)
 			loop->after_batch(loop, loop->after_ctx);
 	}

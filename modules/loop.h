@@ -41,6 +41,29 @@ struct tw_timer {
 	tw_loop_timer_fn *fn;
 };
 
+/*
+ * A task posted to run after the current event batch, embedded in its
+ * owner like a timer and, like it, zero-initialised. A connection that has written its share for one
+ * turn posts itself to go on after everyone else ready in this batch:
+ * under edge triggering, no new event would wake it for the rest.
+ */
+struct tw_loop_task;
+typedef void tw_loop_task_fn(struct tw_loop *loop, struct tw_loop_task *t);
+
+struct tw_loop_task {
+	struct tw_loop_task *prev;	/* private: NULL when not posted */
+	struct tw_loop_task *next;
+	tw_loop_task_fn *fn;
+};
+
+/* Run fn(loop, t) once after this batch's events and timers; the next
+ * wait does not block while tasks are posted. No-op if t is posted. */
+void tw_loop_post(struct tw_loop *loop, struct tw_loop_task *t,
+		  tw_loop_task_fn *fn);
+
+/* Take t back if posted (before freeing its owner). */
+void tw_loop_unpost(struct tw_loop_task *t);
+
 /* Called with the signal number read from the signalfd. */
 typedef void tw_loop_signal_fn(struct tw_loop *loop, int signo, void *ctx);
 

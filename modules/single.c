@@ -11,7 +11,8 @@
 
 int
 tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
-	      const struct tw_worker_hooks *hooks, struct tw_stats *stats)
+	      const struct tw_worker_hooks *hooks, struct tw_stats *stats,
+	      unsigned aio_threads)
 {
 	struct tw_worker_opts o = {
 		.proto = proto,
@@ -22,6 +23,7 @@ tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
 		.stats = stats,
 		.slot = stats ? &stats->workers[0] : NULL,
 		.id = getpid(),
+		.aio_threads = aio_threads,
 	};
 
 	return tw_worker_run(&o);

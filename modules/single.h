@@ -17,9 +17,11 @@ struct tw_stats;
  * Serve on the listening sockets fds[0..n) (borrowed) until SIGINT or
  * SIGTERM (stop now) or SIGQUIT (finish what is in flight). SIGHUP and
  * SIGUSR2 go to hooks; SIGUSR1 re-opens the logs; SIGPIPE is ignored.
+ * aio_threads: the size of the loop's aio pool (0: none).
  * Returns 0 after a clean stop, or -errno if the loop could not start.
  */
 int tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
-		  const struct tw_worker_hooks *hooks, struct tw_stats *stats);
+		  const struct tw_worker_hooks *hooks, struct tw_stats *stats,
+		  unsigned aio_threads);
 
 #endif /* TW_SINGLE_H */

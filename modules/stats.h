@@ -38,6 +38,8 @@ struct tw_stats {
 	_Atomic uint64_t cache_misses;
 	_Atomic uint64_t file_cache_hits;	/* open-file cache */
 	_Atomic uint64_t file_cache_misses;
+	_Atomic uint64_t aio_reads;	/* cold windows read by the aio pool */
+	_Atomic uint64_t aio_bytes;
 	struct tw_stats_worker workers[TW_STATS_MAX_WORKERS];
 };
 

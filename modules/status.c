@@ -113,6 +113,7 @@ tw_status_allowed(const struct tw_status_opts *o, const struct sockaddr *peer)
 struct snap {
 	uint64_t accepted, handled, requests, bytes, hits, misses, reloads;
 	uint64_t fhits, fmisses;
+	uint64_t aio_reads, aio_bytes;
 	uint64_t status[6];
 	int64_t active, reading, writing, waiting, start, reload;
 };
@@ -134,6 +135,8 @@ take(const struct tw_stats *st, struct snap *s)
 	s->misses = atomic_load(&m->cache_misses);
 	s->fhits = atomic_load(&m->file_cache_hits);
 	s->fmisses = atomic_load(&m->file_cache_misses);
+	s->aio_reads = atomic_load(&m->aio_reads);
+	s->aio_bytes = atomic_load(&m->aio_bytes);
 	s->reloads = atomic_load(&m->reloads);
 	for (i = 0; i < 6; i++)
 		s->status[i] = atomic_load(&m->status[i]);
@@ -228,6 +231,9 @@ render_json(const struct tw_stats *st, const struct snap *s,
 	tw_buf_append_str(b, "},\"file_cache\":{");
 	kv(b, "hits", (int64_t)s->fhits, true);
 	kv(b, "misses", (int64_t)s->fmisses, false);
+	tw_buf_append_str(b, "},\"aio\":{");
+	kv(b, "reads", (int64_t)s->aio_reads, true);
+	kv(b, "bytes", (int64_t)s->aio_bytes, false);
 	tw_buf_append_str(b, "},\"workers\":[");
 	for (i = 0; i < TW_STATS_MAX_WORKERS; i++) {
 		struct tw_stats_worker *w = &m->workers[i];
@@ -339,6 +345,12 @@ render_prometheus(const struct tw_stats *st, const struct snap *s,
 	metric(b, "file_cache_misses_total", "counter",
 	       "Open-file cache misses.");
 	sample(b, "file_cache_misses_total", NULL, (int64_t)s->fmisses);
+	metric(b, "aio_reads_total", "counter",
+	       "File windows read by the aio pool (not in memory).");
+	sample(b, "aio_reads_total", NULL, (int64_t)s->aio_reads);
+	metric(b, "aio_read_bytes_total", "counter",
+	       "Bytes read by the aio pool.");
+	sample(b, "aio_read_bytes_total", NULL, (int64_t)s->aio_bytes);
 	metric(b, "start_time_seconds", "gauge", "Server start, unix time.");
 	sample(b, "start_time_seconds", NULL, s->start);
 	metric(b, "last_reload_time_seconds", "gauge",
@@ -393,6 +405,7 @@ render_html(const struct tw_stats *st, const struct snap *s,
 	row(b, "Cache misses", (int64_t)s->misses);
 	row(b, "Open-file cache hits", (int64_t)s->fhits);
 	row(b, "Open-file cache misses", (int64_t)s->fmisses);
+	row(b, "Cold reads by the aio pool", (int64_t)s->aio_reads);
 	tw_buf_append_str(b, "</table>\n<h2>Workers</h2>\n<table>\n<tr><th>slot"
 			  "</th><th>pid</th><th>requests</th><th>restarts</th>"
 			  "</tr>\n");

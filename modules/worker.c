@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "aio.h"
 #include "channel.h"
 #include "conn.h"
 #include "listener.h"
@@ -23,6 +24,7 @@
 struct worker {
 	const struct tw_worker_opts *o;
 	struct tw_loop *loop;
+	struct tw_aio *aio;
 	struct tw_listener **ls;
 	size_t nls;
 	bool draining;
@@ -200,9 +202,15 @@ tw_worker_run(const struct tw_worker_opts *o)
 		if (err < 0)
 			goto out_loop;
 	}
+	if (o->aio_threads > 0) {
+		w.aio = tw_aio_create(w.loop, o->aio_threads, &err);
+		if (w.aio == NULL)
+			goto out_loop;
+		tw_conn_use_aio(w.aio);
+	}
 	err = p->thread_init(p->arg);
 	if (err < 0)
-		goto out_loop;
+		goto out_aio;
 	for (i = 0; i < o->nfds; i++) {
 		w.ls[i] = tw_listener_create(w.loop, o->fds[i], p->accept,
 					     p->arg, o->exclusive, &err);
@@ -218,8 +226,16 @@ tw_worker_run(const struct tw_worker_opts *o)
 out_listeners:
 	close_listeners(&w);
 	tw_conn_close_all();
+	/* Reads still in flight come back now; their connections, closed
+	 * above, are freed only then, before the protocol's files go. */
+	tw_aio_destroy(w.aio);
+	w.aio = NULL;
+	tw_conn_reap();
 	p->thread_exit(p->arg);
 	tw_conn_release_cache();
+out_aio:
+	tw_conn_use_aio(NULL);
+	tw_aio_destroy(w.aio);
 out_loop:
 	tw_loop_destroy(w.loop);
 out_free:

@@ -47,6 +47,7 @@ struct tw_worker_opts {
 	struct tw_stats *stats;		/* shared counters, or NULL */
 	struct tw_stats_worker *slot;	/* this worker's row in them */
 	int64_t id;			/* pid or thread id shown for it */
+	unsigned aio_threads;		/* aio pool of this loop; 0: none */
 };
 
 /*

@@ -42,9 +42,13 @@ tally "integration (release)" "$tmp" $?
 TINYWEB_BIN="$PWD/build/tinyweb-asan" python3 tests/integration/run.py > "$tmp" 2>&1
 tally "integration (asan)" "$tmp" $?
 # The same HTTP suite in the other run modes (DESIGN: all three serve the
-# same); the docs checks do not depend on the mode.
+# same); the docs checks do not depend on the mode. Prefork runs it with
+# the aio pool on, so every file response also goes through its probe.
 for mode in prefork threads; do
-	TINYWEB_MODE_ARGS="-m $mode -w 2" TINYWEB_BIN="$PWD/build/tinyweb" \
+	extra=
+	[ "$mode" = prefork ] && extra="--aio threads"
+	TINYWEB_MODE_ARGS="-m $mode -w 2 $extra" \
+		TINYWEB_BIN="$PWD/build/tinyweb" \
 		python3 tests/integration/run.py test_http.py test_paths.py \
 		test_ranges.py test_conditional.py test_listing.py test_limits.py \
 		test_robustness.py > "$tmp" 2>&1

@@ -170,6 +170,17 @@ class Server:
 
 # ---------------------------------------------------------------- sockets
 
+def wait_until(pred, timeout=3.0, step=0.05):
+    """Poll pred() until it is true or timeout seconds pass; its last
+    value (tests wait for a condition, never for a fixed time)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)
+
+
 def connect(port, host="127.0.0.1", timeout=3.0):
     return socket.create_connection((host, port), timeout=timeout)
 

@@ -21,7 +21,7 @@ import time
 import unittest
 
 import harness
-from harness import (MODE_ARGS, Conn, ServerCase, Server, Symlink, build,
+from harness import (wait_until, MODE_ARGS, Conn, ServerCase, Server, Symlink, build,
                      get, make_tree, process_tree, raw, tinyweb_cmd,
                      unique_tmpdir)
 
@@ -41,16 +41,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(pred, timeout=3.0, step=0.05):
-    """pred() until it is true or timeout seconds pass; its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
 
 def read_lines(path):
@@ -244,7 +234,7 @@ class TestDirectives(ConfCase):
                 if "probe=json" in l:
                     return l
             return None
-        text = wait_for(line)
+        text = wait_until(line)
         self.assertIsNotNone(text, "no log line in %s: %r"
                              % (self.acc, read_lines(self.acc)))
         rec = json.loads(text)
@@ -329,7 +319,7 @@ class TestErrorLogGetsReloadFailure(ConfCase):
         write(self.conf_path, "error_log %s info;\n\nbogus on;\n"
               % qstr(self.err))
         self.server.send_signal(signal.SIGHUP)
-        text = wait_for(lambda: "reload failed" in
+        text = wait_until(lambda: "reload failed" in
                         "\n".join(read_lines(self.err)), 5.0)
         self.assertTrue(text, "error log: %r\nstderr: %s" % (
             read_lines(self.err), self.server.stderr_text()))
@@ -353,7 +343,7 @@ class TestMaxConnections(ConfCase):
             data = raw(self.port, build("GET", "/a.txt"), timeout=3.0)
             self.assertRegex(data, rb"^HTTP/1\.1 503 ")
         # once the first one is gone, there is room again
-        ok = wait_for(lambda: raw(self.port, build("GET", "/a.txt"), 2.0)
+        ok = wait_until(lambda: raw(self.port, build("GET", "/a.txt"), 2.0)
                       .startswith(b"HTTP/1.1 200 "), 3.0)
         self.assertTrue(ok)
 
@@ -369,7 +359,7 @@ class TestPrefork(ConfCase):
     def test_startup_and_workers(self):
         self.assertRegex(self.server.startup_line,
                          r"\(prefork, 2 workers\)$")
-        n = wait_for(lambda: len(process_tree(self.server.pid)) == 3, 3.0)
+        n = wait_until(lambda: len(process_tree(self.server.pid)) == 3, 3.0)
         self.assertTrue(n, process_tree(self.server.pid))
         self.assertStatus(self.get("/a.txt"), 200)
 
@@ -480,7 +470,7 @@ class TestFlagsWin(ConfCase):
 
         def line():
             return [l for l in read_lines(self.acc) if "probe=common" in l]
-        lines = wait_for(line)
+        lines = wait_until(line)
         self.assertEqual(len(lines), 1, read_lines(self.acc))
         self.assertRegex(lines[0], r'^127\.0\.0\.1 - - \[[^]]+\] '
                          r'"GET /dir-only\.txt\?probe=common HTTP/1\.1" '

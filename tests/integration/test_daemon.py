@@ -20,7 +20,7 @@ import time
 import unittest
 
 import harness
-from harness import get, unique_tmpdir
+from harness import wait_until, get, unique_tmpdir
 
 BODY = b"daemon test file\n"
 
@@ -54,17 +54,6 @@ def proc_stat(pid):
 def alive(pid):
     st = proc_stat(pid)
     return st is not None and st[0] not in ("Z", "X")
-
-
-def wait_for(cond, timeout, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(interval)
 
 
 class DaemonCase(unittest.TestCase):
@@ -138,7 +127,7 @@ class DaemonCase(unittest.TestCase):
         return port, read_pid(self.where(kw.get("pidfile"), kw.get("cwd")))
 
     def wait_gone(self, pid, timeout=5):
-        self.assertTrue(wait_for(lambda: not alive(pid), timeout),
+        self.assertTrue(wait_until(lambda: not alive(pid), timeout),
                         "pid %d still runs" % pid)
 
     def assertServes(self, port):
@@ -265,7 +254,7 @@ class TestDaemon(DaemonCase):
             f.write('add_header X-Gen "2";\n')
         rc, _, err = self.run_tw("reload", "--pidfile", self.pidfile)
         self.assertEqual(rc, 0, err)
-        gen = wait_for(lambda: get(port, "/f.txt").header("X-Gen") == "2",
+        gen = wait_until(lambda: get(port, "/f.txt").header("X-Gen") == "2",
                        3, 0.1)
         p = read_pid(self.pidfile)
         if p:
@@ -276,7 +265,7 @@ class TestDaemon(DaemonCase):
     def test_prefork_daemon(self):
         port, pid = self.started("-m", "prefork", "-w", "2")
         self.assertServes(port)
-        kids = wait_for(lambda: open("/proc/%d/task/%d/children"
+        kids = wait_until(lambda: open("/proc/%d/task/%d/children"
                                      % (pid, pid)).read().split(), 3)
         self.assertEqual(len(kids), 2, "want 2 workers")
         rc, _, err = self.run_tw("stop", "--pidfile", self.pidfile)
@@ -293,14 +282,14 @@ class TestDaemon(DaemonCase):
         os.rename(log, log + ".1")
         rc, _, err = self.run_tw("reopen", "--pidfile", self.pidfile)
         self.assertEqual(rc, 0, err)
-        self.assertTrue(wait_for(lambda: (self.assertServes(port) or
+        self.assertTrue(wait_until(lambda: (self.assertServes(port) or
                                           os.path.exists(log)), 3),
                         "USR1 did not re-open the access log")
         self.assertTrue(alive(pid))
         # reload: a new process takes over the sockets and the pidfile.
         rc, _, err = self.run_tw("reload", "--pidfile", self.pidfile)
         self.assertEqual(rc, 0, err)
-        new = wait_for(lambda: read_pid(self.pidfile) not in (None, pid)
+        new = wait_until(lambda: read_pid(self.pidfile) not in (None, pid)
                        and read_pid(self.pidfile), 5)
         self.assertTrue(new, "the pidfile still holds the old pid")
         self.pids.append(new)

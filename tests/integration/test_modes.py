@@ -28,7 +28,7 @@ import time
 import unittest
 
 import harness
-from harness import Conn, Server, process_tree, unique_tmpdir
+from harness import wait_until, Conn, Server, process_tree, unique_tmpdir
 
 MODES = ("epoll", "prefork", "threads")
 SMALL = b"small file for the load tests\n" * 3
@@ -123,19 +123,6 @@ def children(pid):
     except OSError:
         pass
     return [c for c in out if alive(c)]
-
-
-def wait_for(cond, timeout, interval=0.02):
-    """Poll cond() until it returns something true; that value, or None
-    after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(interval)
 
 
 def reap(pid, timeout=5.0):
@@ -425,7 +412,7 @@ class TestStartup(ModeCase):
     def test_prefork_forks_n_workers(self):
         s = self.start("-m", "prefork", "-w", "3")
         self.assertIn("(prefork, 3 workers)", s.startup_line)
-        kids = wait_for(lambda: len(children(s.pid)) == 3 and
+        kids = wait_until(lambda: len(children(s.pid)) == 3 and
                         children(s.pid), 3)
         self.assertTrue(kids, "want 3 worker processes, have %r"
                         % children(s.pid))
@@ -438,7 +425,7 @@ class TestStartup(ModeCase):
     def test_threads_runs_n_threads(self):
         s = self.start("-m", "threads", "-w", "3")
         self.assertIn("(threads, 3 workers)", s.startup_line)
-        ntasks = wait_for(lambda: len(os.listdir("/proc/%d/task" % s.pid))
+        ntasks = wait_until(lambda: len(os.listdir("/proc/%d/task" % s.pid))
                           >= 4 and len(os.listdir("/proc/%d/task" % s.pid)),
                           3)
         self.assertTrue(ntasks, "want >= 4 threads (3 workers + main)")
@@ -474,7 +461,7 @@ class TestAcceptStrategies(ModeCase):
     def serve_300(self, mode, accept):
         s = self.start("-m", mode, "-w", "2", "--accept", accept)
         if mode == "prefork":
-            self.assertTrue(wait_for(lambda: len(children(s.pid)) == 2, 3),
+            self.assertTrue(wait_until(lambda: len(children(s.pid)) == 2, 3),
                             "want 2 workers")
         bad, done = [], [0]
         lock = threading.Lock()
@@ -526,7 +513,7 @@ class TestAcceptStrategies(ModeCase):
 class TestRespawn(ModeCase):
     def kill_during_load(self, accept):
         s = self.start("-m", "prefork", "-w", "2", "--accept", accept)
-        old = wait_for(lambda: len(children(s.pid)) == 2 and
+        old = wait_until(lambda: len(children(s.pid)) == 2 and
                        children(s.pid), 3)
         self.assertTrue(old, "want 2 workers")
         log = []        # (start time, ok, detail)
@@ -549,7 +536,7 @@ class TestRespawn(ModeCase):
         t_kill = time.monotonic()
         os.kill(victim, signal.SIGKILL)
         t_killed = time.monotonic()
-        new = wait_for(lambda: [p for p in children(s.pid) if p not in old]
+        new = wait_until(lambda: [p for p in children(s.pid) if p not in old]
                        and len(children(s.pid)) == 2, 3)
         time.sleep(0.5)     # requests after the respawn, too
         stop.set()
@@ -565,7 +552,7 @@ class TestRespawn(ModeCase):
         # at most that one request (sent before the kill) may fail.
         before = [x for x in log if x[0] < t_kill and not x[1]]
         self.assertLessEqual(len(before), 1, before)
-        msg = wait_for(lambda: re.search(r"worker %d killed by signal 9\b"
+        msg = wait_until(lambda: re.search(r"worker %d killed by signal 9\b"
                                          % victim, s.stderr_text()), 2)
         self.assertTrue(msg, "the error log does not name worker %d and "
                         "signal 9:\n%s" % (victim, s.stderr_text()))
@@ -582,18 +569,18 @@ class TestRespawn(ModeCase):
 
     def test_crash_loop_backs_off(self):
         s = self.start("-m", "prefork", "-w", "1")
-        kids = wait_for(lambda: children(s.pid), 3)
+        kids = wait_until(lambda: children(s.pid), 3)
         self.assertTrue(kids)
         victims = []
         for _ in range(3):
-            cur = wait_for(lambda: [p for p in children(s.pid)
+            cur = wait_until(lambda: [p for p in children(s.pid)
                                     if p not in victims], 5)
             self.assertTrue(cur, "no worker respawned after %r:\n%s"
                             % (victims, s.stderr_text()))
             victims.append(cur[0])
             os.kill(cur[0], signal.SIGKILL)
         # Quick deaths are respawned after growing delays, not at once.
-        back = wait_for(lambda: [p for p in children(s.pid)
+        back = wait_until(lambda: [p for p in children(s.pid)
                                  if p not in victims], 8)
         self.assertTrue(back, "no worker after the back-off:\n"
                         + s.stderr_text())
@@ -746,7 +733,7 @@ class TestReload(ModeCase):
         os.kill(pid, signal.SIGHUP)
         if mode == "prefork" or not expect_change:
             return pid
-        new = wait_for(lambda: read_pid(self.pidfile) != pid and
+        new = wait_until(lambda: read_pid(self.pidfile) != pid and
                        read_pid(self.pidfile), 5)
         self.assertTrue(new, "%s: the pidfile still holds %d after HUP"
                         % (mode, pid))
@@ -779,11 +766,11 @@ class TestReload(ModeCase):
         workers0 = set(children(pid0)) if mode == "prefork" else set()
         self.write("tw.conf", CONF % "2")
         pid = self.hup(mode, s)
-        self.assertTrue(wait_for(lambda: gen_of(s.port) == "2", 5),
+        self.assertTrue(wait_until(lambda: gen_of(s.port) == "2", 5),
                         "%s: X-Gen is %r after HUP" % (mode, gen_of(s.port)))
         if mode == "prefork":
             self.assertEqual(pid, pid0, "the master changed")
-            w = wait_for(lambda: len(children(pid0)) == 2 and
+            w = wait_until(lambda: len(children(pid0)) == 2 and
                          not set(children(pid0)) & workers0, 5)
             self.assertTrue(w, "old workers %r, now %r" % (
                 workers0, children(pid0)))
@@ -794,7 +781,7 @@ class TestReload(ModeCase):
         # A broken file: one error, nothing changes.
         self.write("tw.conf", "bogus_directive on;\n" + CONF % "3")
         self.hup(mode, s, expect_change=False)
-        logged = wait_for(lambda: re.search(r"reload failed",
+        logged = wait_until(lambda: re.search(r"reload failed",
                                             self.errlog_text()), 3)
         self.assertTrue(logged, "no reload error in the error log:\n"
                         + self.errlog_text())
@@ -830,14 +817,14 @@ class TestReload(ModeCase):
         time.sleep(0.3)
         self.write("tw.conf", CONF % "2")
         self.hup(mode, s)
-        self.assertTrue(wait_for(lambda: gen_of(s.port) == "2", 5))
+        self.assertTrue(wait_until(lambda: gen_of(s.port) == "2", 5))
         time.sleep(0.3)
         self.write("tw.conf", "no_such_directive 1;\n")
         self.hup(mode, s, expect_change=False)
         time.sleep(0.3)
         self.write("tw.conf", CONF % "3")
         pid = self.hup(mode, s)
-        self.assertTrue(wait_for(lambda: gen_of(s.port) == "3", 5))
+        self.assertTrue(wait_until(lambda: gen_of(s.port) == "3", 5))
         time.sleep(0.3)
         self.assertTrue(load.finish(), "load threads hung")
         self.assertEqual(load.failures, [], "%d failed of %d (%d retried "
@@ -864,20 +851,20 @@ class TestUpgrade(ModeCase):
     def test_usr2_upgrade_prefork_under_load(self):
         pidfile = self.p("tw.pid")
         s = self.start("-m", "prefork", "-w", "2", "--pidfile", pidfile)
-        old_workers = wait_for(lambda: len(children(s.pid)) == 2 and
+        old_workers = wait_until(lambda: len(children(s.pid)) == 2 and
                                children(s.pid), 3)
         self.assertTrue(old_workers)
         load = Load(s.port).start()
         time.sleep(0.3)
         s.send_signal(signal.SIGUSR2)
-        new = wait_for(lambda: read_pid(pidfile) not in (None, s.pid) and
+        new = wait_until(lambda: read_pid(pidfile) not in (None, s.pid) and
                        read_pid(pidfile), 5)
         self.assertTrue(new, "the pidfile still holds the old master")
         self.extra_pids.append(new)
         self.assertEqual(proc_ppid(new), s.pid,
                          "the new master is not the old one's child")
         self.assertEqual(read_pid(pidfile + ".oldbin"), s.pid)
-        new_workers = wait_for(lambda: len([p for p in children(new)
+        new_workers = wait_until(lambda: len([p for p in children(new)
                                             if p != new]) == 2 and
                                children(new), 5)
         self.assertTrue(new_workers, "the new master has no workers")
@@ -924,7 +911,7 @@ class TestReopen(ModeCase):
                         return False
 
                 fetch(s.port, "/small.txt?before")
-                self.assertTrue(wait_for(lambda: logged(log, "?before"), 3),
+                self.assertTrue(wait_until(lambda: logged(log, "?before"), 3),
                                 "%s: nothing in the access log" % mode)
                 os.rename(log, log + ".1")
                 s.send_signal(signal.SIGUSR1)
@@ -935,13 +922,13 @@ class TestReopen(ModeCase):
                     fetch(s.port, "/small.txt?probe%d" % k[0])
                     return logged(log, "?probe%d" % k[0])
 
-                self.assertTrue(wait_for(reopened, 3, 0.05),
+                self.assertTrue(wait_until(reopened, 3, 0.05),
                                 "%s: no new file after USR1" % mode)
                 time.sleep(0.1)
                 for i in range(6):
                     fetch(s.port, "/small.txt?after%d" % i)
                 for i in range(6):
-                    self.assertTrue(wait_for(
+                    self.assertTrue(wait_until(
                         lambda: logged(log, "?after%d " % i), 2),
                         "%s: request %d not in the new file" % (mode, i))
                     self.assertFalse(logged(log + ".1", "?after%d " % i),

@@ -15,7 +15,7 @@ import time
 import unittest
 
 import harness
-from harness import Conn, Server, ServerCase, build, connect, cpu_seconds, \
+from harness import wait_until, Conn, Server, ServerCase, build, connect, cpu_seconds, \
     fd_count, fd_report, get, parse_responses, tinyweb_cmd
 
 HELLO = b"hello world\n"
@@ -47,15 +47,6 @@ def download(port, target, timeout=20.0):
         return status, n, h.hexdigest()
     finally:
         s.close()
-
-
-def wait_until(pred, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
 
 class RobustCase(ServerCase):

@@ -1753,6 +1753,8 @@ print_reparses_to_same(void **state)
 		"mode prefork;\n"
 		"workers 3;\n"
 		"accept mutex;\n"
+		"aio threads;\n"
+		"aio_threads 7;\n"
 		"user root root;\n"
 		"keepalive_timeout 1500ms;\n"
 		"header_timeout 7s;\n"
@@ -1784,6 +1786,8 @@ print_reparses_to_same(void **state)
 	assert_int_equal(c2.log_format, TW_LOG_FORMAT_JSON);
 	assert_int_equal(c2.log_level, TW_LOG_DEBUG);
 	assert_string_equal(c2.group, "root");
+	assert_int_equal(c2.aio, 1);
+	assert_int_equal(c2.aio_threads, 7);
 	assert_string_equal(c2.status, "/tw-status");
 	assert_int_equal(c2.nstatus_allow, 2);
 	assert_string_equal(tw_mime_table_lookup(c2.types, "a.pm", 4),

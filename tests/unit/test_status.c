@@ -328,6 +328,8 @@ sample_stats(void)
 	st->cache_misses = 5;
 	st->file_cache_hits = 6061;
 	st->file_cache_misses = 62;
+	st->aio_reads = 9;
+	st->aio_bytes = 4718592;
 	st->workers[0].pid = 4242;
 	st->workers[0].started = 1700000001;
 	st->workers[0].requests = 13;
@@ -536,6 +538,7 @@ render_json_structure(void **state)
 		"\"bytes_sent\":123456789012",
 		"\"hits\":77",
 		"\"misses\":5",
+		"\"aio\":{\"reads\":9,\"bytes\":4718592}",
 		"\"slot\":0,\"pid\":4242,\"started\":1700000001,"
 		"\"requests\":13,\"restarts\":0",
 		"\"slot\":7,\"pid\":4343,\"started\":1700000002,"
@@ -742,6 +745,8 @@ render_prometheus_format(void **state)
 		"\ntinyweb_cache_misses_total 5\n",
 		"\ntinyweb_file_cache_hits_total 6061\n",
 		"\ntinyweb_file_cache_misses_total 62\n",
+		"\ntinyweb_aio_reads_total 9\n",
+		"\ntinyweb_aio_read_bytes_total 4718592\n",
 		"\ntinyweb_start_time_seconds 1700000000\n",
 		"\ntinyweb_last_reload_time_seconds 1700000500\n",
 		"\ntinyweb_worker_requests_total{slot=\"0\"} 13\n",
@@ -781,7 +786,7 @@ render_prometheus_many_workers(void **state)
 	s = render(st, TW_STATUS_PROMETHEUS);
 	check_prometheus(s, &nsamples);
 	assert_non_null(strstr(s, "\ntinyweb_worker_requests_total{slot=\"255\"} 255\n"));
-	assert_int_equal(nsamples, 19 + 2 * TW_STATS_MAX_WORKERS);
+	assert_int_equal(nsamples, 21 + 2 * TW_STATS_MAX_WORKERS);
 	free(s);
 	free(st);
 }
@@ -793,6 +798,7 @@ render_html_figures(void **state)
 		"<td>3</td>", "<td>10</td>", "<td>9</td>", "<td>20</td>",
 		"<td>12</td>", "<td>123456789012</td>", "<td>77</td>",
 		"<td>4242</td>", "<td>4343</td>", "<td>1000</td>",
+		"<td>9</td>",
 	};
 	struct tw_stats *st = sample_stats();
 	char *s;

@@ -62,7 +62,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # ---- binaries
-[ -x build/tinyweb ] || make -s all
+# TINYWEB_BIN: another build to measure (an A/B run of a change).
+TW=${TINYWEB_BIN:-build/tinyweb}
+[ -x "$TW" ] || make -s all
 mkdir -p "$OUT"
 cc -O2 -o "$OUT/responder" bench/responder.c
 cc -std=gnu17 -D_GNU_SOURCE -O2 -Imodules -o "$OUT/malloc_vs_pool" \
@@ -115,7 +117,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # In the background, so a signal to this script runs the trap at once
 # instead of after bench.py ends.
-python3 bench/bench.py --work "$WORK" --tinyweb build/tinyweb \
+python3 bench/bench.py --work "$WORK" --tinyweb "$TW" \
 	--responder "$OUT/responder" --out "$OUT/results.md" \
 	${PYARGS[@]+"${PYARGS[@]}"} &
 PY=$!

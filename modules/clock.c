@@ -17,6 +17,7 @@ static const char month_names[12][4] = {
 /* Per thread, so threads mode needs no locks on the request path. */
 static _Thread_local time_t now_sec;
 static _Thread_local uint64_t now_ms;
+static _Thread_local uint64_t round_no;
 static _Thread_local time_t formatted_sec = -1;
 static _Thread_local char http_date[TW_CLOCK_HTTP_DATE_LEN + 1];
 static _Thread_local char log_date[TW_CLOCK_LOG_DATE_LEN + 1];
@@ -90,6 +91,7 @@ tw_clock_update(void)
 {
 	struct timespec ts;
 
+	round_no++;
 	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	(void)clock_gettime(CLOCK_REALTIME_COARSE, &ts);
@@ -112,6 +114,12 @@ uint64_t
 tw_clock_ms(void)
 {
 	return now_ms;
+}
+
+uint64_t
+tw_clock_round(void)
+{
+	return round_no;
 }
 
 uint64_t

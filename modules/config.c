@@ -190,9 +190,9 @@ static const struct opt opts[] = {
 	  "prefork/threads accept: exclusive (default),\n"
 	  "reuseport, mutex or mutex-file", NULL },
 	{ "aio", NULL, 0, OPT_ENUM, OFF(aio), 0, aio_names, "HOW",
-	  "cold file reads: off (default), or threads: a\n"
-	  "pool per worker reads pages not in memory so\n"
-	  "the event loop never waits for the disk", NULL },
+	  "cold file reads: threads (default): a pool per\n"
+	  "worker reads pages not in memory so the event\n"
+	  "loop never waits for the disk; or off", NULL },
 	{ "aio_threads", NULL, 0, OPT_COUNT, OFF(aio_threads), 0, NULL, "N",
 	  "threads in each worker's aio pool, 1 to 64\n(default 4)", NULL },
 	{ "user", NULL, 0, OPT_USER, OFF(user), 0, NULL, "USER[:GROUP]",
@@ -244,6 +244,7 @@ tw_config_init(struct tw_config *c)
 	c->max_connections = 10000;
 	c->max_keepalive_requests = 1000;
 	c->max_request_body = 1024 * 1024;
+	c->aio = 1;	/* threads: measured to keep the disk off the loop */
 	c->aio_threads = 4;
 	c->expires = -1;
 	c->cli_port = -1;

@@ -31,7 +31,9 @@
  * which kept the loop away from every other client for milliseconds
  * while one large file went out.
  */
+#ifndef FAIR_BYTES
 #define FAIR_BYTES	(256 * 1024)
+#endif
 
 struct seg {
 	int fd;			/* -1: bytes at out.data[off..off+len) */
@@ -88,6 +90,7 @@ struct tw_conn {
 	bool drained_once : 1;	/* a response went out before */
 	bool nodelay : 1;	/* TCP_NODELAY is set */
 	bool fetching : 1;	/* an aio read is in flight for this conn */
+	bool watched : 1;	/* registered with the loop */
 	uint8_t timeout_flags;
 	uint32_t timeout_ms;	/* 49 days at most: plenty for a timeout */
 	struct tw_loop *loop;
@@ -230,13 +233,7 @@ tw_conn_create(struct tw_loop *loop, int fd, const struct sockaddr *peer,
 	c->loop = loop;
 	if (peer != NULL && peerlen <= sizeof(c->peer))
 		memcpy(&c->peer, peer, peerlen);
-	/* Edge-triggered, registered once: no epoll_ctl per request. */
-	*err = tw_loop_add(loop, fd, TW_LOOP_READ | TW_LOOP_WRITE | TW_LOOP_EDGE,
-			   on_io, c);
-	if (*err < 0) {
-		tw_pool_free(conn_pool, c, sizeof(*c));
-		return NULL;
-	}
+	*err = 0;
 	nconns++;
 	c->next = all_conns;
 	if (all_conns != NULL)
@@ -715,6 +712,20 @@ conn_run(struct tw_conn *c)
 			break;
 	}
 	c->in_run = false;
+	/*
+	 * Edge-triggered, registered once, and only when the connection
+	 * outlives its first run: a client that sends its request with the
+	 * handshake and closes after one response costs no epoll_ctl. Bytes
+	 * that arrived meanwhile are reported at once by the registration.
+	 */
+	if (!c->closing && !c->watched) {
+		if (tw_loop_add(c->loop, c->fd, TW_LOOP_READ | TW_LOOP_WRITE |
+				TW_LOOP_EDGE, on_io, c) < 0) {
+			tw_conn_close(c);
+			return;
+		}
+		c->watched = true;
+	}
 	if (!c->closing && c->io != NULL && io_idle(c->io)) {
 		tw_loop_unpost(&c->io->resume);
 		io_put(c->io);

@@ -39,10 +39,10 @@ struct tw_conn_ops {
 };
 
 /*
- * Take ownership of the connected, non-blocking socket fd and watch it on
- * loop. The caller installs ops with tw_conn_set_ops() before returning
- * to the loop. Returns NULL with *err = -errno (-ENOMEM, -EMFILE); fd is
- * then still the caller's.
+ * Take ownership of the connected, non-blocking socket fd, to be watched
+ * on loop from the end of its first run (tw_conn_start) on. The caller
+ * installs ops with tw_conn_set_ops() before returning to the loop.
+ * Returns NULL with *err = -ENOMEM; fd is then still the caller's.
  */
 struct tw_conn *tw_conn_create(struct tw_loop *loop, int fd,
 			       const struct sockaddr *peer, socklen_t peerlen,

@@ -482,7 +482,7 @@ class TestColdFiles(AioCase):
 
 class TestAioOff(AioCase):
     def test_counters_stay_zero(self):
-        for args in (["--aio", "off"], []):
+        for args in (["--aio", "off"], ["--aio", "threads", "--aio", "off"]):
             with self.subTest(args=args):
                 with start(*args, "--status", STATUS) as s:
                     for name in FILES:
@@ -491,6 +491,12 @@ class TestAioOff(AioCase):
                                          "threads")
                     self.assertEqual(status_json(s.port)["aio"],
                                      {"reads": 0, "bytes": 0})
+
+    def test_default_is_threads(self):
+        with start("--status", STATUS) as s:
+            reads = sum(self.cold_get(s.port, name)[0] for name in FILES)
+            self.assertGreater(reads, 0, "no pool read without --aio: "
+                               "the default should be threads")
 
 
 # -------------------------------------------------------------- modes
@@ -547,7 +553,7 @@ class TestModes(AioCase):
             # Without aio: the main thread, and a process (prefork) or a
             # thread (threads) per worker once they are all up.
             least = 1 + loops if mode != "epoll" else 1
-            with start(*margs, modes=False) as off:
+            with start(*margs, "--aio", "off", modes=False) as off:
                 wait_until(lambda: thread_count(off.pid) >= least, 5.0)
                 base = thread_count(off.pid)
             self.assertGreaterEqual(base, least)
@@ -670,7 +676,7 @@ class TestConfig(AioCase):
     def test_defaults_and_flags(self):
         r = self.check()
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("aio off;", r.stdout.splitlines())
+        self.assertIn("aio threads;", r.stdout.splitlines())
         self.assertIn("aio_threads 4;", r.stdout.splitlines())
         # flags win over the file
         path = self.conf("aio threads;\naio_threads 2;\n")

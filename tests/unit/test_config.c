@@ -1753,7 +1753,7 @@ print_reparses_to_same(void **state)
 		"mode prefork;\n"
 		"workers 3;\n"
 		"accept mutex;\n"
-		"aio threads;\n"
+		"aio off;\n"
 		"aio_threads 7;\n"
 		"user root root;\n"
 		"keepalive_timeout 1500ms;\n"
@@ -1786,7 +1786,7 @@ print_reparses_to_same(void **state)
 	assert_int_equal(c2.log_format, TW_LOG_FORMAT_JSON);
 	assert_int_equal(c2.log_level, TW_LOG_DEBUG);
 	assert_string_equal(c2.group, "root");
-	assert_int_equal(c2.aio, 1);
+	assert_int_equal(c2.aio, 0);
 	assert_int_equal(c2.aio_threads, 7);
 	assert_string_equal(c2.status, "/tw-status");
 	assert_int_equal(c2.nstatus_allow, 2);

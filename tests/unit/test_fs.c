@@ -727,6 +727,14 @@ cache_sees_a_rewrite_in_place_at_once(void **state)
 	f->content_len = 3;
 	tw_fs_cache_release(f);
 	rewrite(t->root, "w.txt", "second");
+	/* Same event batch: concurrent with the rewrite, one fstat serves
+	 * them all and the old stat holds. */
+	f = tw_fs_cache_open(c, "w.txt", 5);
+	assert_int_equal(f->st.st_size, 3);
+	assert_true(f->data_valid);
+	tw_fs_cache_release(f);
+	/* The next batch sees it. */
+	tw_clock_update();
 	f = tw_fs_cache_open(c, "w.txt", 5);
 	assert_int_equal(f->st.st_size, 6);
 	assert_false(f->data_valid);

@@ -199,11 +199,20 @@ open_listeners(struct server *s, struct gen *g)
 	return 0;
 }
 
-/* Threads in each worker's aio pool; 0: reads stay on the loop. */
-static unsigned
-aio_threads(const struct tw_config *cfg)
+/* How each event loop's connections move file bytes. */
+static struct tw_conn_opts
+conn_opts(const struct tw_config *cfg)
 {
-	return cfg->aio ? (unsigned)cfg->aio_threads : 0;
+	static const uint64_t copy_min[] = {
+		[TW_SENDFILE_AUTO] = TW_CONN_COPY_AUTO,
+		[TW_SENDFILE_ON] = UINT64_MAX,
+		[TW_SENDFILE_OFF] = 0,
+	};
+
+	return (struct tw_conn_opts){
+		.aio_threads = cfg->aio ? (unsigned)cfg->aio_threads : 0,
+		.copy_min = copy_min[cfg->sendfile],
+	};
 }
 
 static unsigned
@@ -646,7 +655,7 @@ master_reload(void *arg, struct tw_master_gen *out)
 		.workers = worker_count(&g->cfg),
 		.accept = (enum tw_accept_strategy)g->cfg.accept,
 		.stats = s->stats,
-		.aio_threads = aio_threads(&g->cfg),
+		.conn = conn_opts(&g->cfg),
 		.owner = g,
 	};
 	s->cur = g;
@@ -695,7 +704,7 @@ run(struct server *s, struct gen *g)
 			.workers = worker_count(cfg),
 			.accept = (enum tw_accept_strategy)cfg->accept,
 			.stats = s->stats,
-			.aio_threads = aio_threads(cfg),
+			.conn = conn_opts(cfg),
 			.owner = g,
 		};
 		struct tw_master_ops ops = {
@@ -713,16 +722,19 @@ run(struct server *s, struct gen *g)
 			.accept = (enum tw_accept_strategy)cfg->accept,
 			.hooks = &hooks,
 			.stats = s->stats,
-			.aio_threads = aio_threads(cfg),
+			.conn = conn_opts(cfg),
 		};
 
 		err = tw_threads_run(&to);
 		break;
 	}
-	default:
+	default: {
+		struct tw_conn_opts conn = conn_opts(cfg);
+
 		err = tw_single_run(&g->proto, g->fds, g->nfds, &hooks,
-				    s->stats, aio_threads(cfg));
+				    s->stats, &conn);
 		break;
+	}
 	}
 	if (err < 0)
 		tw_log(TW_LOG_ERROR, err, "the server failed");

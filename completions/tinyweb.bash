@@ -5,10 +5,10 @@
 # or -c FILE), every flag of `tinyweb --help`, the values of the flags
 # that take a word from a fixed list (--symlinks, --charset, --access-log,
 # --log-format, --log-level, --mode, --workers, --status-allow, --accept,
-# --aio, --expires), files for the flags that name one (-c, --access-log,
-# --error-log, --mime-types, --pidfile, --index), user and group names for
-# --user, and a directory for DIR. It needs nothing from the
-# bash-completion package; install it as
+# --aio, --sendfile, --expires), files for the flags that name one (-c,
+# --access-log, --error-log, --mime-types, --pidfile, --index), user and
+# group names for --user, and a directory for DIR. It needs nothing from
+# the bash-completion package; install it as
 # /usr/share/bash-completion/completions/tinyweb or source it.
 
 # Appends the files (-f) or directories (-d) that start with $cur to
@@ -37,7 +37,7 @@ _tinyweb()
 		--add-header --expires --mime-types --access-log --log-format
 		-q --quiet --no-quiet --error-log --log-level --pidfile
 		-d --daemon --no-daemon -m --mode -w --workers --status
-		--status-allow --accept --aio --aio-threads --user
+		--status-allow --accept --aio --aio-threads --sendfile --user
 		--keepalive-timeout --header-timeout --send-timeout
 		--max-connections --max-keepalive-requests --max-request-body
 		-h --help -V --version'
@@ -129,6 +129,10 @@ _tinyweb()
 		;;
 	--aio)
 		COMPREPLY=($(compgen -W 'off threads' -- "$cur"))
+		return 0
+		;;
+	--sendfile)
+		COMPREPLY=($(compgen -W 'auto on off' -- "$cur"))
 		return 0
 		;;
 	--expires)

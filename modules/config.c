@@ -113,6 +113,8 @@ static const char *const accept_names[] = {
 	"exclusive", "reuseport", "mutex", "mutex-file", NULL,
 };
 static const char *const aio_names[] = { "off", "threads", NULL };
+/* Order as enum tw_sendfile. */
+static const char *const sendfile_names[] = { "auto", "on", "off", NULL };
 
 #define AIO_THREADS_MAX 64
 
@@ -195,6 +197,10 @@ static const struct opt opts[] = {
 	  "loop never waits for the disk; or off", NULL },
 	{ "aio_threads", NULL, 0, OPT_COUNT, OFF(aio_threads), 0, NULL, "N",
 	  "threads in each worker's aio pool, 1 to 64\n(default 4)", NULL },
+	{ "sendfile", NULL, 0, OPT_ENUM, OFF(sendfile), 0, sendfile_names,
+	  "HOW", "file bodies: auto (default): sendfile below\n"
+	  "2 MiB, pread + send through a buffer above\n"
+	  "(faster there on loopback); on; or off", NULL },
 	{ "user", NULL, 0, OPT_USER, OFF(user), 0, NULL, "USER[:GROUP]",
 	  "drop root privileges to USER after binding", NULL },
 	{ "keepalive_timeout", NULL, 0, OPT_DURATION, OFF(keepalive_timeout_ms),

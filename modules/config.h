@@ -39,6 +39,13 @@ struct tw_config_header {
 struct tw_config_arena;
 struct tw_mime_table;
 
+/* When file bytes go by sendfile (see struct tw_conn_opts). */
+enum tw_sendfile {
+	TW_SENDFILE_AUTO,	/* below TW_CONN_COPY_AUTO bytes */
+	TW_SENDFILE_ON,		/* always */
+	TW_SENDFILE_OFF,	/* never: pread + send */
+};
+
 struct tw_config {
 	struct tw_config_arena *arena;	/* owns every string below */
 	const char *conf_file;		/* -c FILE, or NULL */
@@ -64,6 +71,7 @@ struct tw_config {
 	unsigned workers;		/* 0: one per CPU ("auto") */
 	int accept;			/* enum tw_accept_strategy */
 	int aio;			/* 0: off, 1: threads */
+	int sendfile;			/* enum tw_sendfile */
 	uint64_t aio_threads;		/* per worker, with aio threads */
 	uint64_t keepalive_timeout_ms;
 	uint64_t header_timeout_ms;

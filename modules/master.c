@@ -168,7 +168,7 @@ child_main(struct master *m, struct slot *s, int chan)
 		.stats = g->g.stats,
 		.slot = stat_row(m, s),
 		.id = getpid(),
-		.aio_threads = g->g.aio_threads,
+		.conn = g->g.conn,
 	};
 	size_t i;
 

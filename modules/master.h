@@ -26,7 +26,7 @@ struct tw_master_gen {
 	unsigned workers;		/* >= 1 */
 	enum tw_accept_strategy accept;
 	struct tw_stats *stats;		/* shared counters (same every gen) */
-	unsigned aio_threads;		/* each worker's aio pool; 0: none */
+	struct tw_conn_opts conn;	/* transport settings of each loop */
 	void *owner;			/* the front layer's object */
 };
 

@@ -12,7 +12,7 @@
 int
 tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
 	      const struct tw_worker_hooks *hooks, struct tw_stats *stats,
-	      unsigned aio_threads)
+	      const struct tw_conn_opts *conn)
 {
 	struct tw_worker_opts o = {
 		.proto = proto,
@@ -23,7 +23,7 @@ tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
 		.stats = stats,
 		.slot = stats ? &stats->workers[0] : NULL,
 		.id = getpid(),
-		.aio_threads = aio_threads,
+		.conn = *conn,
 	};
 
 	return tw_worker_run(&o);

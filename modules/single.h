@@ -12,16 +12,17 @@
 struct tw_proto;
 struct tw_worker_hooks;
 struct tw_stats;
+struct tw_conn_opts;
 
 /*
  * Serve on the listening sockets fds[0..n) (borrowed) until SIGINT or
  * SIGTERM (stop now) or SIGQUIT (finish what is in flight). SIGHUP and
  * SIGUSR2 go to hooks; SIGUSR1 re-opens the logs; SIGPIPE is ignored.
- * aio_threads: the size of the loop's aio pool (0: none).
+ * conn: how the loop's connections move file bytes.
  * Returns 0 after a clean stop, or -errno if the loop could not start.
  */
 int tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
 		  const struct tw_worker_hooks *hooks, struct tw_stats *stats,
-		  unsigned aio_threads);
+		  const struct tw_conn_opts *conn);
 
 #endif /* TW_SINGLE_H */

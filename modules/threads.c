@@ -143,7 +143,7 @@ prepare(struct pool *p)
 			.stats = o->stats,
 			.slot = o->stats && i < TW_STATS_MAX_WORKERS ?
 				&o->stats->workers[i] : NULL,
-			.aio_threads = o->aio_threads,
+			.conn = o->conn,
 		};
 		err = tw_loop_add(p->loop, t->chan, TW_LOOP_READ, on_worker_gone, p);
 		if (err < 0)

@@ -24,7 +24,7 @@ struct tw_threads_opts {
 	enum tw_accept_strategy accept;	/* not TW_ACCEPT_MUTEX_FILE */
 	const struct tw_worker_hooks *hooks;	/* HUP and USR2 */
 	struct tw_stats *stats;			/* shared counters, or NULL */
-	unsigned aio_threads;		/* each thread's aio pool; 0: none */
+	struct tw_conn_opts conn;	/* transport settings of each loop */
 };
 
 /*

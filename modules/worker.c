@@ -202,8 +202,9 @@ tw_worker_run(const struct tw_worker_opts *o)
 		if (err < 0)
 			goto out_loop;
 	}
-	if (o->aio_threads > 0) {
-		w.aio = tw_aio_create(w.loop, o->aio_threads, &err);
+	tw_conn_set_copy_min(o->conn.copy_min);
+	if (o->conn.aio_threads > 0) {
+		w.aio = tw_aio_create(w.loop, o->conn.aio_threads, &err);
 		if (w.aio == NULL)
 			goto out_loop;
 		tw_conn_use_aio(w.aio);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conn.h"
+
 struct tw_proto;
 struct tw_shmtx;
 struct tw_stats;
@@ -47,7 +49,7 @@ struct tw_worker_opts {
 	struct tw_stats *stats;		/* shared counters, or NULL */
 	struct tw_stats_worker *slot;	/* this worker's row in them */
 	int64_t id;			/* pid or thread id shown for it */
-	unsigned aio_threads;		/* aio pool of this loop; 0: none */
+	struct tw_conn_opts conn;	/* transport settings of each loop */
 };
 
 /*

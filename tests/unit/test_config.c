@@ -1755,6 +1755,7 @@ print_reparses_to_same(void **state)
 		"accept mutex;\n"
 		"aio off;\n"
 		"aio_threads 7;\n"
+		"sendfile off;\n"
 		"user root root;\n"
 		"keepalive_timeout 1500ms;\n"
 		"header_timeout 7s;\n"
@@ -1787,6 +1788,7 @@ print_reparses_to_same(void **state)
 	assert_int_equal(c2.log_level, TW_LOG_DEBUG);
 	assert_string_equal(c2.group, "root");
 	assert_int_equal(c2.aio, 0);
+	assert_int_equal(c2.sendfile, TW_SENDFILE_OFF);
 	assert_int_equal(c2.aio_threads, 7);
 	assert_string_equal(c2.status, "/tw-status");
 	assert_int_equal(c2.nstatus_allow, 2);

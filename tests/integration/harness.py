@@ -561,6 +561,29 @@ def check_common(tc, r, method="GET"):
     tc.assertLessEqual(len(r.header_all("Date")), 1)
 
 
+def check_bad_lines(tc, confdir, rows):
+    """For each (line, what) row, a config file in confdir whose third
+    line is line: check-config and serve both exit 1, print nothing on
+    stdout and one stderr line "tinyweb: FILE:3: what" (what a regex)."""
+    for line, what in rows:
+        with tc.subTest(line=line):
+            path = os.path.join(confdir, "bad.conf")
+            with open(path, "w") as f:
+                f.write("# tinyweb\nindex index.html;\n%s\n" % line)
+            for cmd in ("check-config", "serve"):
+                r = subprocess.run([BIN, cmd, "-c", path, "-p", "0", "-b",
+                                    "127.0.0.1"], cwd=confdir,
+                                   stdin=subprocess.DEVNULL,
+                                   capture_output=True, text=True,
+                                   timeout=10)
+                tc.assertEqual(r.returncode, 1, "%s: %s" % (cmd, r.stderr))
+                tc.assertEqual(r.stdout, "")
+                lines = r.stderr.splitlines()
+                tc.assertEqual(len(lines), 1, r.stderr)
+                tc.assertRegex(lines[0], r"^tinyweb: %s:3: %s$"
+                               % (re.escape(path), what))
+
+
 def unique_tmpdir(prefix="tinyweb-it-"):
     return os.path.realpath(tempfile.mkdtemp(prefix=prefix))
 

@@ -686,20 +686,7 @@ class TestConfig(unittest.TestCase):
             ("sendfile;", r"'sendfile' takes 1 argument"),
             ("sendfile on off;", r"'sendfile' takes 1 argument"),
         ]
-        for line, what in rows:
-            with self.subTest(line=line):
-                # the bad line is line 3
-                path = self.conf("# tinyweb\nindex index.html;\n%s\n" % line)
-                for cmd in ("check-config", "serve"):
-                    r = run([harness.BIN, cmd, "-c", path, "-p", "0", "-b",
-                             "127.0.0.1"], cwd=self.dir)
-                    self.assertEqual(r.returncode, 1, "%s: %s" % (cmd,
-                                                                   r.stderr))
-                    self.assertEqual(r.stdout, "")
-                    lines = r.stderr.splitlines()
-                    self.assertEqual(len(lines), 1, r.stderr)
-                    self.assertRegex(lines[0], r"^tinyweb: %s:3: %s$"
-                                     % (re.escape(path), what))
+        harness.check_bad_lines(self, self.dir, rows)
 
     def test_duplicate_directive(self):
         path = self.conf("sendfile on;\nsendfile off;\n")

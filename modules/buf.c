@@ -38,7 +38,7 @@ tw_buf_reserve(struct tw_buf *b, size_t n)
 }
 
 void
-tw_buf_append(struct tw_buf *b, const void *p, size_t n)
+tw_buf_append_grow(struct tw_buf *b, const void *p, size_t n)
 {
 	char *dst = tw_buf_reserve(b, n);
 
@@ -46,18 +46,6 @@ tw_buf_append(struct tw_buf *b, const void *p, size_t n)
 		return;
 	memcpy(dst, p, n);
 	b->len += n;
-}
-
-void
-tw_buf_append_str(struct tw_buf *b, const char *s)
-{
-	tw_buf_append(b, s, strlen(s));
-}
-
-void
-tw_buf_append_char(struct tw_buf *b, char c)
-{
-	tw_buf_append(b, &c, 1);
 }
 
 size_t

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct tw_buf {
 	char *data;		/* owned; malloc'd, NULL while cap == 0 */
@@ -23,10 +24,35 @@ struct tw_buf {
  * drop the bytes, so a caller can build a whole response and check once
  * (answering 503). A failed buffer stays failed until tw_buf_reset().
  */
-void tw_buf_append(struct tw_buf *b, const void *p, size_t n);
-void tw_buf_append_str(struct tw_buf *b, const char *s);
 void tw_buf_append_u64(struct tw_buf *b, uint64_t v);
-void tw_buf_append_char(struct tw_buf *b, char c);
+
+/* The out-of-line half of tw_buf_append: grow, then copy. */
+void tw_buf_append_grow(struct tw_buf *b, const void *p, size_t n);
+
+/* Inline: a response head is a few dozen appends, mostly of literals
+ * whose length the compiler then knows, into a buffer that has room. */
+static inline void
+tw_buf_append(struct tw_buf *b, const void *p, size_t n)
+{
+	if (!b->failed && b->data != NULL && b->cap - b->len >= n) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		return;
+	}
+	tw_buf_append_grow(b, p, n);
+}
+
+static inline void
+tw_buf_append_str(struct tw_buf *b, const char *s)
+{
+	tw_buf_append(b, s, strlen(s));
+}
+
+static inline void
+tw_buf_append_char(struct tw_buf *b, char c)
+{
+	tw_buf_append(b, &c, 1);
+}
 
 /* Append s[0..n) with &, <, >, " and ' replaced by HTML entities. */
 void tw_buf_append_html(struct tw_buf *b, const char *s, size_t n);

@@ -20,6 +20,7 @@
 #include "loop.h"
 
 #define ACCEPTS_PER_EVENT 64
+#define REST_MS		100	/* out of descriptors, with no spare left */
 
 struct tw_listener {
 	struct tw_loop *loop;
@@ -28,7 +29,9 @@ struct tw_listener {
 	tw_accept_fn *accept_fn;
 	void *arg;
 	unsigned events;	/* as registered */
-	bool paused;
+	bool paused;		/* by the run layer */
+	bool resting;		/* by itself, out of descriptors */
+	struct tw_timer rest;
 };
 
 int
@@ -200,18 +203,52 @@ tw_listener_url(int fd, char *buf, size_t len)
  * and leaving it would spin the loop. Give up the spare descriptor,
  * accept the connection and close it at once (the peer sees a reset
  * rather than a hang), then take the spare back. */
-static void
+static bool
 drop_one(struct tw_listener *l)
 {
 	int fd;
 
 	if (l->spare_fd < 0)
-		return;
+		return false;
 	(void)close(l->spare_fd);
 	fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0)
 		(void)close(fd);
 	l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return true;
+}
+
+static void on_accept(struct tw_loop *loop, int lfd, unsigned events,
+		      void *ctx);
+
+static void
+rest_over(struct tw_loop *loop, struct tw_timer *t)
+{
+	struct tw_listener *l = (struct tw_listener *)(void *)((char *)t -
+					offsetof(struct tw_listener, rest));
+
+	l->resting = false;
+	if (l->spare_fd < 0)
+		l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!l->paused)
+		(void)tw_loop_add(loop, l->fd, l->events, on_accept, l);
+}
+
+/*
+ * Out of descriptors with no spare to drop a connection with: threads
+ * share one descriptor table, so another thread's accept can take the
+ * number a spare just gave up. Stop watching the socket for REST_MS
+ * instead of letting its level-triggered report spin the loop.
+ */
+static void
+rest(struct tw_listener *l)
+{
+	if (l->resting)
+		return;
+	l->resting = true;
+	if (!l->paused)
+		tw_loop_del(l->loop, l->fd);
+	tw_loop_timer_set(l->loop, &l->rest, REST_MS, rest_over);
 }
 
 static void
@@ -232,8 +269,11 @@ on_accept(struct tw_loop *loop, int lfd, unsigned events, void *ctx)
 
 		fd = accept4(lfd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				drop_one(l);
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    !drop_one(l)) {
+				rest(l);
+				return;
+			}
 			/* EAGAIN ends the burst; ECONNABORTED and the like
 			 * concern one peer only. */
 			if (errno == EAGAIN || errno == EMFILE ||
@@ -286,7 +326,8 @@ tw_listener_pause(struct tw_listener *l)
 	if (l->paused)
 		return 0;
 	l->paused = true;
-	tw_loop_del(l->loop, l->fd);
+	if (!l->resting)
+		tw_loop_del(l->loop, l->fd);
 	return 0;
 }
 
@@ -296,6 +337,8 @@ tw_listener_resume(struct tw_listener *l)
 	if (!l->paused)
 		return 0;
 	l->paused = false;
+	if (l->resting)
+		return 0;	/* rest_over watches it again */
 	return tw_loop_add(l->loop, l->fd, l->events, on_accept, l);
 }
 
@@ -304,8 +347,9 @@ tw_listener_destroy(struct tw_listener *l)
 {
 	if (l == NULL)
 		return;
-	if (!l->paused)
+	if (!l->paused && !l->resting)
 		tw_loop_del(l->loop, l->fd);
+	tw_loop_timer_cancel(l->loop, &l->rest);
 	if (l->spare_fd >= 0)
 		(void)close(l->spare_fd);
 	free(l);

@@ -16,7 +16,7 @@ import unittest
 
 import harness
 from harness import wait_until, Conn, Server, ServerCase, build, connect, cpu_seconds, \
-    fd_count, fd_report, get, parse_responses, tinyweb_cmd
+    fd_count, fd_report, get, parse_responses, process_tree, tinyweb_cmd
 
 HELLO = b"hello world\n"
 BIG_SIZE = 50 * 1024 * 1024
@@ -362,6 +362,45 @@ class TestConnectionLimit(RobustCase):
                     return False
             self.assertTrue(wait_until(fresh_ok, 3.0, 0.1),
                             "no request served after descriptors were freed")
+
+    def test_fd_exhaustion_without_spare(self):
+        # A descriptor limit below the numbers the server already holds:
+        # even its spare descriptor, once given up to drop a connection,
+        # cannot be taken back (what a thread sharing the table can do to
+        # another). The loop must rest rather than spin on the pending
+        # connection, and serve again once the limit is back.
+        import resource
+        with Server(self.root) as s:
+            self.assertEqual(get(s.port, "/hello.txt").body, HELLO)
+            pids = process_tree(s.pid)
+            saved = {p: resource.prlimit(p, resource.RLIMIT_NOFILE)
+                     for p in pids}
+            for p, (_, hard) in saved.items():
+                resource.prlimit(p, resource.RLIMIT_NOFILE, (3, hard))
+            conns = []
+            try:
+                for _ in range(5):
+                    conns.append(connect(s.port, timeout=1))
+                time.sleep(0.3)
+                c0 = cpu_seconds(s.pid)
+                time.sleep(1.0)
+                used = cpu_seconds(s.pid) - c0
+                self.assertLess(used, 0.3, "server used %.2f s CPU in 1 s "
+                                "with no descriptor to spare" % used)
+                self.assertTrue(s.alive(), s.stderr_text())
+            finally:
+                for p, lim in saved.items():
+                    resource.prlimit(p, resource.RLIMIT_NOFILE, lim)
+                for c in conns:
+                    c.close()
+
+            def fresh_ok():
+                try:
+                    return get(s.port, "/hello.txt", timeout=1).body == HELLO
+                except (AssertionError, OSError):
+                    return False
+            self.assertTrue(wait_until(fresh_ok, 3.0, 0.1),
+                            "no request served after the limit was back")
 
     def test_idle_cpu(self):
         conns = [Conn(self.port) for _ in range(20)]

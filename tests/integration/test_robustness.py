@@ -332,61 +332,28 @@ class TestConnectionLimit(RobustCase):
             self.assertTrue(wait_until(fresh_ok, 3.0, 0.1),
                             "no request served after the 5 closed")
 
-    def test_fd_exhaustion(self):
-        # EMFILE on accept: the loop must neither spin nor die, and must
-        # serve again once descriptors are free.
+    def out_of_descriptors(self, soft_limit, nconns, what):
+        """Set every server process's RLIMIT_NOFILE soft limit to
+        soft_limit(pid), open nconns connections: the loop must neither
+        spin nor die, and must serve again once the limits are back."""
         import resource
         with Server(self.root) as s:
             self.assertEqual(get(s.port, "/hello.txt").body, HELLO)
-            lim = fd_count(s.pid) + 4
-            resource.prlimit(s.pid, resource.RLIMIT_NOFILE, (lim, lim))
-            conns = []
-            try:
-                for _ in range(20):
-                    conns.append(connect(s.port, timeout=1))
-                time.sleep(0.3)
-                c0 = cpu_seconds(s.pid)
-                time.sleep(1.0)
-                used = cpu_seconds(s.pid) - c0
-                self.assertLess(used, 0.3, "server used %.2f s CPU in 1 s "
-                                "out of descriptors" % used)
-                self.assertTrue(s.alive(), s.stderr_text())
-            finally:
-                for c in conns:
-                    c.close()
-
-            def fresh_ok():
-                try:
-                    return get(s.port, "/hello.txt", timeout=1).body == HELLO
-                except (AssertionError, OSError):
-                    return False
-            self.assertTrue(wait_until(fresh_ok, 3.0, 0.1),
-                            "no request served after descriptors were freed")
-
-    def test_fd_exhaustion_without_spare(self):
-        # A descriptor limit below the numbers the server already holds:
-        # even its spare descriptor, once given up to drop a connection,
-        # cannot be taken back (what a thread sharing the table can do to
-        # another). The loop must rest rather than spin on the pending
-        # connection, and serve again once the limit is back.
-        import resource
-        with Server(self.root) as s:
-            self.assertEqual(get(s.port, "/hello.txt").body, HELLO)
-            pids = process_tree(s.pid)
             saved = {p: resource.prlimit(p, resource.RLIMIT_NOFILE)
-                     for p in pids}
+                     for p in process_tree(s.pid)}
             for p, (_, hard) in saved.items():
-                resource.prlimit(p, resource.RLIMIT_NOFILE, (3, hard))
+                resource.prlimit(p, resource.RLIMIT_NOFILE,
+                                 (soft_limit(p), hard))
             conns = []
             try:
-                for _ in range(5):
+                for _ in range(nconns):
                     conns.append(connect(s.port, timeout=1))
                 time.sleep(0.3)
                 c0 = cpu_seconds(s.pid)
                 time.sleep(1.0)
                 used = cpu_seconds(s.pid) - c0
                 self.assertLess(used, 0.3, "server used %.2f s CPU in 1 s "
-                                "with no descriptor to spare" % used)
+                                "%s" % (used, what))
                 self.assertTrue(s.alive(), s.stderr_text())
             finally:
                 for p, lim in saved.items():
@@ -401,6 +368,20 @@ class TestConnectionLimit(RobustCase):
                     return False
             self.assertTrue(wait_until(fresh_ok, 3.0, 0.1),
                             "no request served after the limit was back")
+
+    def test_fd_exhaustion(self):
+        # EMFILE on accept, with the spare descriptor to drop
+        # connections with.
+        self.out_of_descriptors(lambda p: fd_count(p) + 4, 20,
+                                "out of descriptors")
+
+    def test_fd_exhaustion_without_spare(self):
+        # A limit below the numbers the server already holds: even its
+        # spare, once given up to drop a connection, cannot be taken
+        # back (what a thread sharing the table can do to another). The
+        # loop must rest rather than spin on the pending connection.
+        self.out_of_descriptors(lambda p: 3, 5,
+                                "with no descriptor to spare")
 
     def test_idle_cpu(self):
         conns = [Conn(self.port) for _ in range(20)]

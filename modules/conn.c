@@ -516,34 +516,45 @@ fetch_done(struct tw_aio_job *j)
 	conn_run(c);
 }
 
+/* True if the byte at off is in the page cache (or the filesystem
+ * cannot say: EOPNOTSUPP, and then there is nothing better to do). */
+static bool
+resident(int fd, uint64_t off)
+{
+	char byte;
+	struct iovec v = { .iov_base = &byte, .iov_len = 1 };
+
+	return preadv2(fd, &v, 1, (off_t)off, RWF_NOWAIT) >= 0 ||
+	       errno != EAGAIN;
+}
+
 /*
  * How far sendfile may go from s->off without risking a wait on the disk:
- * the rest of a window known warm, else a probe of the page at s->off
- * with a read that refuses to wait (RWF_NOWAIT). A cold page starts a
- * fetch by the aio pool and returns 0: the connection sleeps until it is
- * done while the loop serves everyone else. A warm page lets one window
- * through, trusting the kernel's readahead for the pages after it.
+ * the rest of a window known warm, else probes of the window's first and
+ * last pages with a read that refuses to wait (RWF_NOWAIT). A cold page
+ * starts a fetch by the aio pool and returns 0: the connection sleeps
+ * until it is done while the loop serves everyone else. Two warm ends
+ * let the window through, trusting the pages between them (a file read
+ * in part is read from its start, so a hole in the middle is rare).
  */
 static uint64_t
 warm_room(struct tw_conn *c, const struct seg *s)
 {
 	struct conn_io *io = c->io;
 	struct fetch *f = &io->fetch;
-	char byte;
-	struct iovec v = { .iov_base = &byte, .iov_len = 1 };
+	uint64_t len = s->len < TW_AIO_SCRATCH ? s->len : TW_AIO_SCRATCH;
 
 	if (io->warm_fd == s->fd && s->off >= io->warm_start &&
 	    s->off < io->warm_end)
 		return io->warm_end - s->off;
-	if (preadv2(s->fd, &v, 1, (off_t)s->off, RWF_NOWAIT) < 0 &&
-	    errno == EAGAIN) {
+	if (!resident(s->fd, s->off) ||
+	    (len > 1 && !resident(s->fd, s->off + len - 1))) {
 		f->job.work = fetch_work;
 		f->job.done = fetch_done;
 		f->c = c;
 		f->fd = s->fd;
 		f->off = s->off;
-		f->len = s->len < TW_AIO_SCRATCH ? (size_t)s->len
-						 : TW_AIO_SCRATCH;
+		f->len = (size_t)len;
 		c->fetching = true;
 		tw_aio_submit(conn_aio, &f->job);
 		return 0;
@@ -551,8 +562,8 @@ warm_room(struct tw_conn *c, const struct seg *s)
 	/* In memory, or a filesystem that cannot say (EOPNOTSUPP): go. */
 	io->warm_fd = s->fd;
 	io->warm_start = s->off;
-	io->warm_end = s->off + TW_AIO_SCRATCH;
-	return TW_AIO_SCRATCH;
+	io->warm_end = s->off + len;
+	return len;
 }
 
 static void

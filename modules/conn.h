@@ -148,8 +148,8 @@ void tw_conn_set_copy_min(uint64_t copy_min);
 /*
  * Read cold file pages through this thread's aio pool (NULL: never).
  * Before each window of a file segment goes to sendfile, a read that
- * refuses to wait (RWF_NOWAIT) probes its first page; if it is not in
- * memory, a pool thread reads the window first and the connection waits
+ * refuses to wait (RWF_NOWAIT) probes its first and last pages; if one
+ * is not in memory, a pool thread reads the window first and the connection waits
  * for it, so the loop never blocks on the disk for one client. A closed
  * connection is freed only after its read is back.
  */

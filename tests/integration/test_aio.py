@@ -327,6 +327,34 @@ class TestColdFiles(AioCase):
         # and a GET after it still gets every byte
         self.assertWhole(self.fetch(self.port, name), name)
 
+    def test_window_with_a_cold_end(self):
+        """A window whose first page is in memory and whose last page is
+        not goes to the pool too: probing the first page alone would let
+        sendfile wait for the disk on the loop."""
+        data = self.body("m1p7.bin")
+        name = cold("m1p7.bin")
+        path = os.path.join(_mod["root"], name)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            # RANDOM: no readahead, only the first page comes in.
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+            os.pread(fd, 4096, 0)
+        finally:
+            os.close(fd)
+        left = resident_bytes(path)
+        if left is None:
+            self.skipTest("fincore is needed to see what is resident")
+        if left == 0 or left >= WINDOW // 2:
+            self.skipTest("%d bytes resident: not a window with a warm "
+                          "start and a cold end" % left)
+        r0, _ = aio_counters(self.port)
+        r = self.fetch(self.port, name,
+                       headers=[("Range", "bytes=0-%d" % (WINDOW - 1))])
+        self.assertEqual(r.status, 206, r.describe())
+        self.assertTrue(r.body == data[:WINDOW], "wrong bytes")
+        self.assertGreater(aio_counters(self.port)[0], r0,
+                           "a window with a cold end went without the pool")
+
     def test_small_cold_files(self):
         """Small files not in memory go by sendfile, so through the pool
         too; once read they are served from memory."""

@@ -31,9 +31,7 @@
  * which kept the loop away from every other client for milliseconds
  * while one large file went out.
  */
-#ifndef FAIR_BYTES
 #define FAIR_BYTES	(256 * 1024)
-#endif
 
 struct seg {
 	int fd;			/* -1: bytes at out.data[off..off+len) */

@@ -561,6 +561,13 @@ def check_common(tc, r, method="GET"):
     tc.assertLessEqual(len(r.header_all("Date")), 1)
 
 
+def run(args, timeout=10, **kw):
+    """Runs a command; a server started by mistake is killed at timeout."""
+    return subprocess.run(args, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout,
+                          **kw)
+
+
 def check_bad_lines(tc, confdir, rows):
     """For each (line, what) row, a config file in confdir whose third
     line is line: check-config and serve both exit 1, print nothing on
@@ -571,17 +578,32 @@ def check_bad_lines(tc, confdir, rows):
             with open(path, "w") as f:
                 f.write("# tinyweb\nindex index.html;\n%s\n" % line)
             for cmd in ("check-config", "serve"):
-                r = subprocess.run([BIN, cmd, "-c", path, "-p", "0", "-b",
-                                    "127.0.0.1"], cwd=confdir,
-                                   stdin=subprocess.DEVNULL,
-                                   capture_output=True, text=True,
-                                   timeout=10)
+                r = run([BIN, cmd, "-c", path, "-p", "0", "-b",
+                         "127.0.0.1"], cwd=confdir)
                 tc.assertEqual(r.returncode, 1, "%s: %s" % (cmd, r.stderr))
                 tc.assertEqual(r.stdout, "")
                 lines = r.stderr.splitlines()
                 tc.assertEqual(len(lines), 1, r.stderr)
                 tc.assertRegex(lines[0], r"^tinyweb: %s:3: %s$"
                                % (re.escape(path), what))
+
+
+class ConfigFileCase(unittest.TestCase):
+    """Tests of configuration files: a fresh directory for each test,
+    files written into it, check-config run there."""
+
+    def setUp(self):
+        self.dir = unique_tmpdir("tinyweb-conf-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def conf(self, text, name="t.conf"):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def check(self, *args):
+        return run([BIN, "check-config"] + list(args), cwd=self.dir)
 
 
 def unique_tmpdir(prefix="tinyweb-it-"):

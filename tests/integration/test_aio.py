@@ -41,7 +41,7 @@ import time
 import unittest
 
 import harness
-from harness import (wait_until, Conn, Server, build, check_common, fd_count, fd_report,
+from harness import (run, wait_until, Conn, Server, build, check_common, fd_count, fd_report,
                      process_tree, request, tinyweb_cmd, unique_tmpdir)
 
 KIB = 1024
@@ -663,26 +663,8 @@ class TestGracefulStop(AioCase):
 
 # ------------------------------------------------------------- config
 
-def run(args, timeout=10, **kw):
-    return subprocess.run(args, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout,
-                          **kw)
 
-
-class TestConfig(AioCase):
-    def setUp(self):
-        self.dir = unique_tmpdir("tinyweb-aio-conf-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-
-    def conf(self, text, name="t.conf"):
-        path = os.path.join(self.dir, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
-    def check(self, *args):
-        return run([harness.BIN, "check-config"] + list(args), cwd=self.dir)
-
+class TestConfig(harness.ConfigFileCase, AioCase):
     def test_directives_in_a_file(self):
         path = self.conf("# pool of 2\naio threads;\naio_threads 2;\n")
         r = self.check("-c", path)

@@ -31,14 +31,13 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import tempfile
 import json
 import unittest
 import urllib.request
 from pathlib import Path
 
-from harness import Server
+from harness import Server, run
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("TINYWEB_BIN") or str(ROOT / "build" / "tinyweb")
@@ -79,13 +78,6 @@ FILE_VALUES = {"--access-log", "--error-log"}
 
 SHORT_RE = re.compile(r"^-[A-Za-z0-9]$")
 LONG_RE = re.compile(r"^--[a-z0-9][a-z0-9-]*$")
-
-
-def run(args, timeout=10, **kw):
-    """Runs a command; a server started by mistake is killed at timeout."""
-    return subprocess.run(args, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True,
-                          timeout=timeout, **kw)
 
 
 class Flags:
@@ -699,7 +691,6 @@ class TestFishCompletion(FlagSetsMixin, unittest.TestCase):
                                for l in r.stdout.splitlines()])
 
 
-
 # --- tinyweb.conf(5) and the example files --------------------------------------
 
 # Flags without a directive of their own: -p/-b are `listen`.
@@ -913,7 +904,6 @@ class TestConfigFiles(unittest.TestCase):
                 self.assertEqual(len(lines), 1, r.stderr)
                 self.assertRegex(lines[0], r"^tinyweb: \S*t\.conf:%d: .*%s"
                                  % (line, re.escape(what)))
-
 
 
 class TestReadme(unittest.TestCase):

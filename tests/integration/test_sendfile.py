@@ -44,13 +44,12 @@ import random
 import re
 import shutil
 import socket
-import subprocess
 import threading
 import time
 import unittest
 
 import harness
-from harness import (Conn, Server, build, check_common, fd_count, fd_report,
+from harness import (run, Conn, Server, build, check_common, fd_count, fd_report,
                      process_tree, request, tinyweb_cmd, unique_tmpdir,
                      wait_until)
 
@@ -110,13 +109,6 @@ def start(*args, modes=True, **kw):
         return Server(_mod["root"], *args, **kw)
     finally:
         harness.MODE_ARGS = saved
-
-
-def run(args, timeout=10, **kw):
-    """Runs a command; a server started by mistake is killed at timeout."""
-    return subprocess.run(args, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout,
-                          **kw)
 
 
 def first_diff(got, want):
@@ -631,20 +623,7 @@ class TestDefault(unittest.TestCase):
 
 # ------------------------------------------------------------- config
 
-class TestConfig(unittest.TestCase):
-    def setUp(self):
-        self.dir = unique_tmpdir("tinyweb-sendfile-conf-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-
-    def conf(self, text, name="t.conf"):
-        path = os.path.join(self.dir, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
-    def check(self, *args):
-        return run([harness.BIN, "check-config"] + list(args), cwd=self.dir)
-
+class TestConfig(harness.ConfigFileCase):
     def sendfile_lines(self, out):
         return [l for l in out.splitlines() if l.split()[:1] == ["sendfile"]]
 

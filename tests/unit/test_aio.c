@@ -35,6 +35,7 @@
 
 #include "aio.h"
 #include "loop.h"
+#include "support/loop_guard.h"
 
 #define WAIT_S		5	/* a rendezvous gives up after this */
 #define GUARD_MS	10000	/* a loop run gives up after this */
@@ -115,9 +116,8 @@ rv_meet(struct rendezvous *r)
 struct harness {
 	struct tw_loop *loop;
 	struct tw_aio *aio;
-	struct tw_timer guard;
+	struct loop_guard guard;
 	pthread_t loop_thread;
-	bool timed_out;
 	size_t want;
 	size_t ndone;
 };
@@ -139,21 +139,9 @@ harness_start(struct harness *h, unsigned nthreads, size_t want)
 }
 
 static void
-guard_fired(struct tw_loop *loop, struct tw_timer *t)
-{
-	struct harness *h = (struct harness *)(void *)
-		((char *)t - offsetof(struct harness, guard));
-
-	h->timed_out = true;
-	tw_loop_stop(loop);
-}
-
-static void
 harness_run(struct harness *h)
 {
-	tw_loop_timer_set(h->loop, &h->guard, GUARD_MS, guard_fired);
-	assert_int_equal(tw_loop_run(h->loop), 0);
-	tw_loop_timer_cancel(h->loop, &h->guard);
+	loop_guard_run(h->loop, &h->guard, GUARD_MS);
 }
 
 static void
@@ -281,7 +269,7 @@ aio_every_done_once_on_loop_thread(void **state)
 		tw_aio_submit(h.aio, &jobs[i].job);
 	}
 	harness_run(&h);
-	assert_false(h.timed_out);
+	assert_false(h.guard.fired);
 	assert_int_equal(h.ndone, NMANY);
 	assert_int_equal(tw_aio_pending(h.aio), 0);
 	harness_end(&h);
@@ -334,7 +322,7 @@ aio_done_in_completion_order(void **state)
 		tw_aio_submit(h.aio, &jobs[i].job);
 	harness_run(&h);
 	harness_end(&h);
-	assert_false(h.timed_out);
+	assert_false(h.guard.fired);
 	assert_int_equal(h.ndone, NORDER);
 	assert_each_done_once(jobs, NORDER, h.loop_thread, h.loop_thread);
 	/* Submitted first, finished last, and done last. */
@@ -371,7 +359,7 @@ aio_work_runs_concurrently_off_loop(void **state)
 	}
 	harness_run(&h);
 	harness_end(&h);
-	assert_false(h.timed_out);
+	assert_false(h.guard.fired);
 	assert_int_equal(h.ndone, NCONC);
 	assert_each_done_once(jobs, NCONC, h.loop_thread, h.loop_thread);
 	/* All four were inside work at the same time... */
@@ -440,7 +428,7 @@ aio_pending_counts_until_done(void **state)
 	assert_int_equal(tw_aio_pending(h.aio), NPEND);
 	assert_int_equal(h.ndone, 0);
 	harness_run(&h);
-	assert_false(h.timed_out);
+	assert_false(h.guard.fired);
 	assert_int_equal(h.ndone, NPEND);
 	assert_int_equal(tw_aio_pending(h.aio), 0);
 	/* Inside the k-th done at most NPEND - k remain, never more later. */
@@ -648,7 +636,7 @@ aio_scratch_per_thread(void **state)
 	}
 	harness_run(&h);
 	harness_end(&h);
-	assert_false(h.timed_out);
+	assert_false(h.guard.fired);
 	assert_each_done_once(jobs, 2, h.loop_thread, h.loop_thread);
 	assert_non_null(c.mem[0]);
 	assert_non_null(c.mem[1]);
@@ -721,7 +709,7 @@ aio_done_resubmits_same_job(void **state)
 		tw_aio_submit(h.aio, &chains[i].job);
 	}
 	harness_run(&h);
-	assert_false(h.timed_out);
+	assert_false(h.guard.fired);
 	assert_int_equal(h.ndone, NCHAIN * CHAIN_LEN);
 	assert_int_equal(tw_aio_pending(h.aio), 0);
 	harness_end(&h);
@@ -787,7 +775,7 @@ aio_done_may_free_job(void **state)
 		tw_aio_submit(h.aio, &o->job);
 	}
 	harness_run(&h);
-	assert_false(h.timed_out);
+	assert_false(h.guard.fired);
 	assert_int_equal(tw_aio_pending(h.aio), 0);
 	harness_end(&h);
 	assert_int_equal(atomic_load(&worked), NFREE);

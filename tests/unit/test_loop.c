@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "support/loop_guard.h"
 
 #define GUARD_MS	5000	/* a loop run gives up after this */
 #define MAX_FDS		1024
@@ -46,8 +47,7 @@
  */
 struct harness {
 	struct tw_loop *loop;
-	struct tw_timer guard;
-	bool timed_out;
+	struct loop_guard guard;
 	unsigned rounds;
 	unsigned stop_after;
 	size_t nlog;
@@ -78,22 +78,10 @@ harness_start(struct harness *h)
 }
 
 static void
-guard_fired(struct tw_loop *loop, struct tw_timer *t)
-{
-	struct harness *h = (struct harness *)(void *)
-		((char *)t - offsetof(struct harness, guard));
-
-	h->timed_out = true;
-	tw_loop_stop(loop);
-}
-
-static void
 harness_run(struct harness *h)
 {
-	tw_loop_timer_set(h->loop, &h->guard, GUARD_MS, guard_fired);
-	assert_int_equal(tw_loop_run(h->loop), 0);
-	tw_loop_timer_cancel(h->loop, &h->guard);
-	assert_false(h->timed_out);
+	loop_guard_run(h->loop, &h->guard, GUARD_MS);
+	assert_false(h->guard.fired);
 	assert_true(tw_loop_stopping(h->loop));
 }
 
@@ -191,7 +179,7 @@ wrong_fn(struct tw_loop *loop, struct tw_loop_task *t)
 }
 
 /* 1. Only a guard timer 5 s away: if the wait blocked while the task is
- * posted, the guard would end the run (timed_out), not the task. */
+ * posted, the guard would end the run (guard.fired), not the task. */
 static void
 loop_post_before_run_does_not_block(void **state)
 {

@@ -1,9 +1,14 @@
 # tinyweb: see README.md. `make check` runs every test.
 include config.mk
 
-MODULES = buf pool log clock shm shmtx channel stats loop aio conn listener http_parse url mime fs \
-	  http static listing status worker single master threads daemon config
+# One folder per layer, lowest first (modules/README.md); every .c in
+# them is a module of the binary.
+LAYERS = base net parse http run front
+MODULES = $(basename $(notdir $(wildcard $(LAYERS:%=modules/%/*.c))))
 FUZZERS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+# The source files of a list of module names.
+sources = $(foreach m,$(1),$(wildcard $(LAYERS:%=modules/%/$(m).c)))
 
 OBJ = $(MODULES:%=build/obj/%.o) build/obj/tinyweb.o
 ASAN_OBJ = $(MODULES:%=build/asan/%.o) build/asan/tinyweb.o
@@ -39,24 +44,24 @@ build/tinyweb: $(OBJ)
 build/tinyweb-asan: $(ASAN_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(ASAN_OBJ) $(LDLIBS)
 
-build/obj/%.o: modules/%.c | build/obj
+# modules/<layer>/<module>.c: the folder is the module's layer (see
+# modules/README.md); objects are flat, named for the module.
+vpath %.c $(LAYERS:%=modules/%)
+
+build/obj/%.o: %.c | build/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
-build/obj/tinyweb.o: tinyweb.c | build/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
-build/asan/%.o: modules/%.c | build/asan
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
-build/asan/tinyweb.o: tinyweb.c | build/asan
+build/asan/%.o: %.c | build/asan
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
 
 .SECONDEXPANSION:
 build/test/test_%: tests/unit/test_%.c $$(addprefix build/asan/,$$(addsuffix .o,$$(TEST_DEPS_$$*))) $$(TEST_EXTRA_$$*) | build/test
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -Imodules -Itests/unit -o $@ $< \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< \
 		$(TEST_EXTRA_$*) \
 		$(addprefix build/asan/,$(addsuffix .o,$(TEST_DEPS_$*))) $(CMOCKA_LIBS) $(LDLIBS)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix modules/,$$(addsuffix .c,$$(TEST_DEPS_$$*))) | build/fuzz
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -Imodules -o $@ $< \
-		$(addprefix modules/,$(addsuffix .c,$(TEST_DEPS_$*))) $(LDLIBS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call sources,$$(TEST_DEPS_$$*)) | build/fuzz
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ $< \
+		$(call sources,$(TEST_DEPS_$*)) $(LDLIBS)
 
 build/obj build/asan build/test build/fuzz:
 	mkdir -p $@

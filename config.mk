@@ -5,7 +5,7 @@ PREFIX = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 
 CC = cc
-CPPFLAGS = -D_GNU_SOURCE -DVERSION=\"$(VERSION)\"
+CPPFLAGS = -Imodules -D_GNU_SOURCE -DVERSION=\"$(VERSION)\"
 WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wmissing-declarations -Wpointer-arith \
        -Wcast-qual -Wformat=2

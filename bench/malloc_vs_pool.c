@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * malloc_vs_pool: times modules/pool.c's tw_pool_alloc/tw_pool_free
+ * malloc_vs_pool: times modules/base/pool.c's tw_pool_alloc/tw_pool_free
  * against malloc/free, so the server uses the pool only where it wins
  * (DESIGN.md "Memory"). Three patterns:
  *   - lifo:  allocate 64 blocks of one size, free them newest first;
@@ -19,7 +19,7 @@
  *
  * Usage: malloc_vs_pool [--quick]
  */
-#include "pool.h"
+#include "base/pool.h"
 
 #include <malloc.h>
 #include <stdint.h>

@@ -68,7 +68,7 @@ TW=${TINYWEB_BIN:-build/tinyweb}
 mkdir -p "$OUT"
 cc -O2 -o "$OUT/responder" bench/responder.c
 cc -std=gnu17 -D_GNU_SOURCE -O2 -Imodules -o "$OUT/malloc_vs_pool" \
-	bench/malloc_vs_pool.c modules/pool.c
+	bench/malloc_vs_pool.c modules/base/pool.c
 
 # ---- work directory: on a disk, so row g's page-cache eviction means
 # something (a tmpfs root never leaves memory).
@@ -130,7 +130,7 @@ MVP=("$OUT/malloc_vs_pool")
 [ -z "$QUICK" ] || MVP+=(--quick)
 {
 	echo
-	echo "### Allocator: modules/pool.c against malloc (bench/malloc_vs_pool.c)"
+	echo "### Allocator: modules/base/pool.c against malloc (bench/malloc_vs_pool.c)"
 	echo
 	"${MVP[@]}"
 } | tee -a "$OUT/results.md"

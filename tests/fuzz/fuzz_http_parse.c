@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "parse/http_parse.h"
 
 #define CHECK(c)							\
 	do {								\

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mime.h"
+#include "parse/mime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

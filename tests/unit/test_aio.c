@@ -33,8 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aio.h"
-#include "loop.h"
+#include "net/aio.h"
+#include "net/loop.h"
 #include "support/loop_guard.h"
 
 #define WAIT_S		5	/* a rendezvous gives up after this */

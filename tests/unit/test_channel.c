@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "channel.h"
+#include "base/channel.h"
 
 static void
 pair_or_fail(int fds[2])

@@ -28,8 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "mime.h"
+#include "front/config.h"
+#include "parse/mime.h"
 #include "support/guard.h"
 
 static const struct {

@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "fs.h"
+#include "base/clock.h"
+#include "parse/fs.h"
 #include "support/guard.h"
 
 #define UTF8_NAME "名字 with spaces.txt"

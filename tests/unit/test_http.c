@@ -20,12 +20,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "clock.h"
-#include "http.h"
-#include "http_parse.h"
-#include "log.h"
-#include "stats.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/stats.h"
+#include "http/http.h"
+#include "parse/http_parse.h"
 #include "support/fake_conn.h"
 
 /* ---- the test handler --------------------------------------------------- */

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "http_parse.h"
+#include "parse/http_parse.h"
 #include "support/guard.h"
 
 #define S(lit) lit, sizeof(lit) - 1

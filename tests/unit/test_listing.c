@@ -21,9 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "fs.h"
-#include "listing.h"
+#include "base/buf.h"
+#include "http/listing.h"
+#include "parse/fs.h"
 
 #define FFFD "\xef\xbf\xbd"
 

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loop.h"
+#include "net/loop.h"
 #include "support/loop_guard.h"
 
 #define GUARD_MS	5000	/* a loop run gives up after this */

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mime.h"
+#include "parse/mime.h"
 #include "support/guard.h"
 
 #define S(lit) lit, sizeof(lit) - 1

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pool.h"
+#include "base/pool.h"
 
 /* Fill p[0..n) with bytes derived from id, so two blocks that overlap
  * cannot both keep their pattern. */

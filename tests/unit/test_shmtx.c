@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shm.h"
-#include "shmtx.h"
+#include "base/shm.h"
+#include "base/shmtx.h"
 
 #define NCHILD 4
 

@@ -24,13 +24,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "clock.h"
-#include "fs.h"
-#include "http.h"
-#include "http_parse.h"
-#include "mime.h"
-#include "static.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "http/http.h"
+#include "http/static.h"
+#include "parse/fs.h"
+#include "parse/http_parse.h"
+#include "parse/mime.h"
 
 /* ---- building requests by hand ---------------------------------------- */
 

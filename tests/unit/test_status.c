@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "http.h"
-#include "http_parse.h"
-#include "stats.h"
-#include "status.h"
+#include "base/buf.h"
+#include "base/stats.h"
+#include "http/http.h"
+#include "http/status.h"
+#include "parse/http_parse.h"
 #include "support/guard.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "support/guard.h"
-#include "url.h"
+#include "parse/url.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conn.h"
+#include "net/conn.h"
 
 /* A new open connection (counted by tw_conn_count) from peer "ip". The
  * test then hands it to the protocol's accept function. */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loop.h"
+#include "net/loop.h"
 
 struct loop_guard {
 	struct tw_timer timer;	/* zero-initialised with its owner */

@@ -1,0 +1,923 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http: request lifecycle, keep-alive, pipelining and response
+ * serialization. Layer 3: talks to the transport only through conn.
+ */
+#include "http/http.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/pool.h"
+#include "parse/url.h"
+
+#define ALLOW_METHODS "GET, HEAD, OPTIONS"
+
+enum hc_state {
+	ST_IDLE,	/* keep-alive wait: no request bytes yet */
+	ST_READING,	/* part of a request head has arrived */
+	ST_WRITING,	/* a response is queued */
+};
+
+/* Per-connection protocol state; small, from the thread's pool. */
+struct http_conn {
+	struct tw_conn *c;
+	struct tw_http_server *srv;
+	uint64_t skip;		/* request body bytes still to discard */
+	size_t last_len;	/* parser hint: bytes seen last time */
+	int fd;			/* file of the response in flight, or -1 */
+	void (*fd_release)(void *ctx);	/* how to let go of fd */
+	void *fd_ctx;
+	unsigned nreq;
+	uint64_t t_start_us;	/* first byte of the request (json log) */
+	enum hc_state state;
+	bool close_after;	/* close once the response is written */
+};
+
+struct tw_http_server {
+	const struct tw_http_opts *opts;
+	const struct tw_http_route *routes;
+	size_t nroutes;
+};
+
+/* What one worker thread owns: never shared, so no locks. */
+struct http_thread {
+	struct tw_pool *pool;
+	void **inst;		/* per route */
+	struct tw_buf head;
+	struct tw_buf hdrs;
+	struct tw_buf body;
+	struct tw_buf log;
+	struct tw_http_res res;
+};
+
+static _Thread_local struct http_thread *thr;
+static _Thread_local bool stopping;	/* drain: no more keep-alive */
+
+static void process(struct http_conn *hc);
+
+/* The gauge of each state, for the status counters. */
+static _Atomic int64_t *
+state_gauge(const struct http_conn *hc, enum hc_state st)
+{
+	struct tw_stats *s = hc->srv->opts->stats;
+
+	return st == ST_IDLE ? &s->waiting : st == ST_READING ? &s->reading :
+			       &s->writing;
+}
+
+static void
+set_state(struct http_conn *hc, enum hc_state st)
+{
+	if (hc->state == st)
+		return;
+	tw_stats_gauge(state_gauge(hc, hc->state), -1);
+	tw_stats_gauge(state_gauge(hc, st), 1);
+	hc->state = st;
+}
+
+const char *
+tw_http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "";
+	}
+}
+
+int
+tw_http_status_from_errno(int err)
+{
+	switch (err) {
+	case -ENOENT:
+	case -ENOTDIR:
+	case -ELOOP:	/* a symlink the policy refuses: don't reveal it */
+	case -EXDEV:	/* an escape from the root, likewise */
+		return 404;
+	case -EACCES:
+	case -EPERM:
+		return 403;
+	case -EINVAL:
+		return 400;
+	case -ENAMETOOLONG:
+		return 414;
+	case -ENOMEM:
+	case -EMFILE:
+	case -ENFILE:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+struct tw_http_server *
+tw_http_create(const struct tw_http_opts *opts,
+	       const struct tw_http_route *routes, size_t nroutes)
+{
+	struct tw_http_server *srv = calloc(1, sizeof(*srv));
+
+	if (srv == NULL)
+		return NULL;
+	srv->opts = opts;
+	srv->routes = routes;
+	srv->nroutes = nroutes;
+	return srv;
+}
+
+void
+tw_http_destroy(struct tw_http_server *srv)
+{
+	free(srv);
+}
+
+int
+tw_http_thread_init(void *arg)
+{
+	struct tw_http_server *srv = arg;
+	struct http_thread *t;
+	size_t i;
+	int err = -ENOMEM;
+
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	t->pool = tw_pool_create();
+	t->inst = calloc(srv->nroutes ? srv->nroutes : 1, sizeof(*t->inst));
+	if (t->pool == NULL || t->inst == NULL)
+		goto out_free;
+	for (i = 0; i < srv->nroutes; i++) {
+		const struct tw_handler *h = srv->routes[i].handler;
+
+		if (h->create == NULL)
+			continue;
+		t->inst[i] = h->create(srv->routes[i].opts, &err);
+		if (t->inst[i] == NULL)
+			goto out_destroy;
+	}
+	thr = t;
+	stopping = false;
+	return 0;
+
+out_destroy:
+	while (i-- > 0)
+		if (srv->routes[i].handler->destroy != NULL)
+			srv->routes[i].handler->destroy(t->inst[i]);
+out_free:
+	free(t->inst);
+	tw_pool_destroy(t->pool);
+	free(t);
+	return err;
+}
+
+void
+tw_http_thread_exit(void *arg)
+{
+	struct tw_http_server *srv = arg;
+	struct http_thread *t = thr;
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < srv->nroutes; i++)
+		if (srv->routes[i].handler->destroy != NULL)
+			srv->routes[i].handler->destroy(t->inst[i]);
+	tw_buf_free(&t->head);
+	tw_buf_free(&t->hdrs);
+	tw_buf_free(&t->body);
+	tw_buf_free(&t->log);
+	free(t->inst);
+	tw_pool_destroy(t->pool);
+	free(t);
+	thr = NULL;
+}
+
+/* Access log: quotes, backslashes, control and non-ASCII bytes become
+ * \xHH so a hostile request cannot forge or break a log line. */
+static void
+log_escaped(struct tw_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
+			char e[4] = { '\\', 'x', hex[ch >> 4], hex[ch & 15] };
+
+			tw_buf_append(b, e, 4);
+		} else {
+			tw_buf_append_char(b, (char)ch);
+		}
+	}
+}
+
+static void
+log_header(struct tw_buf *b, const struct tw_http_request *r, const char *name)
+{
+	const struct tw_http_header *h = r ? tw_http_find_header(r, name) : NULL;
+
+	tw_buf_append_char(b, '"');
+	if (h != NULL)
+		log_escaped(b, h->value, h->value_len);
+	else
+		tw_buf_append_char(b, '-');
+	tw_buf_append_char(b, '"');
+}
+
+/* A JSON string: valid UTF-8 stays as it is (a user agent in any
+ * language reads right); anything else is escaped byte by byte. */
+static void
+json_escaped(struct tw_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	bool utf8 = tw_url_is_utf8((const unsigned char *)s, n, false);
+	size_t i;
+
+	tw_buf_append_char(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && !utf8)) {
+			char e[6] = { '\\', 'u', '0', '0', hex[ch >> 4],
+				      hex[ch & 15] };
+
+			tw_buf_append(b, e, 6);
+		} else {
+			if (ch == '"' || ch == '\\')
+				tw_buf_append_char(b, '\\');
+			tw_buf_append_char(b, (char)ch);
+		}
+	}
+	tw_buf_append_char(b, '"');
+}
+
+static void
+log_json(struct http_conn *hc, const struct tw_http_request *r, int status,
+	 uint64_t bytes, const char *ip)
+{
+	struct tw_buf *b = &thr->log;
+	const struct tw_http_header *h;
+	uint64_t now = tw_clock_us_now();
+
+	tw_buf_append_str(b, "{\"time\":\"");
+	tw_buf_append_str(b, tw_clock_log_date());
+	tw_buf_append_str(b, "\",\"remote\":");
+	json_escaped(b, ip, strlen(ip));
+	tw_buf_append_str(b, ",\"method\":");
+	json_escaped(b, r ? r->method : "", r ? r->method_len : 0);
+	tw_buf_append_str(b, ",\"uri\":");
+	json_escaped(b, r ? r->target : "", r ? r->target_len : 0);
+	tw_buf_append_str(b, ",\"protocol\":\"");
+	tw_buf_append_str(b, r == NULL ? "" : r->minor ? "HTTP/1.1" : "HTTP/1.0");
+	tw_buf_append_str(b, "\",\"status\":");
+	tw_buf_append_u64(b, (uint64_t)status);
+	tw_buf_append_str(b, ",\"bytes\":");
+	tw_buf_append_u64(b, bytes);
+	tw_buf_append_str(b, ",\"request_time_us\":");
+	tw_buf_append_u64(b, now > hc->t_start_us ? now - hc->t_start_us : 0);
+	h = r ? tw_http_find_header(r, "Referer") : NULL;
+	tw_buf_append_str(b, ",\"referer\":");
+	json_escaped(b, h ? h->value : "", h ? h->value_len : 0);
+	h = r ? tw_http_find_header(r, "User-Agent") : NULL;
+	tw_buf_append_str(b, ",\"user_agent\":");
+	json_escaped(b, h ? h->value : "", h ? h->value_len : 0);
+	tw_buf_append_str(b, "}\n");
+}
+
+/* Combined (or common) log format, built without printf. */
+static void
+log_access(struct http_conn *hc, const struct tw_http_request *r, int status,
+	   uint64_t bytes)
+{
+	enum tw_log_format fmt = hc->srv->opts->log_format;
+	struct tw_buf *b = &thr->log;
+	const char *peer;
+	char ip[64];
+
+	if (!tw_log_access_enabled())
+		return;
+	tw_buf_reset(b, 4096);
+	peer = tw_conn_peer(hc->c, ip, sizeof(ip));
+	if (fmt == TW_LOG_FORMAT_JSON) {
+		log_json(hc, r, status, bytes, peer);
+		goto out;
+	}
+	tw_buf_append_str(b, peer);
+	tw_buf_append_str(b, " - - [");
+	tw_buf_append_str(b, tw_clock_log_date());
+	tw_buf_append_str(b, "] \"");
+	if (r != NULL) {
+		log_escaped(b, r->method, r->method_len);
+		tw_buf_append_char(b, ' ');
+		log_escaped(b, r->target, r->target_len);
+		tw_buf_append_str(b, r->minor ? " HTTP/1.1" : " HTTP/1.0");
+	} else {
+		tw_buf_append_char(b, '-');
+	}
+	tw_buf_append_str(b, "\" ");
+	tw_buf_append_u64(b, (uint64_t)status);
+	tw_buf_append_char(b, ' ');
+	if (bytes)
+		tw_buf_append_u64(b, bytes);
+	else
+		tw_buf_append_char(b, '-');
+	if (fmt == TW_LOG_FORMAT_COMBINED) {
+		tw_buf_append_char(b, ' ');
+		log_header(b, r, "Referer");
+		tw_buf_append_char(b, ' ');
+		log_header(b, r, "User-Agent");
+	}
+	tw_buf_append_char(b, '\n');
+out:
+	if (!b->failed)
+		tw_log_access_write(b->data, b->len);
+}
+
+static void
+reset_res(struct tw_http_res *res)
+{
+	tw_buf_reset(&thr->hdrs, 16 * 1024);
+	tw_buf_reset(&thr->body, 256 * 1024);
+	res->status = 200;
+	res->headers = &thr->hdrs;
+	res->body = &thr->body;
+	res->fd = -1;
+	res->fd_release = NULL;
+	res->fd_ctx = NULL;
+	res->no_length = false;
+	res->nseg = 0;
+}
+
+/* Let go of a response file: close it, or hand a cached one back. */
+static void
+put_fd(int fd, void (*release)(void *ctx), void *ctx)
+{
+	if (release != NULL)
+		release(ctx);
+	else if (fd >= 0)
+		(void)close(fd);
+}
+
+/* A small HTML page for an error status. */
+static void
+error_page(struct tw_http_res *res, int status)
+{
+	const char *reason = tw_http_reason(status);
+	char code[20];
+	size_t n = tw_buf_fmt_u64(code, (uint64_t)status);
+	struct tw_buf *b = res->body;
+
+	res->status = status;
+	tw_buf_append_str(res->headers,
+			  "Content-Type: text/html; charset=utf-8\r\n");
+	if (status == 405)
+		tw_buf_append_str(res->headers, "Allow: " ALLOW_METHODS "\r\n");
+	tw_buf_reset(b, 256 * 1024);
+	tw_buf_append_str(b, "<!DOCTYPE html>\n<html><head><title>");
+	tw_buf_append(b, code, n);
+	tw_buf_append_char(b, ' ');
+	tw_buf_append_str(b, reason);
+	tw_buf_append_str(b, "</title></head>\n<body><h1>");
+	tw_buf_append(b, code, n);
+	tw_buf_append_char(b, ' ');
+	tw_buf_append_str(b, reason);
+	tw_buf_append_str(b, "</h1></body></html>\n");
+	res->nseg = 1;
+	res->segs[0].kind = TW_HTTP_SEG_BODY;
+	res->segs[0].off = 0;
+	res->segs[0].len = b->len;
+}
+
+static void
+close_res_fd(struct tw_http_res *res)
+{
+	put_fd(res->fd, res->fd_release, res->fd_ctx);
+	res->fd = -1;
+	res->fd_release = NULL;
+	res->fd_ctx = NULL;
+}
+
+/*
+ * Serialize and queue res. head_only: HEAD, headers without the body.
+ * keep: the connection stays open afterwards.
+ */
+static void
+queue_response(struct http_conn *hc, const struct tw_http_request *r,
+	       struct tw_http_res *res, bool head_only, bool keep)
+{
+	struct tw_buf *h = &thr->head;
+	const char *reason = tw_http_reason(res->status);
+	uint64_t total = 0;
+	bool uses_fd = false;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < res->nseg; i++)
+		total += res->segs[i].len;
+	tw_buf_reset(h, 16 * 1024);
+	tw_buf_append_str(h, "HTTP/1.1 ");
+	tw_buf_append_u64(h, (uint64_t)res->status);
+	tw_buf_append_char(h, ' ');
+	tw_buf_append_str(h, reason);
+	tw_buf_append_str(h, "\r\nDate: ");
+	tw_buf_append_str(h, tw_clock_http_date());
+	tw_buf_append_str(h, "\r\nServer: tinyweb\r\n");
+	if (!res->no_length) {
+		tw_buf_append_str(h, "Content-Length: ");
+		tw_buf_append_u64(h, total);
+		tw_buf_append_str(h, "\r\n");
+	}
+	if (!keep)
+		tw_buf_append_str(h, "Connection: close\r\n");
+	else if (r != NULL && r->minor == 0)
+		tw_buf_append_str(h, "Connection: keep-alive\r\n");
+	tw_buf_append(h, res->headers->data, res->headers->len);
+	if (hc->srv->opts->extra_headers != NULL)
+		tw_buf_append_str(h, hc->srv->opts->extra_headers);
+	tw_buf_append_str(h, "\r\n");
+	if (h->failed || res->headers->failed || res->body->failed) {
+		close_res_fd(res);
+		tw_conn_close(hc->c);
+		return;
+	}
+	err = tw_conn_write(hc->c, h->data, h->len);
+	for (i = 0; err == 0 && !head_only && i < res->nseg; i++) {
+		const struct tw_http_seg *s = &res->segs[i];
+
+		if (s->kind == TW_HTTP_SEG_BODY) {
+			err = tw_conn_write(hc->c, res->body->data + s->off,
+					    s->len);
+		} else if (s->kind == TW_HTTP_SEG_MEM) {
+			err = tw_conn_write(hc->c, s->mem + s->off, s->len);
+		} else {
+			err = tw_conn_write_file(hc->c, res->fd, s->off, s->len);
+			uses_fd = true;
+		}
+	}
+	log_access(hc, r, res->status, head_only ? 0 : total);
+	if (err < 0) {
+		close_res_fd(res);
+		tw_conn_close(hc->c);
+		return;
+	}
+	if (uses_fd) {
+		hc->fd = res->fd;
+		hc->fd_release = res->fd_release;
+		hc->fd_ctx = res->fd_ctx;
+		res->fd = -1;
+		res->fd_release = NULL;
+		res->fd_ctx = NULL;
+	} else {
+		close_res_fd(res);
+	}
+	hc->close_after = !keep;
+	set_state(hc, ST_WRITING);
+	/* Every answer counts as a request, the malformed ones too, so the
+	 * total is the sum of the status classes. */
+	tw_stats_add(&hc->srv->opts->stats->requests, 1);
+	if (tw_stats_self() != NULL)
+		tw_stats_add(&tw_stats_self()->requests, 1);
+	tw_stats_add(&hc->srv->opts->stats->status[res->status / 100 % 6], 1);
+	tw_stats_add(&hc->srv->opts->stats->bytes_sent,
+		     head_only ? h->len : h->len + total);
+	tw_conn_set_timeout(hc->c, hc->srv->opts->send_timeout_ms,
+			    TW_CONN_TIMEOUT_PROGRESS);
+	tw_conn_send(hc->c);
+}
+
+/* Answer with an error page and close: used when the request stream can
+ * no longer be trusted (bad framing, limits). */
+static void
+fail(struct http_conn *hc, const struct tw_http_request *r, int status,
+     bool head_only)
+{
+	struct tw_http_res *res = &thr->res;
+
+	reset_res(res);
+	error_page(res, status);
+	/* Whatever else the client sent is not read: stop parsing. */
+	tw_conn_consume(hc->c, (size_t)-1 / 2);
+	queue_response(hc, r, res, head_only, false);
+}
+
+static bool
+is_known_method(const struct tw_http_request *r)
+{
+	static const char *const others[] = {
+		"POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (r->method_len == strlen(others[i]) &&
+		    memcmp(r->method, others[i], r->method_len) == 0)
+			return true;
+	return false;
+}
+
+static bool
+method_is(const struct tw_http_request *r, const char *m)
+{
+	/* Methods are case-sensitive (RFC 9110 9.1). */
+	return r->method_len == strlen(m) &&
+	       memcmp(r->method, m, r->method_len) == 0;
+}
+
+/* Split the target into path and query; absolute-form loses its scheme
+ * and authority (RFC 9112 3.2.2). Returns false for a target that is
+ * neither origin- nor absolute-form. */
+static bool
+split_target(const struct tw_http_request *r, struct tw_http_req *req)
+{
+	const char *t = r->target, *end = t + r->target_len, *q, *hash;
+
+	if (r->target_len > 7 && strncasecmp(t, "http://", 7) == 0)
+		t += 7;
+	else if (r->target_len > 8 && strncasecmp(t, "https://", 8) == 0)
+		t += 8;
+	if (t != r->target) {
+		t = memchr(t, '/', (size_t)(end - t));
+		if (t == NULL)
+			t = "/", end = t + 1;
+	}
+	if (t >= end || *t != '/')
+		return false;
+	/* A raw '#' cannot be part of a path; clients strip fragments,
+	 * so treat one as the fragment's start. */
+	hash = memchr(t, '#', (size_t)(end - t));
+	if (hash != NULL)
+		end = hash;
+	q = memchr(t, '?', (size_t)(end - t));
+	req->path = t;
+	req->path_len = (size_t)((q ? q : end) - t);
+	req->query = q ? q + 1 : NULL;
+	req->query_len = q ? (size_t)(end - q - 1) : 0;
+	return true;
+}
+
+/* Host rules (RFC 9112 3.2) in one pass over the headers: at most one
+ * Host, required for HTTP/1.1, and a valid value. */
+static bool
+host_ok(const struct tw_http_request *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nheaders; i++) {
+		const struct tw_http_header *h = &r->headers[i];
+
+		if (!tw_http_token_eq(h->name, h->name_len, "Host"))
+			continue;
+		if (++n > 1 || !tw_http_host_valid(h->value, h->value_len))
+			return false;
+	}
+	return n == 1 || r->minor == 0;
+}
+
+/* Framing of a request body (RFC 9112 6): returns 0 and sets hc->skip,
+ * or an error status. */
+static int
+check_body(struct http_conn *hc, const struct tw_http_request *r)
+{
+	const struct tw_http_header *te = tw_http_find_header(r, "Transfer-Encoding");
+	uint64_t len = 0, v;
+	size_t i;
+	bool seen = false;
+
+	for (i = 0; i < r->nheaders; i++) {
+		const struct tw_http_header *h = &r->headers[i];
+
+		if (!tw_http_token_eq(h->name, h->name_len, "Content-Length"))
+			continue;
+		if (tw_http_parse_content_length(h->value, h->value_len, &v) < 0)
+			return 400;
+		if (seen && v != len)
+			return 400;
+		seen = true;
+		len = v;
+	}
+	if (te != NULL) {
+		/* Both framings at once is the request-smuggling shape. */
+		if (seen)
+			return 400;
+		if (tw_http_list_has(te->value, te->value_len, "chunked"))
+			return 411;
+		return 501;
+	}
+	if (len > hc->srv->opts->max_discard_body)
+		return 413;
+	hc->skip = len;
+	return 0;
+}
+
+static void
+options_response(struct http_conn *hc, const struct tw_http_request *r,
+		 bool keep)
+{
+	struct tw_http_res *res = &thr->res;
+
+	reset_res(res);
+	res->status = 204;
+	res->no_length = true;
+	tw_buf_append_str(res->headers, "Allow: " ALLOW_METHODS "\r\n");
+	queue_response(hc, r, res, false, keep);
+}
+
+static void
+dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
+{
+	struct tw_http_res *res = &thr->res;
+	struct tw_http_req req = { .raw = r, .peer = tw_conn_peer_addr(hc->c) };
+	bool head = method_is(r, "HEAD");
+	int status = 404;
+	size_t i;
+
+	if (!split_target(r, &req)) {
+		if (method_is(r, "OPTIONS") && r->target_len == 1 &&
+		    r->target[0] == '*') {
+			options_response(hc, r, keep);
+			return;
+		}
+		fail(hc, r, 400, head);
+		return;
+	}
+	if (method_is(r, "OPTIONS")) {
+		options_response(hc, r, keep);
+		return;
+	}
+	if (!head && !method_is(r, "GET")) {
+		reset_res(res);
+		error_page(res, is_known_method(r) ? 405 : 501);
+		queue_response(hc, r, res, false, keep);
+		return;
+	}
+	req.method = head ? TW_HTTP_HEAD : TW_HTTP_GET;
+	for (i = 0; i < hc->srv->nroutes; i++) {
+		reset_res(res);
+		status = hc->srv->routes[i].handler->handle(&req, res,
+							    thr->inst[i]);
+		if (status != TW_DECLINED)
+			break;
+		status = 404;
+	}
+	if (status < 0)
+		status = tw_http_status_from_errno(status);
+	if (status != 0) {
+		/* Keep what the handler said about the error (Content-Range
+		 * on a 416, Vary); drop any body it started. */
+		close_res_fd(res);
+		res->nseg = 0;
+		res->no_length = false;
+		error_page(res, status);
+		if (status >= 500)
+			tw_log(TW_LOG_ERROR, 0, "%d answering %.*s", status,
+			       (int)(r->target_len > 200 ? 200 : r->target_len),
+			       r->target);
+	}
+	queue_response(hc, r, res, head, keep);
+}
+
+static bool
+wants_keepalive(const struct http_conn *hc, const struct tw_http_request *r)
+{
+	const struct tw_http_header *h = tw_http_find_header(r, "Connection");
+	bool close_tok = h && tw_http_list_has(h->value, h->value_len, "close");
+	bool ka_tok = h && tw_http_list_has(h->value, h->value_len, "keep-alive");
+
+	if (hc->nreq >= hc->srv->opts->max_keepalive_requests || stopping)
+		return false;
+	if (r->minor >= 1)
+		return !close_tok;
+	return ka_tok && !close_tok;
+}
+
+/* One complete request head of head_len bytes is at the input's front. */
+static void
+handle_request(struct http_conn *hc, const struct tw_http_request *r,
+	       size_t head_len)
+{
+	bool head = method_is(r, "HEAD");
+	int status;
+	bool keep;
+
+	hc->nreq++;
+	if (!host_ok(r)) {
+		fail(hc, r, 400, head);
+		return;
+	}
+	status = check_body(hc, r);
+	if (status != 0) {
+		fail(hc, r, status, head);
+		return;
+	}
+	keep = wants_keepalive(hc, r);
+	dispatch(hc, r, keep);
+	/* The slices in r point into the input; drop it only now. */
+	tw_conn_consume(hc->c, head_len);
+}
+
+static void
+go_idle(struct http_conn *hc)
+{
+	if (stopping) {
+		tw_conn_close(hc->c);
+		return;
+	}
+	if (hc->state == ST_IDLE)
+		return;
+	set_state(hc, ST_IDLE);
+	tw_conn_set_timeout(hc->c, hc->srv->opts->keepalive_timeout_ms, 0);
+}
+
+static void
+process(struct http_conn *hc)
+{
+	struct tw_http_request r;
+
+	while (!tw_conn_closing(hc->c) && !tw_conn_pending(hc->c)) {
+		size_t len;
+		const char *data = tw_conn_data(hc->c, &len);
+		int n;
+
+		if (hc->skip > 0 && len > 0) {
+			size_t take = hc->skip < len ? (size_t)hc->skip : len;
+
+			tw_conn_consume(hc->c, take);
+			hc->skip -= take;
+			continue;
+		}
+		if (len == 0) {
+			if (tw_conn_eof(hc->c))
+				tw_conn_close(hc->c);
+			else if (hc->skip == 0)
+				go_idle(hc);
+			return;
+		}
+		if (hc->state != ST_READING) {
+			set_state(hc, ST_READING);
+			hc->last_len = 0;
+			if (hc->srv->opts->log_format == TW_LOG_FORMAT_JSON)
+				hc->t_start_us = tw_clock_us_now();
+			/* Absolute: trickling bytes does not extend it. */
+			tw_conn_set_timeout(hc->c,
+					    hc->srv->opts->header_timeout_ms, 0);
+		}
+		n = tw_http_parse_request(data, len, hc->last_len, &r);
+		if (n == TW_PARSE_AGAIN) {
+			hc->last_len = len;
+			if (tw_conn_eof(hc->c))
+				tw_conn_close(hc->c);
+			return;
+		}
+		if (n < 0) {
+			fail(hc, NULL, -n, false);
+			return;
+		}
+		hc->last_len = 0;
+		handle_request(hc, &r, (size_t)n);
+	}
+}
+
+static void
+on_data(struct tw_conn *c, void *ctx)
+{
+	(void)c;
+	process(ctx);
+}
+
+static void
+on_drained(struct tw_conn *c, void *ctx)
+{
+	struct http_conn *hc = ctx;
+
+	if (hc->fd >= 0) {
+		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
+		hc->fd = -1;
+	}
+	if (hc->close_after) {
+		tw_conn_close(c);
+		return;
+	}
+	/* Still ST_WRITING: process() starts the header deadline if a
+	 * pipelined request is waiting, or the keep-alive wait if not. */
+	hc->last_len = 0;
+	process(hc);
+}
+
+static void
+on_timeout(struct tw_conn *c, void *ctx)
+{
+	struct http_conn *hc = ctx;
+
+	/* A client that sent part of a request learns why it is cut off;
+	 * one that sent nothing at all is just closed, as nginx does. */
+	if (hc->state == ST_READING && hc->last_len > 0 &&
+	    !tw_conn_pending(c)) {
+		fail(hc, NULL, 408, false);
+		/* The 408 gets one short chance to leave. */
+		tw_conn_set_timeout(c, 1000, 0);
+		return;
+	}
+	tw_conn_close(c);
+}
+
+static void
+on_closed(struct tw_conn *c, void *ctx)
+{
+	struct http_conn *hc = ctx;
+
+	(void)c;
+	if (hc->fd >= 0)
+		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
+	tw_stats_gauge(state_gauge(hc, hc->state), -1);
+	tw_stats_gauge(&hc->srv->opts->stats->active, -1);
+	tw_pool_free(thr->pool, hc, sizeof(*hc));
+}
+
+static const struct tw_conn_ops http_ops = {
+	.on_data = on_data,
+	.on_drained = on_drained,
+	.on_timeout = on_timeout,
+	.on_closed = on_closed,
+};
+
+static void
+drain_one(struct tw_conn *c, void *ctx)
+{
+	struct http_conn *hc = ctx;
+	size_t len;
+
+	(void)tw_conn_data(c, &len);
+	/* An idle keep-alive connection may close at any time (clients
+	 * retry). A fresh one may have its first request in flight: it is
+	 * answered, with Connection: close. */
+	if (hc->state == ST_IDLE && len == 0 && !tw_conn_pending(c))
+		tw_conn_close(c);
+}
+
+void
+tw_http_drain(void *arg)
+{
+	(void)arg;
+	stopping = true;
+	tw_conn_each(drain_one);
+}
+
+int
+tw_http_accept(struct tw_conn *c, void *arg)
+{
+	struct tw_http_server *srv = arg;
+	struct tw_stats *st = srv->opts->stats;
+	struct http_conn *hc = tw_pool_alloc(thr->pool, sizeof(*hc));
+	int64_t active;
+
+	tw_stats_add(&st->accepted, 1);
+	if (hc == NULL) {
+		tw_conn_close(c);
+		return -ENOMEM;
+	}
+	memset(hc, 0, sizeof(*hc));
+	hc->c = c;
+	hc->srv = srv;
+	hc->fd = -1;
+	hc->state = ST_READING;
+	tw_stats_gauge(&st->reading, 1);
+	active = atomic_fetch_add_explicit(&st->active, 1,
+					   memory_order_relaxed) + 1;
+	if (srv->opts->log_format == TW_LOG_FORMAT_JSON)
+		hc->t_start_us = tw_clock_us_now();
+	tw_conn_set_ops(c, &http_ops, hc);
+	/* The limit counts every worker's connections (shared counter). */
+	if (active > (int64_t)srv->opts->max_connections) {
+		/* Over the limit: a clear answer, then the door. */
+		fail(hc, NULL, 503, false);
+		return -EBUSY;
+	}
+	tw_stats_add(&st->handled, 1);
+	tw_conn_set_timeout(c, srv->opts->header_timeout_ms, 0);
+	return 0;
+}

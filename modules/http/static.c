@@ -1,0 +1,777 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * static: files, directories, ranges, conditionals and sidecars. Layer 3:
+ * builds a tw_http_res; the transport is http's business.
+ */
+#include "http/static.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "http/listing.h"
+#include "parse/fs.h"
+#include "parse/http_parse.h"
+#include "parse/mime.h"
+#include "parse/url.h"
+
+#define BOUNDARY_LEN 24
+#define FILE_CACHE_SLOTS 4096
+/* How long a cached open file is trusted before it is looked at again:
+ * a change on disk shows within this time. */
+#define FILE_CACHE_VALID_MS 1000
+#define SMALL_FILE_MAX	(16 * 1024)	/* served from memory up to this */
+/* Memory per thread for them and for listing pages. */
+#define CONTENT_MAX	(32u << 20)
+/* A directory's listing page is kept for later requests up to this size
+ * (a larger one is rendered each time), and for at most this long: the
+ * sizes and dates it shows can change without touching the directory. */
+#define PAGE_MAX	(1u << 20)
+#define PAGE_VALID_MS	FILE_CACHE_VALID_MS
+/* A page is kept only if the directory's last change is this much older
+ * than the reading of it; see dir_settled(). */
+#define PAGE_SETTLE_MS	100
+
+struct static_inst {
+	const struct tw_static_opts *opts;
+	struct tw_mime *mime;
+	struct tw_fs_cache *cache;	/* this thread's open files */
+	char boundary[BOUNDARY_LEN + 1];
+};
+
+/* Request-scoped scratch: paths are at most PATH_MAX, so fixed arrays
+ * on the stack of handle() would do too, but 12 KiB of stack per call is
+ * more than a worker thread's stack should spend. */
+struct scratch {
+	char path[PATH_MAX];		/* decoded, normalized, NUL-terminated */
+	char rel[PATH_MAX + 16];	/* relative to the root */
+	char enc[3 * PATH_MAX + 1];	/* percent-encoded for Location */
+};
+
+static _Thread_local struct scratch *scr;
+static _Thread_local unsigned scr_users;	/* instances on this thread */
+
+static void static_destroy(void *inst);
+
+static void *
+static_create(const void *opts, int *err)
+{
+	struct static_inst *si = calloc(1, sizeof(*si));
+	unsigned char rnd[BOUNDARY_LEN / 2];
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	if (si == NULL || (scr == NULL && (scr = malloc(sizeof(*scr))) == NULL)) {
+		free(si);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	scr_users++;
+	si->opts = opts;
+	si->mime = tw_mime_create(si->opts->types, err);
+	if (si->mime == NULL) {
+		static_destroy(si);
+		return NULL;
+	}
+	si->cache = tw_fs_cache_create(si->opts->fs, FILE_CACHE_SLOTS,
+				       FILE_CACHE_VALID_MS);
+	if (si->cache == NULL) {
+		*err = -ENOMEM;
+		static_destroy(si);
+		return NULL;
+	}
+	tw_fs_cache_set_content_max(si->cache, CONTENT_MAX);
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0x5a, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++) {
+		si->boundary[2 * i] = hex[rnd[i] >> 4];
+		si->boundary[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	return si;
+}
+
+static void
+static_destroy(void *inst)
+{
+	struct static_inst *si = inst;
+
+	if (si == NULL)
+		return;
+	tw_mime_destroy(si->mime);
+	tw_fs_cache_destroy(si->cache);
+	free(si);
+	if (--scr_users == 0) {
+		free(scr);
+		scr = NULL;
+	}
+}
+
+static size_t
+put_hex(char *p, unsigned long long v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[16];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = hex[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+size_t
+tw_static_etag(const struct stat *st, char out[TW_STATIC_ETAG_MAX])
+{
+	size_t n = 0;
+
+	out[n++] = '"';
+	n += put_hex(out + n, (unsigned long long)st->st_size);
+	out[n++] = '-';
+	n += put_hex(out + n, (unsigned long long)st->st_mtim.tv_sec);
+	out[n++] = '"';
+	out[n] = '\0';
+	return n;
+}
+
+static bool
+header_date(const struct tw_http_request *r, const char *name, time_t *t)
+{
+	const struct tw_http_header *h = tw_http_find_header(r, name);
+
+	/* An unparsable date is ignored, as if the header were absent. */
+	return h != NULL && tw_http_parse_date(h->value, h->value_len, t) == 0;
+}
+
+int
+tw_static_preconditions(const struct tw_http_request *r, bool get_or_head,
+			const char *etag, size_t etag_len, time_t mtime)
+{
+	const struct tw_http_header *im = tw_http_find_header(r, "If-Match");
+	const struct tw_http_header *inm = tw_http_find_header(r, "If-None-Match");
+	time_t t;
+
+	if (im != NULL) {
+		if (!tw_http_etag_match(im->value, im->value_len, etag, etag_len,
+					false))
+			return 412;
+	} else if (header_date(r, "If-Unmodified-Since", &t) && mtime > t) {
+		return 412;
+	}
+	if (inm != NULL) {
+		if (tw_http_etag_match(inm->value, inm->value_len, etag,
+				       etag_len, true))
+			return get_or_head ? 304 : 412;
+	} else if (get_or_head && header_date(r, "If-Modified-Since", &t) &&
+		   mtime <= t) {
+		return 304;
+	}
+	return 0;
+}
+
+bool
+tw_static_if_range(const struct tw_http_request *r, const char *etag,
+		   size_t etag_len, time_t mtime)
+{
+	const struct tw_http_header *h = tw_http_find_header(r, "If-Range");
+	time_t t;
+
+	if (h == NULL)
+		return true;
+	/* If-Range holds one entity-tag, never a list (RFC 9110 13.1.5);
+	 * a date has a comma of its own. */
+	if (h->value_len > 0 && (h->value[0] == '"' || h->value[0] == 'W'))
+		return memchr(h->value, ',', h->value_len) == NULL &&
+		       tw_http_etag_match(h->value, h->value_len, etag,
+					  etag_len, false);
+	/* A date validator must match exactly: it is weak otherwise. */
+	return tw_http_parse_date(h->value, h->value_len, &t) == 0 &&
+	       t == mtime;
+}
+
+static void
+add_header(struct tw_http_res *res, const char *name, const char *v,
+	   size_t n)
+{
+	tw_buf_append_str(res->headers, name);
+	tw_buf_append_str(res->headers, ": ");
+	tw_buf_append(res->headers, v, n);
+	tw_buf_append_str(res->headers, "\r\n");
+}
+
+/* expires: the freshness the operator chose, in both forms (Expires for
+ * HTTP/1.0 caches). */
+static void
+add_expires(const struct static_inst *si, struct tw_http_res *res)
+{
+	char date[TW_CLOCK_HTTP_DATE_LEN + 1];
+	size_t n;
+
+	if (si->opts->expires < 0)
+		return;
+	tw_buf_append_str(res->headers, "Cache-Control: max-age=");
+	tw_buf_append_u64(res->headers, (uint64_t)si->opts->expires);
+	tw_buf_append_str(res->headers, "\r\n");
+	n = tw_clock_format_http(tw_clock_now() + (time_t)si->opts->expires,
+				 date);
+	if (n != 0)
+		add_header(res, "Expires", date, n);
+}
+
+static void
+add_range_header(struct tw_buf *b, uint64_t first, uint64_t last,
+		 uint64_t size)
+{
+	tw_buf_append_str(b, "bytes ");
+	tw_buf_append_u64(b, first);
+	tw_buf_append_char(b, '-');
+	tw_buf_append_u64(b, last);
+	tw_buf_append_char(b, '/');
+	tw_buf_append_u64(b, size);
+}
+
+static void
+add_body_seg(struct tw_http_res *res, size_t from)
+{
+	struct tw_http_seg *s = &res->segs[res->nseg++];
+
+	s->kind = TW_HTTP_SEG_BODY;
+	s->off = from;
+	s->len = res->body->len - from;
+}
+
+static void
+add_file_seg(struct tw_http_res *res, uint64_t off, uint64_t len)
+{
+	struct tw_http_seg *s = &res->segs[res->nseg++];
+
+	s->kind = TW_HTTP_SEG_FILE;
+	s->off = off;
+	s->len = len;
+}
+
+/*
+ * Read a whole small file without ever blocking the loop on the disk:
+ * RWF_NOWAIT fails (EAGAIN) or reads short when pages are not in memory,
+ * and the caller then sends by sendfile, which brings them in for the
+ * next request. Filesystems that cannot do RWF_NOWAIT get a plain pread:
+ * their hot files still go from memory.
+ */
+static bool
+read_resident(int fd, char *buf, size_t size)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	ssize_t n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
+
+	if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL))
+		n = pread(fd, buf, size, 0);
+	return n == (ssize_t)size;
+}
+
+/*
+ * The bytes of a small file from memory, read once per version of it:
+ * measured on loopback, one write of headers and body beats a send of
+ * the headers plus a sendfile of a few KiB. Larger files keep sendfile
+ * (zero copy). Returns the bytes or NULL.
+ */
+static const char *
+small_content(struct tw_fs_file *f)
+{
+	size_t size = (size_t)f->st.st_size;
+	char *buf = f->content;
+
+	if (buf != NULL && f->content_len == size)
+		return buf;
+	if (size == 0 || size > SMALL_FILE_MAX)
+		return NULL;
+	/* Kept but not filled: an earlier read found the pages out of
+	 * memory. The cache drops content when the file changes, so the
+	 * room is still for size bytes. */
+	if (buf != NULL && f->content_len != 0)
+		return NULL;
+	if (buf == NULL)
+		buf = tw_fs_file_keep_content(f, size);
+	if (buf == NULL || !read_resident(f->fd, buf, size))
+		return NULL;
+	f->content_len = size;
+	return buf;
+}
+
+static void
+add_mem_seg(struct tw_http_res *res, const char *mem, uint64_t off,
+	    uint64_t len)
+{
+	struct tw_http_seg *s = &res->segs[res->nseg++];
+
+	s->kind = TW_HTTP_SEG_MEM;
+	s->mem = mem;
+	s->off = off;
+	s->len = len;
+}
+
+/* A body range: from memory when the file is small and hot, else by
+ * sendfile from the descriptor. */
+static void
+add_range_seg(struct tw_http_res *res, struct tw_fs_file *f, uint64_t off,
+	      uint64_t len)
+{
+	const char *mem = small_content(f);
+
+	if (mem == NULL)
+		add_file_seg(res, off, len);
+	else
+		add_mem_seg(res, mem, off, len);
+}
+
+static void
+multipart(struct static_inst *si, struct tw_http_res *res, const char *type,
+	  const struct tw_http_range *rg, size_t n, uint64_t size)
+{
+	struct tw_buf *b = res->body;
+	size_t i, from;
+
+	tw_buf_append_str(res->headers,
+			  "Content-Type: multipart/byteranges; boundary=");
+	tw_buf_append_str(res->headers, si->boundary);
+	tw_buf_append_str(res->headers, "\r\n");
+	for (i = 0; i < n; i++) {
+		from = b->len;
+		tw_buf_append_str(b, i == 0 ? "--" : "\r\n--");
+		tw_buf_append_str(b, si->boundary);
+		tw_buf_append_str(b, "\r\nContent-Type: ");
+		tw_buf_append_str(b, type);
+		tw_buf_append_str(b, "\r\nContent-Range: ");
+		add_range_header(b, rg[i].first, rg[i].last, size);
+		tw_buf_append_str(b, "\r\n\r\n");
+		add_body_seg(res, from);
+		add_file_seg(res, rg[i].first, rg[i].last - rg[i].first + 1);
+	}
+	from = b->len;
+	tw_buf_append_str(b, "\r\n--");
+	tw_buf_append_str(b, si->boundary);
+	tw_buf_append_str(b, "--\r\n");
+	add_body_seg(res, from);
+}
+
+/* What static derives from a file once per version of it, kept in the
+ * open-file cache entry's data. */
+struct meta {
+	char type[TW_MIME_TYPE_MAX];
+	char etag[TW_STATIC_ETAG_MAX];
+	char lastmod[TW_CLOCK_HTTP_DATE_LEN + 1];
+	unsigned char etag_len;
+	unsigned char lastmod_len;
+	bool type_ok;
+};
+
+_Static_assert(sizeof(struct meta) <= TW_FS_FILE_DATA,
+	       "the derived data fits a cache entry");
+
+static struct meta *
+meta_of(struct tw_fs_file *f)
+{
+	struct meta *m = (struct meta *)(void *)f->data;
+
+	if (!f->data_valid) {
+		m->etag_len = (unsigned char)tw_static_etag(&f->st, m->etag);
+		m->lastmod_len = (unsigned char)tw_clock_format_http(
+			f->st.st_mtim.tv_sec, m->lastmod);
+		m->type_ok = false;
+		f->data_valid = true;
+	}
+	return m;
+}
+
+static void
+release_file(void *ctx)
+{
+	tw_fs_cache_release(ctx);
+}
+
+/*
+ * Pick a sidecar: FILE.br or FILE.gz when the client accepts that coding
+ * with q > 0, br first (smaller). Misses are cached too, so probing costs
+ * nothing after the first request. Returns the coding and the entry (a
+ * reference for the caller), or NULL.
+ */
+static const char *
+pick_sidecar(struct static_inst *si, const struct tw_http_req *req,
+	     size_t rel_len, struct tw_fs_file **out)
+{
+	static const char *const codings[][2] = {
+		{ "br", ".br" }, { "gzip", ".gz" },
+	};
+	const struct tw_http_header *ae;
+	size_t i;
+
+	ae = tw_http_find_header(req->raw, "Accept-Encoding");
+	if (ae == NULL || rel_len + 4 > sizeof(scr->rel))
+		return NULL;
+	for (i = 0; i < 2; i++) {
+		struct tw_fs_file *f;
+
+		if (tw_http_accept_q(ae->value, ae->value_len, codings[i][0]) <= 0)
+			continue;
+		memcpy(scr->rel + rel_len, codings[i][1], 4);
+		f = tw_fs_cache_open(si->cache, scr->rel, rel_len + 3);
+		scr->rel[rel_len] = '\0';
+		if (f == NULL)
+			continue;
+		if (f->err != 0 || !S_ISREG(f->st.st_mode)) {
+			tw_fs_cache_release(f);
+			continue;
+		}
+		*out = f;
+		return codings[i][0];
+	}
+	return NULL;
+}
+
+/* f: the file's cache entry; its reference passes to res. */
+static int
+serve_file(struct static_inst *si, const struct tw_http_req *req,
+	   struct tw_http_res *res, struct tw_fs_file *f, const char *name,
+	   size_t rel_len)
+{
+	struct tw_http_range rg[TW_HTTP_MAX_RANGES];
+	struct meta *m = meta_of(f), *vm;
+	const struct tw_http_header *range;
+	const char *coding = NULL;
+	struct tw_fs_file *cf = NULL;
+	size_t nr = 0;
+	enum tw_http_range_result rr = TW_RANGE_NONE;
+	int err, status;
+	uint64_t size;
+
+	res->fd = f->fd;
+	res->fd_release = release_file;
+	res->fd_ctx = f;
+	/* The type and charset come from the original file even when a
+	 * compressed sidecar is sent. */
+	if (!m->type_ok) {
+		err = tw_mime_resolve(si->mime, name, strlen(name), f->fd,
+				      &f->st, si->opts->charset, m->type);
+		if (err < 0)
+			return err;
+		m->type_ok = true;
+	}
+	vm = m;
+	if (si->opts->gzip_static) {
+		coding = pick_sidecar(si, req, rel_len, &cf);
+		if (coding != NULL) {
+			tw_fs_cache_release(f);
+			f = cf;
+			res->fd = f->fd;
+			res->fd_ctx = f;
+			vm = meta_of(f);
+		}
+	}
+	size = (uint64_t)f->st.st_size;
+	status = tw_static_preconditions(req->raw, true, vm->etag, vm->etag_len,
+					 f->st.st_mtim.tv_sec);
+	if (si->opts->gzip_static)
+		tw_buf_append_str(res->headers, "Vary: Accept-Encoding\r\n");
+	if (status == 412)
+		return 412;
+	add_header(res, "ETag", vm->etag, vm->etag_len);
+	/* A time no IMF-fixdate can express is simply not announced. */
+	if (vm->lastmod_len != 0)
+		add_header(res, "Last-Modified", vm->lastmod, vm->lastmod_len);
+	add_expires(si, res);
+	if (status == 304) {
+		res->status = 304;
+		res->no_length = true;
+		return 0;
+	}
+	tw_buf_append_str(res->headers, "Accept-Ranges: bytes\r\n");
+	if (coding != NULL) {
+		tw_buf_append_str(res->headers, "Content-Encoding: ");
+		tw_buf_append_str(res->headers, coding);
+		tw_buf_append_str(res->headers, "\r\n");
+	}
+	range = tw_http_find_header(req->raw, "Range");
+	/* Range applies to GET only (RFC 9110 14.2). */
+	if (range != NULL && req->method == TW_HTTP_GET &&
+	    tw_static_if_range(req->raw, vm->etag, vm->etag_len,
+			       f->st.st_mtim.tv_sec))
+		rr = tw_http_parse_range(range->value, range->value_len, size,
+					 rg, &nr);
+	if (rr == TW_RANGE_UNSATISFIABLE) {
+		tw_buf_append_str(res->headers, "Content-Range: bytes */");
+		tw_buf_append_u64(res->headers, size);
+		tw_buf_append_str(res->headers, "\r\n");
+		return 416;
+	}
+	if (rr == TW_RANGE_OK && nr > 1) {
+		res->status = 206;
+		multipart(si, res, m->type, rg, nr, size);
+		return 0;
+	}
+	add_header(res, "Content-Type", m->type, strlen(m->type));
+	if (rr == TW_RANGE_OK) {
+		res->status = 206;
+		tw_buf_append_str(res->headers, "Content-Range: ");
+		add_range_header(res->headers, rg[0].first, rg[0].last, size);
+		tw_buf_append_str(res->headers, "\r\n");
+		add_range_seg(res, f, rg[0].first, rg[0].last - rg[0].first + 1);
+		return 0;
+	}
+	res->status = 200;
+	if (size > 0)
+		add_range_seg(res, f, 0, size);
+	return 0;
+}
+
+static int
+redirect_slash(const struct tw_http_req *req, struct tw_http_res *res,
+	       const char *path, size_t len)
+{
+	long n = tw_url_encode_path(path, len, scr->enc, sizeof(scr->enc) - 1);
+
+	if (n < 0)
+		return 414;
+	res->status = 301;
+	tw_buf_append_str(res->headers, "Location: ");
+	tw_buf_append(res->headers, scr->enc, (size_t)n);
+	tw_buf_append_char(res->headers, '/');
+	if (req->query != NULL) {
+		/* The query passed the parser's visible-ASCII check, so it
+		 * cannot split the header. */
+		tw_buf_append_char(res->headers, '?');
+		tw_buf_append(res->headers, req->query, req->query_len);
+	}
+	tw_buf_append_str(res->headers, "\r\n");
+	tw_buf_append_str(res->headers,
+			  "Content-Type: text/html; charset=utf-8\r\n");
+	tw_buf_append_str(res->body, "<!DOCTYPE html>\n<html><head><title>"
+			  "301 Moved Permanently</title></head>\n<body><h1>"
+			  "301 Moved Permanently</h1></body></html>\n");
+	add_body_seg(res, 0);
+	return 0;
+}
+
+/* What static keeps beside a directory's listing page, in the open-file
+ * cache entry's data: the directory as it was when the page was read. */
+struct page_meta {
+	struct timespec mtim;
+	struct timespec ctim;
+	dev_t dev;
+	ino_t ino;
+	uint64_t rendered_ms;
+};
+
+_Static_assert(sizeof(struct page_meta) <= TW_FS_FILE_DATA,
+	       "the page's data fits a cache entry");
+
+static bool
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/*
+ * The kept page of directory d, if it is young and the directory is as
+ * st says it is now. An entry created, deleted or renamed in it changes
+ * its mtime and ctime, so such a change shows at the next request.
+ */
+static const char *
+kept_page(const struct tw_fs_file *d, const struct stat *st)
+{
+	const struct page_meta *pm = (const void *)d->data;
+
+	if (!d->data_valid || d->content == NULL || d->content_len == 0)
+		return NULL;
+	if (tw_clock_ms() - pm->rendered_ms >= PAGE_VALID_MS)
+		return NULL;
+	if (!same_time(&st->st_mtim, &pm->mtim) ||
+	    !same_time(&st->st_ctim, &pm->ctim) ||
+	    st->st_dev != pm->dev || st->st_ino != pm->ino)
+		return NULL;
+	return d->content;
+}
+
+/*
+ * Timestamps come from a coarse clock: a change made in the same tick as
+ * the directory's last one, but after it was read, would leave them as
+ * they were and the page stale. So a page is kept only if the last
+ * change (ctime: the kernel sets it, no one can set it back) is well
+ * before start, taken before st. A directory that just changed is
+ * rendered per request until it settles.
+ */
+static bool
+dir_settled(const struct stat *st, const struct timespec *start)
+{
+	struct timespec limit = *start;
+
+	limit.tv_nsec -= PAGE_SETTLE_MS * 1000000L;
+	if (limit.tv_nsec < 0) {
+		limit.tv_nsec += 1000000000L;
+		limit.tv_sec--;
+	}
+	return st->st_ctim.tv_sec < limit.tv_sec ||
+	       (st->st_ctim.tv_sec == limit.tv_sec &&
+		st->st_ctim.tv_nsec < limit.tv_nsec);
+}
+
+/* Keep page[0..len) in d's entry for later requests, if it may be. */
+static void
+keep_page(struct tw_fs_file *d, const struct stat *st,
+	  const struct timespec *start, const char *page, size_t len)
+{
+	struct page_meta *pm = (void *)d->data;
+	char *mem;
+
+	if (len > PAGE_MAX || !dir_settled(st, start))
+		return;
+	mem = tw_fs_file_keep_content(d, len);
+	if (mem == NULL)
+		return;
+	memcpy(mem, page, len);
+	d->content_len = len;
+	pm->mtim = st->st_mtim;
+	pm->ctim = st->st_ctim;
+	pm->dev = st->st_dev;
+	pm->ino = st->st_ino;
+	pm->rendered_ms = tw_clock_ms();
+	d->data_valid = true;
+}
+
+/*
+ * The listing of directory d (scr->rel, scr->path): the kept page when
+ * it is still right, which http copies out (nothing is rendered or
+ * copied here), else a new one rendered from d's own descriptor, so the
+ * page and the stat it is checked against are of the same directory.
+ */
+static int
+serve_listing(struct static_inst *si, struct tw_http_res *res,
+	      struct tw_fs_file *d)
+{
+	struct tw_listing_opts lo = { .hidden = si->opts->hidden };
+	size_t from = res->body->len;
+	struct timespec start;
+	const char *page;
+	struct stat st;
+	int err;
+
+	(void)clock_gettime(CLOCK_REALTIME, &start);
+	if (fstat(d->fd, &st) < 0)
+		return -errno;
+	page = kept_page(d, &st);
+	if (page == NULL) {
+		tw_fs_file_drop_content(d);
+		err = tw_listing_render_fd(si->opts->fs, d->fd, scr->rel,
+					   scr->path, &lo, res->body);
+		if (err < 0)
+			return err;
+		keep_page(d, &st, &start, res->body->data + from,
+			  res->body->len - from);
+		add_body_seg(res, from);
+	} else {
+		add_mem_seg(res, page, 0, d->content_len);
+	}
+	tw_buf_append_str(res->headers,
+			  "Content-Type: text/html; charset=utf-8\r\n");
+	res->status = 200;
+	return 0;
+}
+
+/* d: the directory's cache entry; its reference ends here. */
+static int
+serve_dir(struct static_inst *si, const struct tw_http_req *req,
+	  struct tw_http_res *res, struct tw_fs_file *d, size_t rel_len)
+{
+	const struct tw_static_opts *o = si->opts;
+	int err;
+
+	if (o->index != NULL && o->index[0] != '\0') {
+		size_t ilen = strlen(o->index);
+		size_t at = rel_len;
+
+		if (at + 1 + ilen + 4 < sizeof(scr->rel)) {
+			struct tw_fs_file *f;
+
+			if (at > 0)
+				scr->rel[at++] = '/';
+			memcpy(scr->rel + at, o->index, ilen + 1);
+			f = tw_fs_cache_open(si->cache, scr->rel, at + ilen);
+			if (f != NULL && f->err == 0 &&
+			    S_ISREG(f->st.st_mode)) {
+				tw_fs_cache_release(d);
+				return serve_file(si, req, res, f, o->index,
+						  at + ilen);
+			}
+			tw_fs_cache_release(f);
+			scr->rel[rel_len] = '\0';
+		}
+	}
+	err = o->listing ? serve_listing(si, res, d) : 403;
+	tw_fs_cache_release(d);
+	return err;
+}
+
+static int
+static_handle(const struct tw_http_req *req, struct tw_http_res *res,
+	      void *inst)
+{
+	struct static_inst *si = inst;
+	const struct tw_static_opts *o = si->opts;
+	struct tw_fs_file *f;
+	size_t len, rel_len;
+	mode_t mode;
+	bool slash;
+	const char *name;
+	int err;
+
+	err = tw_url_decode_path(req->path, req->path_len, scr->path,
+				 sizeof(scr->path), &len);
+	if (err == -ENAMETOOLONG)
+		return 414;
+	if (err < 0 || tw_url_remove_dots(scr->path, &len) < 0)
+		return 400;
+	if (!o->hidden && tw_fs_is_hidden(scr->path, len))
+		return 404;
+	slash = scr->path[len - 1] == '/';
+	/* The root-relative name: no leading slash, no trailing one. */
+	rel_len = len - 1 - (slash && len > 1);
+	memcpy(scr->rel, scr->path + 1, rel_len);
+	scr->rel[rel_len] = '\0';
+	f = tw_fs_cache_open(si->cache, scr->rel, rel_len);
+	if (f == NULL)
+		return 503;
+	if (f->err != 0) {
+		err = f->err;
+		tw_fs_cache_release(f);
+		return err;
+	}
+	mode = f->st.st_mode;
+	if (S_ISDIR(mode)) {
+		if (slash)
+			return serve_dir(si, req, res, f, rel_len);
+		tw_fs_cache_release(f);
+		return redirect_slash(req, res, scr->path, len);
+	}
+	if (!S_ISREG(mode) || slash) {
+		tw_fs_cache_release(f);
+		return slash ? 404 : 403;
+	}
+	name = strrchr(scr->rel, '/');
+	name = name ? name + 1 : scr->rel;
+	return serve_file(si, req, res, f, name, rel_len);
+}
+
+const struct tw_handler tw_static_handler = {
+	.name = "static",
+	.handle = static_handle,
+	.create = static_create,
+	.destroy = static_destroy,
+};

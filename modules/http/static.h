@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * static: the file handler. Decodes and normalizes the path, opens it
+ * beneath the root through fs, and decides the response: 200, 206 (one
+ * range or multipart/byteranges), 304, 412, 416, a 301 to the slashed
+ * directory URL, the index file, a listing, or an error. Adds validators
+ * (ETag, Last-Modified), Content-Type with charset, and gzip_static
+ * sidecars. Layer 3: fills a tw_http_res; never touches sockets.
+ */
+#ifndef TW_STATIC_H
+#define TW_STATIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "http/http.h"
+
+struct tw_fs;
+struct tw_mime_table;
+
+struct tw_static_opts {
+	const struct tw_fs *fs;			/* borrowed */
+	const struct tw_mime_table *types;	/* borrowed */
+	const char *index;			/* "index.html"; NULL: none */
+	bool listing;
+	bool hidden;		/* serve and list dotfiles */
+	bool gzip_static;	/* FILE.br / FILE.gz sidecars */
+	bool charset;		/* append charset to text types */
+	long long expires;	/* Cache-Control max-age seconds, -1: none */
+};
+
+extern const struct tw_handler tw_static_handler;
+
+#define TW_STATIC_ETAG_MAX 48
+
+/* The entity-tag of a file, "\"<size hex>-<mtime sec hex>\"", into out;
+ * returns its length. The same file gives the same tag on any machine. */
+size_t tw_static_etag(const struct stat *st, char out[TW_STATIC_ETAG_MAX]);
+
+/*
+ * Evaluate the preconditions of RFC 9110 13.2.2 for a representation with
+ * the given entity-tag and modification time. get_or_head: the method is
+ * GET or HEAD (If-None-Match then yields 304 rather than 412). Returns 0
+ * to go on, 304 or 412.
+ */
+int tw_static_preconditions(const struct tw_http_request *r, bool get_or_head,
+			    const char *etag, size_t etag_len, time_t mtime);
+
+/* True if a Range header may be honoured: no If-Range, or If-Range holds
+ * the current strong entity-tag or exactly the Last-Modified date. */
+bool tw_static_if_range(const struct tw_http_request *r, const char *etag,
+			size_t etag_len, time_t mtime);
+
+#endif /* TW_STATIC_H */

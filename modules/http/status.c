@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * status: counters as stub_status text, JSON, Prometheus or HTML. Layer 3.
+ */
+#include "http/status.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/stats.h"
+#include "parse/http_parse.h"
+
+int
+tw_status_parse_net(const char *s, struct tw_status_net *out)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned max;
+	char *end;
+	long bits;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(s, "all") == 0) {
+		/* 0.0.0.0/0 and ::/0 in one: family 0 matches anything. */
+		return 0;
+	}
+	if (len == 0 || len >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	out->prefix = max;
+	if (slash != NULL) {
+		/* strtol would also take " 8" or "+8". */
+		if (slash[1] < '0' || slash[1] > '9')
+			return -EINVAL;
+		bits = strtol(slash + 1, &end, 10);
+		if (end == slash + 1 || *end != '\0' || bits < 0 || bits > (long)max)
+			return -EINVAL;
+		out->prefix = (unsigned)bits;
+	}
+	return 0;
+}
+
+static bool
+prefix_match(const unsigned char *a, const unsigned char *b, unsigned bits)
+{
+	unsigned full = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((a[full] ^ b[full]) & (0xff << (8 - rest))) == 0;
+}
+
+bool
+tw_status_allowed(const struct tw_status_opts *o, const struct sockaddr *peer)
+{
+	static const unsigned char v6_loop[16] = { [15] = 1 };
+	unsigned char a4[4];
+	const unsigned char *a6 = NULL;
+	bool is4 = false;
+	size_t i;
+
+	if (peer->sa_family == AF_INET) {
+		memcpy(a4, &((const struct sockaddr_in *)(const void *)peer)->sin_addr, 4);
+		is4 = true;
+	} else if (peer->sa_family == AF_INET6) {
+		const struct in6_addr *in6 =
+			&((const struct sockaddr_in6 *)(const void *)peer)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(in6)) {
+			memcpy(a4, &in6->s6_addr[12], 4);
+			is4 = true;
+		} else {
+			a6 = in6->s6_addr;
+		}
+	} else {
+		return false;
+	}
+	if (o->nallow == 0)
+		return is4 ? a4[0] == 127 : memcmp(a6, v6_loop, 16) == 0;
+	for (i = 0; i < o->nallow; i++) {
+		const struct tw_status_net *n = &o->allow[i];
+
+		if (n->family == 0 ||
+		    (n->family == AF_INET && is4 &&
+		     prefix_match(a4, n->addr, n->prefix)) ||
+		    (n->family == AF_INET6 && !is4 &&
+		     prefix_match(a6, n->addr, n->prefix)))
+			return true;
+	}
+	return false;
+}
+
+/* A consistent-enough snapshot: each counter read once. */
+struct snap {
+	uint64_t accepted, handled, requests, bytes, hits, misses, reloads;
+	uint64_t fhits, fmisses;
+	uint64_t aio_reads, aio_bytes;
+	uint64_t status[6];
+	int64_t active, reading, writing, waiting, start, reload;
+};
+
+static void
+take(const struct tw_stats *st, struct snap *s)
+{
+	size_t i;
+
+	/* The atomics are only read; casting away const for the C11
+	 * atomic_load prototype is safe. */
+	struct tw_stats *m = (struct tw_stats *)(uintptr_t)st;
+
+	s->accepted = atomic_load(&m->accepted);
+	s->handled = atomic_load(&m->handled);
+	s->requests = atomic_load(&m->requests);
+	s->bytes = atomic_load(&m->bytes_sent);
+	s->hits = atomic_load(&m->cache_hits);
+	s->misses = atomic_load(&m->cache_misses);
+	s->fhits = atomic_load(&m->file_cache_hits);
+	s->fmisses = atomic_load(&m->file_cache_misses);
+	s->aio_reads = atomic_load(&m->aio_reads);
+	s->aio_bytes = atomic_load(&m->aio_bytes);
+	s->reloads = atomic_load(&m->reloads);
+	for (i = 0; i < 6; i++)
+		s->status[i] = atomic_load(&m->status[i]);
+	s->active = atomic_load(&m->active);
+	s->reading = atomic_load(&m->reading);
+	s->writing = atomic_load(&m->writing);
+	s->waiting = atomic_load(&m->waiting);
+	s->start = atomic_load(&m->start_time);
+	s->reload = atomic_load(&m->reload_time);
+	/* Gauges move independently; never show a negative count. */
+	if (s->reading < 0) s->reading = 0;
+	if (s->writing < 0) s->writing = 0;
+	if (s->waiting < 0) s->waiting = 0;
+	if (s->active < 0) s->active = 0;
+}
+
+static void
+num(struct tw_buf *b, int64_t v)
+{
+	if (v < 0) {
+		tw_buf_append_char(b, '-');
+		tw_buf_append_u64(b, (uint64_t)-v);
+	} else {
+		tw_buf_append_u64(b, (uint64_t)v);
+	}
+}
+
+/* nginx's ngx_http_stub_status_module layout, byte for byte. */
+static void
+render_text(const struct snap *s, struct tw_buf *b)
+{
+	tw_buf_append_str(b, "Active connections: ");
+	num(b, s->active);
+	tw_buf_append_str(b, " \nserver accepts handled requests\n ");
+	tw_buf_append_u64(b, s->accepted);
+	tw_buf_append_char(b, ' ');
+	tw_buf_append_u64(b, s->handled);
+	tw_buf_append_char(b, ' ');
+	tw_buf_append_u64(b, s->requests);
+	tw_buf_append_str(b, " \nReading: ");
+	num(b, s->reading);
+	tw_buf_append_str(b, " Writing: ");
+	num(b, s->writing);
+	tw_buf_append_str(b, " Waiting: ");
+	num(b, s->waiting);
+	tw_buf_append_str(b, " \n");
+}
+
+static void
+kv(struct tw_buf *b, const char *key, int64_t v, bool comma)
+{
+	tw_buf_append_char(b, '"');
+	tw_buf_append_str(b, key);
+	tw_buf_append_str(b, "\":");
+	num(b, v);
+	if (comma)
+		tw_buf_append_char(b, ',');
+}
+
+static void
+render_json(const struct tw_stats *st, const struct snap *s,
+	    const char *version, time_t now, struct tw_buf *b)
+{
+	static const char *const classes[] = { "", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	struct tw_stats *m = (struct tw_stats *)(uintptr_t)st;
+	bool first = true;
+	size_t i;
+
+	tw_buf_append_str(b, "{\"version\":\"");
+	tw_buf_append_str(b, version);
+	tw_buf_append_str(b, "\",");
+	kv(b, "start_time", s->start, true);
+	kv(b, "uptime", s->start ? (int64_t)now - s->start : 0, true);
+	kv(b, "last_reload", s->reload, true);
+	kv(b, "reloads", (int64_t)s->reloads, true);
+	tw_buf_append_str(b, "\"connections\":{");
+	kv(b, "accepted", (int64_t)s->accepted, true);
+	kv(b, "handled", (int64_t)s->handled, true);
+	kv(b, "active", s->active, true);
+	kv(b, "reading", s->reading, true);
+	kv(b, "writing", s->writing, true);
+	kv(b, "waiting", s->waiting, false);
+	tw_buf_append_str(b, "},\"requests\":{");
+	kv(b, "total", (int64_t)s->requests, true);
+	for (i = 1; i < 6; i++)
+		kv(b, classes[i], (int64_t)s->status[i], i < 5);
+	tw_buf_append_str(b, "},");
+	kv(b, "bytes_sent", (int64_t)s->bytes, true);
+	tw_buf_append_str(b, "\"cache\":{");
+	kv(b, "hits", (int64_t)s->hits, true);
+	kv(b, "misses", (int64_t)s->misses, false);
+	tw_buf_append_str(b, "},\"file_cache\":{");
+	kv(b, "hits", (int64_t)s->fhits, true);
+	kv(b, "misses", (int64_t)s->fmisses, false);
+	tw_buf_append_str(b, "},\"aio\":{");
+	kv(b, "reads", (int64_t)s->aio_reads, true);
+	kv(b, "bytes", (int64_t)s->aio_bytes, false);
+	tw_buf_append_str(b, "},\"workers\":[");
+	for (i = 0; i < TW_STATS_MAX_WORKERS; i++) {
+		struct tw_stats_worker *w = &m->workers[i];
+		int64_t pid = atomic_load(&w->pid);
+
+		if (pid == 0)
+			continue;
+		if (!first)
+			tw_buf_append_char(b, ',');
+		first = false;
+		tw_buf_append_char(b, '{');
+		kv(b, "slot", (int64_t)i, true);
+		kv(b, "pid", pid, true);
+		kv(b, "started", atomic_load(&w->started), true);
+		kv(b, "requests", (int64_t)atomic_load(&w->requests), true);
+		kv(b, "restarts", (int64_t)atomic_load(&w->restarts), false);
+		tw_buf_append_char(b, '}');
+	}
+	tw_buf_append_str(b, "]}\n");
+}
+
+static void
+metric(struct tw_buf *b, const char *name, const char *type, const char *help)
+{
+	tw_buf_append_str(b, "# HELP tinyweb_");
+	tw_buf_append_str(b, name);
+	tw_buf_append_char(b, ' ');
+	tw_buf_append_str(b, help);
+	tw_buf_append_str(b, "\n# TYPE tinyweb_");
+	tw_buf_append_str(b, name);
+	tw_buf_append_char(b, ' ');
+	tw_buf_append_str(b, type);
+	tw_buf_append_char(b, '\n');
+}
+
+static void
+sample(struct tw_buf *b, const char *name, const char *labels, int64_t v)
+{
+	tw_buf_append_str(b, "tinyweb_");
+	tw_buf_append_str(b, name);
+	if (labels != NULL) {
+		tw_buf_append_char(b, '{');
+		tw_buf_append_str(b, labels);
+		tw_buf_append_char(b, '}');
+	}
+	tw_buf_append_char(b, ' ');
+	num(b, v);
+	tw_buf_append_char(b, '\n');
+}
+
+/* One counter of every live worker slot, labelled slot="N". */
+static void
+worker_series(struct tw_stats *m, struct tw_buf *b, const char *name,
+	      const char *help, size_t field)
+{
+	char label[32];
+	size_t i, n;
+
+	metric(b, name, "counter", help);
+	for (i = 0; i < TW_STATS_MAX_WORKERS; i++) {
+		struct tw_stats_worker *w = &m->workers[i];
+
+		if (atomic_load(&w->pid) == 0)
+			continue;
+		memcpy(label, "slot=\"", 6);
+		n = 6 + tw_buf_fmt_u64(label + 6, i);
+		memcpy(label + n, "\"", 2);
+		sample(b, name, label, (int64_t)atomic_load(
+			(_Atomic uint64_t *)(void *)((char *)w + field)));
+	}
+}
+
+static void
+render_prometheus(const struct tw_stats *st, const struct snap *s,
+		  struct tw_buf *b)
+{
+	static const char *const classes[] = {
+		"", "class=\"1xx\"", "class=\"2xx\"", "class=\"3xx\"",
+		"class=\"4xx\"", "class=\"5xx\"",
+	};
+	struct tw_stats *m = (struct tw_stats *)(uintptr_t)st;
+	size_t i;
+
+	metric(b, "connections_accepted_total", "counter",
+	       "Client connections accepted.");
+	sample(b, "connections_accepted_total", NULL, (int64_t)s->accepted);
+	metric(b, "connections_handled_total", "counter",
+	       "Client connections accepted and not refused.");
+	sample(b, "connections_handled_total", NULL, (int64_t)s->handled);
+	metric(b, "connections_active", "gauge", "Client connections open now.");
+	sample(b, "connections_active", NULL, s->active);
+	metric(b, "connections", "gauge", "Open connections by state.");
+	sample(b, "connections", "state=\"reading\"", s->reading);
+	sample(b, "connections", "state=\"writing\"", s->writing);
+	sample(b, "connections", "state=\"waiting\"", s->waiting);
+	metric(b, "requests_total", "counter", "Requests received.");
+	sample(b, "requests_total", NULL, (int64_t)s->requests);
+	metric(b, "responses_total", "counter", "Responses by status class.");
+	for (i = 1; i < 6; i++)
+		sample(b, "responses_total", classes[i], (int64_t)s->status[i]);
+	metric(b, "sent_bytes_total", "counter", "Response bytes queued.");
+	sample(b, "sent_bytes_total", NULL, (int64_t)s->bytes);
+	metric(b, "cache_hits_total", "counter", "Content type cache hits.");
+	sample(b, "cache_hits_total", NULL, (int64_t)s->hits);
+	metric(b, "cache_misses_total", "counter", "Content type cache misses.");
+	sample(b, "cache_misses_total", NULL, (int64_t)s->misses);
+	metric(b, "file_cache_hits_total", "counter", "Open-file cache hits.");
+	sample(b, "file_cache_hits_total", NULL, (int64_t)s->fhits);
+	metric(b, "file_cache_misses_total", "counter",
+	       "Open-file cache misses.");
+	sample(b, "file_cache_misses_total", NULL, (int64_t)s->fmisses);
+	metric(b, "aio_reads_total", "counter",
+	       "File windows read by the aio pool (not in memory).");
+	sample(b, "aio_reads_total", NULL, (int64_t)s->aio_reads);
+	metric(b, "aio_read_bytes_total", "counter",
+	       "Bytes read by the aio pool.");
+	sample(b, "aio_read_bytes_total", NULL, (int64_t)s->aio_bytes);
+	metric(b, "start_time_seconds", "gauge", "Server start, unix time.");
+	sample(b, "start_time_seconds", NULL, s->start);
+	metric(b, "last_reload_time_seconds", "gauge",
+	       "Last configuration reload, unix time (0: none).");
+	sample(b, "last_reload_time_seconds", NULL, s->reload);
+	worker_series(m, b, "worker_requests_total", "Requests by worker.",
+		      offsetof(struct tw_stats_worker, requests));
+	worker_series(m, b, "worker_restarts_total", "Respawns by worker slot.",
+		      offsetof(struct tw_stats_worker, restarts));
+}
+
+static void
+row(struct tw_buf *b, const char *name, int64_t v)
+{
+	tw_buf_append_str(b, "<tr><th>");
+	tw_buf_append_str(b, name);
+	tw_buf_append_str(b, "</th><td>");
+	num(b, v);
+	tw_buf_append_str(b, "</td></tr>\n");
+}
+
+static void
+render_html(const struct tw_stats *st, const struct snap *s,
+	    const char *version, time_t now, struct tw_buf *b)
+{
+	struct tw_stats *m = (struct tw_stats *)(uintptr_t)st;
+	size_t i;
+
+	tw_buf_append_str(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+			  "<title>tinyweb status</title><style>body{font-family:"
+			  "system-ui,sans-serif;margin:1em 2em}th{text-align:left;"
+			  "padding-right:2em}td{text-align:right}</style></head>\n"
+			  "<body><h1>tinyweb ");
+	tw_buf_append_html(b, version, strlen(version));
+	tw_buf_append_str(b, "</h1>\n<table>\n");
+	row(b, "Uptime (s)", s->start ? (int64_t)now - s->start : 0);
+	row(b, "Reloads", (int64_t)s->reloads);
+	row(b, "Active connections", s->active);
+	row(b, "Reading", s->reading);
+	row(b, "Writing", s->writing);
+	row(b, "Waiting", s->waiting);
+	row(b, "Accepted", (int64_t)s->accepted);
+	row(b, "Handled", (int64_t)s->handled);
+	row(b, "Requests", (int64_t)s->requests);
+	row(b, "1xx", (int64_t)s->status[1]);
+	row(b, "2xx", (int64_t)s->status[2]);
+	row(b, "3xx", (int64_t)s->status[3]);
+	row(b, "4xx", (int64_t)s->status[4]);
+	row(b, "5xx", (int64_t)s->status[5]);
+	row(b, "Bytes sent", (int64_t)s->bytes);
+	row(b, "Cache hits", (int64_t)s->hits);
+	row(b, "Cache misses", (int64_t)s->misses);
+	row(b, "Open-file cache hits", (int64_t)s->fhits);
+	row(b, "Open-file cache misses", (int64_t)s->fmisses);
+	row(b, "Cold reads by the aio pool", (int64_t)s->aio_reads);
+	tw_buf_append_str(b, "</table>\n<h2>Workers</h2>\n<table>\n<tr><th>slot"
+			  "</th><th>pid</th><th>requests</th><th>restarts</th>"
+			  "</tr>\n");
+	for (i = 0; i < TW_STATS_MAX_WORKERS; i++) {
+		int64_t pid = atomic_load(&m->workers[i].pid);
+
+		if (pid == 0)
+			continue;
+		tw_buf_append_str(b, "<tr><td>");
+		num(b, (int64_t)i);
+		tw_buf_append_str(b, "</td><td>");
+		num(b, pid);
+		tw_buf_append_str(b, "</td><td>");
+		num(b, (int64_t)atomic_load(&m->workers[i].requests));
+		tw_buf_append_str(b, "</td><td>");
+		num(b, (int64_t)atomic_load(&m->workers[i].restarts));
+		tw_buf_append_str(b, "</td></tr>\n");
+	}
+	tw_buf_append_str(b, "</table>\n</body></html>\n");
+}
+
+void
+tw_status_render(const struct tw_stats *st, const char *version,
+		 enum tw_status_format f, time_t now, struct tw_buf *out)
+{
+	struct snap s;
+
+	take(st, &s);
+	switch (f) {
+	case TW_STATUS_TEXT:
+		render_text(&s, out);
+		break;
+	case TW_STATUS_JSON:
+		render_json(st, &s, version, now, out);
+		break;
+	case TW_STATUS_PROMETHEUS:
+		render_prometheus(st, &s, out);
+		break;
+	case TW_STATUS_HTML:
+		render_html(st, &s, version, now, out);
+		break;
+	}
+}
+
+/* ?format=... wins; then the Accept header; then stub_status text. */
+static enum tw_status_format
+pick_format(const struct tw_http_req *req)
+{
+	static const struct {
+		const char *name;
+		enum tw_status_format f;
+	} names[] = {
+		{ "format=json", TW_STATUS_JSON },
+		{ "format=prometheus", TW_STATUS_PROMETHEUS },
+		{ "format=html", TW_STATUS_HTML },
+		{ "format=text", TW_STATUS_TEXT },
+	};
+	const struct tw_http_header *acc;
+	size_t i;
+
+	for (i = 0; req->query != NULL && i < 4; i++) {
+		size_t n = strlen(names[i].name);
+		const char *q = req->query, *end = q + req->query_len;
+
+		while (q < end) {
+			const char *amp = memchr(q, '&', (size_t)(end - q));
+			size_t len = (size_t)((amp ? amp : end) - q);
+
+			if (len == n && memcmp(q, names[i].name, n) == 0)
+				return names[i].f;
+			q = amp ? amp + 1 : end;
+		}
+	}
+	acc = tw_http_find_header(req->raw, "Accept");
+	if (acc != NULL && memmem(acc->value, acc->value_len,
+				  "application/json", 16) != NULL)
+		return TW_STATUS_JSON;
+	if (acc != NULL && memmem(acc->value, acc->value_len, "text/html", 9) != NULL)
+		return TW_STATUS_HTML;
+	return TW_STATUS_TEXT;
+}
+
+static int
+status_handle(const struct tw_http_req *req, struct tw_http_res *res,
+	      void *inst)
+{
+	static const char *const types[] = {
+		"text/plain; charset=utf-8",
+		"application/json",
+		"text/plain; version=0.0.4; charset=utf-8",
+		"text/html; charset=utf-8",
+	};
+	const struct tw_status_opts *o = inst;
+	enum tw_status_format f;
+
+	if (o->path == NULL || req->path_len != strlen(o->path) ||
+	    memcmp(req->path, o->path, req->path_len) != 0)
+		return TW_DECLINED;
+	if (!tw_status_allowed(o, req->peer))
+		return 403;
+	f = pick_format(req);
+	tw_status_render(o->stats, o->version ? o->version : "", f,
+			 tw_clock_now(), res->body);
+	res->status = 200;
+	tw_buf_append_str(res->headers, "Content-Type: ");
+	tw_buf_append_str(res->headers, types[f]);
+	tw_buf_append_str(res->headers, "\r\nCache-Control: no-store\r\n");
+	res->nseg = 1;
+	res->segs[0].kind = TW_HTTP_SEG_BODY;
+	res->segs[0].off = 0;
+	res->segs[0].len = res->body->len;
+	return 0;
+}
+
+/* The options are the instance: nothing per thread to set up. */
+static void *
+status_create(const void *opts, int *err)
+{
+	(void)err;
+	return (void *)(uintptr_t)opts;
+}
+
+const struct tw_handler tw_status_handler = {
+	.name = "status",
+	.handle = status_handle,
+	.create = status_create,
+	.destroy = NULL,
+};

@@ -1,0 +1,904 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conn: a non-blocking socket with an input buffer, a segment write queue
+ * and one timer. Layer 1: knows nothing of the protocol it carries.
+ */
+#include "net/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/pool.h"
+#include "base/stats.h"
+#include "net/aio.h"
+#include "net/loop.h"
+
+#define MAX_IOV		16
+#define KEEP_OUT_BYTES	(64 * 1024)	/* larger out buffers are freed */
+#define MAX_FREE_IO	64		/* cached buffers per thread */
+/*
+ * Bytes one connection may write before the others ready in the same
+ * batch get their turn. A loopback socket takes megabytes per sendfile,
+ * which kept the loop away from every other client for milliseconds
+ * while one large file went out.
+ */
+#define FAIR_BYTES	(256 * 1024)
+
+struct seg {
+	int fd;			/* -1: bytes at out.data[off..off+len) */
+	bool copy;		/* file bytes by pread + send, not sendfile */
+	uint64_t off;
+	uint64_t len;
+};
+
+struct tw_conn;
+
+/*
+ * A window of a file whose pages are not in memory, read by the aio pool
+ * so that the sendfile which follows does not stall the loop on the disk.
+ */
+struct fetch {
+	struct tw_aio_job job;	/* first: the job is the fetch */
+	struct tw_conn *c;
+	int fd;
+	uint64_t off;
+	size_t len;
+	size_t got;
+};
+
+/* The buffers of an active connection, returned when it goes idle. */
+struct conn_io {
+	struct conn_io *next_free;
+	size_t rstart;		/* unconsumed input is rbuf[rstart..rlen) */
+	size_t rlen;
+	struct tw_buf out;
+	size_t shead;		/* first unsent segment */
+	size_t nseg;
+	uint64_t sent;
+	struct seg segs[TW_CONN_MAX_SEGS];
+	/* With aio: file bytes [warm_start, warm_end) of warm_fd are known
+	 * to be in memory, so sendfile may go that far without a probe. */
+	int warm_fd;
+	uint64_t warm_start;
+	uint64_t warm_end;
+	struct fetch fetch;
+	struct tw_loop_task resume;	/* posted when its turn is over */
+	struct tw_conn *owner;
+	char rbuf[TW_CONN_RBUF_SIZE];
+};
+
+struct tw_conn {
+	int fd;
+	/* Bits: the struct must stay within a 128-byte pool class. */
+	bool readable : 1;	/* edge seen, read has not hit EAGAIN */
+	bool writable : 1;
+	bool eof : 1;
+	bool closing : 1;
+	bool shut_wr : 1;	/* shutdown(SHUT_WR) once drained */
+	bool in_run : 1;	/* conn_run is on the stack */
+	bool hup : 1;		/* the peer's FIN was reported with an edge */
+	bool drained_once : 1;	/* a response went out before */
+	bool nodelay : 1;	/* TCP_NODELAY is set */
+	bool fetching : 1;	/* an aio read is in flight for this conn */
+	bool watched : 1;	/* registered with the loop */
+	uint8_t timeout_flags;
+	uint32_t timeout_ms;	/* 49 days at most: plenty for a timeout */
+	struct tw_loop *loop;
+	const struct tw_conn_ops *ops;
+	void *ctx;
+	struct conn_io *io;
+	struct tw_conn *prev;	/* all open connections of the thread; */
+	struct tw_conn *next;	/* after close, next is the reap list */
+	struct tw_timer timer;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} peer;
+};
+
+static _Thread_local struct conn_io *free_io;
+static _Thread_local size_t nfree_io;
+static _Thread_local struct tw_conn *reap_list;
+/* Connection structs come from the two-level pool: 128 bytes, no malloc
+ * header, so an idle keep-alive connection costs as little as we can. */
+static _Thread_local struct tw_pool *conn_pool;
+
+_Static_assert(sizeof(struct tw_conn) <= TW_POOL_MAX_SMALL,
+	       "a connection fits a pool size class");
+static _Thread_local size_t nconns;
+static _Thread_local struct tw_aio *conn_aio;
+static _Thread_local uint64_t copy_min = TW_CONN_COPY_AUTO;
+static _Thread_local char *copy_buf;	/* FAIR_BYTES, for copy segments */
+static _Thread_local struct tw_conn *all_conns;
+
+static struct conn_io *
+io_get(void)
+{
+	struct conn_io *io = free_io;
+
+	if (io != NULL) {
+		free_io = io->next_free;
+		nfree_io--;
+	} else {
+		io = malloc(sizeof(*io));
+		if (io == NULL)
+			return NULL;
+		memset(&io->out, 0, sizeof(io->out));
+	}
+	io->rstart = 0;
+	io->rlen = 0;
+	io->shead = 0;
+	io->nseg = 0;
+	io->sent = 0;
+	io->warm_fd = -1;
+	io->resume.prev = io->resume.next = NULL;
+	return io;
+}
+
+static void
+io_put(struct conn_io *io)
+{
+	tw_buf_reset(&io->out, KEEP_OUT_BYTES);
+	if (nfree_io >= MAX_FREE_IO) {
+		tw_buf_free(&io->out);
+		free(io);
+		return;
+	}
+	io->next_free = free_io;
+	free_io = io;
+	nfree_io++;
+}
+
+void
+tw_conn_release_cache(void)
+{
+	while (free_io != NULL) {
+		struct conn_io *io = free_io;
+
+		free_io = io->next_free;
+		tw_buf_free(&io->out);
+		free(io);
+	}
+	nfree_io = 0;
+	free(copy_buf);
+	copy_buf = NULL;
+	/* Called once every connection of the thread is reaped. */
+	if (nconns == 0) {
+		tw_pool_destroy(conn_pool);
+		conn_pool = NULL;
+	}
+}
+
+static bool
+io_idle(const struct conn_io *io)
+{
+	return io->rstart == io->rlen && io->nseg == 0;
+}
+
+static void conn_run(struct tw_conn *c);
+
+static void
+on_io(struct tw_loop *loop, int fd, unsigned events, void *ctx)
+{
+	struct tw_conn *c = ctx;
+
+	(void)loop;
+	(void)fd;
+	if (events & (TW_LOOP_READ | TW_LOOP_HUP))
+		c->readable = true;
+	if (events & TW_LOOP_HUP)
+		c->hup = true;
+	if (events & (TW_LOOP_WRITE | TW_LOOP_HUP))
+		c->writable = true;
+	conn_run(c);
+}
+
+static void
+on_timer(struct tw_loop *loop, struct tw_timer *t)
+{
+	struct tw_conn *c = (struct tw_conn *)(void *)((char *)t -
+					offsetof(struct tw_conn, timer));
+
+	(void)loop;
+	if (c->closing)
+		return;
+	c->timeout_ms = 0;
+	c->ops->on_timeout(c, c->ctx);
+}
+
+struct tw_conn *
+tw_conn_create(struct tw_loop *loop, int fd, const struct sockaddr *peer,
+	       socklen_t peerlen, int *err)
+{
+	struct tw_conn *c;
+
+	if (conn_pool == NULL && (conn_pool = tw_pool_create()) == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	c = tw_pool_alloc(conn_pool, sizeof(*c));
+	if (c == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->loop = loop;
+	if (peer != NULL && peerlen <= sizeof(c->peer))
+		memcpy(&c->peer, peer, peerlen);
+	*err = 0;
+	nconns++;
+	c->next = all_conns;
+	if (all_conns != NULL)
+		all_conns->prev = c;
+	all_conns = c;
+	return c;
+}
+
+void
+tw_conn_set_ops(struct tw_conn *c, const struct tw_conn_ops *ops, void *ctx)
+{
+	c->ops = ops;
+	c->ctx = ctx;
+}
+
+void
+tw_conn_start(struct tw_conn *c)
+{
+	if (c->closing)
+		return;
+	c->readable = true;
+	c->writable = true;
+	conn_run(c);
+}
+
+const char *
+tw_conn_data(const struct tw_conn *c, size_t *len)
+{
+	if (c->io == NULL) {
+		*len = 0;
+		return NULL;
+	}
+	*len = c->io->rlen - c->io->rstart;
+	return c->io->rbuf + c->io->rstart;
+}
+
+void
+tw_conn_consume(struct tw_conn *c, size_t n)
+{
+	struct conn_io *io = c->io;
+
+	if (io == NULL)
+		return;
+	io->rstart += n;
+	if (io->rstart >= io->rlen)
+		io->rstart = io->rlen = 0;
+}
+
+bool
+tw_conn_eof(const struct tw_conn *c)
+{
+	return c->eof;
+}
+
+bool
+tw_conn_input_full(const struct tw_conn *c)
+{
+	return c->io != NULL && c->io->rlen - c->io->rstart == TW_CONN_RBUF_SIZE;
+}
+
+static struct conn_io *
+io_of(struct tw_conn *c)
+{
+	if (c->io == NULL)
+		c->io = io_get();
+	return c->io;
+}
+
+static struct seg *
+new_seg(struct conn_io *io)
+{
+	if (io->shead + io->nseg == TW_CONN_MAX_SEGS) {
+		if (io->shead == 0)
+			return NULL;
+		memmove(io->segs, io->segs + io->shead,
+			io->nseg * sizeof(io->segs[0]));
+		io->shead = 0;
+	}
+	return &io->segs[io->shead + io->nseg++];
+}
+
+int
+tw_conn_write(struct tw_conn *c, const void *p, size_t n)
+{
+	struct conn_io *io = io_of(c);
+	struct seg *last, *s;
+
+	if (io == NULL)
+		return -ENOMEM;
+	if (n == 0)
+		return 0;
+	/* The first response needs no TCP_NODELAY (nothing is unacked yet,
+	 * so Nagle does not hold it); later ones on a kept-alive connection
+	 * might wait for a delayed ACK without it. One setsockopt, and only
+	 * for connections that get that far (nginx does the same). */
+	if (c->drained_once && !c->nodelay) {
+		int one = 1;
+
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				 sizeof(one));
+		c->nodelay = true;
+	}
+	if (io->nseg == 0)
+		io->out.len = 0;
+	tw_buf_append(&io->out, p, n);
+	if (io->out.failed)
+		return -ENOMEM;
+	last = io->nseg ? &io->segs[io->shead + io->nseg - 1] : NULL;
+	if (last != NULL && last->fd < 0 &&
+	    last->off + last->len == io->out.len - n) {
+		last->len += n;
+		return 0;
+	}
+	s = new_seg(io);
+	if (s == NULL) {
+		io->out.len -= n;
+		return -ENOBUFS;
+	}
+	s->fd = -1;
+	s->off = io->out.len - n;
+	s->len = n;
+	return 0;
+}
+
+int
+tw_conn_write_file(struct tw_conn *c, int fd, uint64_t off, uint64_t len)
+{
+	struct conn_io *io = io_of(c);
+	struct seg *s;
+
+	if (io == NULL)
+		return -ENOMEM;
+	if (len == 0)
+		return 0;
+	s = new_seg(io);
+	if (s == NULL)
+		return -ENOBUFS;
+	s->fd = fd;
+	s->copy = len >= copy_min;
+	s->off = off;
+	s->len = len;
+	return 0;
+}
+
+bool
+tw_conn_pending(const struct tw_conn *c)
+{
+	return c->io != NULL && c->io->nseg > 0;
+}
+
+uint64_t
+tw_conn_bytes_sent(const struct tw_conn *c)
+{
+	return c->io != NULL ? c->io->sent : 0;
+}
+
+static void
+arm_timer(struct tw_conn *c)
+{
+	if (c->timeout_ms == 0)
+		tw_loop_timer_cancel(c->loop, &c->timer);
+	else
+		tw_loop_timer_set(c->loop, &c->timer, c->timeout_ms, on_timer);
+}
+
+void
+tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags)
+{
+	if (c->closing)
+		return;
+	c->timeout_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+	c->timeout_flags = (uint8_t)flags;
+	arm_timer(c);
+}
+
+static void
+advance(struct conn_io *io, uint64_t n)
+{
+	io->sent += n;
+	while (n > 0) {
+		struct seg *s = &io->segs[io->shead];
+		uint64_t take = n < s->len ? n : s->len;
+
+		s->off += take;
+		s->len -= take;
+		n -= take;
+		if (s->len == 0) {
+			io->shead++;
+			io->nseg--;
+		}
+	}
+}
+
+void
+tw_conn_use_aio(struct tw_aio *a)
+{
+	conn_aio = a;
+}
+
+void
+tw_conn_set_copy_min(uint64_t n)
+{
+	copy_min = n;
+}
+
+/*
+ * File bytes through a buffer: pread, then send. On loopback this beat
+ * sendfile by 20-40% on files of megabytes (bench row c); bytes read but
+ * not taken by a full socket are read again next time. Returns what
+ * send returned, or 0 at the end of the file, or -1 with errno.
+ */
+static ssize_t
+copy_out(struct tw_conn *c, const struct seg *s, size_t want)
+{
+	ssize_t n;
+
+	if (copy_buf == NULL && (copy_buf = malloc(FAIR_BYTES)) == NULL)
+		return sendfile(c->fd, s->fd, &(off_t){ (off_t)s->off }, want);
+	if (want > FAIR_BYTES)
+		want = FAIR_BYTES;
+	n = pread(s->fd, copy_buf, want, (off_t)s->off);
+	if (n <= 0)
+		return n;
+	return send(c->fd, copy_buf, (size_t)n, MSG_NOSIGNAL);
+}
+
+static void
+fetch_work(struct tw_aio_job *j)
+{
+	struct fetch *f = (struct fetch *)j;
+	char *buf = tw_aio_scratch();
+
+	f->got = 0;
+	if (buf == NULL) {
+		/* No scratch memory: at least start the disk read. */
+		(void)readahead(f->fd, (off_t)f->off, f->len);
+		return;
+	}
+	/* The bytes are thrown away: reading them is what puts the pages
+	 * in the page cache, where sendfile finds them without waiting. */
+	while (f->got < f->len) {
+		ssize_t n = pread(f->fd, buf, f->len - f->got,
+				  (off_t)(f->off + f->got));
+
+		if (n > 0)
+			f->got += (size_t)n;
+		else if (n == 0 || errno != EINTR)
+			break;
+	}
+}
+
+static void
+fetch_done(struct tw_aio_job *j)
+{
+	struct fetch *f = (struct fetch *)j;
+	struct tw_conn *c = f->c;
+	struct tw_stats *st = tw_stats_current();
+
+	c->fetching = false;
+	if (st != NULL) {
+		tw_stats_add(&st->aio_reads, 1);
+		tw_stats_add(&st->aio_bytes, f->got);
+	}
+	if (c->closing) {
+		/* tw_conn_reap skipped it while the read was in flight. */
+		c->next = reap_list;
+		reap_list = c;
+		return;
+	}
+	/* Even a short read (a file that shrank) counts as warm: sendfile
+	 * then meets the end of file and the connection ends as usual. */
+	c->io->warm_fd = f->fd;
+	c->io->warm_start = f->off;
+	c->io->warm_end = f->off + f->len;
+	conn_run(c);
+}
+
+/* True if the byte at off is in the page cache (or the filesystem
+ * cannot say: EOPNOTSUPP, and then there is nothing better to do). */
+static bool
+resident(int fd, uint64_t off)
+{
+	char byte;
+	struct iovec v = { .iov_base = &byte, .iov_len = 1 };
+
+	return preadv2(fd, &v, 1, (off_t)off, RWF_NOWAIT) >= 0 ||
+	       errno != EAGAIN;
+}
+
+/*
+ * How far sendfile may go from s->off without risking a wait on the disk:
+ * the rest of a window known warm, else probes of the window's first and
+ * last pages with a read that refuses to wait (RWF_NOWAIT). A cold page
+ * starts a fetch by the aio pool and returns 0: the connection sleeps
+ * until it is done while the loop serves everyone else. Two warm ends
+ * let the window through, trusting the pages between them (a file read
+ * in part is read from its start, so a hole in the middle is rare).
+ */
+static uint64_t
+warm_room(struct tw_conn *c, const struct seg *s)
+{
+	struct conn_io *io = c->io;
+	struct fetch *f = &io->fetch;
+	uint64_t len = s->len < TW_AIO_SCRATCH ? s->len : TW_AIO_SCRATCH;
+
+	if (io->warm_fd == s->fd && s->off >= io->warm_start &&
+	    s->off < io->warm_end)
+		return io->warm_end - s->off;
+	if (!resident(s->fd, s->off) ||
+	    (len > 1 && !resident(s->fd, s->off + len - 1))) {
+		f->job.work = fetch_work;
+		f->job.done = fetch_done;
+		f->c = c;
+		f->fd = s->fd;
+		f->off = s->off;
+		f->len = (size_t)len;
+		c->fetching = true;
+		tw_aio_submit(conn_aio, &f->job);
+		return 0;
+	}
+	/* In memory, or a filesystem that cannot say (EOPNOTSUPP): go. */
+	io->warm_fd = s->fd;
+	io->warm_start = s->off;
+	io->warm_end = s->off + len;
+	return len;
+}
+
+static void
+on_resume(struct tw_loop *loop, struct tw_loop_task *t)
+{
+	struct conn_io *io = (struct conn_io *)(void *)((char *)t -
+					offsetof(struct conn_io, resume));
+
+	(void)loop;
+	conn_run(io->owner);
+}
+
+/*
+ * Write as much as the socket takes, up to FAIR_BYTES a turn (then the
+ * connection is posted to go on after the batch). Consecutive byte
+ * segments go out in one sendmsg; MSG_MORE when a file follows lets the
+ * kernel put the head and the first body bytes in one packet (what
+ * TCP_CORK would do, without two extra setsockopt calls). Returns 1 when
+ * drained, 0 on EAGAIN, a turn's end or a fetch in flight, or -errno.
+ */
+static int
+flush(struct tw_conn *c)
+{
+	struct conn_io *io = c->io;
+	size_t budget = FAIR_BYTES;
+
+	while (io->nseg > 0) {
+		struct seg *s = &io->segs[io->shead];
+		ssize_t n;
+
+		if (s->fd < 0) {
+			struct iovec iov[MAX_IOV];
+			struct msghdr msg = { .msg_iov = iov };
+			size_t i;
+			int flags = MSG_NOSIGNAL;
+
+			for (i = 0; i < io->nseg && i < MAX_IOV; i++) {
+				struct seg *t = &io->segs[io->shead + i];
+
+				if (t->fd >= 0) {
+					flags |= MSG_MORE;
+					break;
+				}
+				iov[i].iov_base = io->out.data + t->off;
+				iov[i].iov_len = t->len;
+			}
+			msg.msg_iovlen = i;
+			n = sendmsg(c->fd, &msg, flags);
+		} else {
+			off_t off = (off_t)s->off;
+			size_t want = s->len < budget ? (size_t)s->len : budget;
+
+			if (conn_aio != NULL) {
+				uint64_t room = warm_room(c, s);
+
+				if (room == 0)
+					return 0;	/* fetch_done resumes */
+				if (want > room)
+					want = (size_t)room;
+			}
+			if (s->copy)
+				n = copy_out(c, s, want);
+			else
+				n = sendfile(c->fd, s->fd, &off, want);
+			/* A file that shrank under us cannot complete the
+			 * promised Content-Length: the peer must see a
+			 * short response, so the connection ends. */
+			if (n == 0)
+				return -EIO;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				if (errno == EAGAIN)
+					c->writable = false;
+				return 0;
+			}
+			return -errno;
+		}
+		advance(io, (uint64_t)n);
+		if (c->timeout_flags & TW_CONN_TIMEOUT_PROGRESS)
+			arm_timer(c);
+		budget -= (size_t)n < budget ? (size_t)n : budget;
+		if (budget == 0 && io->nseg > 0) {
+			io->owner = c;
+			tw_loop_post(c->loop, &io->resume, on_resume);
+			return 0;
+		}
+	}
+	io->shead = 0;
+	io->sent = 0;
+	io->out.len = 0;
+	/* The descriptors may be closed and their numbers reused now. */
+	io->warm_fd = -1;
+	return 1;
+}
+
+/* Read until EAGAIN or the buffer is full. Returns bytes read, or -1 if
+ * the connection failed. */
+static ssize_t
+fill(struct tw_conn *c)
+{
+	struct conn_io *io = c->io;
+	ssize_t total = 0;
+
+	if (io->rstart > 0 && io->rlen == TW_CONN_RBUF_SIZE) {
+		/* Compacting is safe: the protocol keeps no pointers into
+		 * the buffer between callbacks. */
+		memmove(io->rbuf, io->rbuf + io->rstart, io->rlen - io->rstart);
+		io->rlen -= io->rstart;
+		io->rstart = 0;
+	}
+	while (io->rlen < TW_CONN_RBUF_SIZE) {
+		size_t room = TW_CONN_RBUF_SIZE - io->rlen;
+		ssize_t n = read(c->fd, io->rbuf + io->rlen, room);
+
+		if (n > 0) {
+			io->rlen += (size_t)n;
+			total += n;
+			/* A short read emptied the socket: the next arrival
+			 * raises a new edge, so skip the read that would
+			 * only say EAGAIN (one syscall per request). Not
+			 * once the FIN is in: no edge would tell us again. */
+			if ((size_t)n < room && !c->hup) {
+				c->readable = false;
+				break;
+			}
+			continue;
+		}
+		if (n == 0) {
+			c->eof = true;
+			c->readable = false;
+		} else if (errno == EAGAIN) {
+			c->readable = false;
+		} else if (errno != EINTR) {
+			return -1;
+		}
+		break;
+	}
+	return total;
+}
+
+static void
+conn_run(struct tw_conn *c)
+{
+	if (c->in_run)
+		return;
+	c->in_run = true;
+	/* Edge triggering: loop until neither side can move, or the work
+	 * left over would wait for an edge that never comes. Each round
+	 * either drains the queue or reads new bytes, so it ends when the
+	 * socket says EAGAIN or the protocol stops consuming. */
+	while (!c->closing) {
+		bool progress = false;
+
+		if (tw_conn_pending(c) && c->writable && !c->fetching) {
+			int r = flush(c);
+
+			if (r < 0) {
+				tw_conn_close(c);
+				break;
+			}
+			if (r == 1) {
+				progress = true;
+				c->drained_once = true;
+				if (c->shut_wr)
+					(void)shutdown(c->fd, SHUT_WR);
+				c->ops->on_drained(c, c->ctx);
+				if (c->closing)
+					break;
+			}
+		}
+		if (c->readable && !c->eof) {
+			struct conn_io *io = io_of(c);
+			ssize_t n;
+
+			if (io == NULL) {
+				tw_conn_close(c);
+				break;
+			}
+			if (io->rlen - io->rstart < TW_CONN_RBUF_SIZE) {
+				n = fill(c);
+				if (n < 0) {
+					tw_conn_close(c);
+					break;
+				}
+				if (n > 0 || c->eof) {
+					progress = true;
+					c->ops->on_data(c, c->ctx);
+				}
+			}
+		}
+		if (!progress)
+			break;
+	}
+	c->in_run = false;
+	/*
+	 * Edge-triggered, registered once, and only when the connection
+	 * outlives its first run: a client that sends its request with the
+	 * handshake and closes after one response costs no epoll_ctl. Bytes
+	 * that arrived meanwhile are reported at once by the registration.
+	 */
+	if (!c->closing && !c->watched) {
+		if (tw_loop_add(c->loop, c->fd, TW_LOOP_READ | TW_LOOP_WRITE |
+				TW_LOOP_EDGE, on_io, c) < 0) {
+			tw_conn_close(c);
+			return;
+		}
+		c->watched = true;
+	}
+	if (!c->closing && c->io != NULL && io_idle(c->io)) {
+		tw_loop_unpost(&c->io->resume);
+		io_put(c->io);
+		c->io = NULL;
+	}
+}
+
+void
+tw_conn_send(struct tw_conn *c)
+{
+	if (c->closing)
+		return;
+	if (c->in_run) {
+		/* conn_run's loop will flush before it returns. */
+		return;
+	}
+	conn_run(c);
+}
+
+void
+tw_conn_shutdown_write(struct tw_conn *c)
+{
+	if (c->closing)
+		return;
+	if (tw_conn_pending(c))
+		c->shut_wr = true;
+	else
+		(void)shutdown(c->fd, SHUT_WR);
+}
+
+void
+tw_conn_close(struct tw_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	tw_loop_timer_cancel(c->loop, &c->timer);
+	if (c->io != NULL)
+		tw_loop_unpost(&c->io->resume);
+	tw_loop_forget(c->loop, c->fd);
+	/* close() also removes the descriptor from the epoll set. */
+	(void)close(c->fd);
+	c->fd = -1;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		all_conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = reap_list;
+	reap_list = c;
+}
+
+bool
+tw_conn_closing(const struct tw_conn *c)
+{
+	return c->closing;
+}
+
+void
+tw_conn_reap(void)
+{
+	while (reap_list != NULL) {
+		struct tw_conn *c = reap_list;
+
+		reap_list = c->next;
+		/* The pool still reads for it: fetch_done brings it back,
+		 * and on_closed (which may close the file) waits till then. */
+		if (c->fetching)
+			continue;
+		if (c->ops != NULL && c->ops->on_closed != NULL)
+			c->ops->on_closed(c, c->ctx);
+		if (c->io != NULL)
+			io_put(c->io);
+		nconns--;
+		tw_pool_free(conn_pool, c, sizeof(*c));
+	}
+}
+
+void
+tw_conn_each(void (*fn)(struct tw_conn *c, void *ctx))
+{
+	struct tw_conn *c = all_conns, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		fn(c, c->ctx);
+	}
+}
+
+void
+tw_conn_close_all(void)
+{
+	while (all_conns != NULL)
+		tw_conn_close(all_conns);
+	tw_conn_reap();
+}
+
+size_t
+tw_conn_count(void)
+{
+	return nconns;
+}
+
+const struct sockaddr *
+tw_conn_peer_addr(const struct tw_conn *c)
+{
+	return &c->peer.sa;
+}
+
+const char *
+tw_conn_peer(const struct tw_conn *c, char *buf, size_t len)
+{
+	const void *addr;
+	int af = c->peer.sa.sa_family;
+
+	if (af == AF_INET) {
+		addr = &c->peer.sin.sin_addr;
+	} else if (af == AF_INET6) {
+		addr = &c->peer.sin6.sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&c->peer.sin6.sin6_addr)) {
+			af = AF_INET;
+			addr = &c->peer.sin6.sin6_addr.s6_addr[12];
+		}
+	} else {
+		return "-";
+	}
+	if (inet_ntop(af, addr, buf, (socklen_t)len) == NULL)
+		return "-";
+	return buf;
+}

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker: the serving loop of one process or thread. Layer 4.
+ */
+#include "run/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "base/channel.h"
+#include "base/log.h"
+#include "base/shmtx.h"
+#include "base/stats.h"
+#include "net/aio.h"
+#include "net/conn.h"
+#include "net/listener.h"
+#include "net/loop.h"
+
+#define MUTEX_RETRY_MS 5	/* a worker without the lock looks again */
+
+struct worker {
+	const struct tw_worker_opts *o;
+	struct tw_loop *loop;
+	struct tw_aio *aio;
+	struct tw_listener **ls;
+	size_t nls;
+	bool draining;
+	bool held;		/* accept mutex */
+	bool paused;
+};
+
+size_t
+tw_worker_max_fds(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 65536;
+	return (size_t)rl.rlim_cur;
+}
+
+static void
+close_listeners(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nls; i++)
+		tw_listener_destroy(w->ls[i]);
+	w->nls = 0;
+	if (w->held) {
+		tw_shmtx_unlock(w->o->mutex, w->o->owner);
+		w->held = false;
+	}
+}
+
+/* Graceful: no new connections; the protocol ends the others. */
+static void
+drain(struct worker *w)
+{
+	if (w->draining)
+		return;
+	w->draining = true;
+	close_listeners(w);
+	w->o->proto->drain(w->o->proto->arg);
+}
+
+static void
+set_paused(struct worker *w, bool paused)
+{
+	size_t i;
+
+	if (w->paused == paused)
+		return;
+	w->paused = paused;
+	for (i = 0; i < w->nls; i++)
+		(void)(paused ? tw_listener_pause(w->ls[i]) :
+				tw_listener_resume(w->ls[i]));
+}
+
+/* Accept mutex: only the holder watches the listening sockets, so one
+ * worker wakes per connection; the lock is dropped after each batch. */
+static int
+before_wait(struct tw_loop *loop, void *ctx)
+{
+	struct worker *w = ctx;
+
+	(void)loop;
+	if (w->draining || w->o->mutex == NULL)
+		return -1;
+	if (tw_shmtx_trylock(w->o->mutex, w->o->owner)) {
+		w->held = true;
+		set_paused(w, false);
+		return -1;
+	}
+	set_paused(w, true);
+	return MUTEX_RETRY_MS;
+}
+
+static void
+after_batch(struct tw_loop *loop, void *ctx)
+{
+	struct worker *w = ctx;
+
+	tw_conn_reap();
+	if (w->held) {
+		tw_shmtx_unlock(w->o->mutex, w->o->owner);
+		w->held = false;
+	}
+	if (w->draining && tw_conn_count() == 0)
+		tw_loop_stop(loop);
+}
+
+static void
+on_channel(struct tw_loop *loop, int fd, unsigned events, void *ctx)
+{
+	struct worker *w = ctx;
+	struct tw_channel_msg m;
+	int r;
+
+	(void)events;
+	while ((r = tw_channel_recv(fd, &m)) == 1) {
+		switch (m.cmd) {
+		case TW_CHANNEL_QUIT:
+			drain(w);
+			break;
+		case TW_CHANNEL_TERMINATE:
+			tw_loop_stop(loop);
+			break;
+		case TW_CHANNEL_REOPEN:
+			if (tw_log_reopen() < 0)
+				tw_log(TW_LOG_ERROR, 0, "re-opening "
+				       "the logs failed");
+			break;
+		}
+	}
+	if (r == -EPIPE) {
+		/* The master is gone: nobody would ever tell us to stop. */
+		tw_loop_forget(loop, fd);
+		tw_loop_stop(loop);
+	}
+}
+
+static void
+on_signal(struct tw_loop *loop, int signo, void *ctx)
+{
+	struct worker *w = ctx;
+	const struct tw_worker_hooks *h = w->o->signals;
+
+	switch (signo) {
+	case SIGQUIT:
+		drain(w);
+		break;
+	case SIGHUP:
+		if (h->reload(h->arg) == 0)
+			drain(w);
+		break;
+	case SIGUSR1:
+		if (tw_log_reopen() < 0)
+			tw_log(TW_LOG_ERROR, 0, "re-opening the logs failed");
+		break;
+	case SIGUSR2:
+		(void)h->upgrade(h->arg);
+		break;
+	default:
+		tw_loop_stop(loop);
+		break;
+	}
+}
+
+int
+tw_worker_run(const struct tw_worker_opts *o)
+{
+	struct worker w = { .o = o };
+	const struct tw_proto *p = o->proto;
+	size_t i;
+	int err;
+
+	w.ls = calloc(o->nfds ? o->nfds : 1, sizeof(*w.ls));
+	if (w.ls == NULL)
+		return -ENOMEM;
+	tw_stats_bind(o->stats, o->slot);
+	if (o->slot != NULL) {
+		atomic_store(&o->slot->started, (int64_t)time(NULL));
+		atomic_store(&o->slot->pid, o->id);
+	}
+	w.loop = tw_loop_create(tw_worker_max_fds(), &err);
+	if (w.loop == NULL)
+		goto out_free;
+	if (o->signals != NULL) {
+		sigset_t set;
+
+		tw_loop_server_sigset(&set, false);
+		err = tw_loop_signals(w.loop, &set, on_signal, &w);
+		if (err < 0)
+			goto out_loop;
+	}
+	if (o->channel >= 0) {
+		err = tw_loop_add(w.loop, o->channel, TW_LOOP_READ, on_channel, &w);
+		if (err < 0)
+			goto out_loop;
+	}
+	tw_conn_set_copy_min(o->conn.copy_min);
+	if (o->conn.aio_threads > 0) {
+		w.aio = tw_aio_create(w.loop, o->conn.aio_threads, &err);
+		if (w.aio == NULL)
+			goto out_loop;
+		tw_conn_use_aio(w.aio);
+	}
+	err = p->thread_init(p->arg);
+	if (err < 0)
+		goto out_aio;
+	for (i = 0; i < o->nfds; i++) {
+		w.ls[i] = tw_listener_create(w.loop, o->fds[i], p->accept,
+					     p->arg, o->exclusive, &err);
+		if (w.ls[i] == NULL)
+			goto out_listeners;
+		w.nls++;
+	}
+	tw_loop_set_after_batch(w.loop, after_batch, &w);
+	if (o->mutex != NULL)
+		tw_loop_set_before_wait(w.loop, before_wait, &w);
+	err = tw_loop_run(w.loop);
+
+out_listeners:
+	close_listeners(&w);
+	tw_conn_close_all();
+	/* Reads still in flight come back now; their connections, closed
+	 * above, are freed only then, before the protocol's files go. */
+	tw_aio_destroy(w.aio);
+	w.aio = NULL;
+	tw_conn_reap();
+	p->thread_exit(p->arg);
+	tw_conn_release_cache();
+out_aio:
+	tw_conn_use_aio(NULL);
+	tw_aio_destroy(w.aio);
+out_loop:
+	tw_loop_destroy(w.loop);
+out_free:
+	free(w.ls);
+	tw_stats_bind(NULL, NULL);
+	return err;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker: one event loop serving listening sockets for an opaque
+ * protocol. The same loop runs in a prefork worker process, in each
+ * thread of threads mode, and in the single process of epoll mode. It
+ * takes orders from a channel (quit, terminate, reopen) or, in epoll
+ * mode, from signals. Layer 4 (run): never names HTTP.
+ */
+#ifndef TW_WORKER_H
+#define TW_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/conn.h"
+
+struct tw_proto;
+struct tw_shmtx;
+struct tw_stats;
+struct tw_stats_worker;
+
+enum tw_accept_strategy {
+	TW_ACCEPT_EXCLUSIVE,	/* shared sockets, EPOLLEXCLUSIVE */
+	TW_ACCEPT_REUSEPORT,	/* a SO_REUSEPORT socket per worker */
+	TW_ACCEPT_MUTEX,	/* shared sockets, atomic accept mutex */
+	TW_ACCEPT_MUTEX_FILE,	/* shared sockets, fcntl accept mutex */
+};
+
+/* What a worker that handles signals itself (epoll mode) calls. */
+struct tw_worker_hooks {
+	/* SIGHUP: check the new configuration and start the process that
+	 * replaces this one; 0 means it is serving and we drain and exit. */
+	int (*reload)(void *arg);
+	/* SIGUSR2: start the new binary beside this one. */
+	int (*upgrade)(void *arg);
+	void *arg;
+};
+
+struct tw_worker_opts {
+	const struct tw_proto *proto;
+	const int *fds;			/* listening sockets (borrowed) */
+	size_t nfds;
+	bool exclusive;			/* register them EPOLLEXCLUSIVE */
+	struct tw_shmtx *mutex;		/* accept mutex, or NULL */
+	int32_t owner;			/* this worker's id for the mutex */
+	int channel;			/* worker end of a channel, or -1 */
+	const struct tw_worker_hooks *signals;	/* epoll mode, or NULL */
+	struct tw_stats *stats;		/* shared counters, or NULL */
+	struct tw_stats_worker *slot;	/* this worker's row in them */
+	int64_t id;			/* pid or thread id shown for it */
+	struct tw_conn_opts conn;	/* transport settings of each loop */
+};
+
+/*
+ * Run until told to stop: TERMINATE (or SIGINT/SIGTERM, or the channel's
+ * peer gone) stops at once; QUIT (SIGQUIT) stops accepting, lets the
+ * protocol drain and returns when the last connection has closed.
+ * Returns 0, or -errno if the loop could not be set up.
+ */
+int tw_worker_run(const struct tw_worker_opts *o);
+
+/* Descriptors the event loop may need, from RLIMIT_NOFILE. */
+size_t tw_worker_max_fds(void);
+
+#endif /* TW_WORKER_H */

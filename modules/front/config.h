@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * config: every setting of tinyweb in one table that drives the config
- * file parser, the command line, --help and check-config's output. Fills
+ * config: every setting of tinyweb in one table (front/opts) that drives
+ * the config file (parsed by parse/conf_parse), the command line, --help
+ * and check-config's output. Fills
  * struct tw_config from defaults, then the file (-c), then flags, which
  * win; tinyweb.c then hands each module its own options struct. Layer 5
  * (front): the only module that sees all options.
@@ -16,6 +17,7 @@
 
 #include "base/log.h"
 #include "parse/fs.h"
+#include "run/worker.h"
 
 #define TW_CONFIG_MAX_LISTEN	16
 #define TW_CONFIG_MAX_HEADERS	32
@@ -39,6 +41,18 @@ struct tw_config_header {
 struct tw_config_arena;
 struct tw_mime_table;
 
+/* Whether text gets "; charset=utf-8" (see struct tw_static_opts). */
+enum tw_charset {
+	TW_CHARSET_OFF,		/* bare content types */
+	TW_CHARSET_AUTO,	/* on files that are UTF-8 text */
+};
+
+/* How cold file pages are read (see struct tw_conn_opts). */
+enum tw_aio_mode {
+	TW_AIO_OFF,		/* by the loop itself */
+	TW_AIO_THREADS,		/* by a thread pool per worker */
+};
+
 /* When file bytes go by sendfile (see struct tw_conn_opts). */
 enum tw_sendfile {
 	TW_SENDFILE_AUTO,	/* below TW_CONN_COPY_AUTO bytes */
@@ -58,7 +72,7 @@ struct tw_config {
 	bool listing;
 	bool hidden;
 	enum tw_fs_symlinks symlinks;
-	bool charset;
+	enum tw_charset charset;
 	bool gzip_static;
 	const char *access_log;		/* "-", "off" or a path */
 	enum tw_log_format log_format;
@@ -69,9 +83,9 @@ struct tw_config {
 	bool daemon;
 	enum tw_run_mode mode;
 	unsigned workers;		/* 0: one per CPU ("auto") */
-	int accept;			/* enum tw_accept_strategy */
-	int aio;			/* 0: off, 1: threads */
-	int sendfile;			/* enum tw_sendfile */
+	enum tw_accept_strategy accept;	/* prefork and threads */
+	enum tw_aio_mode aio;
+	enum tw_sendfile sendfile;
 	uint64_t aio_threads;		/* per worker, with aio threads */
 	uint64_t keepalive_timeout_ms;
 	uint64_t header_timeout_ms;

@@ -1,0 +1,1295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts: the option table and the functions of its rows. A row's parse
+ * function turns the words of a directive or a flag into its field,
+ * its check function refuses values the field's type allows but the
+ * option does not, and its print function writes the field back as
+ * directives. Layer 5: it may see every module's options.
+ */
+#include "front/opts.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http/status.h"
+#include "parse/mime.h"
+
+#define MAX_MIME_BYTES	(16 * 1024 * 1024)
+#define AIO_THREADS_MAX	64
+#define EXPIRES_MAX	315360000ll	/* ten years, in seconds */
+
+/* ---- string arena: config strings live until tw_config_free ---------- */
+
+struct tw_config_arena {
+	struct tw_config_arena *next;
+	char data[];
+};
+
+const char *
+tw_opts_keep(struct tw_config *c, const char *s, size_t n)
+{
+	struct tw_config_arena *a = malloc(sizeof(*a) + n + 1);
+
+	if (a == NULL)
+		return NULL;
+	memcpy(a->data, s, n);
+	a->data[n] = '\0';
+	a->next = c->arena;
+	c->arena = a;
+	return a->data;
+}
+
+static const char *
+keep_str(struct tw_config *c, const char *s)
+{
+	return tw_opts_keep(c, s, strlen(s));
+}
+
+/* mime_types and types entries, kept in order for check-config. */
+struct config_mime_op {
+	const char *type;	/* NULL: a mime_types file */
+	const char *arg;	/* the file, or the extension */
+};
+
+void
+tw_opts_free(struct tw_config *c)
+{
+	while (c->arena != NULL) {
+		struct tw_config_arena *a = c->arena;
+
+		c->arena = a->next;
+		free(a);
+	}
+	free(c->mime_ops);
+	c->mime_ops = NULL;
+	c->nmime_ops = 0;
+}
+
+/* ---- messages and paths --------------------------------------------------- */
+
+int
+tw_opts_failf(struct tw_opt_ctx *px, const struct tw_opt_origin *o,
+	      const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(px->err, px->errlen, "%s: ", o->where);
+	if (n < 0 || (size_t)n >= px->errlen)
+		return o->cli ? TW_CONFIG_EUSAGE : TW_CONFIG_EFILE;
+	va_start(ap, fmt);
+	(void)vsnprintf(px->err + n, px->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return o->cli ? TW_CONFIG_EUSAGE : TW_CONFIG_EFILE;
+}
+
+void
+tw_opts_where(struct tw_opt_origin *o, const struct tw_conf_node *n)
+{
+	o->cli = false;
+	(void)snprintf(o->where, sizeof(o->where), "%s:%zu", n->file, n->line);
+}
+
+/* The realpath of the file a node came from, or NULL (a buffer). */
+static const char *
+real_of(const struct tw_opt_ctx *px, const char *file)
+{
+	const struct tw_opt_file *f;
+
+	for (f = px->files; file != NULL && f != NULL; f = f->next)
+		if (f->tree_name == file)
+			return f->real;
+	return NULL;
+}
+
+int
+tw_opts_resolve(const struct tw_opt_ctx *px, const char *file,
+		const char *path, char *full, size_t len)
+{
+	const char *cur = real_of(px, file);
+	int n;
+
+	if (path[0] != '/' && cur != NULL) {
+		const char *slash = strrchr(cur, '/');
+
+		n = snprintf(full, len, "%.*s/%s", (int)(slash - cur), cur, path);
+	} else if (path[0] != '/') {
+		/* From the command line: the working directory, kept
+		 * absolute so check-config's output reads back the same
+		 * from anywhere. */
+		char cwd[PATH_MAX];
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return -errno;
+		n = snprintf(full, len, "%s/%s", cwd, path);
+	} else {
+		n = snprintf(full, len, "%s", path);
+	}
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* ---- numbers ------------------------------------------------------------- */
+
+static int
+parse_number(const char *s, uint64_t max, uint64_t *out, const char **rest)
+{
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (max - (uint64_t)(*s - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	*rest = s;
+	return 0;
+}
+
+/* The whole of s is a number from 0 to max. */
+static bool
+whole_number(const char *s, uint64_t max, uint64_t *out)
+{
+	return parse_number(s, max, out, &s) == 0 && *s == '\0';
+}
+
+static int
+scaled(const char *s, const char *const *units, const uint64_t *mul,
+       uint64_t *out)
+{
+	const char *rest;
+	uint64_t v;
+	size_t i;
+
+	if (parse_number(s, UINT64_MAX, &v, &rest) < 0)
+		return -EINVAL;
+	for (i = 0; units[i] != NULL; i++) {
+		if (strcmp(rest, units[i]) != 0)
+			continue;
+		if (mul[i] != 0 && v > UINT64_MAX / mul[i])
+			return -EINVAL;
+		*out = v * mul[i];
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Declared in config.h: part of config's public face. */
+int
+tw_config_parse_duration(const char *s, uint64_t *ms)
+{
+	static const char *const units[] = { "ms", "", "s", "m", "h", "d", NULL };
+	static const uint64_t mul[] = { 1, 1000, 1000, 60000, 3600000,
+					86400000 };
+
+	return scaled(s, units, mul, ms);
+}
+
+int
+tw_config_parse_size(const char *s, uint64_t *bytes)
+{
+	static const char *const units[] = { "", "k", "K", "m", "M", "g", "G",
+					     NULL };
+	static const uint64_t mul[] = { 1, 1u << 10, 1u << 10, 1u << 20,
+					1u << 20, 1u << 30, 1u << 30 };
+
+	return scaled(s, units, mul, bytes);
+}
+
+/* ---- field access ---------------------------------------------------------- */
+
+#define STR_FIELD(p)	(*(const char **)(p))
+#define CSTR_FIELD(p)	(*(const char *const *)(p))
+#define U64_FIELD(p)	(*(uint64_t *)(p))
+#define CU64_FIELD(p)	(*(const uint64_t *)(p))
+#define BOOL_FIELD(p)	(*(bool *)(p))
+
+/* Enum fields are read and written as int; the table's OFF()
+ * checks at compile time that each one has an int's size. */
+static void
+enum_store(void *field, size_t v)
+{
+	int i = (int)v;
+
+	memcpy(field, &i, sizeof(i));
+}
+
+static size_t
+enum_load(const void *field)
+{
+	int i;
+
+	memcpy(&i, field, sizeof(i));
+	return (size_t)i;
+}
+
+/* "a, b or c" of a NULL-terminated list. */
+static void
+name_list(const char *const *names, char *out, size_t len)
+{
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; names[i] != NULL && n < len; i++) {
+		const char *sep = i == 0 ? "" : names[i + 1] ? ", " : " or ";
+		int w = snprintf(out + n, len - n, "%s%s", sep, names[i]);
+
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* The index of s in names, or -1. */
+static int
+name_index(const char *const *names, const char *s)
+{
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- parse, check and print functions of the rows --------------------- */
+
+static int
+parse_str(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	const char *s = v->args[0];
+
+	if (*s == '\0')
+		return tw_opts_failf(v->px, v->org, "'%s' needs a non-empty "
+				     "value", o->name);
+	if ((STR_FIELD(field) = keep_str(v->px->c, s)) == NULL)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	return 0;
+}
+
+static int
+check_abs_path(const struct tw_opt_val *v, const struct tw_opt *o,
+	       const void *field)
+{
+	if (*CSTR_FIELD(field) != '/')
+		return tw_opts_failf(v->px, v->org, "%s '%s': a path starting "
+				     "with '/' is needed", o->name,
+				     CSTR_FIELD(field));
+	return 0;
+}
+
+static void
+put_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		switch (*s) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\t': fputs("\\t", out); break;
+		case '\r': fputs("\\r", out); break;
+		default: fputc(*s, out);
+		}
+	}
+	fputc('"', out);
+}
+
+/* "name "VALUE";" for a string option that is set. */
+static void
+print_str(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	const char *s = CSTR_FIELD((const char *)c + o->off);
+
+	if (s == NULL)
+		return;
+	fprintf(out, "%s ", o->name);
+	put_quoted(out, s);
+	fputs(";\n", out);
+}
+
+/* File: on|off; flags: --x, --no-x. */
+static int
+parse_bool(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	if (v->org->cli)
+		BOOL_FIELD(field) = !v->neg;
+	else if (strcmp(v->args[0], "on") == 0)
+		BOOL_FIELD(field) = true;
+	else if (strcmp(v->args[0], "off") == 0)
+		BOOL_FIELD(field) = false;
+	else
+		return tw_opts_failf(v->px, v->org, "'%s' takes on or off, "
+				     "not '%s'", o->name, v->args[0]);
+	return 0;
+}
+
+static void
+print_bool(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	fprintf(out, "%s %s;\n", o->name,
+		*(const bool *)((const char *)c + o->off) ? "on" : "off");
+}
+
+static int
+parse_enum(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	int i = name_index(o->values, v->args[0]);
+	char list[128];
+
+	if (i >= 0) {
+		enum_store(field, (size_t)i);
+		return 0;
+	}
+	name_list(o->values, list, sizeof(list));
+	return tw_opts_failf(v->px, v->org, "'%s' takes %s, not '%s'", o->name,
+			     list, v->args[0]);
+}
+
+/* "utf-8" is an old name of auto. */
+static int
+parse_charset(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	if (strcmp(v->args[0], "utf-8") == 0) {
+		enum_store(field, TW_CHARSET_AUTO);
+		return 0;
+	}
+	return parse_enum(v, o, field);
+}
+
+static void
+print_enum(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	fprintf(out, "%s %s;\n", o->name,
+		o->values[enum_load((const char *)c + o->off)]);
+}
+
+static int
+parse_duration(const struct tw_opt_val *v, const struct tw_opt *o,
+	       void *field)
+{
+	uint64_t ms;
+
+	(void)o;
+	if (tw_config_parse_duration(v->args[0], &ms) < 0 || ms == 0)
+		return tw_opts_failf(v->px, v->org, "'%s' is not a duration "
+				     "such as 30s, 500ms or 2m", v->args[0]);
+	U64_FIELD(field) = ms;
+	return 0;
+}
+
+static void
+print_duration(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	uint64_t ms = CU64_FIELD((const char *)c + o->off);
+
+	if (ms % 1000 == 0)
+		fprintf(out, "%s %llus;\n", o->name,
+			(unsigned long long)(ms / 1000));
+	else
+		fprintf(out, "%s %llums;\n", o->name, (unsigned long long)ms);
+}
+
+static int
+parse_count(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	uint64_t n;
+
+	(void)o;
+	if (!whole_number(v->args[0], UINT32_MAX, &n) || n == 0)
+		return tw_opts_failf(v->px, v->org, "'%s' is not a positive "
+				     "number", v->args[0]);
+	U64_FIELD(field) = n;
+	return 0;
+}
+
+static int
+check_aio_threads(const struct tw_opt_val *v, const struct tw_opt *o,
+		  const void *field)
+{
+	if (CU64_FIELD(field) > AIO_THREADS_MAX)
+		return tw_opts_failf(v->px, v->org, "'%s' takes 1 to %d "
+				     "threads, not %llu", o->name,
+				     AIO_THREADS_MAX, (unsigned long long)
+				     CU64_FIELD(field));
+	return 0;
+}
+
+static int
+parse_size(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	(void)o;
+	if (tw_config_parse_size(v->args[0], (uint64_t *)field) < 0)
+		return tw_opts_failf(v->px, v->org, "'%s' is not a size such "
+				     "as 512, 64k, 10m or 1g", v->args[0]);
+	return 0;
+}
+
+static void
+print_u64(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	fprintf(out, "%s %llu;\n", o->name, (unsigned long long)
+		CU64_FIELD((const char *)c + o->off));
+}
+
+static int
+parse_workers(const struct tw_opt_val *v, const struct tw_opt *o,
+	      void *field)
+{
+	uint64_t n;
+
+	(void)o;
+	if (strcmp(v->args[0], "auto") == 0) {
+		*(unsigned *)field = 0;
+		return 0;
+	}
+	if (!whole_number(v->args[0], 1024, &n) || n == 0)
+		return tw_opts_failf(v->px, v->org, "'%s' is not auto or a "
+				     "number from 1 to 1024", v->args[0]);
+	*(unsigned *)field = (unsigned)n;
+	return 0;
+}
+
+static void
+print_workers(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	(void)o;
+	if (c->workers == 0)
+		fputs("workers auto;\n", out);
+	else
+		fprintf(out, "workers %u;\n", c->workers);
+}
+
+static int
+parse_expires(const struct tw_opt_val *v, const struct tw_opt *o,
+	      void *field)
+{
+	const char *s = v->args[0];
+	uint64_t ms;
+
+	(void)o;
+	if (strcmp(s, "off") == 0)
+		*(long long *)field = -1;
+	else if (strcmp(s, "max") == 0)
+		*(long long *)field = EXPIRES_MAX;
+	else if (tw_config_parse_duration(s, &ms) == 0 &&
+		 ms / 1000 <= (uint64_t)EXPIRES_MAX)
+		*(long long *)field = (long long)(ms / 1000);
+	else
+		return tw_opts_failf(v->px, v->org, "expires '%s': expected a "
+				     "duration up to 10 years, max or off", s);
+	return 0;
+}
+
+static void
+print_expires(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	(void)o;
+	if (c->expires < 0)
+		fputs("expires off;\n", out);
+	else
+		fprintf(out, "expires %llds;\n", c->expires);
+}
+
+/* ---- listen, -p, -b ------------------------------------------------------ */
+
+/* [ADDR:]PORT, [IPv6]:PORT or ADDR into addr[0..addrlen) and port. */
+static int
+split_listen(const char *s, const char **addr, size_t *addrlen,
+	     uint16_t *port)
+{
+	const char *colon, *p = s;
+	uint64_t v;
+
+	*port = 8080;
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+			return -EINVAL;
+		*addr = s + 1;
+		*addrlen = (size_t)(end - s - 1);
+		p = end[1] == ':' ? end + 2 : NULL;
+	} else if ((colon = strrchr(s, ':')) != NULL) {
+		if (strchr(s, ':') != colon)
+			return -EINVAL;	/* bare IPv6 needs brackets */
+		*addr = s;
+		*addrlen = (size_t)(colon - s);
+		p = colon + 1;
+	} else if (strspn(s, "0123456789") == strlen(s)) {
+		*addr = "0.0.0.0";
+		*addrlen = 7;
+	} else {
+		*addr = s;
+		*addrlen = strlen(s);
+		p = NULL;
+	}
+	if (p != NULL) {
+		if (!whole_number(p, 65535, &v))
+			return -EINVAL;
+		*port = (uint16_t)v;
+	}
+	return 0;
+}
+
+static bool
+is_ip(const char *s)
+{
+	unsigned char tmp[16];
+
+	return inet_pton(AF_INET, s, tmp) == 1 ||
+	       inet_pton(AF_INET6, s, tmp) == 1;
+}
+
+static int
+parse_listen_addr(const char *s, const char **addr, size_t *addrlen,
+		  uint16_t *port)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (split_listen(s, addr, addrlen, port) < 0)
+		return -EINVAL;
+	if (*addrlen == 1 && **addr == '*') {
+		*addr = "0.0.0.0";
+		*addrlen = 7;
+	}
+	if (*addrlen == 0 || *addrlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, *addr, *addrlen);
+	host[*addrlen] = '\0';
+	return is_ip(host) ? 0 : -EINVAL;
+}
+
+static int
+parse_listen(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	struct tw_config *c = v->px->c;
+	const char *s = v->args[0], *addr;
+	size_t alen;
+	uint16_t port;
+
+	(void)o;
+	(void)field;
+	if (parse_listen_addr(s, &addr, &alen, &port) < 0)
+		return tw_opts_failf(v->px, v->org, "listen '%s': expected "
+				     "PORT, ADDR, ADDR:PORT or [IPv6]:PORT", s);
+	if (c->nlistens == TW_CONFIG_MAX_LISTEN)
+		return tw_opts_failf(v->px, v->org, "at most %d listen lines",
+				     TW_CONFIG_MAX_LISTEN);
+	c->listens[c->nlistens].addr = tw_opts_keep(c, addr, alen);
+	c->listens[c->nlistens].port = port;
+	if (c->listens[c->nlistens].addr == NULL)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	c->nlistens++;
+	return 0;
+}
+
+static void
+print_listen(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	size_t j;
+
+	(void)o;
+	for (j = 0; j < c->nlistens; j++) {
+		bool v6 = strchr(c->listens[j].addr, ':') != NULL;
+
+		fprintf(out, "listen %s%s%s:%u;\n", v6 ? "[" : "",
+			c->listens[j].addr, v6 ? "]" : "", c->listens[j].port);
+	}
+}
+
+static int
+parse_port(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	uint64_t n;
+
+	(void)o;
+	(void)field;
+	if (!whole_number(v->args[0], 65535, &n))
+		return tw_opts_failf(v->px, v->org, "'%s' is not a port from "
+				     "0 to 65535", v->args[0]);
+	v->px->c->cli_port = (int)n;
+	return 0;
+}
+
+static int
+parse_bind(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	struct tw_config *c = v->px->c;
+
+	(void)o;
+	(void)field;
+	if (!is_ip(v->args[0]))
+		return tw_opts_failf(v->px, v->org, "'%s' is not an IPv4 or "
+				     "IPv6 address", v->args[0]);
+	if (c->ncli_binds == TW_CONFIG_MAX_LISTEN)
+		return tw_opts_failf(v->px, v->org, "at most %d addresses",
+				     TW_CONFIG_MAX_LISTEN);
+	c->cli_binds[c->ncli_binds++] = v->args[0];
+	return 0;
+}
+
+/* ---- logs ------------------------------------------------------------------ */
+
+static const char *const format_names[] = { "combined", "common", "json", NULL };
+static const char *const level_names[] = {
+	"error", "warn", "info", "debug", NULL,
+};
+
+/* PATH|-|off [FORMAT] */
+static int
+parse_access_log(const struct tw_opt_val *v, const struct tw_opt *o,
+		 void *field)
+{
+	struct tw_config *c = v->px->c;
+	int i = 0;
+
+	if (*v->args[0] == '\0')
+		return tw_opts_failf(v->px, v->org, "'%s' needs a file, - or "
+				     "off", o->name);
+	if (v->nargs == 2 && (i = name_index(format_names, v->args[1])) < 0)
+		return tw_opts_failf(v->px, v->org, "access_log format '%s': "
+				     "expected combined, common or json",
+				     v->args[1]);
+	if ((STR_FIELD(field) = keep_str(c, v->args[0])) == NULL)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	if (v->nargs == 2)
+		c->log_format = (enum tw_log_format)i;
+	return 0;
+}
+
+static void
+print_access_log(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	fprintf(out, "%s ", o->name);
+	put_quoted(out, c->access_log);
+	fprintf(out, " %s;\n", format_names[c->log_format]);
+}
+
+/* PATH|- [LEVEL] */
+static int
+parse_error_log(const struct tw_opt_val *v, const struct tw_opt *o,
+		void *field)
+{
+	struct tw_config *c = v->px->c;
+	int i = 0;
+
+	if (*v->args[0] == '\0')
+		return tw_opts_failf(v->px, v->org, "'%s' needs a file or -",
+				     o->name);
+	if (v->nargs == 2 && (i = name_index(level_names, v->args[1])) < 0)
+		return tw_opts_failf(v->px, v->org, "error_log level '%s': "
+				     "expected error, warn, info or debug",
+				     v->args[1]);
+	if ((STR_FIELD(field) = keep_str(c, v->args[0])) == NULL)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	if (v->nargs == 2)
+		c->log_level = (enum tw_log_level)i;
+	return 0;
+}
+
+static void
+print_error_log(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	fprintf(out, "%s ", o->name);
+	put_quoted(out, c->error_log);
+	fprintf(out, " %s;\n", level_names[c->log_level]);
+}
+
+/* ---- headers, status page, user ---------------------------------------- */
+
+static bool
+valid_header_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') ||
+		      strchr("!#$%&'*+-.^_`|~", ch) != NULL) || ch == '\0')
+			return false;
+	}
+	return true;
+}
+
+static bool
+valid_header_value(const char *s)
+{
+	/* A CR or LF would let a config line split the response. */
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* File: NAME VALUE; flag: "NAME: VALUE". */
+static int
+parse_header(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	struct tw_config *c = v->px->c;
+	const char *name = v->args[0], *value;
+	size_t nlen;
+
+	(void)o;
+	(void)field;
+	if (v->org->cli) {
+		const char *colon = strchr(name, ':');
+
+		if (colon == NULL)
+			return tw_opts_failf(v->px, v->org, "'%s': expected "
+					     "'NAME: VALUE'", name);
+		nlen = (size_t)(colon - name);
+		value = colon + 1 + strspn(colon + 1, " \t");
+	} else {
+		nlen = strlen(name);
+		value = v->args[1];
+	}
+	if (!valid_header_name(name, nlen))
+		return tw_opts_failf(v->px, v->org, "add_header: '%.*s' is not "
+				     "a header name", (int)nlen, name);
+	if (!valid_header_value(value))
+		return tw_opts_failf(v->px, v->org, "add_header: the value "
+				     "holds control characters");
+	if (c->nheaders == TW_CONFIG_MAX_HEADERS)
+		return tw_opts_failf(v->px, v->org, "at most %d add_header "
+				     "lines", TW_CONFIG_MAX_HEADERS);
+	c->headers[c->nheaders].name = tw_opts_keep(c, name, nlen);
+	c->headers[c->nheaders].value = keep_str(c, value);
+	if (c->headers[c->nheaders].name == NULL ||
+	    c->headers[c->nheaders].value == NULL)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	c->nheaders++;
+	return 0;
+}
+
+static void
+print_headers(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	size_t j;
+
+	(void)o;
+	for (j = 0; j < c->nheaders; j++) {
+		fprintf(out, "add_header %s ", c->headers[j].name);
+		put_quoted(out, c->headers[j].value);
+		fputs(";\n", out);
+	}
+}
+
+static int
+parse_status_allow(const struct tw_opt_val *v, const struct tw_opt *o,
+		   void *field)
+{
+	struct tw_config *c = v->px->c;
+	struct tw_status_net n;
+	const char *s = v->args[0];
+
+	(void)o;
+	(void)field;
+	if (tw_status_parse_net(s, &n) < 0)
+		return tw_opts_failf(v->px, v->org, "status_allow '%s': "
+				     "expected an address, ADDR/BITS or all", s);
+	if (c->nstatus_allow == TW_CONFIG_MAX_HEADERS)
+		return tw_opts_failf(v->px, v->org, "at most %d status_allow "
+				     "lines", TW_CONFIG_MAX_HEADERS);
+	c->status_allow[c->nstatus_allow] = keep_str(c, s);
+	if (c->status_allow[c->nstatus_allow] == NULL)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	c->nstatus_allow++;
+	return 0;
+}
+
+static void
+print_status_allow(const struct tw_config *c, const struct tw_opt *o,
+		   FILE *out)
+{
+	size_t j;
+
+	(void)o;
+	for (j = 0; j < c->nstatus_allow; j++) {
+		fputs("status_allow ", out);
+		put_quoted(out, c->status_allow[j]);
+		fputs(";\n", out);
+	}
+}
+
+/* File: USER [GROUP]; flag: USER[:GROUP]. */
+static int
+parse_user(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	struct tw_config *c = v->px->c;
+	const char *s = v->args[0];
+	const char *colon = v->org->cli ? strchr(s, ':') : NULL;
+	size_t ulen = colon ? (size_t)(colon - s) : strlen(s);
+	const char *group = colon ? colon + 1 : v->nargs == 2 ? v->args[1] : NULL;
+	char uname[256];
+
+	(void)o;
+	(void)field;
+	if (ulen == 0 || ulen >= sizeof(uname))
+		return tw_opts_failf(v->px, v->org, "user: a user name is "
+				     "needed");
+	memcpy(uname, s, ulen);
+	uname[ulen] = '\0';
+	if (getpwnam(uname) == NULL)
+		return tw_opts_failf(v->px, v->org, "user '%s' does not exist",
+				     uname);
+	if (group != NULL && getgrnam(group) == NULL)
+		return tw_opts_failf(v->px, v->org, "group '%s' does not "
+				     "exist", group);
+	c->user = tw_opts_keep(c, uname, ulen);
+	c->group = group ? keep_str(c, group) : NULL;
+	if (c->user == NULL || (group && c->group == NULL))
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	return 0;
+}
+
+static void
+print_user(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	(void)o;
+	if (c->user == NULL)
+		return;
+	fputs("user ", out);
+	put_quoted(out, c->user);
+	if (c->group != NULL) {
+		fputc(' ', out);
+		put_quoted(out, c->group);
+	}
+	fputs(";\n", out);
+}
+
+/* ---- mime_types and types { } ------------------------------------------- */
+
+static int
+add_mime_op(struct tw_config *c, const char *type, const char *arg)
+{
+	struct config_mime_op *ops;
+
+	ops = reallocarray(c->mime_ops, c->nmime_ops + 1, sizeof(*ops));
+	if (ops == NULL)
+		return -ENOMEM;
+	c->mime_ops = ops;
+	ops[c->nmime_ops].type = type;
+	ops[c->nmime_ops].arg = arg;
+	c->nmime_ops++;
+	return 0;
+}
+
+/* The text of a regular file of at most MAX_MIME_BYTES, or -errno. */
+static int
+slurp(const char *path, char **buf, size_t *len)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > MAX_MIME_BYTES) {
+		(void)close(fd);
+		return -EFBIG;
+	}
+	*buf = malloc((size_t)st.st_size + 1);
+	if (*buf == NULL) {
+		(void)close(fd);
+		return -ENOMEM;
+	}
+	*len = 0;
+	while (*len < (size_t)st.st_size &&
+	       (n = read(fd, *buf + *len, (size_t)st.st_size - *len)) > 0)
+		*len += (size_t)n;
+	(void)close(fd);
+	return 0;
+}
+
+static int
+load_mime_file(const struct tw_opt_val *v, const char *path)
+{
+	size_t errline = 0, len = 0;
+	char *buf = NULL;
+	int err;
+
+	err = slurp(path, &buf, &len);
+	if (err == -EFBIG)
+		return tw_opts_failf(v->px, v->org, "mime_types %s: not a "
+				     "regular file of at most 16 MiB", path);
+	if (err == -ENOMEM)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	if (err < 0)
+		return tw_opts_failf(v->px, v->org, "mime_types %s: %s", path,
+				     strerror(-err));
+	err = tw_mime_table_load_buf(v->px->c->types, buf, len, &errline);
+	free(buf);
+	if (err == -EINVAL) {
+		struct tw_opt_origin mo = { .cli = v->org->cli };
+
+		(void)snprintf(mo.where, sizeof(mo.where), "%s:%zu", path,
+			       errline);
+		return tw_opts_failf(v->px, &mo, "malformed mime.types line");
+	}
+	if (err < 0)
+		return tw_opts_failf(v->px, v->org, "mime_types %s: %s", path,
+				     strerror(-err));
+	return 0;
+}
+
+static int
+parse_mime_types(const struct tw_opt_val *v, const struct tw_opt *o,
+		 void *field)
+{
+	struct tw_config *c = v->px->c;
+	char full[PATH_MAX];
+	const char *kept;
+
+	(void)o;
+	(void)field;
+	if (tw_opts_resolve(v->px, v->node ? v->node->file : NULL, v->args[0],
+			    full, sizeof(full)) < 0)
+		return tw_opts_failf(v->px, v->org, "mime_types path too long");
+	kept = keep_str(c, full);
+	if (kept == NULL || add_mime_op(c, NULL, kept) < 0)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	return load_mime_file(v, kept);
+}
+
+/* One "TYPE EXT ...;" line of a types block. */
+static int
+add_types_line(const struct tw_opt_val *v, const struct tw_conf_node *n)
+{
+	struct tw_config *c = v->px->c;
+	struct tw_opt_origin org;
+	size_t i;
+
+	tw_opts_where(&org, n);
+	if (n->has_block)
+		return tw_opts_failf(v->px, &org, "expected ';' after the "
+				     "extensions of '%s', not a block", n->name);
+	if (strchr(n->name, '/') == NULL)
+		return tw_opts_failf(v->px, &org, "'%s' is not a type/subtype",
+				     n->name);
+	for (i = 0; i < n->nargs; i++) {
+		const char *ext = n->args[i], *kt, *ke;
+		int err;
+
+		err = tw_mime_table_add(c->types, ext, strlen(ext), n->name,
+					strlen(n->name));
+		if (err == -EINVAL)
+			return tw_opts_failf(v->px, &org, "types: bad type '%s' "
+					     "or extension '%s'", n->name, ext);
+		kt = keep_str(c, n->name);
+		ke = keep_str(c, ext);
+		if (err < 0 || kt == NULL || ke == NULL ||
+		    add_mime_op(c, kt, ke) < 0)
+			return tw_opts_failf(v->px, &org, "out of memory");
+	}
+	return 0;
+}
+
+/* types { TYPE EXT ...; ... } */
+static int
+parse_types(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	const struct tw_conf_node *n;
+	int err;
+
+	(void)o;
+	(void)field;
+	for (n = v->node->child; n != NULL; n = n->next)
+		if ((err = add_types_line(v, n)) < 0)
+			return err;
+	return 0;
+}
+
+/* Files and inline types keep their order: later entries override
+ * earlier ones. */
+static void
+print_mime(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	size_t j;
+
+	(void)o;
+	for (j = 0; j < c->nmime_ops; j++) {
+		const struct config_mime_op *m = &c->mime_ops[j];
+
+		if (m->type == NULL) {
+			fputs("mime_types ", out);
+			put_quoted(out, m->arg);
+			fputs(";\n", out);
+			continue;
+		}
+		fputs("types { ", out);
+		put_quoted(out, m->type);
+		fputc(' ', out);
+		put_quoted(out, m->arg);
+		fputs("; }\n", out);
+	}
+}
+
+/* ---- -c and -t ---------------------------------------------------------- */
+
+static int
+parse_conf_file(const struct tw_opt_val *v, const struct tw_opt *o,
+		void *field)
+{
+	(void)o;
+	(void)field;
+	v->px->c->conf_file = v->args[0];
+	return 0;
+}
+
+static int
+parse_test(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	(void)o;
+	(void)field;
+	v->px->c->test_only = true;
+	return 0;
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+static const char *const symlink_names[] = { "never", "inside", "always", NULL };
+/* Order as enum tw_charset. */
+static const char *const charset_names[] = { "off", "auto", NULL };
+static const char *const aio_names[] = { "off", "threads", NULL };
+/* Order as enum tw_sendfile. */
+static const char *const sendfile_names[] = { "auto", "on", "off", NULL };
+/* Run modes and accept strategies: the run layer's names, kept here in
+ * one place. Order as enum tw_run_mode and enum tw_accept_strategy. */
+static const char *const mode_names[] = { "epoll", "prefork", "threads", NULL };
+static const char *const accept_names[] = {
+	"exclusive", "reuseport", "mutex", "mutex-file", NULL,
+};
+
+#define OFF(f) offsetof(struct tw_config, f)
+
+/* enum_store() writes an int: every enum field must be int-sized. */
+#define INT_SIZED(f) _Static_assert(sizeof(((struct tw_config *)0)->f) == \
+				    sizeof(int), #f " is not int-sized")
+INT_SIZED(symlinks);
+INT_SIZED(charset);
+INT_SIZED(log_format);
+INT_SIZED(log_level);
+INT_SIZED(mode);
+INT_SIZED(accept);
+INT_SIZED(aio);
+INT_SIZED(sendfile);
+
+/* Rows by kind: NAME, short flag, flags, file words min..max. */
+#define STR(n, s, fl, f) n, s, fl, 1, 1, parse_str, NULL, print_str, OFF(f), NULL
+#define BOOL(n, s, f) n, s, TW_OPT_NOARG | TW_OPT_NEG, 1, 1, parse_bool, \
+	NULL, print_bool, OFF(f), NULL
+#define ENUM(n, s, f, names) n, s, 0, 1, 1, parse_enum, NULL, print_enum, \
+	OFF(f), names
+#define DURATION(n, f) n, 0, 0, 1, 1, parse_duration, NULL, print_duration, \
+	OFF(f), NULL
+#define COUNT(n, f, check) n, 0, 0, 1, 1, parse_count, check, print_u64, \
+	OFF(f), NULL
+/* A row with its own functions, its field or 0. */
+#define OWN(n, s, fl, lo, hi, parse, print, f) n, s, fl, lo, hi, parse, NULL, \
+	print, f, NULL
+
+const struct tw_opt tw_opts[] = {
+	{ OWN("listen", 0, TW_OPT_REPEAT | TW_OPT_FILE, 1, 1, parse_listen,
+	      print_listen, 0), NULL, NULL, NULL },
+	{ OWN("port", 'p', TW_OPT_CLI, 1, 1, parse_port, NULL, 0), "N",
+	  "TCP port (default 8080; 0 picks a free port);\n"
+	  "with -b, replaces the file's listen lines", NULL },
+	{ OWN("bind", 'b', TW_OPT_CLI | TW_OPT_REPEAT, 1, 1, parse_bind, NULL,
+	      0), "ADDR",
+	  "IPv4 or IPv6 address to listen on; repeatable\n(default 0.0.0.0)",
+	  NULL },
+	{ STR("root", 0, TW_OPT_FILE, root), NULL, NULL, NULL },
+	{ OWN("config", 'c', TW_OPT_CLI | TW_OPT_EARLY, 1, 1, parse_conf_file,
+	      NULL, 0), "FILE",
+	  "read directives from FILE; flags win over it", NULL },
+	{ OWN("test-config", 't', TW_OPT_CLI | TW_OPT_EARLY | TW_OPT_NOARG, 0,
+	      0, parse_test, NULL, 0), NULL,
+	  "check the configuration, print it and exit\n(as check-config)",
+	  NULL },
+	{ STR("index", 0, 0, index), "NAME",
+	  "index file of a directory (default index.html)", NULL },
+	{ BOOL("listing", 0, listing), NULL,
+	  "list directories that have no index file\n(default)",
+	  "answer 403 for directories without an index" },
+	{ BOOL("hidden", 0, hidden), NULL,
+	  "serve and list dotfiles (default: 404, except\n/.well-known/)",
+	  "hide dotfiles (default)" },
+	{ ENUM("symlinks", 0, symlinks, symlink_names), "MODE",
+	  "never, inside (default) or always", NULL },
+	{ "charset", 0, 0, 1, 1, parse_charset, NULL, print_enum,
+	  OFF(charset), charset_names, "MODE",
+	  "auto (default): charset=utf-8 on UTF-8 text\n"
+	  "files; off: bare content types", NULL },
+	{ BOOL("gzip_static", 0, gzip_static), NULL,
+	  "send FILE.gz/FILE.br beside FILE to clients\n"
+	  "that accept them (default)",
+	  "never send the .gz/.br sidecars" },
+	{ OWN("add_header", 0, TW_OPT_REPEAT, 2, 2, parse_header,
+	      print_headers, 0), "'NAME: VALUE'",
+	  "add a header to every response; repeatable", NULL },
+	{ OWN("expires", 0, 0, 1, 1, parse_expires, print_expires,
+	      OFF(expires)), "TIME",
+	  "Cache-Control max-age and Expires on files:\n"
+	  "a TIME, max (10 years) or off (default)", NULL },
+	{ OWN("mime_types", 0, TW_OPT_REPEAT, 1, 1, parse_mime_types,
+	      print_mime, 0), "FILE",
+	  "read extension types from FILE (mime.types\n"
+	  "format) over the built-in table", NULL },
+	{ OWN("types", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 0, 0,
+	      parse_types, NULL, 0), NULL, NULL, NULL },
+	{ OWN("access_log", 0, 0, 1, 2, parse_access_log, print_access_log,
+	      OFF(access_log)), "FILE",
+	  "access log: FILE, - for stdout (default), or\noff", NULL },
+	/* log_format and log_level print with their log lines. */
+	{ "log_format", 0, 0, 1, 1, parse_enum, NULL, NULL,
+	  OFF(log_format), format_names, "FORMAT",
+	  "access log format: combined (default), common\nor json", NULL },
+	{ BOOL("quiet", 'q', quiet), NULL,
+	  "no access log on stdout", "log to stdout unless --access-log says\n"
+	  "otherwise (default)" },
+	{ OWN("error_log", 0, 0, 1, 2, parse_error_log, print_error_log,
+	      OFF(error_log)), "FILE",
+	  "error log: FILE or - for stderr (default)", NULL },
+	{ "log_level", 0, 0, 1, 1, parse_enum, NULL, NULL,
+	  OFF(log_level), level_names, "LEVEL",
+	  "error, warn, info (default) or debug", NULL },
+	{ STR("pidfile", 0, 0, pidfile), "FILE",
+	  "write the server's pid to FILE (locked)", NULL },
+	{ BOOL("daemon", 'd', daemon), NULL,
+	  "detach into the background once listening",
+	  "stay in the foreground (default)" },
+	{ ENUM("mode", 'm', mode, mode_names), "MODE",
+	  "epoll (default), prefork or threads", NULL },
+	{ OWN("workers", 'w', 0, 1, 1, parse_workers, print_workers,
+	      OFF(workers)), "N",
+	  "processes or threads for prefork/threads, or\n"
+	  "auto (one per CPU, default)", NULL },
+	{ "status", 0, 0, 1, 1, parse_str, check_abs_path, print_str,
+	  OFF(status), NULL, "PATH",
+	  "answer PATH with live counters (off by default)", NULL },
+	{ OWN("status_allow", 0, TW_OPT_REPEAT, 1, 1, parse_status_allow,
+	      print_status_allow, 0), "NET",
+	  "clients that may see the status page:\n"
+	  "ADDR[/BITS] or all; repeatable (default loopback)", NULL },
+	{ ENUM("accept", 0, accept, accept_names), "HOW",
+	  "prefork/threads accept: exclusive (default),\n"
+	  "reuseport, mutex or mutex-file", NULL },
+	{ ENUM("aio", 0, aio, aio_names), "HOW",
+	  "cold file reads: threads (default): a pool per\n"
+	  "worker reads pages not in memory so the event\n"
+	  "loop never waits for the disk; or off", NULL },
+	{ COUNT("aio_threads", aio_threads, check_aio_threads), "N",
+	  "threads in each worker's aio pool, 1 to 64\n(default 4)", NULL },
+	{ ENUM("sendfile", 0, sendfile, sendfile_names), "HOW",
+	  "file bodies: auto (default): sendfile below\n"
+	  "2 MiB, pread + send through a buffer above\n"
+	  "(faster there on loopback); on; or off", NULL },
+	{ OWN("user", 0, 0, 1, 2, parse_user, print_user, 0), "USER[:GROUP]",
+	  "drop root privileges to USER after binding", NULL },
+	{ DURATION("keepalive_timeout", keepalive_timeout_ms), "TIME",
+	  "idle keep-alive wait (default 30s)", NULL },
+	{ DURATION("header_timeout", header_timeout_ms), "TIME",
+	  "deadline for a request's headers (default 10s)", NULL },
+	{ DURATION("send_timeout", send_timeout_ms), "TIME",
+	  "longest a client may stall a response\n(default 60s)", NULL },
+	{ COUNT("max_connections", max_connections, NULL), "N",
+	  "open connections at most (default 10000)", NULL },
+	{ COUNT("max_keepalive_requests", max_keepalive_requests, NULL), "N",
+	  "requests on one connection (default 1000)", NULL },
+	{ "max_request_body", 0, 0, 1, 1, parse_size, NULL, print_u64,
+	  OFF(max_request_body), NULL, "SIZE",
+	  "request bodies read and discarded at most;\n"
+	  "larger get 413 (default 1m)", NULL },
+};
+
+const size_t tw_nopts = sizeof(tw_opts) / sizeof(tw_opts[0]);
+
+_Static_assert(sizeof(tw_opts) / sizeof(tw_opts[0]) <= TW_OPTS_MAX_ROWS &&
+	       TW_OPTS_MAX_ROWS <= sizeof(((struct tw_config *)0)->seen) * 8,
+	       "seen[] has a bit per option");
+
+/* ---- finding and applying rows ---------------------------------------- */
+
+const struct tw_opt *
+tw_opts_find(const char *name, bool cli)
+{
+	size_t i;
+
+	for (i = 0; i < tw_nopts; i++)
+		if (!(tw_opts[i].flags & (cli ? TW_OPT_FILE : TW_OPT_CLI)) &&
+		    strcmp(tw_opts[i].name, name) == 0)
+			return &tw_opts[i];
+	return NULL;
+}
+
+/* A directive met twice that may be given once. */
+static int
+check_once(const struct tw_opt_val *v, const struct tw_opt *o)
+{
+	struct tw_config *c = v->px->c;
+	size_t idx = (size_t)(o - tw_opts);
+
+	if (!(o->flags & TW_OPT_REPEAT) &&
+	    (c->seen[idx / 8] & (1u << (idx % 8))))
+		return tw_opts_failf(v->px, v->org, "duplicate '%s' directive",
+				     o->name);
+	c->seen[idx / 8] |= (unsigned char)(1u << (idx % 8));
+	return 0;
+}
+
+/* The shape of a directive: its block and its number of words. */
+static int
+check_shape(const struct tw_opt_val *v, const struct tw_opt *o)
+{
+	bool has_block = v->node->has_block;
+
+	if ((o->flags & TW_OPT_BLOCK) && !has_block)
+		return tw_opts_failf(v->px, v->org, "'%s' needs a block: "
+				     "%s { ... }", o->name, o->name);
+	if (!(o->flags & TW_OPT_BLOCK) && has_block)
+		return tw_opts_failf(v->px, v->org, "block not allowed here: "
+				     "'%s' takes none", o->name);
+	if (v->nargs > TW_OPTS_MAX_ARGS)
+		return tw_opts_failf(v->px, v->org, "too many arguments to "
+				     "'%s'", o->name);
+	if (v->nargs < o->min_args || v->nargs > o->max_args)
+		return tw_opts_failf(v->px, v->org, "'%s' takes %s%u "
+				     "argument%s", o->name,
+				     o->min_args == o->max_args ? "" : "up to ",
+				     o->max_args, o->max_args == 1 ? "" : "s");
+	return 0;
+}
+
+int
+tw_opts_set(const struct tw_opt_val *v, const struct tw_opt *o)
+{
+	char *field = (char *)v->px->c + o->off;
+	int err;
+
+	if (!v->org->cli) {
+		if ((err = check_once(v, o)) < 0 ||
+		    (err = check_shape(v, o)) < 0)
+			return err;
+	}
+	err = o->parse(v, o, field);
+	if (err == 0 && o->check != NULL)
+		err = o->check(v, o, field);
+	return err;
+}

@@ -371,9 +371,14 @@ at_eof(struct parser *ps)
 	if (ps->dir != NULL)
 		return fail(ps, -EINVAL, ps->dir->line, "unexpected end of "
 			    "file, expecting ';' after '%s'", ps->dir->name);
+	/* Where the text ends is where a '}' is missing, but the place to
+	 * fix is where the block opens: the line names both, each as
+	 * FILE:LINE so that editors can jump to either. */
 	if (ps->block != NULL)
-		return fail(ps, -EINVAL, ps->block->block_line, "block '%s' "
-			    "opened here is not closed", ps->block->name);
+		return fail(ps, -EINVAL, ps->lx.tok_line, "unexpected end of "
+			    "file, expecting '}'; %s:%zu: block '%s' opened "
+			    "here is not closed", ps->file,
+			    ps->block->block_line, ps->block->name);
 	return 1;
 }
 

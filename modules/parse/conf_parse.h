@@ -44,9 +44,10 @@ struct tw_conf_tree {
 
 /*
  * Parse buf[0..len) named file (copied into the tree). Returns 0 with
- * *t filled, or -EINVAL with one line "FILE:LINE: what" in err (an
- * unclosed block names the line of its '{'), or -ENOMEM. Free *t with
- * tw_conf_tree_free() either way.
+ * *t filled, or -EINVAL with one line "FILE:LINE: what" in err, or
+ * -ENOMEM. An unclosed block is "FILE:END: unexpected end of file,
+ * expecting '}'; FILE:OPEN: block 'NAME' opened here is not closed",
+ * OPEN the line of its '{'. Free *t with tw_conf_tree_free() either way.
  */
 int tw_conf_parse(struct tw_conf_tree *t, const char *file, const char *buf,
 		  size_t len, char *err, size_t errlen);

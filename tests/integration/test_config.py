@@ -131,6 +131,7 @@ class TestDirectives(ConfCase):
         "f.foo": b"foo",
         "f.bar": b"bar",
         "f.qq": b"qq",
+        "f.zz": b"zz",
     }
 
     @classmethod
@@ -143,6 +144,8 @@ class TestDirectives(ConfCase):
         os.mkdir(os.path.join(cls.tmp, "conf.d"))
         write(os.path.join(cls.tmp, "conf.d", "extra.conf"),
               "add_header X-Included yes;\ntypes { text/x-qq qq; }\n")
+        # an include inside a block gives that block its lines
+        write(os.path.join(cls.tmp, "conf.d", "zz.types"), "text/x-zz zz;\n")
         return "\n".join([
             "# every directive away from its default",
             "index home.htm;",
@@ -155,6 +158,9 @@ class TestDirectives(ConfCase):
             'add_header X-Two "two words";',
             "expires 1h;",
             "types { text/x-foo foo; }",
+            "types {",
+            "    include conf.d/zz.types;",
+            "}",
             "mime_types %s;" % qstr(mime),
             "access_log %s json;" % qstr(cls.acc),
             "error_log %s info;" % qstr(cls.err),
@@ -222,6 +228,8 @@ class TestDirectives(ConfCase):
                          "text/x-foo")
         self.assertEqual(self.get("/f.bar").header("Content-Type"),
                          "text/x-bar")
+        self.assertEqual(self.get("/f.zz").header("Content-Type"),
+                         "text/x-zz")
 
     def test_access_log_json(self):
         ua = "tw-test/1 \"quoted\""
@@ -542,6 +550,21 @@ class TestBadConfigStopsStartup(unittest.TestCase):
              "m.types", 2, "malformed mime.types line"),
             ("index 'x;\n", {}, "t.conf", 3, "unterminated quoted string"),
             ("types { text/x a;\n", {}, "t.conf", 4, "expecting '}'"),
+            # an unclosed block also names the line where it opens
+            ("server {\n  location / {\n  }\n\n", {}, "t.conf", 7,
+             "t.conf:3: block 'server' opened here is not closed"),
+            ("include inc/open.conf;\n", {"inc/open.conf": "\ntypes {\n"},
+             "inc/open.conf", 3,
+             "inc/open.conf:2: block 'types' opened here is not closed"),
+            # blocks that no directive takes yet, a stray '}'
+            ("\nserver {\n  listen 80;\n}\n", {}, "t.conf", 4,
+             "unknown directive 'server'"),
+            ("index a {\n}\n", {}, "t.conf", 3, "block not allowed here"),
+            ("index a;\n}\n", {}, "t.conf", 4, "unexpected '}'"),
+            # include works inside a block, its lines named by its file
+            ("types {\n  include inc/t.conf;\n}\n",
+             {"inc/t.conf": "text/x a;\nnotatype b;\n"}, "inc/t.conf", 2,
+             "'notatype' is not a type/subtype"),
         ]
         for text, files, where, line, what in rows:
             with self.subTest(conf=text):

@@ -19,6 +19,7 @@ TEST_DEPS_buf = buf
 TEST_DEPS_pool = pool
 TEST_DEPS_url = url
 TEST_DEPS_http_parse = http_parse
+TEST_DEPS_conf_parse = conf_parse
 TEST_DEPS_mime = mime url stats shm
 TEST_DEPS_fs = fs clock stats shm
 TEST_DEPS_listing = listing fs url buf clock stats shm

@@ -266,6 +266,21 @@ fail(struct parser *ps, int err, size_t line, const char *fmt, ...)
 	return err;
 }
 
+/* A name fit for a one-line message: quoted names may hold anything. */
+static const char *
+shown(const char *name, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < len; i++)
+		out[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ?
+			 '?' : name[i];
+	out[i] = '\0';
+	if (name[i] != '\0' && len > 4)
+		memcpy(out + len - 4, "...", 4);
+	return out;
+}
+
 /* A word: the name of a new directive, or the next argument. */
 static int
 take_word(struct parser *ps)
@@ -354,9 +369,11 @@ open_block(struct parser *ps)
 static int
 close_block(struct parser *ps)
 {
+	char name[64];
+
 	if (ps->dir != NULL)
-		return fail(ps, -EINVAL, ps->lx.tok_line,
-			    "expected ';' after '%s'", ps->dir->name);
+		return fail(ps, -EINVAL, ps->lx.tok_line, "expected ';' after "
+			    "'%s'", shown(ps->dir->name, name, sizeof(name)));
 	if (ps->block == NULL)
 		return fail(ps, -EINVAL, ps->lx.tok_line,
 			    "unexpected '}' (no block is open)");
@@ -368,9 +385,12 @@ close_block(struct parser *ps)
 static int
 at_eof(struct parser *ps)
 {
+	char name[64];
+
 	if (ps->dir != NULL)
 		return fail(ps, -EINVAL, ps->dir->line, "unexpected end of "
-			    "file, expecting ';' after '%s'", ps->dir->name);
+			    "file, expecting ';' after '%s'",
+			    shown(ps->dir->name, name, sizeof(name)));
 	/* Where the text ends is where a '}' is missing, but the place to
 	 * fix is where the block opens: the line names both, each as
 	 * FILE:LINE so that editors can jump to either. */
@@ -378,7 +398,8 @@ at_eof(struct parser *ps)
 		return fail(ps, -EINVAL, ps->lx.tok_line, "unexpected end of "
 			    "file, expecting '}'; %s:%zu: block '%s' opened "
 			    "here is not closed", ps->file,
-			    ps->block->block_line, ps->block->name);
+			    ps->block->block_line,
+			    shown(ps->block->name, name, sizeof(name)));
 	return 1;
 }
 

@@ -567,6 +567,12 @@ tw_loop_run(struct tw_loop *loop)
 }
 
 void
+tw_loop_unstop(struct tw_loop *loop)
+{
+	atomic_store(&loop->stop, false);
+}
+
+void
 tw_loop_stop(struct tw_loop *loop)
 {
 	uint64_t one = 1;

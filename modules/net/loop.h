@@ -138,6 +138,10 @@ void tw_loop_stop(struct tw_loop *loop);
 /* True once tw_loop_stop() was called. */
 bool tw_loop_stopping(const struct tw_loop *loop);
 
+/* Forget a tw_loop_stop() so that tw_loop_run() runs again (a loop driven
+ * in phases, as the tests of what lives on it do). Loop's thread only. */
+void tw_loop_unstop(struct tw_loop *loop);
+
 /*
  * The loop's own context: state that modules above keep per event loop
  * rather than per thread, so two loops on one thread never share it. A

@@ -29,7 +29,7 @@
  * a change on disk shows within this time. */
 #define FILE_CACHE_VALID_MS 1000
 #define SMALL_FILE_MAX	(16 * 1024)	/* served from memory up to this */
-/* Memory per thread for them and for listing pages. */
+/* Memory per instance (one per loop) for them and for listing pages. */
 #define CONTENT_MAX	(32u << 20)
 /* A directory's listing page is kept for later requests up to this size
  * (a larger one is rendered each time), and for at most this long: the

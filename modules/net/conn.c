@@ -24,7 +24,7 @@
 
 #define MAX_IOV		16
 #define KEEP_OUT_BYTES	(64 * 1024)	/* larger out buffers are freed */
-#define MAX_FREE_IO	64		/* cached buffers per thread */
+#define MAX_FREE_IO	64		/* cached buffers per loop */
 /*
  * Bytes one connection may write before the others ready in the same
  * batch get their turn. A loopback socket takes megabytes per sendfile,

@@ -2,8 +2,9 @@
 /*
  * loop: one event loop per process or thread. Owns the epoll descriptor,
  * a table of fd handlers indexed by descriptor, timers in a binary heap,
- * a signalfd for the signals the run layer asks for, and an eventfd to be
- * woken from another thread. Layer 1 (transport): speaks only of
+ * a signalfd for the signals the run layer asks for, an eventfd to be
+ * woken from another thread, and the per-loop state of the modules that
+ * live on it (tw_loop_get/tw_loop_set). Layer 1 (transport): speaks only of
  * descriptors, event masks, timers and opaque context pointers.
  */
 #ifndef TW_LOOP_H

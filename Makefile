@@ -31,7 +31,7 @@ TEST_DEPS_aio = aio loop clock
 TEST_DEPS_shmtx = shmtx shm
 TEST_DEPS_channel = channel
 TEST_DEPS_status = status http_parse buf clock stats shm
-TEST_DEPS_http = http http_parse url buf clock log pool stats shm
+TEST_DEPS_http = http http_parse url buf clock log pool stats shm loop
 # Sources compiled into one test only: http's fake transport (its seam).
 TEST_EXTRA_http = tests/unit/support/fake_conn.c
 TESTS = $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))

@@ -458,8 +458,8 @@ gen_build(struct server *s, struct gen *g)
 		return -1;
 	g->proto = (struct tw_proto){
 		.accept = tw_http_accept,
-		.thread_init = tw_http_thread_init,
-		.thread_exit = tw_http_thread_exit,
+		.loop_init = tw_http_loop_init,
+		.loop_exit = tw_http_loop_exit,
 		.drain = tw_http_drain,
 		.arg = g->srv,
 	};

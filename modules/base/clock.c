@@ -14,7 +14,9 @@ static const char month_names[12][4] = {
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
 
-/* Per thread, so threads mode needs no locks on the request path. */
+/* Per thread, so threads mode needs no locks on the request path. Kept
+ * per thread, not per loop: the time is the same for every loop of a
+ * thread, and layer 0 knows no loop. */
 static _Thread_local time_t now_sec;
 static _Thread_local uint64_t now_ms;
 static _Thread_local uint64_t round_no;

@@ -21,6 +21,8 @@ tw_stats_destroy(struct tw_stats *st)
 		tw_shm_destroy(tw_shm_of(st));
 }
 
+/* Per thread, not per loop: a thread serves one worker's slot whatever
+ * loops it runs, and layer 0 knows no loop. */
 static _Thread_local struct tw_stats *bound;
 static _Thread_local struct tw_stats_worker *bound_slot;
 

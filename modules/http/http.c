@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/pool.h"
+#include "net/loop.h"
 #include "parse/url.h"
 
 #define ALLOW_METHODS "GET, HEAD, OPTIONS"
@@ -24,10 +25,15 @@ enum hc_state {
 	ST_WRITING,	/* a response is queued */
 };
 
-/* Per-connection protocol state; small, from the thread's pool. */
+struct http_loop;
+
+/* Per-connection protocol state; small, from the loop's pool. */
 struct http_conn {
 	struct tw_conn *c;
 	struct tw_http_server *srv;
+	struct http_loop *hl;
+	struct http_conn *prev;	/* the loop's http connections, for drain */
+	struct http_conn *next;
 	uint64_t skip;		/* request body bytes still to discard */
 	size_t last_len;	/* parser hint: bytes seen last time */
 	int fd;			/* file of the response in flight, or -1 */
@@ -45,8 +51,10 @@ struct tw_http_server {
 	size_t nroutes;
 };
 
-/* What one worker thread owns: never shared, so no locks. */
-struct http_thread {
+/* What one event loop owns, in the loop's context: never shared, so no
+ * locks, and two loops on one thread keep apart. */
+struct http_loop {
+	struct tw_http_server *srv;
 	struct tw_pool *pool;
 	void **inst;		/* per route */
 	struct tw_buf head;
@@ -54,10 +62,11 @@ struct http_thread {
 	struct tw_buf body;
 	struct tw_buf log;
 	struct tw_http_res res;
+	struct http_conn *conns;	/* open ones, for drain */
+	bool stopping;		/* drain: no more keep-alive */
 };
 
-static _Thread_local struct http_thread *thr;
-static _Thread_local bool stopping;	/* drain: no more keep-alive */
+static struct tw_loop_key http_key;
 
 static void process(struct http_conn *hc);
 
@@ -154,65 +163,77 @@ tw_http_destroy(struct tw_http_server *srv)
 	free(srv);
 }
 
+static void
+http_loop_free(struct http_loop *hl)
+{
+	struct tw_http_server *srv = hl->srv;
+	size_t i;
+
+	for (i = 0; hl->inst != NULL && i < srv->nroutes; i++)
+		if (hl->inst[i] != NULL &&
+		    srv->routes[i].handler->destroy != NULL)
+			srv->routes[i].handler->destroy(hl->inst[i]);
+	tw_buf_free(&hl->head);
+	tw_buf_free(&hl->hdrs);
+	tw_buf_free(&hl->body);
+	tw_buf_free(&hl->log);
+	free(hl->inst);
+	tw_pool_destroy(hl->pool);
+	free(hl);
+}
+
+static void
+http_loop_destroy(void *p)
+{
+	http_loop_free(p);
+}
+
 int
-tw_http_thread_init(void *arg)
+tw_http_loop_init(struct tw_loop *loop, void *arg)
 {
 	struct tw_http_server *srv = arg;
-	struct http_thread *t;
+	struct http_loop *hl;
 	size_t i;
 	int err = -ENOMEM;
 
-	t = calloc(1, sizeof(*t));
-	if (t == NULL)
+	hl = calloc(1, sizeof(*hl));
+	if (hl == NULL)
 		return -ENOMEM;
-	t->pool = tw_pool_create();
-	t->inst = calloc(srv->nroutes ? srv->nroutes : 1, sizeof(*t->inst));
-	if (t->pool == NULL || t->inst == NULL)
+	hl->srv = srv;
+	hl->pool = tw_pool_create();
+	hl->inst = calloc(srv->nroutes ? srv->nroutes : 1, sizeof(*hl->inst));
+	if (hl->pool == NULL || hl->inst == NULL)
 		goto out_free;
 	for (i = 0; i < srv->nroutes; i++) {
 		const struct tw_handler *h = srv->routes[i].handler;
 
 		if (h->create == NULL)
 			continue;
-		t->inst[i] = h->create(srv->routes[i].opts, &err);
-		if (t->inst[i] == NULL)
-			goto out_destroy;
+		hl->inst[i] = h->create(srv->routes[i].opts, &err);
+		if (hl->inst[i] == NULL)
+			goto out_free;
 	}
-	thr = t;
-	stopping = false;
+	/* loop_exit frees it; the loop does if that never comes. */
+	err = tw_loop_set(loop, &http_key, hl, http_loop_destroy);
+	if (err < 0)
+		goto out_free;
 	return 0;
 
-out_destroy:
-	while (i-- > 0)
-		if (srv->routes[i].handler->destroy != NULL)
-			srv->routes[i].handler->destroy(t->inst[i]);
 out_free:
-	free(t->inst);
-	tw_pool_destroy(t->pool);
-	free(t);
+	http_loop_free(hl);
 	return err;
 }
 
 void
-tw_http_thread_exit(void *arg)
+tw_http_loop_exit(struct tw_loop *loop, void *arg)
 {
-	struct tw_http_server *srv = arg;
-	struct http_thread *t = thr;
-	size_t i;
+	struct http_loop *hl = tw_loop_get(loop, &http_key);
 
-	if (t == NULL)
+	(void)arg;
+	if (hl == NULL)
 		return;
-	for (i = 0; i < srv->nroutes; i++)
-		if (srv->routes[i].handler->destroy != NULL)
-			srv->routes[i].handler->destroy(t->inst[i]);
-	tw_buf_free(&t->head);
-	tw_buf_free(&t->hdrs);
-	tw_buf_free(&t->body);
-	tw_buf_free(&t->log);
-	free(t->inst);
-	tw_pool_destroy(t->pool);
-	free(t);
-	thr = NULL;
+	(void)tw_loop_set(loop, &http_key, NULL, NULL);
+	http_loop_free(hl);
 }
 
 /* Access log: quotes, backslashes, control and non-ASCII bytes become
@@ -280,7 +301,7 @@ static void
 log_json(struct http_conn *hc, const struct tw_http_request *r, int status,
 	 uint64_t bytes, const char *ip)
 {
-	struct tw_buf *b = &thr->log;
+	struct tw_buf *b = &hc->hl->log;
 	const struct tw_http_header *h;
 	uint64_t now = tw_clock_us_now();
 
@@ -315,7 +336,7 @@ log_access(struct http_conn *hc, const struct tw_http_request *r, int status,
 	   uint64_t bytes)
 {
 	enum tw_log_format fmt = hc->srv->opts->log_format;
-	struct tw_buf *b = &thr->log;
+	struct tw_buf *b = &hc->hl->log;
 	const char *peer;
 	char ip[64];
 
@@ -359,13 +380,13 @@ out:
 }
 
 static void
-reset_res(struct tw_http_res *res)
+reset_res(struct http_loop *hl, struct tw_http_res *res)
 {
-	tw_buf_reset(&thr->hdrs, 16 * 1024);
-	tw_buf_reset(&thr->body, 256 * 1024);
+	tw_buf_reset(&hl->hdrs, 16 * 1024);
+	tw_buf_reset(&hl->body, 256 * 1024);
 	res->status = 200;
-	res->headers = &thr->hdrs;
-	res->body = &thr->body;
+	res->headers = &hl->hdrs;
+	res->body = &hl->body;
 	res->fd = -1;
 	res->fd_release = NULL;
 	res->fd_ctx = NULL;
@@ -430,7 +451,7 @@ static void
 queue_response(struct http_conn *hc, const struct tw_http_request *r,
 	       struct tw_http_res *res, bool head_only, bool keep)
 {
-	struct tw_buf *h = &thr->head;
+	struct tw_buf *h = &hc->hl->head;
 	const char *reason = tw_http_reason(res->status);
 	uint64_t total = 0;
 	bool uses_fd = false;
@@ -516,9 +537,9 @@ static void
 fail(struct http_conn *hc, const struct tw_http_request *r, int status,
      bool head_only)
 {
-	struct tw_http_res *res = &thr->res;
+	struct tw_http_res *res = &hc->hl->res;
 
-	reset_res(res);
+	reset_res(hc->hl, res);
 	error_page(res, status);
 	/* Whatever else the client sent is not read: stop parsing. */
 	tw_conn_consume(hc->c, (size_t)-1 / 2);
@@ -638,9 +659,9 @@ static void
 options_response(struct http_conn *hc, const struct tw_http_request *r,
 		 bool keep)
 {
-	struct tw_http_res *res = &thr->res;
+	struct tw_http_res *res = &hc->hl->res;
 
-	reset_res(res);
+	reset_res(hc->hl, res);
 	res->status = 204;
 	res->no_length = true;
 	tw_buf_append_str(res->headers, "Allow: " ALLOW_METHODS "\r\n");
@@ -650,7 +671,7 @@ options_response(struct http_conn *hc, const struct tw_http_request *r,
 static void
 dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 {
-	struct tw_http_res *res = &thr->res;
+	struct tw_http_res *res = &hc->hl->res;
 	struct tw_http_req req = { .raw = r, .peer = tw_conn_peer_addr(hc->c) };
 	bool head = method_is(r, "HEAD");
 	int status = 404;
@@ -670,16 +691,16 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 		return;
 	}
 	if (!head && !method_is(r, "GET")) {
-		reset_res(res);
+		reset_res(hc->hl, res);
 		error_page(res, is_known_method(r) ? 405 : 501);
 		queue_response(hc, r, res, false, keep);
 		return;
 	}
 	req.method = head ? TW_HTTP_HEAD : TW_HTTP_GET;
 	for (i = 0; i < hc->srv->nroutes; i++) {
-		reset_res(res);
+		reset_res(hc->hl, res);
 		status = hc->srv->routes[i].handler->handle(&req, res,
-							    thr->inst[i]);
+							    hc->hl->inst[i]);
 		if (status != TW_DECLINED)
 			break;
 		status = 404;
@@ -708,7 +729,8 @@ wants_keepalive(const struct http_conn *hc, const struct tw_http_request *r)
 	bool close_tok = h && tw_http_list_has(h->value, h->value_len, "close");
 	bool ka_tok = h && tw_http_list_has(h->value, h->value_len, "keep-alive");
 
-	if (hc->nreq >= hc->srv->opts->max_keepalive_requests || stopping)
+	if (hc->nreq >= hc->srv->opts->max_keepalive_requests ||
+	    hc->hl->stopping)
 		return false;
 	if (r->minor >= 1)
 		return !close_tok;
@@ -743,7 +765,7 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 static void
 go_idle(struct http_conn *hc)
 {
-	if (stopping) {
+	if (hc->hl->stopping) {
 		tw_conn_close(hc->c);
 		return;
 	}
@@ -855,7 +877,13 @@ on_closed(struct tw_conn *c, void *ctx)
 		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
 	tw_stats_gauge(state_gauge(hc, hc->state), -1);
 	tw_stats_gauge(&hc->srv->opts->stats->active, -1);
-	tw_pool_free(thr->pool, hc, sizeof(*hc));
+	if (hc->prev != NULL)
+		hc->prev->next = hc->next;
+	else
+		hc->hl->conns = hc->next;
+	if (hc->next != NULL)
+		hc->next->prev = hc->prev;
+	tw_pool_free(hc->hl->pool, hc, sizeof(*hc));
 }
 
 static const struct tw_conn_ops http_ops = {
@@ -866,9 +894,9 @@ static const struct tw_conn_ops http_ops = {
 };
 
 static void
-drain_one(struct tw_conn *c, void *ctx)
+drain_one(struct http_conn *hc)
 {
-	struct http_conn *hc = ctx;
+	struct tw_conn *c = hc->c;
 	size_t len;
 
 	(void)tw_conn_data(c, &len);
@@ -880,11 +908,20 @@ drain_one(struct tw_conn *c, void *ctx)
 }
 
 void
-tw_http_drain(void *arg)
+tw_http_drain(struct tw_loop *loop, void *arg)
 {
+	struct http_loop *hl = tw_loop_get(loop, &http_key);
+	struct http_conn *hc, *next;
+
 	(void)arg;
-	stopping = true;
-	tw_conn_each(drain_one);
+	if (hl == NULL)
+		return;
+	hl->stopping = true;
+	/* Closed ones stay listed until reaped: closing again is a no-op. */
+	for (hc = hl->conns; hc != NULL; hc = next) {
+		next = hc->next;
+		drain_one(hc);
+	}
 }
 
 int
@@ -892,7 +929,8 @@ tw_http_accept(struct tw_conn *c, void *arg)
 {
 	struct tw_http_server *srv = arg;
 	struct tw_stats *st = srv->opts->stats;
-	struct http_conn *hc = tw_pool_alloc(thr->pool, sizeof(*hc));
+	struct http_loop *hl = tw_loop_get(tw_conn_loop(c), &http_key);
+	struct http_conn *hc = tw_pool_alloc(hl->pool, sizeof(*hc));
 	int64_t active;
 
 	tw_stats_add(&st->accepted, 1);
@@ -903,6 +941,11 @@ tw_http_accept(struct tw_conn *c, void *arg)
 	memset(hc, 0, sizeof(*hc));
 	hc->c = c;
 	hc->srv = srv;
+	hc->hl = hl;
+	hc->next = hl->conns;
+	if (hl->conns != NULL)
+		hl->conns->prev = hc;
+	hl->conns = hc;
 	hc->fd = -1;
 	hc->state = ST_READING;
 	tw_stats_gauge(&st->reading, 1);

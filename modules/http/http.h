@@ -78,7 +78,7 @@ struct tw_http_res {
 
 /*
  * A request handler (lwan's module shape). create() is called once per
- * worker thread with the handler's own options and returns its per-thread
+ * event loop with the handler's own options and returns its per-loop
  * instance (NULL with *err set on failure); handle() returns 0 with res
  * filled, TW_DECLINED, or an HTTP status >= 400 for http to answer with
  * its standard error page.
@@ -122,22 +122,26 @@ struct tw_http_server *tw_http_create(const struct tw_http_opts *opts,
 void tw_http_destroy(struct tw_http_server *srv);
 
 /*
- * Per-thread set-up: create each handler's instance for the calling
- * thread. arg is the struct tw_http_server. Returns 0 or -errno.
+ * Per-loop set-up (tw_proto.loop_init): create each handler's instance
+ * for loop, kept with http's other per-loop state in the loop's context.
+ * arg is the struct tw_http_server. Returns 0 or -errno.
  */
-int tw_http_thread_init(void *arg);
+int tw_http_loop_init(struct tw_loop *loop, void *arg);
 
-/* Per-thread tear-down (frees what tw_http_thread_init made). */
-void tw_http_thread_exit(void *arg);
+/* Per-loop tear-down (frees what tw_http_loop_init made), once loop has
+ * no http connection left (tw_conn_close_all, tw_conn_reap). */
+void tw_http_loop_exit(struct tw_loop *loop, void *arg);
 
 /*
- * Graceful stop on the calling thread (tw_proto.drain): idle keep-alive
- * connections close now, the others after their current response; new
- * responses carry Connection: close.
+ * Graceful stop of loop (tw_proto.drain): idle keep-alive connections
+ * close now, the others after their current response; new responses
+ * carry Connection: close. Walks http's own list of the loop's
+ * connections, so other protocols' connections on it are left alone.
  */
-void tw_http_drain(void *arg);
+void tw_http_drain(struct tw_loop *loop, void *arg);
 
-/* The listener factory (tw_accept_fn): arg is the struct tw_http_server. */
+/* The listener factory (tw_accept_fn): arg is the struct tw_http_server;
+ * c's loop has been through tw_http_loop_init. */
 int tw_http_accept(struct tw_conn *c, void *arg);
 
 /* Reason phrase for a status code ("Not Found"), "" if unknown. */

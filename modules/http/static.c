@@ -29,7 +29,7 @@
  * a change on disk shows within this time. */
 #define FILE_CACHE_VALID_MS 1000
 #define SMALL_FILE_MAX	(16 * 1024)	/* served from memory up to this */
-/* Memory per thread for them and for listing pages. */
+/* Memory per instance (one per loop) for them and for listing pages. */
 #define CONTENT_MAX	(32u << 20)
 /* A directory's listing page is kept for later requests up to this size
  * (a larger one is rendered each time), and for at most this long: the
@@ -40,13 +40,6 @@
  * than the reading of it; see dir_settled(). */
 #define PAGE_SETTLE_MS	100
 
-struct static_inst {
-	const struct tw_static_opts *opts;
-	struct tw_mime *mime;
-	struct tw_fs_cache *cache;	/* this thread's open files */
-	char boundary[BOUNDARY_LEN + 1];
-};
-
 /* Request-scoped scratch: paths are at most PATH_MAX, so fixed arrays
  * on the stack of handle() would do too, but 12 KiB of stack per call is
  * more than a worker thread's stack should spend. */
@@ -56,8 +49,16 @@ struct scratch {
 	char enc[3 * PATH_MAX + 1];	/* percent-encoded for Location */
 };
 
-static _Thread_local struct scratch *scr;
-static _Thread_local unsigned scr_users;	/* instances on this thread */
+/* One per event loop (http creates an instance for each), so nothing
+ * here is shared between threads or loops. */
+struct static_inst {
+	const struct tw_static_opts *opts;
+	struct tw_mime *mime;
+	struct tw_fs_cache *cache;	/* this loop's open files */
+	char boundary[BOUNDARY_LEN + 1];
+	struct scratch scr;
+};
+
 
 static void static_destroy(void *inst);
 
@@ -69,12 +70,10 @@ static_create(const void *opts, int *err)
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
-	if (si == NULL || (scr == NULL && (scr = malloc(sizeof(*scr))) == NULL)) {
-		free(si);
+	if (si == NULL) {
 		*err = -ENOMEM;
 		return NULL;
 	}
-	scr_users++;
 	si->opts = opts;
 	si->mime = tw_mime_create(si->opts->types, err);
 	if (si->mime == NULL) {
@@ -108,10 +107,6 @@ static_destroy(void *inst)
 	tw_mime_destroy(si->mime);
 	tw_fs_cache_destroy(si->cache);
 	free(si);
-	if (--scr_users == 0) {
-		free(scr);
-		scr = NULL;
-	}
 }
 
 static size_t
@@ -415,16 +410,16 @@ pick_sidecar(struct static_inst *si, const struct tw_http_req *req,
 	size_t i;
 
 	ae = tw_http_find_header(req->raw, "Accept-Encoding");
-	if (ae == NULL || rel_len + 4 > sizeof(scr->rel))
+	if (ae == NULL || rel_len + 4 > sizeof(si->scr.rel))
 		return NULL;
 	for (i = 0; i < 2; i++) {
 		struct tw_fs_file *f;
 
 		if (tw_http_accept_q(ae->value, ae->value_len, codings[i][0]) <= 0)
 			continue;
-		memcpy(scr->rel + rel_len, codings[i][1], 4);
-		f = tw_fs_cache_open(si->cache, scr->rel, rel_len + 3);
-		scr->rel[rel_len] = '\0';
+		memcpy(si->scr.rel + rel_len, codings[i][1], 4);
+		f = tw_fs_cache_open(si->cache, si->scr.rel, rel_len + 3);
+		si->scr.rel[rel_len] = '\0';
 		if (f == NULL)
 			continue;
 		if (f->err != 0 || !S_ISREG(f->st.st_mode)) {
@@ -533,16 +528,16 @@ serve_file(struct static_inst *si, const struct tw_http_req *req,
 }
 
 static int
-redirect_slash(const struct tw_http_req *req, struct tw_http_res *res,
-	       const char *path, size_t len)
+redirect_slash(struct static_inst *si, const struct tw_http_req *req,
+	       struct tw_http_res *res, const char *path, size_t len)
 {
-	long n = tw_url_encode_path(path, len, scr->enc, sizeof(scr->enc) - 1);
+	long n = tw_url_encode_path(path, len, si->scr.enc, sizeof(si->scr.enc) - 1);
 
 	if (n < 0)
 		return 414;
 	res->status = 301;
 	tw_buf_append_str(res->headers, "Location: ");
-	tw_buf_append(res->headers, scr->enc, (size_t)n);
+	tw_buf_append(res->headers, si->scr.enc, (size_t)n);
 	tw_buf_append_char(res->headers, '/');
 	if (req->query != NULL) {
 		/* The query passed the parser's visible-ASCII check, so it
@@ -647,7 +642,7 @@ keep_page(struct tw_fs_file *d, const struct stat *st,
 }
 
 /*
- * The listing of directory d (scr->rel, scr->path): the kept page when
+ * The listing of directory d (si->scr.rel, si->scr.path): the kept page when
  * it is still right, which http copies out (nothing is rendered or
  * copied here), else a new one rendered from d's own descriptor, so the
  * page and the stat it is checked against are of the same directory.
@@ -669,8 +664,8 @@ serve_listing(struct static_inst *si, struct tw_http_res *res,
 	page = kept_page(d, &st);
 	if (page == NULL) {
 		tw_fs_file_drop_content(d);
-		err = tw_listing_render_fd(si->opts->fs, d->fd, scr->rel,
-					   scr->path, &lo, res->body);
+		err = tw_listing_render_fd(si->opts->fs, d->fd, si->scr.rel,
+					   si->scr.path, &lo, res->body);
 		if (err < 0)
 			return err;
 		keep_page(d, &st, &start, res->body->data + from,
@@ -697,13 +692,13 @@ serve_dir(struct static_inst *si, const struct tw_http_req *req,
 		size_t ilen = strlen(o->index);
 		size_t at = rel_len;
 
-		if (at + 1 + ilen + 4 < sizeof(scr->rel)) {
+		if (at + 1 + ilen + 4 < sizeof(si->scr.rel)) {
 			struct tw_fs_file *f;
 
 			if (at > 0)
-				scr->rel[at++] = '/';
-			memcpy(scr->rel + at, o->index, ilen + 1);
-			f = tw_fs_cache_open(si->cache, scr->rel, at + ilen);
+				si->scr.rel[at++] = '/';
+			memcpy(si->scr.rel + at, o->index, ilen + 1);
+			f = tw_fs_cache_open(si->cache, si->scr.rel, at + ilen);
 			if (f != NULL && f->err == 0 &&
 			    S_ISREG(f->st.st_mode)) {
 				tw_fs_cache_release(d);
@@ -711,7 +706,7 @@ serve_dir(struct static_inst *si, const struct tw_http_req *req,
 						  at + ilen);
 			}
 			tw_fs_cache_release(f);
-			scr->rel[rel_len] = '\0';
+			si->scr.rel[rel_len] = '\0';
 		}
 	}
 	err = o->listing ? serve_listing(si, res, d) : 403;
@@ -732,20 +727,20 @@ static_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	const char *name;
 	int err;
 
-	err = tw_url_decode_path(req->path, req->path_len, scr->path,
-				 sizeof(scr->path), &len);
+	err = tw_url_decode_path(req->path, req->path_len, si->scr.path,
+				 sizeof(si->scr.path), &len);
 	if (err == -ENAMETOOLONG)
 		return 414;
-	if (err < 0 || tw_url_remove_dots(scr->path, &len) < 0)
+	if (err < 0 || tw_url_remove_dots(si->scr.path, &len) < 0)
 		return 400;
-	if (!o->hidden && tw_fs_is_hidden(scr->path, len))
+	if (!o->hidden && tw_fs_is_hidden(si->scr.path, len))
 		return 404;
-	slash = scr->path[len - 1] == '/';
+	slash = si->scr.path[len - 1] == '/';
 	/* The root-relative name: no leading slash, no trailing one. */
 	rel_len = len - 1 - (slash && len > 1);
-	memcpy(scr->rel, scr->path + 1, rel_len);
-	scr->rel[rel_len] = '\0';
-	f = tw_fs_cache_open(si->cache, scr->rel, rel_len);
+	memcpy(si->scr.rel, si->scr.path + 1, rel_len);
+	si->scr.rel[rel_len] = '\0';
+	f = tw_fs_cache_open(si->cache, si->scr.rel, rel_len);
 	if (f == NULL)
 		return 503;
 	if (f->err != 0) {
@@ -758,14 +753,14 @@ static_handle(const struct tw_http_req *req, struct tw_http_res *res,
 		if (slash)
 			return serve_dir(si, req, res, f, rel_len);
 		tw_fs_cache_release(f);
-		return redirect_slash(req, res, scr->path, len);
+		return redirect_slash(si, req, res, si->scr.path, len);
 	}
 	if (!S_ISREG(mode) || slash) {
 		tw_fs_cache_release(f);
 		return slash ? 404 : 403;
 	}
-	name = strrchr(scr->rel, '/');
-	name = name ? name + 1 : scr->rel;
+	name = strrchr(si->scr.rel, '/');
+	name = name ? name + 1 : si->scr.rel;
 	return serve_file(si, req, res, f, name, rel_len);
 }
 

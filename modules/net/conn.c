@@ -24,7 +24,7 @@
 
 #define MAX_IOV		16
 #define KEEP_OUT_BYTES	(64 * 1024)	/* larger out buffers are freed */
-#define MAX_FREE_IO	64		/* cached buffers per thread */
+#define MAX_FREE_IO	64		/* cached buffers per loop */
 /*
  * Bytes one connection may write before the others ready in the same
  * batch get their turn. A loopback socket takes megabytes per sendfile,
@@ -76,6 +76,30 @@ struct conn_io {
 	char rbuf[TW_CONN_RBUF_SIZE];
 };
 
+/*
+ * What a loop's connections share, in the loop's context (one per loop,
+ * never touched by another thread, so no locks).
+ */
+struct conn_loop {
+	struct tw_loop *loop;
+	struct conn_io *free_io;
+	size_t nfree_io;
+	struct tw_conn *reap_list;
+	/* Connection structs come from the two-level pool: 128 bytes, no
+	 * malloc header, so an idle keep-alive connection costs as little
+	 * as we can. */
+	struct tw_pool *pool;
+	size_t nconns;
+	struct tw_aio *aio;
+	uint64_t copy_min;
+	char *copy_buf;		/* FAIR_BYTES, for copy segments */
+};
+
+/*
+ * Laid out to fill 128 bytes exactly: the open connections of a loop are
+ * found through the loop's fd table (tw_loop_each), not a list of their
+ * own, which leaves room for the I/O table.
+ */
 struct tw_conn {
 	int fd;
 	/* Bits: the struct must stay within a 128-byte pool class. */
@@ -90,45 +114,81 @@ struct tw_conn {
 	bool nodelay : 1;	/* TCP_NODELAY is set */
 	bool fetching : 1;	/* an aio read is in flight for this conn */
 	bool watched : 1;	/* registered with the loop */
+	bool connecting : 1;	/* outbound, not established yet */
+	bool connect_failed : 1;	/* connect() failed at once: conn_err */
 	uint8_t timeout_flags;
-	uint32_t timeout_ms;	/* 49 days at most: plenty for a timeout */
-	struct tw_loop *loop;
-	const struct tw_conn_ops *ops;
-	void *ctx;
-	struct conn_io *io;
-	struct tw_conn *prev;	/* all open connections of the thread; */
-	struct tw_conn *next;	/* after close, next is the reap list */
-	struct tw_timer timer;
+	union {
+		uint32_t timeout_ms;	/* 49 days at most: plenty */
+		uint32_t conn_err;	/* connecting: errno to report */
+	};
 	union {
 		struct sockaddr sa;
 		struct sockaddr_in sin;
 		struct sockaddr_in6 sin6;
 	} peer;
+	struct conn_loop *cl;
+	const struct tw_conn_ops *ops;
+	void *ctx;
+	struct conn_io *io;
+	struct tw_conn *next;	/* the reap list, after close */
+	const struct tw_conn_io *xio;	/* NULL: the plain socket */
+	void *xio_ctx;
+	struct tw_timer timer;
 };
-
-static _Thread_local struct conn_io *free_io;
-static _Thread_local size_t nfree_io;
-static _Thread_local struct tw_conn *reap_list;
-/* Connection structs come from the two-level pool: 128 bytes, no malloc
- * header, so an idle keep-alive connection costs as little as we can. */
-static _Thread_local struct tw_pool *conn_pool;
 
 _Static_assert(sizeof(struct tw_conn) <= TW_POOL_MAX_SMALL,
 	       "a connection fits a pool size class");
-static _Thread_local size_t nconns;
-static _Thread_local struct tw_aio *conn_aio;
-static _Thread_local uint64_t copy_min = TW_CONN_COPY_AUTO;
-static _Thread_local char *copy_buf;	/* FAIR_BYTES, for copy segments */
-static _Thread_local struct tw_conn *all_conns;
+
+static struct tw_loop_key conn_key;
+
+static void
+conn_loop_destroy(void *p)
+{
+	struct conn_loop *cl = p;
+
+	while (cl->free_io != NULL) {
+		struct conn_io *io = cl->free_io;
+
+		cl->free_io = io->next_free;
+		tw_buf_free(&io->out);
+		free(io);
+	}
+	free(cl->copy_buf);
+	tw_pool_destroy(cl->pool);
+	free(cl);
+}
+
+/* loop's connection state, made on first use; NULL on out of memory. */
+static struct conn_loop *
+conn_loop(struct tw_loop *loop)
+{
+	struct conn_loop *cl = tw_loop_get(loop, &conn_key);
+
+	if (cl != NULL)
+		return cl;
+	cl = calloc(1, sizeof(*cl));
+	if (cl == NULL)
+		return NULL;
+	cl->loop = loop;
+	cl->copy_min = TW_CONN_COPY_AUTO;
+	cl->pool = tw_pool_create();
+	if (cl->pool == NULL ||
+	    tw_loop_set(loop, &conn_key, cl, conn_loop_destroy) < 0) {
+		tw_pool_destroy(cl->pool);
+		free(cl);
+		return NULL;
+	}
+	return cl;
+}
 
 static struct conn_io *
-io_get(void)
+io_get(struct conn_loop *cl)
 {
-	struct conn_io *io = free_io;
+	struct conn_io *io = cl->free_io;
 
 	if (io != NULL) {
-		free_io = io->next_free;
-		nfree_io--;
+		cl->free_io = io->next_free;
+		cl->nfree_io--;
 	} else {
 		io = malloc(sizeof(*io));
 		if (io == NULL)
@@ -146,37 +206,36 @@ io_get(void)
 }
 
 static void
-io_put(struct conn_io *io)
+io_put(struct conn_loop *cl, struct conn_io *io)
 {
 	tw_buf_reset(&io->out, KEEP_OUT_BYTES);
-	if (nfree_io >= MAX_FREE_IO) {
+	if (cl->nfree_io >= MAX_FREE_IO) {
 		tw_buf_free(&io->out);
 		free(io);
 		return;
 	}
-	io->next_free = free_io;
-	free_io = io;
-	nfree_io++;
+	io->next_free = cl->free_io;
+	cl->free_io = io;
+	cl->nfree_io++;
 }
 
 void
-tw_conn_release_cache(void)
+tw_conn_release_cache(struct tw_loop *loop)
 {
-	while (free_io != NULL) {
-		struct conn_io *io = free_io;
+	struct conn_loop *cl = tw_loop_get(loop, &conn_key);
 
-		free_io = io->next_free;
+	if (cl == NULL)
+		return;
+	while (cl->free_io != NULL) {
+		struct conn_io *io = cl->free_io;
+
+		cl->free_io = io->next_free;
 		tw_buf_free(&io->out);
 		free(io);
 	}
-	nfree_io = 0;
-	free(copy_buf);
-	copy_buf = NULL;
-	/* Called once every connection of the thread is reaped. */
-	if (nconns == 0) {
-		tw_pool_destroy(conn_pool);
-		conn_pool = NULL;
-	}
+	cl->nfree_io = 0;
+	free(cl->copy_buf);
+	cl->copy_buf = NULL;
 }
 
 static bool
@@ -187,6 +246,141 @@ io_idle(const struct conn_io *io)
 
 static void conn_run(struct tw_conn *c);
 
+/* The plain socket: what every connection uses until tw_conn_set_io. The
+ * hot paths call these directly rather than through the table. */
+static ssize_t
+plain_recv(struct tw_conn *c, void *ctx, void *buf, size_t len)
+{
+	ssize_t n = read(c->fd, buf, len);
+
+	(void)ctx;
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t
+plain_sendv(struct tw_conn *c, void *ctx, const struct iovec *iov,
+	    size_t iovcnt, bool more)
+{
+	struct msghdr msg = { .msg_iov = (struct iovec *)(uintptr_t)iov,
+			      .msg_iovlen = iovcnt };
+	ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+
+	(void)ctx;
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t
+plain_sendfile(struct tw_conn *c, void *ctx, int fd, uint64_t off,
+	       size_t len)
+{
+	off_t o = (off_t)off;
+	ssize_t n = sendfile(c->fd, fd, &o, len);
+
+	(void)ctx;
+	return n < 0 ? -errno : n;
+}
+
+static int
+plain_shutdown(struct tw_conn *c, void *ctx)
+{
+	(void)ctx;
+	return shutdown(c->fd, SHUT_WR) < 0 ? -errno : 0;
+}
+
+static void
+plain_close(struct tw_conn *c, void *ctx)
+{
+	(void)ctx;
+	(void)close(c->fd);
+}
+
+const struct tw_conn_io tw_conn_io_plain = {
+	.recv = plain_recv,
+	.sendv = plain_sendv,
+	.sendfile = plain_sendfile,
+	.shutdown = plain_shutdown,
+	.close = plain_close,
+};
+
+void
+tw_conn_set_io(struct tw_conn *c, const struct tw_conn_io *io, void *io_ctx)
+{
+	c->xio = io == &tw_conn_io_plain ? NULL : io;
+	c->xio_ctx = io_ctx;
+}
+
+int
+tw_conn_fd(const struct tw_conn *c)
+{
+	return c->fd;
+}
+
+struct tw_loop *
+tw_conn_loop(const struct tw_conn *c)
+{
+	return c->cl->loop;
+}
+
+static ssize_t
+io_recv(struct tw_conn *c, void *buf, size_t len)
+{
+	if (c->xio == NULL)
+		return plain_recv(c, NULL, buf, len);
+	return c->xio->recv(c, c->xio_ctx, buf, len);
+}
+
+static ssize_t
+io_sendv(struct tw_conn *c, const struct iovec *iov, size_t n, bool more)
+{
+	if (c->xio == NULL)
+		return plain_sendv(c, NULL, iov, n, more);
+	return c->xio->sendv(c, c->xio_ctx, iov, n, more);
+}
+
+static void
+io_shutdown(struct tw_conn *c)
+{
+	if (c->xio == NULL)
+		(void)plain_shutdown(c, NULL);
+	else
+		(void)c->xio->shutdown(c, c->xio_ctx);
+}
+
+/* The outbound connect ended: established (err 0) or failed. */
+static void
+connect_done(struct tw_conn *c, int err)
+{
+	c->connecting = false;
+	c->timeout_ms = 0;
+	tw_loop_timer_cancel(c->cl->loop, &c->timer);
+	if (err != 0) {
+		if (c->ops->on_error != NULL)
+			c->ops->on_error(c, c->ctx, err);
+		tw_conn_close(c);
+		return;
+	}
+	c->ops->on_connected(c, c->ctx);
+	/* A half-close asked for while connecting, with nothing queued. */
+	if (!c->closing && c->shut_wr && !tw_conn_pending(c))
+		io_shutdown(c);
+}
+
+/* A connecting socket reported an event: SO_ERROR says how it went. */
+static void
+connect_event(struct tw_conn *c, unsigned events)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (!(events & (TW_LOOP_WRITE | TW_LOOP_HUP)))
+		return;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		soerr = errno;
+	if (soerr == 0 && (events & TW_LOOP_HUP))
+		soerr = ECONNRESET;
+	connect_done(c, -soerr);
+}
+
 static void
 on_io(struct tw_loop *loop, int fd, unsigned events, void *ctx)
 {
@@ -194,6 +388,11 @@ on_io(struct tw_loop *loop, int fd, unsigned events, void *ctx)
 
 	(void)loop;
 	(void)fd;
+	if (c->connecting) {
+		connect_event(c, events);
+		if (c->closing)
+			return;
+	}
 	if (events & (TW_LOOP_READ | TW_LOOP_HUP))
 		c->readable = true;
 	if (events & TW_LOOP_HUP)
@@ -212,6 +411,11 @@ on_timer(struct tw_loop *loop, struct tw_timer *t)
 	(void)loop;
 	if (c->closing)
 		return;
+	if (c->connecting) {
+		connect_done(c, c->connect_failed ? -(int)c->conn_err :
+				-ETIMEDOUT);
+		return;
+	}
 	c->timeout_ms = 0;
 	c->ops->on_timeout(c, c->ctx);
 }
@@ -220,28 +424,64 @@ struct tw_conn *
 tw_conn_create(struct tw_loop *loop, int fd, const struct sockaddr *peer,
 	       socklen_t peerlen, int *err)
 {
+	struct conn_loop *cl = conn_loop(loop);
 	struct tw_conn *c;
 
-	if (conn_pool == NULL && (conn_pool = tw_pool_create()) == NULL) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	c = tw_pool_alloc(conn_pool, sizeof(*c));
+	c = cl != NULL ? tw_pool_alloc(cl->pool, sizeof(*c)) : NULL;
 	if (c == NULL) {
 		*err = -ENOMEM;
 		return NULL;
 	}
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
-	c->loop = loop;
+	c->cl = cl;
 	if (peer != NULL && peerlen <= sizeof(c->peer))
 		memcpy(&c->peer, peer, peerlen);
 	*err = 0;
-	nconns++;
-	c->next = all_conns;
-	if (all_conns != NULL)
-		all_conns->prev = c;
-	all_conns = c;
+	cl->nconns++;
+	return c;
+}
+
+struct tw_conn *
+tw_conn_connect(struct tw_loop *loop, const struct sockaddr *addr,
+		socklen_t addrlen, uint64_t timeout_ms,
+		const struct tw_conn_ops *ops, void *ctx, int *err)
+{
+	struct tw_conn *c;
+	int fd, r;
+
+	fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	r = connect(fd, addr, addrlen) < 0 ? errno : 0;
+	c = tw_conn_create(loop, fd, addr, addrlen, err);
+	if (c == NULL) {
+		(void)close(fd);
+		return NULL;
+	}
+	tw_conn_set_ops(c, ops, ctx);
+	c->connecting = true;
+	/* Established or failed at once (loopback can do both): still
+	 * reported from the loop, never before this returns. A refusal
+	 * goes through the timer, which then fires at once. */
+	if (r != 0 && r != EINPROGRESS) {
+		c->connect_failed = true;
+		c->conn_err = (uint32_t)r;
+		timeout_ms = 0;
+	}
+	*err = tw_loop_add(loop, fd, TW_LOOP_READ | TW_LOOP_WRITE |
+			   TW_LOOP_EDGE, on_io, c);
+	if (*err < 0) {
+		c->ops = NULL;	/* no callbacks for a conn never returned */
+		tw_conn_close(c);
+		return NULL;
+	}
+	c->watched = true;
+	if (timeout_ms > 0 || c->connect_failed)
+		tw_loop_timer_set(loop, &c->timer, timeout_ms, on_timer);
 	return c;
 }
 
@@ -255,7 +495,7 @@ tw_conn_set_ops(struct tw_conn *c, const struct tw_conn_ops *ops, void *ctx)
 void
 tw_conn_start(struct tw_conn *c)
 {
-	if (c->closing)
+	if (c->closing || c->connecting)
 		return;
 	c->readable = true;
 	c->writable = true;
@@ -301,7 +541,7 @@ static struct conn_io *
 io_of(struct tw_conn *c)
 {
 	if (c->io == NULL)
-		c->io = io_get();
+		c->io = io_get(c->cl);
 	return c->io;
 }
 
@@ -375,7 +615,9 @@ tw_conn_write_file(struct tw_conn *c, int fd, uint64_t off, uint64_t len)
 	if (s == NULL)
 		return -ENOBUFS;
 	s->fd = fd;
-	s->copy = len >= copy_min;
+	/* Without sendfile in the I/O table, the copy path is the way. */
+	s->copy = len >= c->cl->copy_min ||
+		  (c->xio != NULL && c->xio->sendfile == NULL);
 	s->off = off;
 	s->len = len;
 	return 0;
@@ -397,15 +639,16 @@ static void
 arm_timer(struct tw_conn *c)
 {
 	if (c->timeout_ms == 0)
-		tw_loop_timer_cancel(c->loop, &c->timer);
+		tw_loop_timer_cancel(c->cl->loop, &c->timer);
 	else
-		tw_loop_timer_set(c->loop, &c->timer, c->timeout_ms, on_timer);
+		tw_loop_timer_set(c->cl->loop, &c->timer, c->timeout_ms,
+				  on_timer);
 }
 
 void
 tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags)
 {
-	if (c->closing)
+	if (c->closing || c->connecting)
 		return;
 	c->timeout_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 	c->timeout_flags = (uint8_t)flags;
@@ -430,37 +673,64 @@ advance(struct conn_io *io, uint64_t n)
 	}
 }
 
-void
-tw_conn_use_aio(struct tw_aio *a)
+int
+tw_conn_use_aio(struct tw_loop *loop, struct tw_aio *a)
 {
-	conn_aio = a;
+	struct conn_loop *cl = conn_loop(loop);
+
+	if (cl == NULL)
+		return -ENOMEM;
+	cl->aio = a;
+	return 0;
 }
 
-void
-tw_conn_set_copy_min(uint64_t n)
+int
+tw_conn_set_copy_min(struct tw_loop *loop, uint64_t n)
 {
-	copy_min = n;
+	struct conn_loop *cl = conn_loop(loop);
+
+	if (cl == NULL)
+		return -ENOMEM;
+	cl->copy_min = n;
+	return 0;
+}
+
+/* File bytes by sendfile, or -ENOTSUP if the I/O table cannot. */
+static ssize_t
+io_sendfile(struct tw_conn *c, const struct seg *s, size_t want)
+{
+	if (c->xio == NULL)
+		return plain_sendfile(c, NULL, s->fd, s->off, want);
+	if (c->xio->sendfile == NULL)
+		return -ENOTSUP;
+	return c->xio->sendfile(c, c->xio_ctx, s->fd, s->off, want);
 }
 
 /*
- * File bytes through a buffer: pread, then send. On loopback this beat
- * sendfile by 20-40% on files of megabytes (bench row c); bytes read but
- * not taken by a full socket are read again next time. Returns what
- * send returned, or 0 at the end of the file, or -1 with errno.
+ * File bytes through the loop's buffer: pread, then send. On loopback
+ * this beat sendfile by 20-40% on files of megabytes (bench row c), and
+ * it is the only way for an I/O table that cannot send files (TLS); bytes
+ * read but not taken by a full socket are read again next time. Returns
+ * what the send returned, 0 at the end of the file, or -errno.
  */
 static ssize_t
 copy_out(struct tw_conn *c, const struct seg *s, size_t want)
 {
+	struct conn_loop *cl = c->cl;
+	struct iovec v;
 	ssize_t n;
 
-	if (copy_buf == NULL && (copy_buf = malloc(FAIR_BYTES)) == NULL)
-		return sendfile(c->fd, s->fd, &(off_t){ (off_t)s->off }, want);
+	if (cl->copy_buf == NULL &&
+	    (cl->copy_buf = malloc(FAIR_BYTES)) == NULL)
+		return io_sendfile(c, s, want);
 	if (want > FAIR_BYTES)
 		want = FAIR_BYTES;
-	n = pread(s->fd, copy_buf, want, (off_t)s->off);
+	n = pread(s->fd, cl->copy_buf, want, (off_t)s->off);
 	if (n <= 0)
-		return n;
-	return send(c->fd, copy_buf, (size_t)n, MSG_NOSIGNAL);
+		return n < 0 ? -errno : 0;
+	v.iov_base = cl->copy_buf;
+	v.iov_len = (size_t)n;
+	return io_sendv(c, &v, 1, false);
 }
 
 static void
@@ -502,8 +772,8 @@ fetch_done(struct tw_aio_job *j)
 	}
 	if (c->closing) {
 		/* tw_conn_reap skipped it while the read was in flight. */
-		c->next = reap_list;
-		reap_list = c;
+		c->next = c->cl->reap_list;
+		c->cl->reap_list = c;
 		return;
 	}
 	/* Even a short read (a file that shrank) counts as warm: sendfile
@@ -554,7 +824,7 @@ warm_room(struct tw_conn *c, const struct seg *s)
 		f->off = s->off;
 		f->len = (size_t)len;
 		c->fetching = true;
-		tw_aio_submit(conn_aio, &f->job);
+		tw_aio_submit(c->cl->aio, &f->job);
 		return 0;
 	}
 	/* In memory, or a filesystem that cannot say (EOPNOTSUPP): go. */
@@ -594,27 +864,24 @@ flush(struct tw_conn *c)
 
 		if (s->fd < 0) {
 			struct iovec iov[MAX_IOV];
-			struct msghdr msg = { .msg_iov = iov };
 			size_t i;
-			int flags = MSG_NOSIGNAL;
+			bool more = false;
 
 			for (i = 0; i < io->nseg && i < MAX_IOV; i++) {
 				struct seg *t = &io->segs[io->shead + i];
 
 				if (t->fd >= 0) {
-					flags |= MSG_MORE;
+					more = true;
 					break;
 				}
 				iov[i].iov_base = io->out.data + t->off;
 				iov[i].iov_len = t->len;
 			}
-			msg.msg_iovlen = i;
-			n = sendmsg(c->fd, &msg, flags);
+			n = io_sendv(c, iov, i, more);
 		} else {
-			off_t off = (off_t)s->off;
 			size_t want = s->len < budget ? (size_t)s->len : budget;
 
-			if (conn_aio != NULL) {
+			if (c->cl->aio != NULL) {
 				uint64_t room = warm_room(c, s);
 
 				if (room == 0)
@@ -625,7 +892,7 @@ flush(struct tw_conn *c)
 			if (s->copy)
 				n = copy_out(c, s, want);
 			else
-				n = sendfile(c->fd, s->fd, &off, want);
+				n = io_sendfile(c, s, want);
 			/* A file that shrank under us cannot complete the
 			 * promised Content-Length: the peer must see a
 			 * short response, so the connection ends. */
@@ -633,12 +900,12 @@ flush(struct tw_conn *c)
 				return -EIO;
 		}
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				if (errno == EAGAIN)
+			if (n == -EAGAIN || n == -EINTR) {
+				if (n == -EAGAIN)
 					c->writable = false;
 				return 0;
 			}
-			return -errno;
+			return (int)n;
 		}
 		advance(io, (uint64_t)n);
 		if (c->timeout_flags & TW_CONN_TIMEOUT_PROGRESS)
@@ -646,7 +913,7 @@ flush(struct tw_conn *c)
 		budget -= (size_t)n < budget ? (size_t)n : budget;
 		if (budget == 0 && io->nseg > 0) {
 			io->owner = c;
-			tw_loop_post(c->loop, &io->resume, on_resume);
+			tw_loop_post(c->cl->loop, &io->resume, on_resume);
 			return 0;
 		}
 	}
@@ -675,7 +942,7 @@ fill(struct tw_conn *c)
 	}
 	while (io->rlen < TW_CONN_RBUF_SIZE) {
 		size_t room = TW_CONN_RBUF_SIZE - io->rlen;
-		ssize_t n = read(c->fd, io->rbuf + io->rlen, room);
+		ssize_t n = io_recv(c, io->rbuf + io->rlen, room);
 
 		if (n > 0) {
 			io->rlen += (size_t)n;
@@ -693,9 +960,9 @@ fill(struct tw_conn *c)
 		if (n == 0) {
 			c->eof = true;
 			c->readable = false;
-		} else if (errno == EAGAIN) {
+		} else if (n == -EAGAIN) {
 			c->readable = false;
-		} else if (errno != EINTR) {
+		} else if (n != -EINTR) {
 			return -1;
 		}
 		break;
@@ -706,7 +973,7 @@ fill(struct tw_conn *c)
 static void
 conn_run(struct tw_conn *c)
 {
-	if (c->in_run)
+	if (c->in_run || c->connecting)
 		return;
 	c->in_run = true;
 	/* Edge triggering: loop until neither side can move, or the work
@@ -727,7 +994,7 @@ conn_run(struct tw_conn *c)
 				progress = true;
 				c->drained_once = true;
 				if (c->shut_wr)
-					(void)shutdown(c->fd, SHUT_WR);
+					io_shutdown(c);
 				c->ops->on_drained(c, c->ctx);
 				if (c->closing)
 					break;
@@ -764,7 +1031,7 @@ conn_run(struct tw_conn *c)
 	 * that arrived meanwhile are reported at once by the registration.
 	 */
 	if (!c->closing && !c->watched) {
-		if (tw_loop_add(c->loop, c->fd, TW_LOOP_READ | TW_LOOP_WRITE |
+		if (tw_loop_add(c->cl->loop, c->fd, TW_LOOP_READ | TW_LOOP_WRITE |
 				TW_LOOP_EDGE, on_io, c) < 0) {
 			tw_conn_close(c);
 			return;
@@ -773,7 +1040,7 @@ conn_run(struct tw_conn *c)
 	}
 	if (!c->closing && c->io != NULL && io_idle(c->io)) {
 		tw_loop_unpost(&c->io->resume);
-		io_put(c->io);
+		io_put(c->cl, c->io);
 		c->io = NULL;
 	}
 }
@@ -795,33 +1062,32 @@ tw_conn_shutdown_write(struct tw_conn *c)
 {
 	if (c->closing)
 		return;
-	if (tw_conn_pending(c))
+	if (tw_conn_pending(c) || c->connecting)
 		c->shut_wr = true;
 	else
-		(void)shutdown(c->fd, SHUT_WR);
+		io_shutdown(c);
 }
 
 void
 tw_conn_close(struct tw_conn *c)
 {
+	struct conn_loop *cl = c->cl;
+
 	if (c->closing)
 		return;
 	c->closing = true;
-	tw_loop_timer_cancel(c->loop, &c->timer);
+	tw_loop_timer_cancel(cl->loop, &c->timer);
 	if (c->io != NULL)
 		tw_loop_unpost(&c->io->resume);
-	tw_loop_forget(c->loop, c->fd);
+	tw_loop_forget(cl->loop, c->fd);
 	/* close() also removes the descriptor from the epoll set. */
-	(void)close(c->fd);
-	c->fd = -1;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
+	if (c->xio == NULL)
+		plain_close(c, NULL);
 	else
-		all_conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->next = reap_list;
-	reap_list = c;
+		c->xio->close(c, c->xio_ctx);
+	c->fd = -1;
+	c->next = cl->reap_list;
+	cl->reap_list = c;
 }
 
 bool
@@ -831,12 +1097,14 @@ tw_conn_closing(const struct tw_conn *c)
 }
 
 void
-tw_conn_reap(void)
+tw_conn_reap(struct tw_loop *loop)
 {
-	while (reap_list != NULL) {
-		struct tw_conn *c = reap_list;
+	struct conn_loop *cl = tw_loop_get(loop, &conn_key);
 
-		reap_list = c->next;
+	while (cl != NULL && cl->reap_list != NULL) {
+		struct tw_conn *c = cl->reap_list;
+
+		cl->reap_list = c->next;
 		/* The pool still reads for it: fetch_done brings it back,
 		 * and on_closed (which may close the file) waits till then. */
 		if (c->fetching)
@@ -844,35 +1112,32 @@ tw_conn_reap(void)
 		if (c->ops != NULL && c->ops->on_closed != NULL)
 			c->ops->on_closed(c, c->ctx);
 		if (c->io != NULL)
-			io_put(c->io);
-		nconns--;
-		tw_pool_free(conn_pool, c, sizeof(*c));
+			io_put(cl, c->io);
+		cl->nconns--;
+		tw_pool_free(cl->pool, c, sizeof(*c));
 	}
 }
 
-void
-tw_conn_each(void (*fn)(struct tw_conn *c, void *ctx))
+static void
+close_one(void *ctx, void *arg)
 {
-	struct tw_conn *c = all_conns, *next;
-
-	for (; c != NULL; c = next) {
-		next = c->next;
-		fn(c, c->ctx);
-	}
+	(void)arg;
+	tw_conn_close(ctx);
 }
 
 void
-tw_conn_close_all(void)
+tw_conn_close_all(struct tw_loop *loop)
 {
-	while (all_conns != NULL)
-		tw_conn_close(all_conns);
-	tw_conn_reap();
+	tw_loop_each(loop, on_io, close_one, NULL);
+	tw_conn_reap(loop);
 }
 
 size_t
-tw_conn_count(void)
+tw_conn_count(struct tw_loop *loop)
 {
-	return nconns;
+	struct conn_loop *cl = tw_loop_get(loop, &conn_key);
+
+	return cl != NULL ? cl->nconns : 0;
 }
 
 const struct sockaddr *

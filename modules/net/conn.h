@@ -7,9 +7,16 @@
  * knows nothing of HTTP.
  *
  * An idle connection (no unread input, nothing queued) holds no buffers:
- * they go back to a per-thread free list and are taken again when bytes
+ * they go back to its loop's free list and are taken again when bytes
  * arrive, so thousands of idle keep-alive connections cost only their
  * small struct.
+ *
+ * Everything connections share (free lists, the reap list, the struct
+ * pool, the aio pool, the copy buffer) lives in their event loop's
+ * context (tw_loop_get), so two loops on one thread never mix state.
+ *
+ * Bytes move through an I/O table (struct tw_conn_io): the plain socket
+ * by default, another (TLS) once installed with tw_conn_set_io.
  */
 #ifndef TW_CONN_H
 #define TW_CONN_H
@@ -18,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 struct tw_conn;
 struct tw_loop;
@@ -36,7 +45,41 @@ struct tw_conn_ops {
 	/* Last call, after the socket is closed and outside any other
 	 * callback of this connection: free ctx here. */
 	void (*on_closed)(struct tw_conn *c, void *ctx);
+	/* Outbound only (tw_conn_connect): the connection is established
+	 * and from now on an ordinary conn ... */
+	void (*on_connected)(struct tw_conn *c, void *ctx);
+	/* ... or it could not be: err is -ECONNREFUSED, -ETIMEDOUT, ...
+	 * The conn is closed after this returns (on_closed follows). */
+	void (*on_error)(struct tw_conn *c, void *ctx, int err);
 };
+
+/*
+ * How a connection moves its bytes. Each call returns bytes moved (recv:
+ * 0 at end of input) or -errno, -EAGAIN when it would block. sendfile may
+ * be NULL: file segments then go by pread into the loop's copy buffer and
+ * sendv. close releases the socket (and ctx's per-connection state); it
+ * is called once, from tw_conn_close.
+ */
+struct tw_conn_io {
+	ssize_t (*recv)(struct tw_conn *c, void *ctx, void *buf, size_t len);
+	ssize_t (*sendv)(struct tw_conn *c, void *ctx,
+			 const struct iovec *iov, size_t iovcnt, bool more);
+	ssize_t (*sendfile)(struct tw_conn *c, void *ctx, int fd,
+			    uint64_t off, size_t len);
+	int (*shutdown)(struct tw_conn *c, void *ctx);	/* no more output */
+	void (*close)(struct tw_conn *c, void *ctx);
+};
+
+/* read/sendmsg/sendfile/shutdown/close on the socket: the default. */
+extern const struct tw_conn_io tw_conn_io_plain;
+
+/* Move c's bytes through io from now on (io_ctx is passed to each call). */
+void tw_conn_set_io(struct tw_conn *c, const struct tw_conn_io *io,
+		    void *io_ctx);
+
+/* The socket (for an I/O table) and the loop c lives on. */
+int tw_conn_fd(const struct tw_conn *c);
+struct tw_loop *tw_conn_loop(const struct tw_conn *c);
 
 /*
  * Take ownership of the connected, non-blocking socket fd, to be watched
@@ -50,6 +93,20 @@ struct tw_conn *tw_conn_create(struct tw_loop *loop, int fd,
 
 void tw_conn_set_ops(struct tw_conn *c, const struct tw_conn_ops *ops,
 		     void *ctx);
+
+/*
+ * Open an outbound connection to the numeric address addr (no DNS): a
+ * non-blocking connect whose outcome comes from the loop, never before
+ * this returns, as ops->on_connected or ops->on_error (-ETIMEDOUT once
+ * timeout_ms passes; 0: no limit). Writes may be queued meanwhile: they
+ * go out once connected; tw_conn_set_timeout waits until then too. Returns NULL with *err = -errno if not even the
+ * socket could be made.
+ */
+struct tw_conn *tw_conn_connect(struct tw_loop *loop,
+				const struct sockaddr *addr,
+				socklen_t addrlen, uint64_t timeout_ms,
+				const struct tw_conn_ops *ops, void *ctx,
+				int *err);
 
 /*
  * Try the new connection at once, before epoll reports it: a fresh socket
@@ -116,25 +173,23 @@ void tw_conn_close(struct tw_conn *c);
 /* True once tw_conn_close() has been called. */
 bool tw_conn_closing(const struct tw_conn *c);
 
-/* Free the connections closed since the last call (on this thread). The
- * run layer calls it after every event batch. */
-void tw_conn_reap(void);
+/* Free the connections of loop closed since the last call. The run
+ * layer calls it after every event batch. */
+void tw_conn_reap(struct tw_loop *loop);
 
-/* Call fn(c, ctx) for every open connection of this thread, with the
- * ctx its protocol installed; fn may close c. */
-void tw_conn_each(void (*fn)(struct tw_conn *c, void *ctx));
-
-/* Close every connection of this thread and reap them (at stop). */
-void tw_conn_close_all(void);
+/* Close every open connection of loop and reap them (at stop, before the
+ * protocols' loop_exit and tw_loop_destroy). A connection counts as open
+ * from the end of its first run (tw_conn_start) or tw_conn_connect. */
+void tw_conn_close_all(struct tw_loop *loop);
 
 /*
- * How a thread's connections move file bytes, set by the run layer for
+ * How a loop's connections move file bytes, set by the run layer for
  * each event loop.
  */
 struct tw_conn_opts {
 	unsigned aio_threads;	/* the loop's aio pool; 0: none */
 	/* File ranges of at least copy_min bytes go out by pread + send
-	 * through a per-thread buffer instead of sendfile (UINT64_MAX:
+	 * through the loop's buffer instead of sendfile (UINT64_MAX:
 	 * never, 0: always). Measured on loopback: sendfile wins up to
 	 * about a megabyte, the copy by 20-40% on larger files. */
 	uint64_t copy_min;
@@ -142,11 +197,12 @@ struct tw_conn_opts {
 
 #define TW_CONN_COPY_AUTO	((uint64_t)2 << 20)
 
-/* This thread's copy_min (see struct tw_conn_opts). */
-void tw_conn_set_copy_min(uint64_t copy_min);
+/* loop's copy_min (see struct tw_conn_opts). Returns 0 or -ENOMEM. */
+int tw_conn_set_copy_min(struct tw_loop *loop, uint64_t copy_min);
 
 /*
- * Read cold file pages through this thread's aio pool (NULL: never).
+ * Read cold file pages of loop's connections through the aio pool a
+ * (NULL: never); returns 0 or -ENOMEM.
  * Before each window of a file segment goes to sendfile, a read that
  * refuses to wait (RWF_NOWAIT) probes its first and last pages; if one
  * is not in memory, a pool thread reads the window first and the connection waits
@@ -154,13 +210,14 @@ void tw_conn_set_copy_min(uint64_t copy_min);
  * connection is freed only after its read is back.
  */
 struct tw_aio;
-void tw_conn_use_aio(struct tw_aio *a);
+int tw_conn_use_aio(struct tw_loop *loop, struct tw_aio *a);
 
-/* Open connections on this thread. */
-size_t tw_conn_count(void);
+/* Connections of loop not freed yet. */
+size_t tw_conn_count(struct tw_loop *loop);
 
-/* Release this thread's cached buffers (at thread or process exit). */
-void tw_conn_release_cache(void);
+/* Release loop's cached buffers early (tw_loop_destroy frees them and
+ * the rest of conn's state anyway). */
+void tw_conn_release_cache(struct tw_loop *loop);
 
 /* The peer's address as the kernel gave it (AF_UNSPEC if unknown). */
 const struct sockaddr *tw_conn_peer_addr(const struct tw_conn *c);

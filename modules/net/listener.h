@@ -24,15 +24,17 @@ typedef int tw_accept_fn(struct tw_conn *c, void *arg);
 /*
  * A protocol as the run layer sees it: opaque. tinyweb.c fills it from
  * http; single/master/worker/threads pass it to the listener and call the
- * per-thread hooks at each worker's start and end, never naming http.
+ * per-loop hooks when each event loop starts and ends, never naming http.
+ * The protocol keeps what it needs for a loop in the loop's context.
  */
 struct tw_proto {
 	tw_accept_fn *accept;
-	int (*thread_init)(void *arg);	/* 0 or -errno */
-	void (*thread_exit)(void *arg);
-	/* Graceful stop on this thread: close idle connections, end the
-	 * others after their current response. */
-	void (*drain)(void *arg);
+	int (*loop_init)(struct tw_loop *loop, void *arg);	/* 0 or -errno */
+	/* After tw_conn_close_all(loop): no connection of it is left. */
+	void (*loop_exit)(struct tw_loop *loop, void *arg);
+	/* Graceful stop of loop: close idle connections, end the others
+	 * after their current response. */
+	void (*drain)(struct tw_loop *loop, void *arg);
 	void *arg;
 };
 

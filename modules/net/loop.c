@@ -6,6 +6,7 @@
 #include "net/loop.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,14 @@ struct tw_loop {
 	 * unlinked in O(1) whichever list holds it. */
 	struct tw_loop_task posted;
 	struct tw_loop_task running;
+	/* The modules' per-loop state by slot, and the slots in the order
+	 * they were set (destroyed newest first). */
+	struct {
+		void *p;
+		void (*destroy)(void *p);
+	} slot[TW_LOOP_SLOTS];
+	unsigned char order[TW_LOOP_SLOTS];
+	size_t nset;
 	struct epoll_event events[MAX_EVENTS];
 };
 
@@ -141,6 +150,13 @@ tw_loop_destroy(struct tw_loop *loop)
 	 * owners may unpost them later. */
 	while (loop->posted.next != &loop->posted)
 		tw_loop_unpost(loop->posted.next);
+	while (loop->nset > 0) {
+		unsigned i = loop->order[--loop->nset];
+
+		if (loop->slot[i].destroy != NULL)
+			loop->slot[i].destroy(loop->slot[i].p);
+		loop->slot[i].p = NULL;
+	}
 	if (loop->sigfd >= 0)
 		(void)close(loop->sigfd);
 	(void)close(loop->wakefd);
@@ -189,6 +205,78 @@ tw_loop_forget(struct tw_loop *loop, int fd)
 		loop->handlers[fd].fn = NULL;
 		loop->handlers[fd].ctx = NULL;
 	}
+}
+
+/* Slot ids are shared by every loop of the process: a key gets one once,
+ * under a lock since loops on several threads may ask at once. */
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned nkeys;
+
+static int
+key_slot(struct tw_loop_key *key, bool assign)
+{
+	unsigned id = atomic_load_explicit(&key->id, memory_order_acquire);
+
+	if (id != 0 || !assign)
+		return (int)id - 1;
+	pthread_mutex_lock(&key_lock);
+	id = atomic_load_explicit(&key->id, memory_order_relaxed);
+	if (id == 0 && nkeys < TW_LOOP_SLOTS) {
+		id = ++nkeys;
+		atomic_store_explicit(&key->id, id, memory_order_release);
+	}
+	pthread_mutex_unlock(&key_lock);
+	return (int)id - 1;
+}
+
+void *
+tw_loop_get(const struct tw_loop *loop, struct tw_loop_key *key)
+{
+	int i = key_slot(key, false);
+
+	return i < 0 ? NULL : loop->slot[i].p;
+}
+
+static void
+unorder(struct tw_loop *loop, unsigned i)
+{
+	size_t k;
+
+	for (k = 0; k < loop->nset; k++) {
+		if (loop->order[k] == i) {
+			memmove(loop->order + k, loop->order + k + 1,
+				loop->nset - k - 1);
+			loop->nset--;
+			return;
+		}
+	}
+}
+
+int
+tw_loop_set(struct tw_loop *loop, struct tw_loop_key *key, void *p,
+	    void (*destroy)(void *p))
+{
+	int i = key_slot(key, true);
+
+	if (i < 0)
+		return -ENOSPC;
+	unorder(loop, (unsigned)i);
+	loop->slot[i].p = p;
+	loop->slot[i].destroy = destroy;
+	if (p != NULL)
+		loop->order[loop->nset++] = (unsigned char)i;
+	return 0;
+}
+
+void
+tw_loop_each(struct tw_loop *loop, tw_loop_io_fn *io_fn,
+	     void (*fn)(void *ctx, void *arg), void *arg)
+{
+	size_t fd;
+
+	for (fd = 0; fd < loop->max_fds; fd++)
+		if (loop->handlers[fd].fn == io_fn)
+			fn(loop->handlers[fd].ctx, arg);
 }
 
 /* Binary min-heap on t->key; t->idx is the 1-based slot. */
@@ -476,6 +564,12 @@ tw_loop_run(struct tw_loop *loop)
 			loop->after_batch(loop, loop->after_ctx);
 	}
 	return 0;
+}
+
+void
+tw_loop_unstop(struct tw_loop *loop)
+{
+	atomic_store(&loop->stop, false);
 }
 
 void

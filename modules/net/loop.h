@@ -2,8 +2,9 @@
 /*
  * loop: one event loop per process or thread. Owns the epoll descriptor,
  * a table of fd handlers indexed by descriptor, timers in a binary heap,
- * a signalfd for the signals the run layer asks for, and an eventfd to be
- * woken from another thread. Layer 1 (transport): speaks only of
+ * a signalfd for the signals the run layer asks for, an eventfd to be
+ * woken from another thread, and the per-loop state of the modules that
+ * live on it (tw_loop_get/tw_loop_set). Layer 1 (transport): speaks only of
  * descriptors, event masks, timers and opaque context pointers.
  */
 #ifndef TW_LOOP_H
@@ -137,6 +138,44 @@ void tw_loop_stop(struct tw_loop *loop);
 
 /* True once tw_loop_stop() was called. */
 bool tw_loop_stopping(const struct tw_loop *loop);
+
+/* Forget a tw_loop_stop() so that tw_loop_run() runs again (a loop driven
+ * in phases, as the tests of what lives on it do). Loop's thread only. */
+void tw_loop_unstop(struct tw_loop *loop);
+
+/*
+ * The loop's own context: state that modules above keep per event loop
+ * rather than per thread, so two loops on one thread never share it. A
+ * module keys its state with one static, zero-initialised struct
+ * tw_loop_key; the loop gives it a slot on first use and never learns
+ * what the pointer is.
+ */
+struct tw_loop_key {
+	_Atomic unsigned id;	/* private: slot + 1, 0 until first use */
+};
+
+#define TW_LOOP_SLOTS	8	/* modules with per-loop state, at most */
+
+/* The pointer set for key on loop, or NULL. */
+void *tw_loop_get(const struct tw_loop *loop, struct tw_loop_key *key);
+
+/*
+ * Set key's pointer on loop (NULL clears it without calling destroy).
+ * tw_loop_destroy calls destroy(p), if set, for every pointer still set,
+ * newest first, so a module's state may rely on what was set before it.
+ * Returns 0 or -ENOSPC once TW_LOOP_SLOTS keys are in use.
+ */
+int tw_loop_set(struct tw_loop *loop, struct tw_loop_key *key, void *p,
+		void (*destroy)(void *p));
+
+/*
+ * Call fn(ctx, arg) for the ctx of every descriptor watched with the
+ * handler io_fn: how a module finds all of its objects on one loop
+ * without a list of its own (at stop; costs a walk of the fd table).
+ * fn may stop watching its descriptor.
+ */
+void tw_loop_each(struct tw_loop *loop, tw_loop_io_fn *io_fn,
+		  void (*fn)(void *ctx, void *arg), void *arg);
 
 /* Number of timers armed (for tests). */
 size_t tw_loop_timer_count(const struct tw_loop *loop);

@@ -64,7 +64,7 @@ drain(struct worker *w)
 		return;
 	w->draining = true;
 	close_listeners(w);
-	w->o->proto->drain(w->o->proto->arg);
+	w->o->proto->drain(w->loop, w->o->proto->arg);
 }
 
 static void
@@ -104,12 +104,12 @@ after_batch(struct tw_loop *loop, void *ctx)
 {
 	struct worker *w = ctx;
 
-	tw_conn_reap();
+	tw_conn_reap(loop);
 	if (w->held) {
 		tw_shmtx_unlock(w->o->mutex, w->o->owner);
 		w->held = false;
 	}
-	if (w->draining && tw_conn_count() == 0)
+	if (w->draining && tw_conn_count(loop) == 0)
 		tw_loop_stop(loop);
 }
 
@@ -202,14 +202,14 @@ tw_worker_run(const struct tw_worker_opts *o)
 		if (err < 0)
 			goto out_loop;
 	}
-	tw_conn_set_copy_min(o->conn.copy_min);
+	tw_conn_set_copy_min(w.loop, o->conn.copy_min);
 	if (o->conn.aio_threads > 0) {
 		w.aio = tw_aio_create(w.loop, o->conn.aio_threads, &err);
 		if (w.aio == NULL)
 			goto out_loop;
-		tw_conn_use_aio(w.aio);
+		tw_conn_use_aio(w.loop, w.aio);
 	}
-	err = p->thread_init(p->arg);
+	err = p->loop_init(w.loop, p->arg);
 	if (err < 0)
 		goto out_aio;
 	for (i = 0; i < o->nfds; i++) {
@@ -226,16 +226,16 @@ tw_worker_run(const struct tw_worker_opts *o)
 
 out_listeners:
 	close_listeners(&w);
-	tw_conn_close_all();
+	tw_conn_close_all(w.loop);
 	/* Reads still in flight come back now; their connections, closed
 	 * above, are freed only then, before the protocol's files go. */
 	tw_aio_destroy(w.aio);
 	w.aio = NULL;
-	tw_conn_reap();
-	p->thread_exit(p->arg);
-	tw_conn_release_cache();
+	tw_conn_reap(w.loop);
+	p->loop_exit(w.loop, p->arg);
+	tw_conn_release_cache(w.loop);
 out_aio:
-	tw_conn_use_aio(NULL);
+	tw_conn_use_aio(w.loop, NULL);
 	tw_aio_destroy(w.aio);
 out_loop:
 	tw_loop_destroy(w.loop);

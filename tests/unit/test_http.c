@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/stats.h"
 #include "http/http.h"
+#include "net/loop.h"
 #include "parse/http_parse.h"
 #include "support/fake_conn.h"
 
@@ -131,6 +132,7 @@ static const struct tw_handler test_handler = {
 #define MAX_BODY	(1024 * 1024)
 
 struct fx {
+	struct tw_loop *loop;	/* holds http's per-loop state */
 	struct tw_stats *stats;
 	struct tw_http_opts opts;
 	struct tw_http_route route;
@@ -142,7 +144,7 @@ static int
 fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	int fd;
+	int fd, err;
 
 	if (f == NULL)
 		return -1;
@@ -168,7 +170,9 @@ fx_setup(void **state)
 	};
 	f->route = (struct tw_http_route){ &test_handler, NULL };
 	f->srv = tw_http_create(&f->opts, &f->route, 1);
-	if (f->srv == NULL || tw_http_thread_init(f->srv) != 0)
+	f->loop = tw_loop_create(64, &err);
+	if (f->srv == NULL || f->loop == NULL ||
+	    tw_http_loop_init(f->loop, f->srv) != 0)
 		return -1;
 	tw_clock_update();
 	*state = f;
@@ -180,8 +184,9 @@ fx_teardown(void **state)
 {
 	struct fx *f = *state;
 
-	tw_conn_close_all();
-	tw_http_thread_exit(f->srv);
+	tw_conn_close_all(f->loop);
+	tw_http_loop_exit(f->loop, f->srv);
+	tw_loop_destroy(f->loop);
 	tw_http_destroy(f->srv);
 	(void)unlink(hs.file);
 	free(f->stats);
@@ -193,7 +198,7 @@ fx_teardown(void **state)
 static struct tw_conn *
 fx_accept(struct fx *f)
 {
-	f->c = fake_conn_new("192.0.2.7");
+	f->c = fake_conn_new(f->loop, "192.0.2.7");
 	assert_int_equal(tw_http_accept(f->c, f->srv), 0);
 	assert_int_equal(fake_conn_timeout_ms(f->c), HEADER_MS);
 	return f->c;
@@ -313,7 +318,7 @@ expect_fatal(struct fx *f, const char *req, int status)
 	assert_has(&r, "Content-Type", "text/html; charset=utf-8");
 	assert_true(tw_conn_closing(f->c));
 	assert_int_equal(hs.calls, before);	/* never reached a handler */
-	tw_conn_reap();
+	tw_conn_reap(f->loop);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -420,7 +425,7 @@ pipelined_in_order(void **state)
 		assert_false(tw_conn_closing(f->c));
 		assert_int_equal(fake_conn_unconsumed(f->c), 0);
 		tw_conn_close(f->c);
-		tw_conn_reap();
+		tw_conn_reap(f->loop);
 	}
 	assert_int_equal(hs.calls, 6);
 }
@@ -437,7 +442,7 @@ http10_closes_unless_keepalive(void **state)
 	assert_int_equal(r[0].status, 200);
 	assert_has(&r[0], "Connection", "close");
 	assert_true(tw_conn_closing(f->c));
-	tw_conn_reap();
+	tw_conn_reap(f->loop);
 
 	fx_accept(f);
 	fake_conn_feed_str(f->c, "GET /a HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"
@@ -446,7 +451,7 @@ http10_closes_unless_keepalive(void **state)
 	assert_has(&r[0], "Connection", "keep-alive");
 	assert_has(&r[1], "Connection", "close");
 	assert_true(tw_conn_closing(f->c));
-	tw_conn_reap();
+	tw_conn_reap(f->loop);
 }
 
 static void
@@ -464,7 +469,7 @@ connection_close_honoured(void **state)
 	assert_has(&r, "Connection", "close");
 	assert_true(tw_conn_closing(f->c));
 	assert_int_equal(hs.calls, 1);
-	tw_conn_reap();
+	tw_conn_reap(f->loop);
 
 	/* HTTP/1.1 keep-alive is the default: no Connection header. */
 	fx_accept(f);
@@ -508,7 +513,7 @@ methods_405_and_501(void **state)
 		assert_int_equal(r[1].status, 200);
 		assert_int_equal(hs.calls, 1);
 		tw_conn_close(f->c);
-		tw_conn_reap();
+		tw_conn_reap(f->loop);
 	}
 }
 
@@ -566,7 +571,7 @@ host_checks(void **state)
 		if (r.status != 200)
 			fail_msg("%s-> %d", good[i], r.status);
 		tw_conn_close(f->c);
-		tw_conn_reap();
+		tw_conn_reap(f->loop);
 	}
 }
 
@@ -610,7 +615,7 @@ body_discarded_then_next(void **state)
 	assert_memory_equal(r[1].body, "/b", 2);
 	assert_int_equal(hs.calls, 2);
 	tw_conn_close(f->c);
-	tw_conn_reap();
+	tw_conn_reap(f->loop);
 
 	/* The body arrives in pieces after the response went out. */
 	fx_accept(f);
@@ -735,7 +740,7 @@ timeout_idle_closes_silently(void **state)
 	(void)fake_conn_output(f->c, &len);
 	assert_int_equal(len, 0);
 	assert_true(tw_conn_closing(f->c));
-	tw_conn_reap();
+	tw_conn_reap(f->loop);
 
 	/* Idle after a response (keep-alive wait). */
 	fx_accept(f);
@@ -763,7 +768,7 @@ eof_handling(void **state)
 	(void)fake_conn_output(f->c, &len);
 	assert_int_equal(len, 0);
 	assert_true(tw_conn_closing(f->c));
-	tw_conn_reap();
+	tw_conn_reap(f->loop);
 
 	/* A whole request, then EOF: answered, then closed. */
 	fx_accept(f);
@@ -818,7 +823,7 @@ connection_cap_503(void **state)
 
 	f->opts.max_connections = 1;
 	first = fx_accept(f);
-	second = fake_conn_new("192.0.2.8");
+	second = fake_conn_new(f->loop, "192.0.2.8");
 	assert_int_equal(tw_http_accept(second, f->srv), -EBUSY);
 	f->c = second;
 	responses(second, &r, 1, false);
@@ -826,8 +831,8 @@ connection_cap_503(void **state)
 	assert_has(&r, "Connection", "close");
 	assert_true(tw_conn_closing(second));
 	assert_false(tw_conn_closing(first));
-	tw_conn_reap();
-	assert_int_equal(tw_conn_count(), 1);
+	tw_conn_reap(f->loop);
+	assert_int_equal(tw_conn_count(f->loop), 1);
 }
 
 static void
@@ -839,9 +844,9 @@ closed_callback_runs_once(void **state)
 	fx_accept(f);
 	fake_conn_feed_str(f->c, "GET /a HTTP/1.0\r\n\r\n");
 	assert_true(tw_conn_closing(f->c));
-	tw_conn_reap();
+	tw_conn_reap(f->loop);
 	assert_int_equal(fake_conn_closed_total(), before + 1);
-	assert_int_equal(tw_conn_count(), 0);
+	assert_int_equal(tw_conn_count(f->loop), 0);
 }
 
 static void
@@ -855,7 +860,7 @@ drain_closes_idle_finishes_busy(void **state)
 	fake_conn_feed_str(idle, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
 	busy = fx_accept(f);
 	fake_conn_feed_str(busy, "GET /b HTTP/1.1\r\nHo");
-	tw_http_drain(f->srv);
+	tw_http_drain(f->loop, f->srv);
 	assert_true(tw_conn_closing(idle));
 	assert_false(tw_conn_closing(busy));
 	fake_conn_feed_str(busy, "st: x\r\n\r\n");
@@ -863,8 +868,92 @@ drain_closes_idle_finishes_busy(void **state)
 	assert_int_equal(r[0].status, 200);
 	assert_has(&r[0], "Connection", "close");
 	assert_true(tw_conn_closing(busy));
-	tw_conn_reap();
-	assert_int_equal(tw_conn_count(), 0);
+	tw_conn_reap(f->loop);
+	assert_int_equal(tw_conn_count(f->loop), 0);
+}
+
+static void
+other_event(struct tw_conn *c, void *ctx)
+{
+	(void)c;
+	(void)ctx;
+}
+
+static unsigned other_closed;
+
+static void
+other_on_closed(struct tw_conn *c, void *ctx)
+{
+	(void)c;
+	(void)ctx;
+	other_closed++;
+}
+
+/* Another protocol's connection on the loop (an upstream, say): drain
+ * walks http's own list, so it is neither closed nor read as http state.
+ * Its ctx is zeros, which http would take for an idle connection. */
+static void
+drain_leaves_other_protocols(void **state)
+{
+	static const struct tw_conn_ops other_ops = {
+		.on_data = other_event,
+		.on_drained = other_event,
+		.on_timeout = other_event,
+		.on_closed = other_on_closed,
+	};
+	struct fx *f = *state;
+	uint64_t zeros[32] = { 0 };
+	struct tw_conn *idle, *up;
+
+	idle = fx_accept(f);
+	fake_conn_feed_str(idle, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	up = fake_conn_new(f->loop, "192.0.2.9");
+	tw_conn_set_ops(up, &other_ops, zeros);
+	tw_http_drain(f->loop, f->srv);
+	assert_true(tw_conn_closing(idle));
+	assert_false(tw_conn_closing(up));
+	tw_conn_reap(f->loop);
+	assert_int_equal(tw_conn_count(f->loop), 1);
+	other_closed = 0;
+	tw_conn_close(up);
+	tw_conn_reap(f->loop);
+	assert_int_equal(other_closed, 1);
+}
+
+/* Two loops on one thread: draining one leaves the other's connections
+ * and keep-alive alone; each loop counts and closes only its own. */
+static void
+two_loops_drain_apart(void **state)
+{
+	struct fx *f = *state;
+	struct tw_loop *other;
+	struct tw_conn *a, *b;
+	struct resp r;
+	int err;
+
+	other = tw_loop_create(64, &err);
+	assert_non_null(other);
+	assert_int_equal(tw_http_loop_init(other, f->srv), 0);
+	a = fx_accept(f);
+	fake_conn_feed_str(a, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	b = fake_conn_new(other, "192.0.2.8");
+	assert_int_equal(tw_http_accept(b, f->srv), 0);
+	fake_conn_feed_str(b, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	tw_http_drain(f->loop, f->srv);
+	assert_true(tw_conn_closing(a));
+	assert_false(tw_conn_closing(b));
+	fake_conn_output_clear(b);
+	fake_conn_feed_str(b, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+	responses(b, &r, 1, false);
+	assert_int_equal(r.status, 200);
+	assert_false(tw_conn_closing(b));
+	tw_conn_reap(f->loop);
+	assert_int_equal(tw_conn_count(f->loop), 0);
+	assert_int_equal(tw_conn_count(other), 1);
+	tw_conn_close_all(other);
+	assert_int_equal(tw_conn_count(other), 0);
+	tw_http_loop_exit(other, f->srv);
+	tw_loop_destroy(other);
 }
 
 /* The shared counters: every gauge returns to 0 once all is closed. */
@@ -882,7 +971,7 @@ stats_gauges_balance(void **state)
 	c = fx_accept(f);
 	fake_conn_feed_str(c, "GET /c HTTP/1.0\r\n\r\n");
 	assert_true(tw_conn_closing(c));
-	tw_conn_reap();
+	tw_conn_reap(f->loop);
 	assert_int_equal(atomic_load(&st->accepted), 3);
 	assert_int_equal(atomic_load(&st->handled), 3);
 	assert_int_equal(atomic_load(&st->active), 2);
@@ -890,7 +979,7 @@ stats_gauges_balance(void **state)
 	assert_int_equal(atomic_load(&st->reading), 1);	/* b */
 	assert_int_equal(atomic_load(&st->writing), 0);
 	assert_int_equal(atomic_load(&st->status[2]), 2);
-	tw_conn_close_all();
+	tw_conn_close_all(f->loop);
 	assert_int_equal(atomic_load(&st->active), 0);
 	assert_int_equal(atomic_load(&st->waiting), 0);
 	assert_int_equal(atomic_load(&st->reading), 0);
@@ -986,6 +1075,8 @@ main(void)
 		FX(connection_cap_503),
 		FX(closed_callback_runs_once),
 		FX(drain_closes_idle_finishes_busy),
+		FX(drain_leaves_other_protocols),
+		FX(two_loops_drain_apart),
 		FX(stats_gauges_balance),
 		FX(access_log_escapes),
 	};

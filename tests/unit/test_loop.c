@@ -12,7 +12,11 @@
  * task may free the memory holding it, or unpost and free another. Then
  * the basics: timers fire in deadline order, a cancelled timer (also one
  * moved later without heap work) never fires, and an fd handler sees
- * TW_LOOP_READ for a readable pipe.
+ * TW_LOOP_READ for a readable pipe. The loop's context: a key's pointer
+ * is per loop, tw_loop_destroy destroys what is set newest first, a
+ * cleared slot is not destroyed, and tw_loop_each finds exactly the
+ * descriptors watched with a given handler. tw_loop_unstop lets a stopped
+ * loop run again.
  *
  * Nothing here measures time. Every loop run has a guard timer that stops
  * the loop and fails the test after GUARD_MS; a task that finds itself
@@ -705,6 +709,136 @@ loop_fd_handler_sees_readable_pipe(void **state)
 	harness_end(&h);
 }
 
+/* ---- the loop's context ---- */
+
+static struct tw_loop_key key_a, key_b, key_c;
+static char destroyed[8];
+static size_t ndestroyed;
+
+static void
+note_destroy(void *p)
+{
+	destroyed[ndestroyed++] = *(char *)p;
+}
+
+static void
+loop_context_per_loop_destroyed_newest_first(void **state)
+{
+	struct tw_loop *l1, *l2;
+	char a = 'a', b = 'b', c = 'c', b2 = 'B';
+	int err;
+
+	(void)state;
+	l1 = tw_loop_create(MAX_FDS, &err);
+	l2 = tw_loop_create(MAX_FDS, &err);
+	assert_non_null(l1);
+	assert_non_null(l2);
+	assert_null(tw_loop_get(l1, &key_a));	/* never set */
+	assert_int_equal(tw_loop_set(l1, &key_a, &a, note_destroy), 0);
+	assert_int_equal(tw_loop_set(l1, &key_b, &b, note_destroy), 0);
+	assert_int_equal(tw_loop_set(l1, &key_c, &c, note_destroy), 0);
+	assert_int_equal(tw_loop_set(l2, &key_b, &b2, note_destroy), 0);
+	assert_ptr_equal(tw_loop_get(l1, &key_a), &a);
+	assert_ptr_equal(tw_loop_get(l1, &key_b), &b);
+	assert_ptr_equal(tw_loop_get(l2, &key_b), &b2);
+	assert_null(tw_loop_get(l2, &key_a));
+	/* Cleared: no destroy; set again: newest. */
+	assert_int_equal(tw_loop_set(l1, &key_c, NULL, NULL), 0);
+	assert_null(tw_loop_get(l1, &key_c));
+	assert_int_equal(tw_loop_set(l1, &key_a, &a, note_destroy), 0);
+	ndestroyed = 0;
+	tw_loop_destroy(l1);
+	assert_int_equal(ndestroyed, 2);
+	assert_memory_equal(destroyed, "ab", 2);
+	assert_ptr_equal(tw_loop_get(l2, &key_b), &b2);
+	tw_loop_destroy(l2);
+	assert_int_equal(ndestroyed, 3);
+	assert_int_equal(destroyed[2], 'B');
+}
+
+static void
+each_io(struct tw_loop *loop, int fd, unsigned events, void *ctx)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	(void)ctx;
+}
+
+static void
+other_io(struct tw_loop *loop, int fd, unsigned events, void *ctx)
+{
+	each_io(loop, fd, events, ctx);
+}
+
+static void
+each_count(void *ctx, void *arg)
+{
+	*(int *)arg += *(int *)ctx;
+}
+
+static void
+loop_each_finds_its_handler_only(void **state)
+{
+	struct tw_loop *loop;
+	int p1[2], p2[2], p3[2], one = 1, ten = 10, hundred = 100, sum = 0;
+	int err;
+
+	(void)state;
+	loop = tw_loop_create(MAX_FDS, &err);
+	assert_non_null(loop);
+	assert_int_equal(pipe(p1), 0);
+	assert_int_equal(pipe(p2), 0);
+	assert_int_equal(pipe(p3), 0);
+	assert_int_equal(tw_loop_add(loop, p1[0], TW_LOOP_READ, each_io, &one), 0);
+	assert_int_equal(tw_loop_add(loop, p2[0], TW_LOOP_READ, each_io, &ten), 0);
+	assert_int_equal(tw_loop_add(loop, p3[0], TW_LOOP_READ, other_io,
+				     &hundred), 0);
+	tw_loop_each(loop, each_io, each_count, &sum);
+	assert_int_equal(sum, 11);
+	tw_loop_del(loop, p2[0]);
+	sum = 0;
+	tw_loop_each(loop, each_io, each_count, &sum);
+	assert_int_equal(sum, 1);
+	tw_loop_destroy(loop);
+	(void)close(p1[0]);
+	(void)close(p1[1]);
+	(void)close(p2[0]);
+	(void)close(p2[1]);
+	(void)close(p3[0]);
+	(void)close(p3[1]);
+}
+
+static void
+count_run(struct tw_loop *loop, struct tw_loop_task *t)
+{
+	(void)t;
+	tw_loop_stop(loop);
+}
+
+static void
+loop_unstop_runs_again(void **state)
+{
+	struct tw_loop *loop;
+	struct tw_loop_task t = { 0 };
+	struct loop_guard g = { 0 };
+	int err;
+
+	(void)state;
+	loop = tw_loop_create(MAX_FDS, &err);
+	assert_non_null(loop);
+	tw_loop_post(loop, &t, count_run);
+	loop_guard_run(loop, &g, GUARD_MS);
+	assert_true(tw_loop_stopping(loop));
+	tw_loop_unstop(loop);
+	assert_false(tw_loop_stopping(loop));
+	tw_loop_post(loop, &t, count_run);
+	loop_guard_run(loop, &g, GUARD_MS);
+	assert_false(g.fired);
+	assert_null(t.prev);	/* it ran: no longer posted */
+	tw_loop_destroy(loop);
+}
+
 int
 main(void)
 {
@@ -718,6 +852,9 @@ main(void)
 		cmocka_unit_test(loop_timers_fire_in_deadline_order),
 		cmocka_unit_test(loop_timer_cancel_prevents_firing),
 		cmocka_unit_test(loop_fd_handler_sees_readable_pipe),
+		cmocka_unit_test(loop_context_per_loop_destroyed_newest_first),
+		cmocka_unit_test(loop_each_finds_its_handler_only),
+		cmocka_unit_test(loop_unstop_runs_again),
 	};
 
 	return cmocka_run_group_tests_name("loop", tests, NULL, NULL);

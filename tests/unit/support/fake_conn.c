@@ -24,6 +24,7 @@ struct bytes {
 };
 
 struct tw_conn {
+	struct tw_loop *loop;	/* only a key: the fake never runs it */
 	const struct tw_conn_ops *ops;
 	void *ctx;
 	char ip[64];
@@ -48,9 +49,10 @@ struct tw_conn {
 	struct tw_conn *next;	/* all open connections */
 };
 
+/* All loops' connections in one list each; the calls that take a loop
+ * pick that loop's, as the real conn keeps them apart. */
 static struct tw_conn *all_conns;
 static struct tw_conn *reap_list;
-static size_t nconns;
 static unsigned nclosed;
 static bool bad_fd;
 
@@ -74,17 +76,23 @@ bytes_add(struct bytes *b, const void *p, size_t n)
 }
 
 struct tw_conn *
-fake_conn_new(const char *ip)
+fake_conn_new(struct tw_loop *loop, const char *ip)
 {
 	struct tw_conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		abort();
+	c->loop = loop;
 	strncpy(c->ip, ip, sizeof(c->ip) - 1);
 	c->next = all_conns;
 	all_conns = c;
-	nconns++;
 	return c;
+}
+
+struct tw_loop *
+tw_conn_loop(const struct tw_conn *c)
+{
+	return c->loop;
 }
 
 struct tw_conn *
@@ -335,16 +343,21 @@ tw_conn_closing(const struct tw_conn *c)
 }
 
 void
-tw_conn_reap(void)
+tw_conn_reap(struct tw_loop *loop)
 {
-	while (reap_list != NULL) {
-		struct tw_conn *c = reap_list;
+	struct tw_conn **pp = &reap_list;
 
-		reap_list = c->next_reap;
+	while (*pp != NULL) {
+		struct tw_conn *c = *pp;
+
+		if (c->loop != loop) {
+			pp = &c->next_reap;
+			continue;
+		}
+		*pp = c->next_reap;
 		if (c->ops != NULL && c->ops->on_closed != NULL)
 			c->ops->on_closed(c, c->ctx);
 		nclosed++;
-		nconns--;
 		free(c->wire.p);
 		free(c->q.p);
 		free(c->out.p);
@@ -353,34 +366,36 @@ tw_conn_reap(void)
 }
 
 void
-tw_conn_each(void (*fn)(struct tw_conn *c, void *ctx))
+tw_conn_close_all(struct tw_loop *loop)
 {
 	struct tw_conn *c, *next;
 
-	/* fn may close c, which unlinks it: take next first. */
 	for (c = all_conns; c != NULL; c = next) {
 		next = c->next;
-		fn(c, c->ctx);
+		if (c->loop == loop)
+			tw_conn_close(c);
 	}
+	tw_conn_reap(loop);
 }
 
-void
-tw_conn_close_all(void)
-{
-	while (all_conns != NULL)
-		tw_conn_close(all_conns);
-	tw_conn_reap();
-}
-
+/* Open or closed but not reaped, like the real count. */
 size_t
-tw_conn_count(void)
+tw_conn_count(struct tw_loop *loop)
 {
-	return nconns;
+	const struct tw_conn *c;
+	size_t n = 0;
+
+	for (c = all_conns; c != NULL; c = c->next)
+		n += c->loop == loop;
+	for (c = reap_list; c != NULL; c = c->next_reap)
+		n += c->loop == loop;
+	return n;
 }
 
 void
-tw_conn_release_cache(void)
+tw_conn_release_cache(struct tw_loop *loop)
 {
+	(void)loop;
 }
 
 const char *

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A fake conn for protocol tests: implements every call of modules/conn.h
- * over memory, so test_http can drive http without sockets or a loop.
+ * A fake conn for protocol tests: implements the calls of net/conn.h that
+ * a protocol makes, over memory, so test_http can drive http without
+ * sockets or running a loop (http keeps its state in a real loop's
+ * context, so the test makes one).
  * Input is fed by the test; output (byte segments, and file segments read
  * with pread at "send" time) is captured as the peer would see it.
  *
@@ -19,9 +21,10 @@
 
 #include "net/conn.h"
 
-/* A new open connection (counted by tw_conn_count) from peer "ip". The
- * test then hands it to the protocol's accept function. */
-struct tw_conn *fake_conn_new(const char *ip);
+/* A new open connection of loop (counted by tw_conn_count(loop)) from
+ * peer "ip". The test then hands it to the protocol's accept function.
+ * loop is only what tw_conn_loop() answers: nothing runs it. */
+struct tw_conn *fake_conn_new(struct tw_loop *loop, const char *ip);
 
 /* The peer sends n bytes: they are read (up to the buffer size at a time)
  * and on_data/on_drained run until nothing moves. */

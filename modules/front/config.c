@@ -107,11 +107,6 @@ static const char *const format_names[] = { "combined", "common", "json", NULL }
 static const char *const level_names[] = {
 	"error", "warn", "info", "debug", NULL,
 };
-static const char *const mode_names[] = { "epoll", "prefork", "threads", NULL };
-/* Order as enum tw_accept_strategy (worker.h). */
-static const char *const accept_names[] = {
-	"exclusive", "reuseport", "mutex", "mutex-file", NULL,
-};
 static const char *const aio_names[] = { "off", "threads", NULL };
 /* Order as enum tw_sendfile. */
 static const char *const sendfile_names[] = { "auto", "on", "off", NULL };
@@ -178,7 +173,7 @@ static const struct opt opts[] = {
 	{ "daemon", NULL, 'd', OPT_BOOL, OFF(daemon), 0, NULL, NULL,
 	  "detach into the background once listening",
 	  "stay in the foreground (default)" },
-	{ "mode", NULL, 'm', OPT_ENUM, OFF(mode), 0, mode_names, "MODE",
+	{ "mode", NULL, 'm', OPT_ENUM, OFF(mode), 0, tw_mode_names, "MODE",
 	  "epoll (default), prefork or threads", NULL },
 	{ "workers", NULL, 'w', OPT_WORKERS, OFF(workers), 0, NULL, "N",
 	  "processes or threads for prefork/threads, or\n"
@@ -188,7 +183,8 @@ static const struct opt opts[] = {
 	{ "status_allow", NULL, 0, OPT_STATUS_ALLOW, 0, F_REPEAT, NULL, "NET",
 	  "clients that may see the status page:\n"
 	  "ADDR[/BITS] or all; repeatable (default loopback)", NULL },
-	{ "accept", NULL, 0, OPT_ENUM, OFF(accept), 0, accept_names, "HOW",
+	{ "accept", NULL, 0, OPT_ENUM, OFF(accept), 0,
+	  tw_mode_accept_names, "HOW",
 	  "prefork/threads accept: exclusive (default),\n"
 	  "reuseport, mutex or mutex-file", NULL },
 	{ "aio", NULL, 0, OPT_ENUM, OFF(aio), 0, aio_names, "HOW",

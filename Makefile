@@ -31,6 +31,11 @@ TEST_DEPS_shmtx = shmtx shm
 TEST_DEPS_channel = channel
 TEST_DEPS_status = status http_parse buf clock stats shm
 TEST_DEPS_http = http http_parse url buf clock log pool stats shm
+TEST_DEPS_mode = mode
+TEST_DEPS_signals = signals
+TEST_DEPS_pidfile = pidfile
+TEST_DEPS_control = control pidfile
+TEST_DEPS_sockets = sockets listener conn aio loop buf clock pool stats shm
 # Sources compiled into one test only: http's fake transport (its seam).
 TEST_EXTRA_http = tests/unit/support/fake_conn.c
 TESTS = $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))

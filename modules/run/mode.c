@@ -4,8 +4,7 @@
  */
 #include "run/mode.h"
 
-#include <errno.h>
-#include <string.h>
+#include <stddef.h>
 
 const char *const tw_mode_names[] = {
 	[TW_MODE_EPOLL] = "epoll",
@@ -29,17 +28,6 @@ _Static_assert(sizeof(tw_mode_names) / sizeof(*tw_mode_names) ==
 _Static_assert(sizeof(tw_mode_accept_names) / sizeof(*tw_mode_accept_names) ==
 	       TW_ACCEPT_COUNT + 1, "each accept strategy has one name");
 
-static int
-find(const char *const *names, unsigned n, const char *name)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return (int)i;
-	return -EINVAL;
-}
-
 const char *
 tw_mode_name(enum tw_run_mode m)
 {
@@ -50,26 +38,4 @@ const char *
 tw_mode_accept_name(enum tw_accept_strategy a)
 {
 	return (unsigned)a < TW_ACCEPT_COUNT ? tw_mode_accept_names[a] : "?";
-}
-
-int
-tw_mode_parse(const char *name, enum tw_run_mode *out)
-{
-	int i = find(tw_mode_names, TW_MODE_COUNT, name);
-
-	if (i < 0)
-		return i;
-	*out = (enum tw_run_mode)i;
-	return 0;
-}
-
-int
-tw_mode_accept_parse(const char *name, enum tw_accept_strategy *out)
-{
-	int i = find(tw_mode_accept_names, TW_ACCEPT_COUNT, name);
-
-	if (i < 0)
-		return i;
-	*out = (enum tw_accept_strategy)i;
-	return 0;
 }

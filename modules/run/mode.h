@@ -23,17 +23,14 @@ enum tw_accept_strategy {
 	TW_ACCEPT_COUNT
 };
 
-/* The names, index = value, NULL after the last: the shape an option
- * table's list of enum values takes. */
+/* The names, index = value, NULL after the last: the shape of an option
+ * table's list of enum values, so config parses and prints them from
+ * here. */
 extern const char *const tw_mode_names[];
 extern const char *const tw_mode_accept_names[];
 
 /* The name of m (a), or "?" if out of range. */
 const char *tw_mode_name(enum tw_run_mode m);
 const char *tw_mode_accept_name(enum tw_accept_strategy a);
-
-/* The value named name into *out: 0, or -EINVAL for an unknown name. */
-int tw_mode_parse(const char *name, enum tw_run_mode *out);
-int tw_mode_accept_parse(const char *name, enum tw_accept_strategy *out);
 
 #endif /* TW_MODE_H */

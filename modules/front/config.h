@@ -17,16 +17,10 @@
 
 #include "base/log.h"
 #include "parse/fs.h"
-#include "run/worker.h"
+#include "run/mode.h"
 
 #define TW_CONFIG_MAX_LISTEN	16
 #define TW_CONFIG_MAX_HEADERS	32
-
-enum tw_run_mode {
-	TW_MODE_EPOLL,
-	TW_MODE_PREFORK,
-	TW_MODE_THREADS,
-};
 
 struct tw_listen {
 	const char *addr;	/* IPv4 or IPv6 literal */

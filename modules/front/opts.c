@@ -1070,12 +1070,6 @@ static const char *const charset_names[] = { "off", "auto", NULL };
 static const char *const aio_names[] = { "off", "threads", NULL };
 /* Order as enum tw_sendfile. */
 static const char *const sendfile_names[] = { "auto", "on", "off", NULL };
-/* Run modes and accept strategies: the run layer's names, kept here in
- * one place. Order as enum tw_run_mode and enum tw_accept_strategy. */
-static const char *const mode_names[] = { "epoll", "prefork", "threads", NULL };
-static const char *const accept_names[] = {
-	"exclusive", "reuseport", "mutex", "mutex-file", NULL,
-};
 
 #define OFF(f) offsetof(struct tw_config, f)
 
@@ -1175,7 +1169,7 @@ const struct tw_opt tw_opts[] = {
 	{ BOOL("daemon", 'd', daemon), NULL,
 	  "detach into the background once listening",
 	  "stay in the foreground (default)" },
-	{ ENUM("mode", 'm', mode, mode_names), "MODE",
+	{ ENUM("mode", 'm', mode, tw_mode_names), "MODE",
 	  "epoll (default), prefork or threads", NULL },
 	{ OWN("workers", 'w', 0, 1, 1, parse_workers, print_workers,
 	      OFF(workers)), "N",
@@ -1188,7 +1182,7 @@ const struct tw_opt tw_opts[] = {
 	      print_status_allow, 0), "NET",
 	  "clients that may see the status page:\n"
 	  "ADDR[/BITS] or all; repeatable (default loopback)", NULL },
-	{ ENUM("accept", 0, accept, accept_names), "HOW",
+	{ ENUM("accept", 0, accept, tw_mode_accept_names), "HOW",
 	  "prefork/threads accept: exclusive (default),\n"
 	  "reuseport, mutex or mutex-file", NULL },
 	{ ENUM("aio", 0, aio, aio_names), "HOW",

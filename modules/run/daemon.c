@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon: detach with a lifeline pipe; a locked pidfile. Layer 4.
+ * daemon: detach with a lifeline pipe. Layer 4.
  */
 #include "run/daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,93 +104,4 @@ tw_daemon_wait(int fd, int ms)
 		s = 1;
 	(void)close(fd);
 	return s;
-}
-
-static pid_t
-read_pid(int fd)
-{
-	char buf[32];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-	long v;
-	char *end;
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	v = strtol(buf, &end, 10);
-	if (end == buf || v <= 0)
-		return 0;
-	return (pid_t)v;
-}
-
-int
-tw_daemon_pidfile_write(int fd)
-{
-	char buf[32];
-	int n = 0;
-	pid_t pid = getpid();
-	char tmp[16];
-	int i = 0;
-
-	do {
-		tmp[i++] = (char)('0' + pid % 10);
-		pid /= 10;
-	} while (pid > 0);
-	while (i > 0)
-		buf[n++] = tmp[--i];
-	buf[n++] = '\n';
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
-		return -errno;
-	return 0;
-}
-
-int
-tw_daemon_pidfile_create(const char *path, pid_t *holder)
-{
-	int fd, err;
-
-	*holder = 0;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		err = errno == EWOULDBLOCK ? -EEXIST : -errno;
-		*holder = read_pid(fd);
-		(void)close(fd);
-		return err;
-	}
-	/* Unlocked means whoever wrote it is gone: the file is ours now. */
-	err = tw_daemon_pidfile_write(fd);
-	if (err < 0) {
-		(void)close(fd);
-		return err;
-	}
-	return fd;
-}
-
-void
-tw_daemon_pidfile_remove(const char *path, int fd)
-{
-	if (fd < 0)
-		return;
-	if (read_pid(fd) == getpid())
-		(void)unlink(path);
-	(void)close(fd);
-}
-
-pid_t
-tw_daemon_pidfile_read(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	pid_t pid;
-
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-		(void)close(fd);
-		return -ESRCH;
-	}
-	pid = read_pid(fd);
-	(void)close(fd);
-	return pid > 0 ? pid : -ESRCH;
 }

@@ -19,6 +19,10 @@
 #include "base/shmtx.h"
 #include "base/stats.h"
 #include "net/loop.h"
+#include "run/mode.h"
+#include "run/run.h"
+#include "run/signals.h"
+#include "run/worker.h"
 
 #define MAX_SLOTS	1024
 #define LOCK_WORDS	16		/* accept mutexes, one per generation */
@@ -27,7 +31,7 @@
 #define KILL_AFTER_MS	10000		/* TERM: SIGKILL what is left */
 
 struct gen {
-	struct tw_master_gen g;
+	struct tw_run_opts g;
 	struct tw_shmtx mutex;
 	int *rp_fds;		/* reuseport: a socket set per worker */
 	unsigned live;		/* workers running */
@@ -47,7 +51,7 @@ struct slot {
 };
 
 struct master {
-	const struct tw_master_ops *ops;
+	const struct tw_run_hooks *hooks;
 	struct tw_loop *loop;
 	struct tw_shm_header *shm;
 	_Atomic int32_t *locks;
@@ -62,18 +66,8 @@ struct master {
 
 static struct master *the_master;	/* for timer callbacks */
 
-static const char *
-strategy_name(enum tw_accept_strategy a)
-{
-	static const char *const names[] = {
-		"exclusive", "reuseport", "mutex", "mutex-file",
-	};
-
-	return names[a];
-}
-
 static struct gen *
-gen_create(struct master *m, const struct tw_master_gen *g)
+gen_create(struct master *m, const struct tw_run_opts *g)
 {
 	struct gen *n = calloc(1, sizeof(*n));
 	size_t i, j;
@@ -137,7 +131,7 @@ gen_free(struct master *m, struct gen *g)
 		free(g->rp_fds);
 	}
 	tw_shmtx_destroy(&g->mutex);
-	m->ops->release(m->ops->arg, &g->g);
+	m->hooks->release(m->hooks->arg, &g->g);
 	free(g);
 }
 
@@ -396,17 +390,17 @@ begin_stop(struct master *m, bool graceful)
 static void
 reload(struct master *m)
 {
-	struct tw_master_gen ng;
+	struct tw_run_opts ng;
 	struct gen *old = m->cur, *n;
 
-	if (m->ops->reload(m->ops->arg, &ng) < 0) {
+	if (m->hooks->reload(m->hooks->arg, &ng) < 0) {
 		tw_log(TW_LOG_ERROR, 0, "reload failed; still serving "
 		       "with the old configuration");
 		return;
 	}
 	n = gen_create(m, &ng);
 	if (n == NULL) {
-		m->ops->release(m->ops->arg, &ng);
+		m->hooks->release(m->hooks->arg, &ng);
 		return;
 	}
 	/* The new workers accept before the old ones stop: the listening
@@ -429,7 +423,7 @@ reload(struct master *m)
 	if (old->live == 0)
 		gen_free(m, old);
 	tw_log(TW_LOG_INFO, 0, "reloaded: %u workers (%s)",
-	       n->g.workers, strategy_name(n->g.accept));
+	       n->g.workers, tw_mode_accept_name(n->g.accept));
 }
 
 static void
@@ -440,39 +434,40 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 	pid_t pid;
 
 	(void)loop;
-	switch (signo) {
-	case SIGCHLD:
+	switch (tw_signals_action(signo)) {
+	case TW_SIGNALS_REAP:
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 			reaped(m, pid, status);
 		if (m->stopping && live_workers(m) == 0)
 			tw_loop_stop(m->loop);
 		break;
-	case SIGINT:
-	case SIGTERM:
+	case TW_SIGNALS_STOP:
 		begin_stop(m, false);
 		break;
-	case SIGQUIT:
+	case TW_SIGNALS_DRAIN:
 		begin_stop(m, true);
 		break;
-	case SIGHUP:
+	case TW_SIGNALS_RELOAD:
 		if (!m->stopping)
 			reload(m);
 		break;
-	case SIGUSR1:
+	case TW_SIGNALS_REOPEN:
 		if (tw_log_reopen() < 0)
 			tw_log(TW_LOG_ERROR, 0, "re-opening the logs failed");
 		tell_gen(m, NULL, TW_CHANNEL_REOPEN);
 		break;
-	case SIGUSR2:
-		(void)m->ops->upgrade(m->ops->arg);
+	case TW_SIGNALS_UPGRADE:
+		(void)m->hooks->upgrade(m->hooks->arg);
+		break;
+	case TW_SIGNALS_NONE:
 		break;
 	}
 }
 
 int
-tw_master_run(const struct tw_master_gen *gen, const struct tw_master_ops *ops)
+tw_master_run(const struct tw_run_opts *o)
 {
-	struct master m = { .ops = ops };
+	struct master m = { .hooks = o->hooks };
 	sigset_t set;
 	int err;
 
@@ -493,7 +488,7 @@ tw_master_run(const struct tw_master_gen *gen, const struct tw_master_ops *ops)
 	if (err < 0)
 		goto out_loop;
 	the_master = &m;
-	m.cur = gen_create(&m, gen);
+	m.cur = gen_create(&m, o);
 	if (m.cur == NULL) {
 		err = -ENOMEM;
 		goto out_loop;

@@ -11,42 +11,15 @@
 #ifndef TW_MASTER_H
 #define TW_MASTER_H
 
-#include <stddef.h>
-
-struct tw_stats;
-
-#include "net/listener.h"
-#include "run/worker.h"
-
-/* One configuration's worth of workers. */
-struct tw_master_gen {
-	struct tw_proto proto;
-	const int *fds;			/* shared listening sockets */
-	size_t nfds;
-	unsigned workers;		/* >= 1 */
-	enum tw_accept_strategy accept;
-	struct tw_stats *stats;		/* shared counters (same every gen) */
-	struct tw_conn_opts conn;	/* transport settings of each loop */
-	void *owner;			/* the front layer's object */
-};
-
-struct tw_master_ops {
-	/* SIGHUP: build the next generation from the config file; 0, or
-	 * -1 when the new configuration is invalid (already reported). */
-	int (*reload)(void *arg, struct tw_master_gen *out);
-	/* A generation no worker uses any more. */
-	void (*release)(void *arg, struct tw_master_gen *gen);
-	/* SIGUSR2: start the new binary on the same sockets. */
-	int (*upgrade)(void *arg);
-	void *arg;
-};
+struct tw_run_opts;
 
 /*
  * Run the master until INT/TERM (workers terminated) or QUIT (workers
- * finish what they serve). gen is the first generation (borrowed until
- * ops->release). Returns 0, or -errno if the master could not start.
+ * finish what they serve). o is the first generation, borrowed until
+ * o->hooks->release; a HUP asks o->hooks->reload for the next one, a
+ * USR2 calls o->hooks->upgrade. Returns 0, or -errno if the master could
+ * not start. Called by tw_run().
  */
-int tw_master_run(const struct tw_master_gen *gen,
-		  const struct tw_master_ops *ops);
+int tw_master_run(const struct tw_run_opts *o);
 
 #endif /* TW_MASTER_H */

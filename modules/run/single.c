@@ -7,24 +7,23 @@
 #include <unistd.h>
 
 #include "base/stats.h"
+#include "run/run.h"
 #include "run/worker.h"
 
 int
-tw_single_run(const struct tw_proto *proto, const int *fds, size_t n,
-	      const struct tw_worker_hooks *hooks, struct tw_stats *stats,
-	      const struct tw_conn_opts *conn)
+tw_single_run(const struct tw_run_opts *o)
 {
-	struct tw_worker_opts o = {
-		.proto = proto,
-		.fds = fds,
-		.nfds = n,
+	struct tw_worker_opts w = {
+		.proto = &o->proto,
+		.fds = o->fds,
+		.nfds = o->nfds,
 		.channel = -1,
-		.signals = hooks,
-		.stats = stats,
-		.slot = stats ? &stats->workers[0] : NULL,
+		.signals = o->hooks,
+		.stats = o->stats,
+		.slot = o->stats ? &o->stats->workers[0] : NULL,
 		.id = getpid(),
-		.conn = *conn,
+		.conn = o->conn,
 	};
 
-	return tw_worker_run(&o);
+	return tw_worker_run(&w);
 }

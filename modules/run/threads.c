@@ -16,6 +16,9 @@
 #include "base/shmtx.h"
 #include "base/stats.h"
 #include "net/loop.h"
+#include "run/run.h"
+#include "run/signals.h"
+#include "run/worker.h"
 
 struct thread {
 	pthread_t tid;
@@ -26,7 +29,7 @@ struct thread {
 };
 
 struct pool {
-	const struct tw_threads_opts *opts;
+	const struct tw_run_opts *opts;
 	struct thread *t;
 	unsigned running;
 	struct tw_loop *loop;
@@ -77,28 +80,31 @@ static void
 on_signal(struct tw_loop *loop, int signo, void *ctx)
 {
 	struct pool *p = ctx;
-	const struct tw_worker_hooks *h = p->opts->hooks;
+	const struct tw_run_hooks *h = p->opts->hooks;
 
 	(void)loop;
-	switch (signo) {
-	case SIGQUIT:
+	switch (tw_signals_action(signo)) {
+	case TW_SIGNALS_DRAIN:
 		tell_all(p, TW_CHANNEL_QUIT);
 		break;
-	case SIGHUP:
-		if (h->reload(h->arg) == 0)
+	case TW_SIGNALS_RELOAD:
+		if (h->reload(h->arg, NULL) == 0)
 			tell_all(p, TW_CHANNEL_QUIT);
 		break;
-	case SIGUSR1:
+	case TW_SIGNALS_REOPEN:
 		/* The log descriptors are the process's: one re-open serves
 		 * every thread. */
 		if (tw_log_reopen() < 0)
 			tw_log(TW_LOG_ERROR, 0, "re-opening the logs failed");
 		break;
-	case SIGUSR2:
+	case TW_SIGNALS_UPGRADE:
 		(void)h->upgrade(h->arg);
 		break;
-	default:
+	case TW_SIGNALS_STOP:
 		tell_all(p, TW_CHANNEL_TERMINATE);
+		break;
+	case TW_SIGNALS_REAP:	/* not in the set: no child processes */
+	case TW_SIGNALS_NONE:
 		break;
 	}
 }
@@ -106,7 +112,7 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 static int
 prepare(struct pool *p)
 {
-	const struct tw_threads_opts *o = p->opts;
+	const struct tw_run_opts *o = p->opts;
 	unsigned i;
 	size_t j;
 
@@ -134,7 +140,7 @@ prepare(struct pool *p)
 		t->chan = ch[0];
 		t->worker_chan = ch[1];
 		t->o = (struct tw_worker_opts){
-			.proto = o->proto,
+			.proto = &o->proto,
 			.fds = p->rp_fds ? p->rp_fds + i * o->nfds : o->fds,
 			.nfds = o->nfds,
 			.exclusive = o->accept == TW_ACCEPT_EXCLUSIVE,
@@ -153,7 +159,7 @@ prepare(struct pool *p)
 }
 
 int
-tw_threads_run(const struct tw_threads_opts *o)
+tw_threads_run(const struct tw_run_opts *o)
 {
 	struct pool p = { .opts = o };
 	sigset_t set;

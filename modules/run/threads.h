@@ -9,29 +9,14 @@
 #ifndef TW_THREADS_H
 #define TW_THREADS_H
 
-#include <stddef.h>
-
-struct tw_stats;
-
-#include "net/listener.h"
-#include "run/worker.h"
-
-struct tw_threads_opts {
-	const struct tw_proto *proto;
-	const int *fds;			/* shared listening sockets */
-	size_t nfds;
-	unsigned workers;		/* >= 1 */
-	enum tw_accept_strategy accept;	/* not TW_ACCEPT_MUTEX_FILE */
-	const struct tw_worker_hooks *hooks;	/* HUP and USR2 */
-	struct tw_stats *stats;			/* shared counters, or NULL */
-	struct tw_conn_opts conn;	/* transport settings of each loop */
-};
+struct tw_run_opts;
 
 /*
- * Serve until INT/TERM (threads stop now) or QUIT (threads drain), or
- * after a HUP whose hooks->reload started a replacement process.
- * Returns 0 or -errno.
+ * Serve o with o->workers threads until INT/TERM (threads stop now) or
+ * QUIT (threads drain), or after a HUP whose o->hooks->reload (with no
+ * next generation) started a replacement process. o->accept is not
+ * TW_ACCEPT_MUTEX_FILE. Returns 0 or -errno. Called by tw_run().
  */
-int tw_threads_run(const struct tw_threads_opts *o);
+int tw_threads_run(const struct tw_run_opts *o);
 
 #endif /* TW_THREADS_H */

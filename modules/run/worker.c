@@ -18,6 +18,7 @@
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
+#include "run/signals.h"
 
 #define MUTEX_RETRY_MS 5	/* a worker without the lock looks again */
 
@@ -147,25 +148,28 @@ static void
 on_signal(struct tw_loop *loop, int signo, void *ctx)
 {
 	struct worker *w = ctx;
-	const struct tw_worker_hooks *h = w->o->signals;
+	const struct tw_run_hooks *h = w->o->signals;
 
-	switch (signo) {
-	case SIGQUIT:
+	switch (tw_signals_action(signo)) {
+	case TW_SIGNALS_DRAIN:
 		drain(w);
 		break;
-	case SIGHUP:
-		if (h->reload(h->arg) == 0)
+	case TW_SIGNALS_RELOAD:
+		if (h->reload(h->arg, NULL) == 0)
 			drain(w);
 		break;
-	case SIGUSR1:
+	case TW_SIGNALS_REOPEN:
 		if (tw_log_reopen() < 0)
 			tw_log(TW_LOG_ERROR, 0, "re-opening the logs failed");
 		break;
-	case SIGUSR2:
+	case TW_SIGNALS_UPGRADE:
 		(void)h->upgrade(h->arg);
 		break;
-	default:
+	case TW_SIGNALS_STOP:
 		tw_loop_stop(loop);
+		break;
+	case TW_SIGNALS_REAP:	/* not in a worker's set */
+	case TW_SIGNALS_NONE:
 		break;
 	}
 }

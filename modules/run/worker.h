@@ -14,28 +14,12 @@
 #include <stdint.h>
 
 #include "net/conn.h"
+#include "run/run.h"
 
 struct tw_proto;
 struct tw_shmtx;
 struct tw_stats;
 struct tw_stats_worker;
-
-enum tw_accept_strategy {
-	TW_ACCEPT_EXCLUSIVE,	/* shared sockets, EPOLLEXCLUSIVE */
-	TW_ACCEPT_REUSEPORT,	/* a SO_REUSEPORT socket per worker */
-	TW_ACCEPT_MUTEX,	/* shared sockets, atomic accept mutex */
-	TW_ACCEPT_MUTEX_FILE,	/* shared sockets, fcntl accept mutex */
-};
-
-/* What a worker that handles signals itself (epoll mode) calls. */
-struct tw_worker_hooks {
-	/* SIGHUP: check the new configuration and start the process that
-	 * replaces this one; 0 means it is serving and we drain and exit. */
-	int (*reload)(void *arg);
-	/* SIGUSR2: start the new binary beside this one. */
-	int (*upgrade)(void *arg);
-	void *arg;
-};
 
 struct tw_worker_opts {
 	const struct tw_proto *proto;
@@ -45,7 +29,7 @@ struct tw_worker_opts {
 	struct tw_shmtx *mutex;		/* accept mutex, or NULL */
 	int32_t owner;			/* this worker's id for the mutex */
 	int channel;			/* worker end of a channel, or -1 */
-	const struct tw_worker_hooks *signals;	/* epoll mode, or NULL */
+	const struct tw_run_hooks *signals;	/* epoll mode, or NULL */
 	struct tw_stats *stats;		/* shared counters, or NULL */
 	struct tw_stats_worker *slot;	/* this worker's row in them */
 	int64_t id;			/* pid or thread id shown for it */

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * setup: configuration -> generation -> run options. Layer 5.
+ */
+#include "front/setup.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "net/listener.h"
+#include "parse/fs.h"
+#include "run/mode.h"
+#include "run/sockets.h"
+
+#ifndef VERSION
+#define VERSION "0.1.0"
+#endif
+
+static bool serving;	/* past start-up: errors go to the error log */
+
+/* One line per error: on stderr while starting (the operator is
+ * watching), in the error log once serving (a reload). */
+static void
+report(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+report(int err, const char *fmt, ...)
+{
+	char msg[PATH_MAX + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (serving)
+		tw_log(TW_LOG_ERROR, err, "%s", msg);
+	else if (err != 0)
+		fprintf(stderr, "tinyweb: %s: %s\n", msg, strerror(-err));
+	else
+		fprintf(stderr, "tinyweb: %s\n", msg);
+}
+
+void
+tw_setup_serving(void)
+{
+	serving = true;
+}
+
+static int
+open_listeners(struct tw_server *s, struct tw_setup *g)
+{
+	const struct tw_config *cfg = &g->cfg;
+	uint16_t picked = 0;
+	size_t i;
+
+	for (i = 0; i < cfg->nlistens; i++) {
+		const struct tw_listen *l = &cfg->listens[i];
+		/* With port 0 every address shares the port the first got. */
+		uint16_t port = l->port == 0 ? picked : l->port;
+		int fd = tw_sockets_get(&s->sockets, l->addr, port,
+					cfg->accept == TW_ACCEPT_REUSEPORT);
+
+		if (fd < 0) {
+			if (fd != -ENOSPC)
+				report(fd, "cannot listen on %s port %u",
+				       l->addr, port);
+			return -1;
+		}
+		if (l->port == 0 && picked == 0)
+			picked = tw_listener_port(fd);
+		g->fds[g->nfds++] = fd;
+	}
+	return 0;
+}
+
+/* How each event loop's connections move file bytes. */
+static struct tw_conn_opts
+conn_opts(const struct tw_config *cfg)
+{
+	static const uint64_t copy_min[] = {
+		[TW_SENDFILE_AUTO] = TW_CONN_COPY_AUTO,
+		[TW_SENDFILE_ON] = UINT64_MAX,
+		[TW_SENDFILE_OFF] = 0,
+	};
+
+	return (struct tw_conn_opts){
+		.aio_threads = cfg->aio ? (unsigned)cfg->aio_threads : 0,
+		.copy_min = copy_min[cfg->sendfile],
+	};
+}
+
+static unsigned
+worker_count(const struct tw_config *cfg)
+{
+	long n;
+
+	if (cfg->mode == TW_MODE_EPOLL)
+		return 1;
+	if (cfg->workers > 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+struct tw_run_opts
+tw_setup_run_opts(struct tw_setup *g, struct tw_stats *stats)
+{
+	return (struct tw_run_opts){
+		.mode = g->cfg.mode,
+		.workers = worker_count(&g->cfg),
+		.accept = (enum tw_accept_strategy)g->cfg.accept,
+		.fds = g->fds,
+		.nfds = g->nfds,
+		.proto = g->proto,
+		.conn = conn_opts(&g->cfg),
+		.stats = stats,
+		.owner = g,
+	};
+}
+
+void
+tw_setup_print_startup(const struct tw_setup *g)
+{
+	unsigned n = worker_count(&g->cfg);
+	char url[128];
+	size_t i;
+
+	fprintf(stderr, "tinyweb: serving %s on ", tw_fs_root_path(g->fs));
+	for (i = 0; i < g->nfds; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "",
+			tw_listener_url(g->fds[i], url, sizeof(url)));
+	fprintf(stderr, " (%s, %u worker%s)\n", tw_mode_name(g->cfg.mode), n,
+		n == 1 ? "" : "s");
+}
+
+/* add_header lines as one block of "Name: value\r\n" for http. */
+static char *
+join_headers(const struct tw_config *cfg)
+{
+	size_t i, len = 1;
+	char *out, *p;
+
+	for (i = 0; i < cfg->nheaders; i++)
+		len += strlen(cfg->headers[i].name) +
+		       strlen(cfg->headers[i].value) + 4;
+	out = malloc(len);
+	if (out == NULL)
+		return NULL;
+	p = out;
+	*p = '\0';
+	for (i = 0; i < cfg->nheaders; i++)
+		p += sprintf(p, "%s: %s\r\n", cfg->headers[i].name,
+			     cfg->headers[i].value);
+	return out;
+}
+
+void
+tw_setup_free(struct tw_setup *g)
+{
+	if (g == NULL)
+		return;
+	tw_http_destroy(g->srv);
+	free(g->extra_headers);
+	tw_fs_destroy(g->fs);
+	tw_config_free(&g->cfg);
+	free(g);
+}
+
+/* Config errors during a reload go to the error log: stderr may be
+ * /dev/null by then (daemon). */
+static void
+log_config_error(const char *msg)
+{
+	tw_log(TW_LOG_ERROR, 0, "%s", msg);
+}
+
+struct tw_setup *
+tw_setup_parse(int argc, char **argv, int *status)
+{
+	struct tw_setup *g = calloc(1, sizeof(*g));
+	int r;
+
+	*status = 1;
+	if (g == NULL || tw_config_init(&g->cfg) < 0) {
+		report(-ENOMEM, "configuration");
+		free(g);
+		return NULL;
+	}
+	if (serving)
+		tw_config_set_error_sink(log_config_error);
+	r = tw_config_parse_args(&g->cfg, argc, argv, &g->cmd);
+	tw_config_set_error_sink(NULL);
+	if (r < 0) {
+		*status = r == TW_CONFIG_EUSAGE ? 2 : 1;
+		tw_setup_free(g);
+		return NULL;
+	}
+	if (g->cfg.quiet && strcmp(g->cfg.access_log, "-") == 0)
+		g->cfg.access_log = "off";
+	if (g->cfg.mode == TW_MODE_THREADS &&
+	    g->cfg.accept == TW_ACCEPT_MUTEX_FILE) {
+		report(0, "accept mutex-file works between processes only; "
+		       "use prefork or another accept");
+		tw_setup_free(g);
+		return NULL;
+	}
+	*status = 0;
+	return g;
+}
+
+/* The handlers in the order they are asked: the status page (if any)
+ * comes first (documented), then the files. */
+static size_t
+add_routes(struct tw_setup *g, struct tw_stats *stats)
+{
+	const struct tw_config *cfg = &g->cfg;
+	size_t nroutes = 0;
+
+	if (cfg->status != NULL) {
+		struct stat st;
+		size_t i;
+
+		g->sto = (struct tw_status_opts){ .path = cfg->status,
+						  .stats = stats,
+						  .version = VERSION };
+		for (i = 0; i < cfg->nstatus_allow; i++)
+			(void)tw_status_parse_net(cfg->status_allow[i],
+						  &g->sto.allow[g->sto.nallow++]);
+		/* Say so rather than hide a file silently. */
+		if (tw_fs_stat(g->fs, cfg->status + 1, &st) == 0)
+			tw_log(TW_LOG_WARN, 0, "status %s hides the file of "
+			       "that name under the root", cfg->status);
+		g->routes[nroutes++] = (struct tw_http_route){
+			.handler = &tw_status_handler, .opts = &g->sto };
+	}
+	g->routes[nroutes++] = (struct tw_http_route){
+		.handler = &tw_static_handler, .opts = &g->so };
+	return nroutes;
+}
+
+int
+tw_setup_build(struct tw_setup *g, struct tw_server *s)
+{
+	const struct tw_config *cfg = &g->cfg;
+	struct tw_fs_opts fso = { .root = cfg->root, .symlinks = cfg->symlinks };
+	int err;
+
+	g->fs = tw_fs_create(&fso, &err);
+	if (g->fs == NULL) {
+		report(err, "root %s", cfg->root);
+		return -1;
+	}
+	g->extra_headers = join_headers(cfg);
+	if (g->extra_headers == NULL)
+		return -1;
+	g->so = (struct tw_static_opts){
+		.fs = g->fs,
+		.types = cfg->types,
+		.index = cfg->index,
+		.listing = cfg->listing,
+		.hidden = cfg->hidden,
+		.gzip_static = cfg->gzip_static,
+		.charset = cfg->charset,
+		.expires = cfg->expires,
+	};
+	g->ho = (struct tw_http_opts){
+		.keepalive_timeout_ms = cfg->keepalive_timeout_ms,
+		.header_timeout_ms = cfg->header_timeout_ms,
+		.send_timeout_ms = cfg->send_timeout_ms,
+		.max_keepalive_requests = (unsigned)cfg->max_keepalive_requests,
+		.max_connections = cfg->max_connections,
+		.max_discard_body = cfg->max_request_body,
+		.log_format = cfg->log_format,
+		.extra_headers = cfg->nheaders ? g->extra_headers : NULL,
+		.stats = s->stats,
+	};
+	g->srv = tw_http_create(&g->ho, g->routes, add_routes(g, s->stats));
+	if (g->srv == NULL)
+		return -1;
+	g->proto = (struct tw_proto){
+		.accept = tw_http_accept,
+		.loop_init = tw_http_loop_init,
+		.loop_exit = tw_http_loop_exit,
+		.drain = tw_http_drain,
+		.arg = g->srv,
+	};
+	return open_listeners(s, g);
+}
+
+int
+tw_setup_open_logs(const struct tw_setup *g)
+{
+	const struct tw_config *cfg = &g->cfg;
+	int err = tw_log_open_error(cfg->error_log);
+
+	if (err < 0) {
+		fprintf(stderr, "tinyweb: error_log %s: %s\n", cfg->error_log,
+			strerror(-err));
+		return -1;
+	}
+	tw_log_set_level(cfg->log_level);
+	err = tw_log_access_open(cfg->access_log);
+	if (err < 0) {
+		fprintf(stderr, "tinyweb: access_log %s: %s\n", cfg->access_log,
+			strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+/* Epoll and threads reload: the new configuration is only checked here;
+ * the process that replaces us builds it. */
+static int
+check(struct tw_server *s)
+{
+	int status;
+	struct tw_setup *g = tw_setup_parse(s->argc, s->argv, &status);
+	bool valid = g != NULL;
+
+	tw_setup_free(g);
+	return valid ? 0 : -1;
+}
+
+/* Prefork reload: a new generation for new workers in this master. */
+static int
+build(struct tw_server *s, struct tw_run_opts *next)
+{
+	int status;
+	struct tw_setup *g = tw_setup_parse(s->argc, s->argv, &status);
+
+	if (g == NULL)
+		return -1;
+	if (tw_setup_build(g, s) < 0 || tw_setup_open_logs(g) < 0) {
+		tw_setup_free(g);
+		return -1;
+	}
+	*next = tw_setup_run_opts(g, s->stats);
+	return 0;
+}
+
+static void
+release(struct tw_server *s, void *owner)
+{
+	(void)s;
+	tw_setup_free(owner);
+}
+
+const struct tw_server_ops tw_setup_server_ops = {
+	.check = check,
+	.build = build,
+	.free = release,
+};

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * setup: a configuration turned into what serving needs: the root, the
+ * handlers and the HTTP server (an opaque tw_proto for the run layer),
+ * the listening sockets (taken from the process's set, run/sockets) and
+ * the run options. One struct tw_setup is one configuration
+ * "generation"; a reload builds another beside it. The process around
+ * the generations (pidfile, upgrade, reload hooks) is run/server's.
+ * Layer 5 (front).
+ */
+#ifndef TW_SETUP_H
+#define TW_SETUP_H
+
+#include "front/config.h"
+#include "http/http.h"
+#include "http/static.h"
+#include "http/status.h"
+#include "run/run.h"
+#include "run/server.h"
+
+struct tw_setup {
+	struct tw_config cfg;
+	enum tw_config_cmd cmd;		/* what the command line asked */
+	struct tw_fs *fs;
+	char *extra_headers;
+	struct tw_static_opts so;
+	struct tw_status_opts sto;
+	struct tw_http_opts ho;
+	struct tw_http_route routes[2];
+	struct tw_http_server *srv;
+	struct tw_proto proto;
+	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */
+	size_t nfds;
+};
+
+/* Reload and release through these (struct tw_server's ops). */
+extern const struct tw_server_ops tw_setup_server_ops;
+
+/*
+ * Parse the command line (and the file it names) into a new generation.
+ * *status is the exit status on failure (2 usage, 1 file). Returns NULL
+ * on failure (reported: on stderr while starting, in the error log once
+ * tw_setup_serving() was called).
+ */
+struct tw_setup *tw_setup_parse(int argc, char **argv, int *status);
+
+/* Build the root, the handlers, the protocol and the listening sockets
+ * (from s's set). 0 or -1 (reported). */
+int tw_setup_build(struct tw_setup *g, struct tw_server *s);
+
+/* The run options of a built generation. */
+struct tw_run_opts tw_setup_run_opts(struct tw_setup *g,
+				     struct tw_stats *stats);
+
+/* Open the error and access logs g names. 0 or -1 (said on stderr). */
+int tw_setup_open_logs(const struct tw_setup *g);
+
+/* The startup line: root, URLs, mode and workers. */
+void tw_setup_print_startup(const struct tw_setup *g);
+
+/* From now on errors go to the error log: stderr may be /dev/null. */
+void tw_setup_serving(void);
+
+/* Free g and everything built from it (NULL: nothing). */
+void tw_setup_free(struct tw_setup *g);
+
+#endif /* TW_SETUP_H */

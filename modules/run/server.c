@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server: the process around the generations. Layer 4.
+ */
+#include "run/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/stats.h"
+#include "net/loop.h"
+#include "run/daemon.h"
+#include "run/upgrade.h"
+
+void
+tw_server_init(struct tw_server *s, int argc, char **argv,
+	       const struct tw_server_ops *ops)
+{
+	sigset_t sigs;
+
+	s->argc = argc;
+	s->argv = argv;
+	s->ops = ops;
+	s->lifeline = -1;
+	s->stats = NULL;
+	tw_pidfile_init(&s->pidfile);
+	tw_sockets_init(&s->sockets);
+	/* Signals wait in the kernel until the run mode's signalfd reads
+	 * them: a HUP sent right after the startup line must not kill us
+	 * with its default action. Workers and threads inherit the mask. */
+	tw_loop_server_sigset(&sigs, true);
+	(void)sigprocmask(SIG_BLOCK, &sigs, NULL);
+	if (getcwd(s->cwd, sizeof(s->cwd)) == NULL)
+		s->cwd[0] = '\0';
+	if (readlink("/proc/self/exe", s->self, sizeof(s->self) - 1) < 0)
+		(void)snprintf(s->self, sizeof(s->self), "%s", argv[0]);
+	s->ready = tw_upgrade_ready_fd();
+	tw_sockets_inherit(&s->sockets);
+}
+
+int
+tw_server_detach(struct tw_server *s)
+{
+	if (s->ready >= 0)
+		return 0;
+	return tw_daemon_start(&s->lifeline);
+}
+
+/* More descriptors than the default 1024 are needed for
+ * max_connections; the hard limit is ours to take. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+tw_server_prepare(struct tw_server *s)
+{
+	int err;
+
+	raise_fd_limit();
+	s->stats = tw_stats_create(&err);
+	if (s->stats == NULL)
+		return err;
+	atomic_store(&s->stats->start_time, (int64_t)time(NULL));
+	return 0;
+}
+
+int
+tw_server_in_start_dir(struct tw_server *s,
+		       int (*fn)(struct tw_server *s, void *arg), void *arg)
+{
+	int r, back = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (s->cwd[0] != '\0' && chdir(s->cwd) < 0)
+		tw_log(TW_LOG_WARN, -errno, "chdir %s", s->cwd);
+	r = fn(s, arg);
+	if (back >= 0) {
+		(void)!fchdir(back);
+		(void)close(back);
+	}
+	return r;
+}
+
+static int
+upgrade(void *arg)
+{
+	struct tw_server *s = arg;
+	struct tw_upgrade u = {
+		.self = s->self,
+		.argv = s->argv,
+		.cwd = s->cwd,
+		.sockets = &s->sockets,
+		.pidfile = &s->pidfile,
+	};
+
+	return tw_upgrade_start(&u);
+}
+
+static int
+check_step(struct tw_server *s, void *arg)
+{
+	(void)arg;
+	return s->ops->check(s);
+}
+
+static int
+build_step(struct tw_server *s, void *next)
+{
+	return s->ops->build(s, next);
+}
+
+/* Prefork: a new generation in this master. Epoll and threads hold one
+ * configuration per process, so reloading means a fresh process on the
+ * same sockets, this one then drains; the new configuration is checked
+ * first so a bad file is reported here and changes nothing. */
+static int
+reload(void *arg, struct tw_run_opts *next)
+{
+	struct tw_server *s = arg;
+
+	if (next != NULL) {
+		if (tw_server_in_start_dir(s, build_step, next) < 0)
+			return -1;
+		next->hooks = &s->hooks;
+		s->cur = *next;
+		return 0;
+	}
+	if (tw_server_in_start_dir(s, check_step, NULL) < 0) {
+		tw_log(TW_LOG_ERROR, 0, "reload failed: the configuration is "
+		       "invalid; still serving with the old one");
+		return -1;
+	}
+	return upgrade(s);
+}
+
+static void
+release(void *arg, const struct tw_run_opts *gen)
+{
+	struct tw_server *s = arg;
+
+	if (gen->owner == s->cur.owner)
+		return;		/* the caller frees the last one */
+	s->ops->free(s, gen->owner);
+	tw_sockets_keep(&s->sockets, s->cur.fds, s->cur.nfds);
+}
+
+int
+tw_server_run(struct tw_server *s, const struct tw_run_opts *first)
+{
+	int err;
+
+	s->hooks = (struct tw_run_hooks){
+		.reload = reload,
+		.release = release,
+		.upgrade = upgrade,
+		.arg = s,
+	};
+	s->cur = *first;
+	s->cur.hooks = &s->hooks;
+	/* Sockets the old binary had but this configuration has not. */
+	tw_sockets_drop_inherited(&s->sockets);
+	if (s->ready >= 0) {
+		tw_daemon_notify(s->ready, 0);
+		s->ready = -1;
+	}
+	if (s->lifeline >= 0) {
+		tw_daemon_ready(s->lifeline);
+		s->lifeline = -1;
+	}
+	err = tw_run(&s->cur);
+	if (err < 0)
+		tw_log(TW_LOG_ERROR, err, "the server failed");
+	return err < 0 ? -1 : 0;
+}
+
+void
+tw_server_finish(struct tw_server *s, int status)
+{
+	if (s->lifeline >= 0)
+		tw_daemon_failed(s->lifeline, status);
+	tw_pidfile_close(&s->pidfile);
+	tw_sockets_close(&s->sockets);
+	tw_stats_destroy(s->stats);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sockets: the process's listening sockets, which outlive configuration
+ * generations. A generation asks for an address and gets the socket the
+ * process already holds for it, or one the binary we replace handed over
+ * (an upgrade or an epoll/threads reload: their numbers come in
+ * TINYWEB_LISTEN_FDS), or a newly bound one. A socket no generation uses
+ * any more is closed. Layer 4 (run).
+ */
+#ifndef TW_SOCKETS_H
+#define TW_SOCKETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TW_SOCKETS_ENV	"TINYWEB_LISTEN_FDS"
+#define TW_SOCKETS_MAX	64
+
+struct tw_sockets {
+	int fds[TW_SOCKETS_MAX];	/* held: in some generation's use */
+	size_t nfds;
+	int inherited[TW_SOCKETS_MAX];	/* handed over, not yet asked for
+					 * (-1: taken) */
+	size_t ninherited;
+};
+
+/* An empty set. */
+void tw_sockets_init(struct tw_sockets *s);
+
+/*
+ * Take the sockets the previous binary named in TINYWEB_LISTEN_FDS (then
+ * unset, so nothing we start inherits the list by accident); numbers
+ * that are not open descriptors above stderr are skipped.
+ */
+void tw_sockets_inherit(struct tw_sockets *s);
+
+/*
+ * The listening socket for addr and port (0: any port, or a new one): one
+ * held, else one inherited, else a new one (SO_REUSEPORT if reuseport).
+ * Returns the descriptor, owned by s, or -errno (-ENOSPC: the set is
+ * full).
+ */
+int tw_sockets_get(struct tw_sockets *s, const char *addr, uint16_t port,
+		   bool reuseport);
+
+/* Close the inherited sockets nobody asked for. */
+void tw_sockets_drop_inherited(struct tw_sockets *s);
+
+/* Close every held socket that is not one of fds[0..n): a socket no
+ * generation listens on would queue connections nobody accepts. */
+void tw_sockets_keep(struct tw_sockets *s, const int *fds, size_t n);
+
+/* Close everything. */
+void tw_sockets_close(struct tw_sockets *s);
+
+/*
+ * The held descriptors as the list TINYWEB_LISTEN_FDS carries ("3,4,7")
+ * into buf. Returns 0, or -ENOSPC if buf is too small.
+ */
+int tw_sockets_format(const struct tw_sockets *s, char *buf, size_t len);
+
+/*
+ * Parse such a list into fds[0..max). Stops at the first item that is
+ * not a number. Returns how many were read.
+ */
+size_t tw_sockets_parse(const char *list, int *fds, size_t max);
+
+#endif /* TW_SOCKETS_H */

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for sockets, the listening sockets kept across generations:
+ * the TINYWEB_LISTEN_FDS list formats and parses back; asking twice for
+ * an address gives the socket already held; an inherited socket is
+ * taken for its own address (not bound anew), numbers that are not open
+ * descriptors above stderr are skipped and the variable is unset;
+ * drop_inherited closes those nobody asked for; keep closes every held
+ * socket not in the list; a full buffer is -ENOSPC.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/listener.h"
+#include "run/sockets.h"
+
+static bool
+is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+static void
+format_and_parse(void **state)
+{
+	struct tw_sockets s;
+	char buf[64], tiny[4];
+	int fds[8];
+
+	(void)state;
+	tw_sockets_init(&s);
+	assert_int_equal(tw_sockets_format(&s, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(tw_sockets_parse(buf, fds, 8), 0);
+	s.fds[0] = 3;
+	s.fds[1] = 17;
+	s.fds[2] = 1024;
+	s.nfds = 3;
+	assert_int_equal(tw_sockets_format(&s, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "3,17,1024");
+	assert_int_equal(tw_sockets_parse(buf, fds, 8), 3);
+	assert_int_equal(fds[0], 3);
+	assert_int_equal(fds[1], 17);
+	assert_int_equal(fds[2], 1024);
+	/* At most max; stops at what is not a number. */
+	assert_int_equal(tw_sockets_parse(buf, fds, 2), 2);
+	assert_int_equal(tw_sockets_parse("5,x,6", fds, 8), 1);
+	assert_int_equal(fds[0], 5);
+	assert_int_equal(tw_sockets_format(&s, tiny, sizeof(tiny)), -ENOSPC);
+	assert_int_equal(tw_sockets_format(&s, buf, 9), -ENOSPC);
+	assert_int_equal(tw_sockets_format(&s, buf, 10), 0);
+}
+
+static void
+same_address_same_socket(void **state)
+{
+	struct tw_sockets s;
+	uint16_t port;
+	int a, b, c;
+
+	(void)state;
+	tw_sockets_init(&s);
+	a = tw_sockets_get(&s, "127.0.0.1", 0, false);
+	assert_true(a > STDERR_FILENO);
+	port = tw_listener_port(a);
+	assert_int_not_equal(port, 0);
+	b = tw_sockets_get(&s, "127.0.0.1", port, false);
+	assert_int_equal(b, a);
+	assert_int_equal(s.nfds, 1);
+	c = tw_sockets_get(&s, "127.0.0.1", 0, false);	/* any port: held */
+	assert_int_equal(c, a);
+	tw_sockets_close(&s);
+	assert_int_equal(s.nfds, 0);
+	assert_false(is_open(a));
+}
+
+static void
+inherited_taken_for_its_address(void **state)
+{
+	struct tw_sockets s;
+	char list[64];
+	uint16_t port;
+	int a, b, got;
+
+	(void)state;
+	a = tw_listener_bind("127.0.0.1", 0, 16, false);
+	b = tw_listener_bind("127.0.0.1", 0, 16, false);
+	assert_true(a > STDERR_FILENO && b > STDERR_FILENO);
+	port = tw_listener_port(b);
+	(void)fcntl(a, F_SETFD, 0);
+	/* 2 is stderr, 9999 is not open, x ends the list. */
+	(void)snprintf(list, sizeof(list), "2,%d,9999,%d,x,%d", a, b, a);
+	assert_int_equal(setenv(TW_SOCKETS_ENV, list, 1), 0);
+	tw_sockets_init(&s);
+	tw_sockets_inherit(&s);
+	assert_null(getenv(TW_SOCKETS_ENV));
+	assert_int_equal(s.ninherited, 2);
+	assert_true(fcntl(a, F_GETFD) & FD_CLOEXEC);
+	got = tw_sockets_get(&s, "127.0.0.1", port, false);
+	assert_int_equal(got, b);
+	assert_int_equal(s.nfds, 1);
+	/* Asked for again: now held, not inherited twice. */
+	assert_int_equal(tw_sockets_get(&s, "127.0.0.1", port, false), b);
+	assert_int_equal(s.nfds, 1);
+	tw_sockets_drop_inherited(&s);
+	assert_false(is_open(a));
+	assert_true(is_open(b));
+	tw_sockets_close(&s);
+	assert_false(is_open(b));
+}
+
+static void
+keep_closes_the_rest(void **state)
+{
+	struct tw_sockets s;
+	int a, b, c;
+
+	(void)state;
+	tw_sockets_init(&s);
+	/* Three addresses: port 0 would match any socket on one. */
+	a = tw_sockets_get(&s, "127.0.0.1", 0, false);
+	b = tw_sockets_get(&s, "127.0.0.2", 0, false);
+	c = tw_sockets_get(&s, "127.0.0.3", 0, false);
+	assert_true(a >= 0 && b >= 0 && c >= 0);
+	assert_int_equal(s.nfds, 3);
+	tw_sockets_keep(&s, (int[]){ b }, 1);
+	assert_int_equal(s.nfds, 1);
+	assert_int_equal(s.fds[0], b);
+	assert_false(is_open(a));
+	assert_false(is_open(c));
+	assert_true(is_open(b));
+	tw_sockets_close(&s);
+	assert_false(is_open(b));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(format_and_parse),
+		cmocka_unit_test(same_address_same_socket),
+		cmocka_unit_test(inherited_taken_for_its_address),
+		cmocka_unit_test(keep_closes_the_rest),
+	};
+
+	return cmocka_run_group_tests_name("sockets", tests, NULL, NULL);
+}

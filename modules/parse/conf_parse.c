@@ -391,15 +391,14 @@ at_eof(struct parser *ps)
 		return fail(ps, -EINVAL, ps->dir->line, "unexpected end of "
 			    "file, expecting ';' after '%s'",
 			    shown(ps->dir->name, name, sizeof(name)));
-	/* Where the text ends is where a '}' is missing, but the place to
-	 * fix is where the block opens: the line names both, each as
-	 * FILE:LINE so that editors can jump to either. */
+	/* The place to fix is where the block opens, not where the text
+	 * ends (possibly hundreds of lines later): name the opening line. */
 	if (ps->block != NULL)
-		return fail(ps, -EINVAL, ps->lx.tok_line, "unexpected end of "
-			    "file, expecting '}'; %s:%zu: block '%s' opened "
-			    "here is not closed", ps->file,
-			    ps->block->block_line,
-			    shown(ps->block->name, name, sizeof(name)));
+		return fail(ps, -EINVAL, ps->block->block_line, "block '%s' "
+			    "is not closed: no '}' before the end of the file "
+			    "(line %zu)", shown(ps->block->name, name,
+						sizeof(name)),
+			    ps->lx.tok_line);
 	return 1;
 }
 

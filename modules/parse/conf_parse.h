@@ -45,9 +45,9 @@ struct tw_conf_tree {
 /*
  * Parse buf[0..len) named file (copied into the tree). Returns 0 with
  * *t filled, or -EINVAL with one line "FILE:LINE: what" in err, or
- * -ENOMEM. An unclosed block is "FILE:END: unexpected end of file,
- * expecting '}'; FILE:OPEN: block 'NAME' opened here is not closed",
- * OPEN the line of its '{'. Free *t with tw_conf_tree_free() either way.
+ * -ENOMEM. An unclosed block is reported at the line of its '{':
+ * "FILE:OPEN: block 'NAME' is not closed: no '}' before the end of the
+ * file (line END)". Free *t with tw_conf_tree_free() either way.
  */
 int tw_conf_parse(struct tw_conf_tree *t, const char *file, const char *buf,
 		  size_t len, char *err, size_t errlen);

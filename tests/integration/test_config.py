@@ -549,13 +549,15 @@ class TestBadConfigStopsStartup(unittest.TestCase):
             ("mime_types TMP/m.types;\n", {"m.types": "a/b c\nbad\n"},
              "m.types", 2, "malformed mime.types line"),
             ("index 'x;\n", {}, "t.conf", 3, "unterminated quoted string"),
-            ("types { text/x a;\n", {}, "t.conf", 4, "expecting '}'"),
-            # an unclosed block also names the line where it opens
-            ("server {\n  location / {\n  }\n\n", {}, "t.conf", 7,
-             "t.conf:3: block 'server' opened here is not closed"),
+            # an unclosed block is reported where it opens
+            ("types { text/x a;\n", {}, "t.conf", 3,
+             "block 'types' is not closed: no '}' before the end of the "
+             "file (line 4)"),
+            ("server {\n  location / {\n  }\n\n", {}, "t.conf", 3,
+             "block 'server' is not closed: no '}' before the end of the "
+             "file (line 7)"),
             ("include inc/open.conf;\n", {"inc/open.conf": "\ntypes {\n"},
-             "inc/open.conf", 3,
-             "inc/open.conf:2: block 'types' opened here is not closed"),
+             "inc/open.conf", 2, "block 'types' is not closed"),
             # blocks that no directive takes yet, a stray '}'
             ("\nserver {\n  listen 80;\n}\n", {}, "t.conf", 4,
              "unknown directive 'server'"),

@@ -170,19 +170,18 @@ static const struct {
 	size_t len;		/* 0: strlen(in) */
 	const char *err;	/* the whole message */
 } bad_rows[] = {
-	/* unclosed blocks: where the text ends, and where they open */
-	{ "s {", 0, "f.conf:1: unexpected end of file, expecting '}'; "
-	  "f.conf:1: block 's' opened here is not closed" },
-	{ "a;\n\nserver {\n listen 80;\n\n", 0, "f.conf:6: unexpected end "
-	  "of file, expecting '}'; f.conf:3: block 'server' opened here is "
-	  "not closed" },
-	{ "s\n{\n", 0, "f.conf:3: unexpected end of file, expecting '}'; "
-	  "f.conf:2: block 's' opened here is not closed" },
+	/* unclosed blocks: at the line of their '{', with where text ends */
+	{ "s {", 0, "f.conf:1: block 's' is not closed: no '}' before the "
+	  "end of the file (line 1)" },
+	{ "a;\n\nserver {\n listen 80;\n\n", 0, "f.conf:3: block 'server' "
+	  "is not closed: no '}' before the end of the file (line 6)" },
+	{ "s\n{\n", 0, "f.conf:2: block 's' is not closed: no '}' before "
+	  "the end of the file (line 3)" },
 	/* the innermost open block is named */
-	{ "a {\n b {\n", 0, "f.conf:3: unexpected end of file, expecting "
-	  "'}'; f.conf:2: block 'b' opened here is not closed" },
-	{ "a {\n b {\n }\n", 0, "f.conf:4: unexpected end of file, "
-	  "expecting '}'; f.conf:1: block 'a' opened here is not closed" },
+	{ "a {\n b {\n", 0, "f.conf:2: block 'b' is not closed: no '}' "
+	  "before the end of the file (line 3)" },
+	{ "a {\n b {\n }\n", 0, "f.conf:1: block 'a' is not closed: no '}' "
+	  "before the end of the file (line 4)" },
 	/* a directive cut off: the line of its name */
 	{ "a;\nb x\n\n", 0,
 	  "f.conf:2: unexpected end of file, expecting ';' after 'b'" },
@@ -190,8 +189,8 @@ static const struct {
 	  "f.conf:2: unexpected end of file, expecting ';' after 'x'" },
 	{ "s {\n x 1\n}\n", 0, "f.conf:3: expected ';' after 'x'" },
 	/* a quoted name keeps the message on one line, and short */
-	{ "\"a\nb\" {\n", 0, "f.conf:3: unexpected end of file, expecting "
-	  "'}'; f.conf:2: block 'a?b' opened here is not closed" },
+	{ "\"a\nb\" {\n", 0, "f.conf:2: block 'a?b' is not closed: no '}' "
+	  "before the end of the file (line 3)" },
 	{ "'x\ty' 1", 0,
 	  "f.conf:1: unexpected end of file, expecting ';' after 'x?y'" },
 	{ "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnop"

@@ -788,17 +788,17 @@ static const struct bad_row bad_rows[] = {
 	{ "index 'a\n\nb\0';\n", 15, 3, "NUL byte" },
 	{ "index a;\nroot \"\\x41\";\n", 0, 2, "unknown escape" },
 	{ "index '\\0';\n", 0, 1, "unknown escape" },
-	/* an unclosed block: where the text ends, and where it opens */
-	{ "types {\n text/x a;\n", 0, 3, "unexpected end of file, expecting "
-	  "'}'; t.conf:1: block 'types' opened here is not closed" },
-	{ "types {", 0, 1, "expecting '}'; t.conf:1: block 'types' opened" },
-	{ "\ntypes\n{\n text/x a;\n\n", 0, 6, "expecting '}'; t.conf:3: "
-	  "block 'types' opened here is not closed" },
+	/* an unclosed block: at the line of its '{' */
+	{ "types {\n text/x a;\n", 0, 1, "block 'types' is not closed: no "
+	  "'}' before the end of the file (line 3)" },
+	{ "types {", 0, 1, "block 'types' is not closed" },
+	{ "\ntypes\n{\n text/x a;\n\n", 0, 3, "block 'types' is not "
+	  "closed: no '}' before the end of the file (line 6)" },
 	/* the ';' missing at the end belongs to the type's line */
 	{ "types {\n text/x a\n", 0, 2, "expecting ';' after 'text/x'" },
 	{ "types { text/x a }\n", 0, 1, "expected ';' after 'text/x'" },
-	{ "types { text/x a {\n", 0, 2,
-	  "t.conf:1: block 'text/x' opened here is not closed" },
+	{ "types { text/x a {\n", 0, 1,
+	  "block 'text/x' is not closed" },
 	{ "types { text/x a { }\n}\n", 0, 1, "expected ';' after the "
 	  "extensions of 'text/x', not a block" },
 	{ "types text/x a;\n", 0, 1, "'types' needs a block" },
@@ -813,7 +813,7 @@ static const struct bad_row bad_rows[] = {
 	{ "\n;\n", 0, 2, "unexpected ';'" },
 	{ ";", 0, 1, "unexpected ';'" },
 	{ "{ index a; }\n", 0, 1, "unexpected '{'" },
-	{ "index a {\n", 0, 2, "t.conf:1: block 'index' opened here is not" },
+	{ "index a {\n", 0, 1, "block 'index' is not closed" },
 	{ "index a {\n}\n", 0, 1, "block not allowed here: 'index' takes" },
 	{ "root /;\nserver {\n listen 80;\n}\n", 0, 2,
 	  "unknown directive 'server'" },

@@ -111,7 +111,7 @@ send_file(int fd, int file, off_t size)
 
 /*
  * Write a response head. body_len < 0: an error answer whose body is its
- * reason line. Returns false when the connection must close.
+ * reason line. Returns false when the client is gone.
  */
 static bool
 send_head(int fd, int status, const char *type, long long body_len,
@@ -138,7 +138,7 @@ send_head(int fd, int status, const char *type, long long body_len,
 	if (n < 0 || n >= (int)sizeof(head))
 		return false;
 	/* MSG_MORE: the head and a small body leave in one segment. */
-	return send_all(fd, head, (size_t)n, more ? MSG_MORE : 0) && keep;
+	return send_all(fd, head, (size_t)n, more ? MSG_MORE : 0);
 }
 
 /* -errno from fs to a status; what tinyweb does by default. */
@@ -200,10 +200,9 @@ send_target(const struct server *srv, int fd, const struct tw_http_request *req,
 	type = tw_mime_table_lookup(srv->mime, base, strlen(base));
 	if (type == NULL)
 		type = "application/octet-stream";
-	*ok = send_head(fd, 200, type, (long long)st.st_size, true,
+	*ok = send_head(fd, 200, type, (long long)st.st_size, keep,
 			!head_only && st.st_size > 0) &&
-	      (head_only || send_file(fd, file, st.st_size));
-	*ok = *ok && keep;
+	      (head_only || send_file(fd, file, st.st_size)) && keep;
 	(void)close(file);
 	return 0;
 }
@@ -222,42 +221,56 @@ wants_keep_alive(const struct tw_http_request *req)
 	return true;
 }
 
+/* The status a request gets before any file is looked at, or 0. */
+static int
+check_request(const struct tw_http_request *req, bool head_only)
+{
+	const struct tw_http_header *cl =
+		tw_http_find_header(req, "Content-Length");
+	uint64_t clen = 0;
+
+	/* A request body would have to be read past; a baseline refuses it. */
+	if (tw_http_find_header(req, "Transfer-Encoding") != NULL)
+		return 400;
+	if (cl != NULL &&
+	    (tw_http_parse_content_length(cl->value, cl->value_len, &clen) < 0 ||
+	     clen > 0))
+		return 400;
+	if (req->minor == 1 && tw_http_find_header(req, "Host") == NULL)
+		return 400;
+	if (!head_only && !tw_http_token_eq(req->method, req->method_len, "GET"))
+		return 405;
+	if (req->target_len == 0 || req->target[0] != '/')
+		return 400;
+	return 0;
+}
+
 /* One parsed request. Returns false when the connection must close. */
 static bool
 answer(const struct server *srv, int fd, const struct tw_http_request *req)
 {
-	const struct tw_http_header *cl =
-		tw_http_find_header(req, "Content-Length");
 	bool keep = wants_keep_alive(req);
 	bool head_only = tw_http_token_eq(req->method, req->method_len, "HEAD");
 	bool ok = false;
-	uint64_t clen = 0;
-	int status;
+	int status = check_request(req, head_only);
 
-	/* A request body would have to be read past; a baseline refuses it. */
-	if (tw_http_find_header(req, "Transfer-Encoding") != NULL ||
-	    (req->minor == 1 && tw_http_find_header(req, "Host") == NULL))
-		return send_head(fd, 400, NULL, -1, false, false);
-	if (cl != NULL &&
-	    (tw_http_parse_content_length(cl->value, cl->value_len, &clen) < 0 ||
-	     clen > 0))
-		return send_head(fd, 400, NULL, -1, false, false);
-
-	if (!head_only && !tw_http_token_eq(req->method, req->method_len, "GET"))
-		return send_head(fd, 405, NULL, -1, keep, false);
-	if (req->target_len == 0 || req->target[0] != '/')
-		return send_head(fd, 400, NULL, -1, false, false);
-	status = send_target(srv, fd, req, head_only, keep, &ok);
-	if (status == 0)
-		return ok;
-	/* HEAD gets the error's head only, with the length a GET would have. */
+	if (status == 0) {
+		status = send_target(srv, fd, req, head_only, keep, &ok);
+		if (status == 0)
+			return ok;
+	}
+	/* After a 400 the stream may be out of step: close. */
+	keep = keep && status != 400;
 	if (head_only) {
+		/* The error's head only, with the length a GET would get. */
 		char line[64];
 		int n = snprintf(line, sizeof(line), "%d %s\n", status,
 				 reason(status));
-		return send_head(fd, status, "text/plain", n, keep, false);
+
+		return send_head(fd, status, "text/plain", n, keep, false) &&
+		       keep;
 	}
-	return send_head(fd, status, NULL, -1, keep && status != 400, false);
+	return send_head(fd, status, NULL, -1, keep, false) && keep;
 }
 
 /*

@@ -37,6 +37,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -323,7 +324,8 @@ serve_conn(const struct server *srv, int fd)
 }
 
 /* accept() that rides out what a busy or short-of-descriptors server
- * meets; -1 only for a broken listening socket. */
+ * meets. -EINTR when a signal came (the caller may have work to do), other
+ * -errno only for a broken listening socket. */
 static int
 accept_conn(int lfd)
 {
@@ -333,7 +335,6 @@ accept_conn(int lfd)
 		if (fd >= 0)
 			return fd;
 		switch (errno) {
-		case EINTR:
 		case ECONNABORTED:
 		case EPROTO:
 			continue;
@@ -345,7 +346,7 @@ accept_conn(int lfd)
 			(void)usleep(10000);
 			continue;
 		default:
-			return -1;
+			return -errno;
 		}
 	}
 }
@@ -353,25 +354,49 @@ accept_conn(int lfd)
 static int
 run_iterative(const struct server *srv)
 {
-	int fd;
+	for (;;) {
+		int fd = accept_conn(srv->lfd);
 
-	while ((fd = accept_conn(srv->lfd)) >= 0) {
+		if (fd == -EINTR)
+			continue;
+		if (fd < 0)
+			return fd;
 		serve_conn(srv, fd);
 		(void)close(fd);
 	}
-	return -errno;
+}
+
+/* The handler only interrupts accept(); run_fork reaps. */
+static void
+on_child(int sig)
+{
+	(void)sig;
 }
 
 static int
 run_fork(const struct server *srv)
 {
+	struct sigaction sa = { .sa_handler = on_child };
 	pid_t parent = getpid();
-	int fd;
 
-	/* Children are reaped by the kernel: nothing waits for them. */
-	signal(SIGCHLD, SIG_IGN);
-	while ((fd = accept_conn(srv->lfd)) >= 0) {
-		pid_t pid = fork();
+	/* Children are waited for, not left to the kernel (SIG_IGN): their
+	 * CPU time then adds to ours, where the bench's account of what
+	 * it started finds it. No SA_RESTART, so a child's exit ends
+	 * accept() and is reaped at once. */
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	for (;;) {
+		int fd;
+		pid_t pid;
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		fd = accept_conn(srv->lfd);
+		if (fd == -EINTR)
+			continue;
+		if (fd < 0)
+			return fd;
+		pid = fork();
 
 		if (pid == 0) {
 			/* A child outlives no server: the bench stops the
@@ -387,7 +412,6 @@ run_fork(const struct server *srv)
 		 * fork-per-connection server does. */
 		(void)close(fd);
 	}
-	return -errno;
 }
 
 /* What a connection's thread is handed. */
@@ -418,10 +442,16 @@ run_thread(const struct server *srv)
 	/* The default 8 MiB of address space a thread would make 10,000
 	 * connections 80 GiB; serve_conn needs about 40 KiB. */
 	pthread_attr_setstacksize(&attr, 256 * 1024);
-	while ((fd = accept_conn(srv->lfd)) >= 0) {
-		struct conn_job *job = malloc(sizeof(*job));
+	for (;;) {
+		struct conn_job *job;
 		pthread_t t;
 
+		fd = accept_conn(srv->lfd);
+		if (fd == -EINTR)
+			continue;
+		if (fd < 0)
+			break;
+		job = malloc(sizeof(*job));
 		if (job == NULL) {
 			(void)close(fd);
 			continue;
@@ -434,7 +464,7 @@ run_thread(const struct server *srv)
 		}
 	}
 	pthread_attr_destroy(&attr);
-	return -errno;
+	return fd;
 }
 
 static const struct design {

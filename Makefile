@@ -84,7 +84,7 @@ fuzz: fuzz-build
 			build/fuzz/corpus-$$f tests/fuzz/corpus/$$f || exit 1; \
 	done
 
-check: deps all asan unit fuzz-build
+check: deps all asan unit fuzz-build bench-build
 	@tests/check.sh
 
 check-layers:

@@ -1057,7 +1057,7 @@ class Bench:
                  "|" + "|".join("---" for _ in head) + "|"]
         by_label = {s.label: s for s in servers}
         for rid, row, metric, unit, better, kind in ROWS:
-            if rid not in row_ids:
+            if rid not in row_ids or row not in self.rows:
                 continue
             metric = metric.replace("10,000", "{:,}".format(idle))
             cells = ["(%s)" % row, metric, unit, better]

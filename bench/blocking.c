@@ -103,7 +103,8 @@ send_file(int fd, int file, off_t size)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		/* 0: the file shrank under us; the length is already sent. */
+		/* 0: the file shrank under us. The Content-Length sent
+		 * can no longer be met: close. */
 		if (n <= 0)
 			return false;
 	}
@@ -162,8 +163,9 @@ open_status(int err)
 }
 
 /*
- * Answer the file the target names. Returns the status, or 0 when the
- * file went out (head and body sent; *ok says whether the sending worked).
+ * Answer the file the target names. Returns the status of an error still
+ * to be sent, or 0 when the file went out; *ok then says whether the
+ * connection goes on (sent in full, and keep-alive).
  */
 static int
 send_target(const struct server *srv, int fd, const struct tw_http_request *req,

@@ -72,7 +72,8 @@ fi
 
 # ---- binaries
 # TINYWEB_BIN: another build to measure; TINYWEB_BIN_B: a second build
-# measured beside it in every table (an A/B run of a change), labelled
+# measured beside it in the one-worker and every-core tables (an A/B run
+# of a change), labelled
 # TINYWEB_LABEL and TINYWEB_LABEL_B (default tinyweb and tinyweb-b).
 TW=${TINYWEB_BIN:-build/tinyweb}
 [ -x "$TW" ] || make -s all

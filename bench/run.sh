@@ -73,8 +73,8 @@ fi
 # ---- binaries
 # TINYWEB_BIN: another build to measure; TINYWEB_BIN_B: a second build
 # measured beside it in the one-worker and every-core tables (an A/B run
-# of a change), labelled
-# TINYWEB_LABEL and TINYWEB_LABEL_B (default tinyweb and tinyweb-b).
+# of a change). Their columns are labelled TINYWEB_LABEL and
+# TINYWEB_LABEL_B (default tinyweb and tinyweb-b).
 TW=${TINYWEB_BIN:-build/tinyweb}
 [ -x "$TW" ] || make -s all
 TWARGS=(--tinyweb "$TW" --label "${TINYWEB_LABEL:-tinyweb}")

@@ -69,7 +69,7 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call sources,$$(TEST_DEPS_$$*)) | buil
 	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ $< \
 		$(call sources,$(TEST_DEPS_$*)) $(LDLIBS)
 
-build/obj build/asan build/test build/fuzz:
+build/obj build/asan build/test build/fuzz build/bench:
 	mkdir -p $@
 
 deps:
@@ -90,7 +90,7 @@ fuzz: fuzz-build
 			build/fuzz/corpus-$$f tests/fuzz/corpus/$$f || exit 1; \
 	done
 
-check: deps all asan unit fuzz-build
+check: deps all asan unit fuzz-build bench-build
 	@tests/check.sh
 
 check-layers:
@@ -106,6 +106,15 @@ serve: deps all
 
 bench: all
 	bench/run.sh
+
+# The blocking-I/O designs the benchmark compares the event loop with
+# (bench/blocking.c): tinyweb's parsers linked in, not part of the server.
+BENCH_DEPS = http_parse url fs mime clock stats shm
+bench-build: build/bench/blocking
+
+build/bench/blocking: bench/blocking.c $(call sources,$(BENCH_DEPS)) | build/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ bench/blocking.c \
+		$(call sources,$(BENCH_DEPS)) $(LDLIBS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
@@ -143,4 +152,4 @@ clean:
 -include $(wildcard build/obj/*.d build/asan/*.d)
 
 .PHONY: all asan unit fuzz fuzz-build check check-layers check-headers \
-	deps serve bench install uninstall dist clean
+	deps serve bench bench-build install uninstall dist clean

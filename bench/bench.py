@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 """tinyweb's benchmark: tinyweb, nginx, h2o and a bare epoll responder on
 the same generated root, each bound to 127.0.0.1, loaded by wrk (rows a, b,
-c, e, f, g) and by small python clients (rows d and g's cold readers).
+c, e, f, g) and by small python clients (rows d and g's cold readers); a
+second tinyweb build beside the first (--tinyweb-b); and a table of server
+designs: the blocking baselines of bench/blocking.c (iterative, fork,
+thread) beside tinyweb's epoll, prefork and threads modes.
 
 Started by bench/run.sh, which installs the tools, builds the binaries,
 makes the work directory and kills whatever this script leaves behind (it
@@ -38,6 +41,18 @@ COLD_RATE = 200
 # Each server may hold this many connections: row d holds 10,000 idle ones
 # and still opens fresh ones beside them.
 MAX_CONN = 20000
+
+# Row d's idle connections in the designs table: a process or a thread
+# each for the fork and thread designs, so fewer than the 10,000 of the
+# other tables keep the run short and the machine usable.
+DESIGN_IDLE = 1000
+
+# A fresh request's wait for its answer before it counts as a timeout,
+# and how many timeouts in a row end row d's series (an iterative server
+# answers none while a client it serves stays idle).
+FRESH_TIMEOUT = 3.0
+FRESH_GIVE_UP = 3
+OPEN_TIMEOUT = 5.0
 
 
 class Failed(Exception):
@@ -116,18 +131,25 @@ def descendants(pid):
     return out
 
 
-def rss_kib(pid):
+def rss_kib(pid, path="status", field="VmRSS:"):
     """VmRSS summed over pid and its descendants, in KiB."""
     total = 0
     for p in [pid] + descendants(pid):
         try:
-            with open("/proc/%d/status" % p) as f:
+            with open("/proc/%d/%s" % (p, path)) as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field):
                         total += int(line.split()[1])
         except OSError:
             pass
     return total
+
+
+def pss_kib(pid):
+    """Pss summed over pid and its descendants, in KiB: pages shared by
+    several processes (a forked child's copy of its parent) count once
+    in all, where VmRSS counts them in each."""
+    return rss_kib(pid, "smaps_rollup", "Pss:")
 
 
 def nofile_limits(pid):
@@ -295,13 +317,14 @@ class Server:
 
 
 class Tinyweb(Server):
-    def __init__(self, key, label, bench, mode=None, workers=1):
+    def __init__(self, key, label, bench, mode=None, workers=1, binary=None):
         super().__init__(key, label, bench)
         self.mode = mode
         self.workers = workers
+        self.binary = binary or bench.tinyweb
 
     def argv(self, work):
-        a = [self.bench.tinyweb, "serve", self.bench.root, "-p",
+        a = [self.binary, "serve", self.bench.root, "-p",
              str(self.port), "-b", "127.0.0.1", "-q",
              "--max-connections", str(MAX_CONN)]
         if self.mode:
@@ -389,6 +412,22 @@ hosts:
         return ["h2o", "-c", conf]
 
 
+class Blocking(Server):
+    """A blocking-I/O design of bench/blocking.c: iterative, fork or
+    thread. It serves files only, so it takes part in rows a and d."""
+    rows = set("ad")
+
+    def __init__(self, key, label, bench, design):
+        super().__init__(key, label, bench)
+        self.design = design
+
+    def argv(self, work):
+        # The keep-alive wait of tinyweb, nginx and h2o: 30 s.
+        return [self.bench.blocking, "--design", self.design, "-p",
+                str(self.port), "-b", "127.0.0.1", "--timeout", "30",
+                self.bench.root]
+
+
 class Responder(Server):
     rows = set("ab")
 
@@ -463,9 +502,9 @@ def recv_response(s, buf=b""):
     return int(head.split()[1]), rest[need:]
 
 
-def fresh_request_ms(port, req):
+def fresh_request_ms(port, req, timeout=5):
     t0 = time.perf_counter_ns()
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         s.sendall(req)
         status, _ = recv_response(s)
@@ -478,49 +517,71 @@ def fresh_request_ms(port, req):
 
 def idle_connections(server, count, fresh):
     """Row d: hold count idle keep-alive connections (each has made one
-    request), measure the server's RSS growth and fresh-request latency."""
+    request), measure the server's memory growth and fresh-request latency.
+    Bounded in time for a server that stops answering (an iterative one
+    stays with the first idle client): opening ends at the first answer
+    not come within OPEN_TIMEOUT, the fresh series after FRESH_GIVE_UP
+    failures in a row."""
     port = server.port
+    pid = server.proc.pid
     req = b"GET " + SMALL.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     for _ in range(20):
         fresh_request_ms(port, req)
     time.sleep(0.3)
-    before = rss_kib(server.proc.pid)
+    before, pss_before = rss_kib(pid), pss_kib(pid)
     socks, failures, first_error = [], 0, None
     batch = 250
     t_open = time.monotonic()
-    while len(socks) < count and failures < 50:
+    stalled = False
+    while len(socks) < count and failures < 50 and not stalled:
         if time.monotonic() - t_open > 20:
             first_error = first_error or "gave up opening after 20 s"
             break
         group = []
         for _ in range(min(batch, count - len(socks))):
             try:
-                s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                s = socket.create_connection(("127.0.0.1", port),
+                                             timeout=OPEN_TIMEOUT)
                 s.sendall(req)
                 group.append(s)
             except OSError as e:
                 failures += 1
                 first_error = first_error or "connect: %s" % e
         for s in group:
+            if stalled:
+                failures += 1
+                s.close()
+                continue
             try:
                 status, _ = recv_response(s)
                 if status != 200:
                     raise ConnectionError("status %d" % status)
                 socks.append(s)
+            except socket.timeout:
+                stalled = True
+                failures += 1
+                first_error = first_error or (
+                    "no answer within %g s: stopped opening" % OPEN_TIMEOUT)
+                s.close()
             except OSError as e:
                 failures += 1
                 first_error = first_error or "request: %s" % e
                 s.close()
     opened = len(socks)
     time.sleep(1.0)
-    after = rss_kib(server.proc.pid)
-    lat, lat_err = [], 0
+    after, pss_after = rss_kib(pid), pss_kib(pid)
+    lat, lat_err, in_row, last_err = [], 0, 0, None
     for _ in range(fresh):
         try:
-            lat.append(fresh_request_ms(port, req))
+            lat.append(fresh_request_ms(port, req, FRESH_TIMEOUT))
+            in_row = 0
         except OSError as e:
             lat_err += 1
+            in_row += 1
+            last_err = e
             first_error = first_error or "fresh request: %s" % e
+            if in_row >= FRESH_GIVE_UP:
+                break
     held = 0
     for s in socks:
         try:
@@ -536,15 +597,49 @@ def idle_connections(server, count, fresh):
     for s in socks:
         s.close()
     lat.sort()
+    # No answer at all: the cell says why instead of a number.
+    failed = "timeout" if isinstance(last_err, socket.timeout) else "failed"
+    # Per connection only where most were held: an iterative server's
+    # one connection says nothing of what a connection costs.
+    per = held if held >= count // 2 and held else None
     return {
         "opened": opened, "held": held, "wanted": count,
-        "kib_per_conn": (after - before) / held if held else None,
+        "kib_per_conn": (after - before) / per if per else None,
+        "pss_per_conn": (pss_after - pss_before) / per if per else None,
         "rss_before": before, "rss_after": after,
-        "fresh_median": statistics.median(lat) if lat else None,
+        "fresh_median": statistics.median(lat) if lat else failed,
         "fresh_p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        if lat else None,
+        if lat else failed,
         "fresh_errors": lat_err, "error": first_error,
     }
+
+
+def probed_wrk(bench, port, path, conns, secs):
+    """wrk on path with conns connections, and meanwhile one request on a
+    fresh connection: its time in ms, or "timeout" if it got no answer
+    while wrk still ran. wrk's own latency counts answered requests only,
+    so a server that leaves connections waiting (an iterative one serves
+    one of the conns) shows up here and not in wrk's p99."""
+    req = b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    out = {}
+
+    def probe():
+        # Well inside the run, and over before wrk closes its
+        # connections (which would let an iterative server go on).
+        time.sleep(secs / 4)
+        try:
+            out["ms"] = fresh_request_ms(port, req, secs / 2)
+        except socket.timeout:
+            out["ms"] = "timeout"
+        except OSError:
+            out["ms"] = "failed"
+
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    d = wrk(bench, port, path, conns, secs)
+    t.join()
+    d["probe_ms"] = out.get("ms", "failed")
+    return d
 
 
 def disk_sectors_read(path):
@@ -623,10 +718,16 @@ ROWS = [
     ("a500", "a", "1 KiB keep-alive, 500 conns", "req/s", "higher", "int"),
     ("a500p99", "a", "1 KiB keep-alive, 500 conns: p99", "ms", "lower",
      "ms"),
+    ("a50_probe", "a", "a fresh connection's request during the 50-conn "
+     "load", "ms", "lower", "ms"),
+    ("a500_probe", "a", "a fresh connection's request during the 500-conn "
+     "load", "ms", "lower", "ms"),
     ("b", "b", "1 KiB, new connection per request", "req/s", "higher",
      "int"),
     ("c", "c", "100 MiB file, 4 conns", "MiB/s", "higher", "int"),
     ("d_mem", "d", "10,000 idle keep-alive: RSS per conn", "KiB", "lower",
+     "kib"),
+    ("d_pss", "d", "10,000 idle keep-alive: PSS per conn", "KiB", "lower",
      "kib"),
     ("d_held", "d", "10,000 idle keep-alive: conns held", "count",
      "higher", "held"),
@@ -649,6 +750,15 @@ ROWS = [
     ("g_disk", "g", "read from the disk meanwhile (eviction check)",
      "MiB/s", "info", "int"),
 ]
+
+
+# What each table shows: the designs table has rows a and d only, with a
+# fresh connection's wait during row a (wrk's p99 counts answered
+# requests only) and PSS beside RSS (a forked child's pages are shared).
+DESIGN_ROWS = ["a50", "a50p99", "a50_probe", "a500", "a500p99",
+               "a500_probe", "d_mem", "d_pss", "d_held", "d_med", "d_p99"]
+MAIN_ROWS = [r[0] for r in ROWS if r[0] not in
+             ("a50_probe", "a500_probe", "d_pss")]
 
 
 def fmt(v, kind):
@@ -677,18 +787,31 @@ class Bench:
         self.work = a.work
         self.root = os.path.join(a.work, "root")
         self.tinyweb = os.path.abspath(a.tinyweb)
+        self.tinyweb_b = os.path.abspath(a.tinyweb_b) if a.tinyweb_b \
+            else None
+        self.label = a.label
+        self.label_b = a.label_b
         self.responder = os.path.abspath(a.responder)
+        self.blocking = os.path.abspath(a.blocking) if a.blocking else None
         self.procs = Procs(a.work)
         self.all_cpus = os.sched_getaffinity(0)
         self.ncpu = len(self.all_cpus)
         self.runs = 1 if a.quick else 3
         self.ncold = 50 if a.quick else 200
         self.idle = a.idle
+        self.cur_idle = a.idle
+        self.probe_fresh = False
         self.notes = []
         self.client_cpus = None
         self.wrk_threads = 1
-        self.has_modes = "--mode" in subprocess.run(
-            [self.tinyweb, "serve", "--help"], capture_output=True,
+        self.has_modes = self.modes_of(self.tinyweb)
+        self.has_modes_b = self.modes_of(self.tinyweb_b) \
+            if self.tinyweb_b else False
+
+    @staticmethod
+    def modes_of(binary):
+        return "--mode" in subprocess.run(
+            [binary, "serve", "--help"], capture_output=True,
             text=True).stdout
 
     def note(self, msg):
@@ -700,7 +823,8 @@ class Bench:
         log("note: " + msg)
 
     # one configuration: a list of servers, durations, pinning
-    def configuration(self, title, servers, secs, pinned):
+    def configuration(self, title, servers, secs, pinned, rows="abcdefg",
+                      idle=None, probe=False):
         if pinned and self.ncpu >= 2:
             cpus = sorted(self.all_cpus)
             server_cpus, self.client_cpus = str(cpus[0]), str(cpus[1])
@@ -709,6 +833,8 @@ class Bench:
             server_cpus, self.client_cpus = None, None
             self.wrk_threads = max(1, self.ncpu // 2)
         self.server_cpus = server_cpus
+        self.cur_idle = idle or self.idle
+        self.probe_fresh = probe
         # This script's own clients (rows d and g) run where wrk runs.
         os.sched_setaffinity(0, {int(self.client_cpus)}
                              if self.client_cpus else self.all_cpus)
@@ -725,7 +851,8 @@ class Bench:
         try:
             self.prepare(up)
             t0 = time.monotonic()
-            for row in (r for r in "acefgdb" if r in self.rows):
+            for row in (r for r in "acefgdb" if r in self.rows and
+                        r in rows):
                 self.row(row, up, secs, results)
                 log("%s: row %s done at %.0f s" % (title, row,
                                                   time.monotonic() - t0))
@@ -809,9 +936,18 @@ class Bench:
                 for k, v in m.items():
                     runs.setdefault((s.key, k), []).append(v)
         for (key, k), vals in runs.items():
-            vals = [v for v in vals if v is not None]
-            if vals:
-                results[key][k] = statistics.median(vals)
+            nums = [v for v in vals if isinstance(v, (int, float))]
+            words = [v for v in vals if isinstance(v, str)]
+            # "timeout" in most runs is the figure; in a few, a note.
+            if len(words) > len(nums):
+                results[key][k] = words[0]
+            elif nums:
+                results[key][k] = statistics.median(nums)
+                if words:
+                    s = next(x for x in servers if x.key == key)
+                    self.note("%s row %s: %s: %s in %d of %d runs" %
+                              (s.label, row, k, words[0], len(words),
+                               len(vals)))
 
     def check_errors(self, s, row, d, allow_read=False):
         errs = d["errors"] - (d["read"] if allow_read else 0)
@@ -826,10 +962,19 @@ class Bench:
         if row == "a":
             out = {}
             for c in (50, 500):
-                d = wrk(self, p, SMALL, c, secs)
+                if self.probe_fresh:
+                    d = probed_wrk(self, p, SMALL, c, secs)
+                    out["a%d_probe" % c] = d["probe_ms"]
+                else:
+                    d = wrk(self, p, SMALL, c, secs)
                 self.check_errors(s, "a", d)
                 out["a%d" % c] = d["rps"]
                 out["a%dp99" % c] = d["p99_us"] / 1000
+                # A request left unanswered for half the run is past the
+                # 99th percentile of all requests; wrk's figure, of the
+                # answered ones only, is not the server's p99.
+                if d.get("probe_ms") == "timeout":
+                    out["a%dp99" % c] = "timeout"
             return out
         if row == "b":
             d = wrk(self, p, SMALL, 50, secs, ["Connection: close"])
@@ -885,34 +1030,41 @@ class Bench:
             # (500 at once in row a) does not hide what 10,000 cost.
             s.stop()
             s.start(self.server_cpus)
-            r = idle_connections(s, self.idle, 60 if self.quick else 200)
+            r = idle_connections(s, self.cur_idle,
+                                 60 if self.quick else 200)
             lim = nofile_limits(s.proc.pid)
-            if lim and min(lim) < self.idle + 100:
+            if lim and min(lim) < self.cur_idle + 100:
                 self.note("%s: RLIMIT_NOFILE %d < %d connections + 100" %
-                          (s.label, min(lim), self.idle))
+                          (s.label, min(lim), self.cur_idle))
             if r["held"] < r["wanted"] or r["error"]:
                 self.note("%s row d: held %d of %d (opened %d)%s" %
                           (s.label, r["held"], r["wanted"], r["opened"],
                            ": " + r["error"] if r["error"] else ""))
             log("  %s d: RSS %d -> %d KiB, held %d" %
                 (s.label, r["rss_before"], r["rss_after"], r["held"]))
-            return {"d_mem": r["kib_per_conn"], "d_held": r["held"],
+            return {"d_mem": r["kib_per_conn"], "d_pss": r["pss_per_conn"],
+                    "d_held": r["held"],
                     "d_med": r["fresh_median"], "d_p99": r["fresh_p99"]}
         raise Failed("unknown row %s" % row)
 
     # ------------------------------------------------------------ tables
 
-    def table(self, title, servers, results, ratios, ceiling):
+    def table(self, title, servers, results, ratios, ceiling,
+              row_ids=MAIN_ROWS, idle=None):
+        idle = idle or self.idle
         cols = [s.label for s in servers]
         head = ["row", "metric", "unit", "better"] + cols + \
             ["%s/%s" % (n, d) for n, d in ratios]
         if ceiling:
-            head.append("tinyweb/%s" % ceiling)
+            head.append("%s/%s" % (self.label, ceiling))
         lines = ["### " + title, "",
                  "| " + " | ".join(head) + " |",
                  "|" + "|".join("---" for _ in head) + "|"]
         by_label = {s.label: s for s in servers}
         for rid, row, metric, unit, better, kind in ROWS:
+            if rid not in row_ids or row not in self.rows:
+                continue
+            metric = metric.replace("10,000", "{:,}".format(idle))
             cells = ["(%s)" % row, metric, unit, better]
             vals = {}
             for s in servers:
@@ -924,8 +1076,10 @@ class Bench:
                     cells.append("—")
                     continue
                 if rid == "d_held" and v is not None:
-                    v = "%d/%d" % (v, self.idle)
+                    v = "%d/%d" % (v, idle)
                     vals[s.label] = results[s.key][rid]
+                elif isinstance(v, str):
+                    pass        # "timeout": no ratio
                 else:
                     vals[s.label] = v
                 cells.append(fmt(v, kind))
@@ -935,14 +1089,42 @@ class Bench:
                              "%.2fx" % (a / b) if a is not None and b
                              else "n/a")
             if ceiling:
-                a, b = vals.get(ratios[0][0]), vals.get(ceiling)
+                a, b = vals.get(self.label), vals.get(ceiling)
                 cells.append("%.2fx" % (a / b) if a is not None and b
                              and row in by_label[ceiling].rows else "—")
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
 
 
-def versions(bench):
+def designs_table(b, secs):
+    """The six server designs: the blocking baselines and tinyweb's three
+    modes, rows a and d, nothing pinned (a design's use of the cores is
+    part of the design)."""
+    n = b.ncpu
+    tw = b.label
+    idle = min(b.idle, DESIGN_IDLE)
+    servers = []
+    if b.blocking:
+        servers += [Blocking("blk_" + d, d, b, d)
+                    for d in ("iterative", "fork", "thread")]
+    else:
+        b.note("no build/bench/blocking: the designs table has tinyweb's "
+               "modes only")
+    servers.append(Tinyweb("dz_epoll", tw + " epoll", b))
+    servers += mode_servers(b, b.tinyweb, tw, "dz", b.has_modes, n)
+    real = [s for s in servers if not isinstance(s, Skip)]
+    res = b.configuration("designs", real, secs, False, rows="ad",
+                          idle=idle, probe=True)
+    ratios = [(tw + " epoll", "iterative"), (tw + " epoll", "fork"),
+              (tw + " epoll", "thread"), (tw + " prefork", "fork"),
+              (tw + " threads", "thread")]
+    return b.table("Server designs (blocking: iterative, a process or a "
+                   "thread per connection; %s: epoll, prefork and threads "
+                   "with %d workers; nothing pinned)" % (tw, n), servers,
+                   res, ratios, None, DESIGN_ROWS, idle)
+
+
+def versions(bench, only):
     def first(argv):
         try:
             r = subprocess.run(argv, capture_output=True, text=True,
@@ -950,12 +1132,29 @@ def versions(bench):
             return (r.stdout + r.stderr).strip().split("\n")[0]
         except OSError:
             return "?"
-    return ", ".join([
-        first([bench.tinyweb, "--version"]),
-        first(["nginx", "-v"]).replace("nginx version: ", ""),
-        first(["h2o", "-v"]),
-        first(["wrk", "-v"]).split(" [")[0],
-    ])
+    out = ["%s: %s" % (bench.label, first([bench.tinyweb, "--version"]))]
+    if bench.tinyweb_b:
+        out.append("%s: %s" % (bench.label_b,
+                               first([bench.tinyweb_b, "--version"])))
+    if "one" in only or "every" in only:
+        out += [first(["nginx", "-v"]).replace("nginx version: ", ""),
+                first(["h2o", "-v"])]
+    out.append(first(["wrk", "-v"]).split(" [")[0])
+    return ", ".join(out)
+
+
+def mode_servers(b, binary, label, key, has_modes, n):
+    """prefork and threads columns of one tinyweb build, or n/a columns
+    when it has no --mode."""
+    if has_modes:
+        return [Tinyweb(key + "_prefork", label + " prefork", b, "prefork",
+                        n, binary),
+                Tinyweb(key + "_threads", label + " threads", b, "threads",
+                        n, binary)]
+    b.note("%s serve has no --mode: its prefork and threads columns are "
+           "n/a" % label)
+    return [Skip(key + "_skip_prefork", label + " prefork", b),
+            Skip(key + "_skip_threads", label + " threads", b)]
 
 
 def main():
@@ -963,14 +1162,24 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--work", required=True)
     ap.add_argument("--tinyweb", required=True)
+    ap.add_argument("--tinyweb-b", default=None,
+                    help="a second tinyweb build, measured beside the first")
+    ap.add_argument("--label", default="tinyweb",
+                    help="column label of --tinyweb")
+    ap.add_argument("--label-b", default="tinyweb-b",
+                    help="column label of --tinyweb-b")
     ap.add_argument("--responder", required=True)
+    ap.add_argument("--blocking", default=None,
+                    help="build/bench/blocking, for the designs table")
     ap.add_argument("--out", required=True)
     ap.add_argument("--idle", type=int, default=10000)
-    ap.add_argument("--only", default="one,every",
-                    help="configurations to run: one, every (comma list)")
+    ap.add_argument("--only", default="one,every,designs",
+                    help="tables to run: one, every, designs (comma list)")
     ap.add_argument("--rows", default="abcdefg",
                     help="rows to run, e.g. eg (for a quick look at two)")
     a = ap.parse_args()
+    if a.tinyweb_b and a.label == a.label_b:
+        ap.error("--label and --label-b must differ")
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -989,6 +1198,7 @@ def main():
     secs1 = 1.0 if a.quick else 3.0
     secsN = 1.0 if a.quick else 2.0
     out = []
+    tw, twb = b.label, b.label_b
     try:
         log("generating the root in %s" % b.root)
         make_root(b.root, b.ncold)
@@ -1004,38 +1214,40 @@ def main():
         mode = "quick" if a.quick else "full"
         header = ("## tinyweb benchmark (%s run, %s)\n\n"
                   "%d CPUs, %s. %s; %d run%s per cell, median; wrk %gs per "
-                  "run (one worker), %gs (every core).\n" %
+                  "run (one worker), %gs (every core, designs).\n" %
                   (mode, datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-                   b.ncpu, os.uname().release, versions(b), b.runs,
+                   b.ncpu, os.uname().release, versions(b, a.only), b.runs,
                    "" if b.runs == 1 else "s", secs1, secsN))
         out.append(header)
 
         if "one" in a.only:
-            servers = [Tinyweb("tinyweb", "tinyweb", b),
-                       Nginx("nginx", "nginx", b),
-                       H2o("h2o", "h2o", b),
-                       Responder("responder", "responder", b)]
+            servers = [Tinyweb("tinyweb", tw, b)]
+            ratios = [(tw, "nginx"), (tw, "h2o")]
+            if b.tinyweb_b:
+                servers.append(Tinyweb("tinyweb_b", twb, b,
+                                       binary=b.tinyweb_b))
+                ratios.append((twb, tw))
+            servers += [Nginx("nginx", "nginx", b),
+                        H2o("h2o", "h2o", b),
+                        Responder("responder", "responder", b)]
             res = b.configuration("one worker", servers, secs1, True)
             cpus = sorted(b.all_cpus)
             pin = ("server on CPU %d, clients on CPU %d" % (cpus[0], cpus[1])
                    if b.ncpu >= 2 else "no pinning")
             out.append(b.table(
                 "One worker each (tinyweb epoll, nginx worker_processes 1, "
-                "h2o num-threads 1; %s)" % pin, servers, res,
-                [("tinyweb", "nginx"), ("tinyweb", "h2o")], "responder"))
+                "h2o num-threads 1; %s)" % pin, servers, res, ratios,
+                "responder"))
         if "every" in a.only:
             n = b.ncpu
-            servers = []
-            if b.has_modes:
-                servers += [Tinyweb("tw_prefork", "tinyweb prefork", b,
-                                    "prefork", n),
-                            Tinyweb("tw_threads", "tinyweb threads", b,
-                                    "threads", n)]
-            else:
-                b.note("tinyweb serve has no --mode yet: its every-core "
-                       "columns are n/a")
-                servers += [Skip("skip_prefork", "tinyweb prefork", b),
-                            Skip("skip_threads", "tinyweb threads", b)]
+            servers = mode_servers(b, b.tinyweb, tw, "tw", b.has_modes, n)
+            ratios = [(tw + " prefork", "nginx"), (tw + " prefork", "h2o"),
+                      (tw + " threads", "nginx"), (tw + " threads", "h2o")]
+            if b.tinyweb_b:
+                servers += mode_servers(b, b.tinyweb_b, twb, "twb",
+                                        b.has_modes_b, n)
+                ratios += [(twb + " prefork", tw + " prefork"),
+                           (twb + " threads", tw + " threads")]
             servers += [Nginx("nginx_n", "nginx", b, n),
                         H2o("h2o_n", "h2o", b, n),
                         Responder("responder_n", "responder", b, n)]
@@ -1043,10 +1255,9 @@ def main():
             res = b.configuration("every core", real, secsN, False)
             out.append(b.table(
                 "Every core (%d workers or threads each; nothing pinned)" % n,
-                servers, res,
-                [("tinyweb prefork", "nginx"), ("tinyweb prefork", "h2o"),
-                 ("tinyweb threads", "nginx"), ("tinyweb threads", "h2o")],
-                None))
+                servers, res, ratios, None))
+        if "designs" in a.only:
+            out.append(designs_table(b, secsN))
     except KeyboardInterrupt:
         b.note("interrupted")
         b.procs.stop_all()
@@ -1054,12 +1265,26 @@ def main():
     finally:
         b.procs.stop_all()
 
-    notes = ["Ratios divide tinyweb's figure by the peer's: above 1.00x is "
-             "better for tinyweb where the better column says higher, "
-             "below 1.00x where it says lower.",
-             "The responder (a bare epoll loop answering a fixed 1 KiB "
-             "response) takes part in rows a and b only: it is the ceiling "
-             "of this machine."]
+    notes = ["A ratio column x/y divides x's figure by y's: above 1.00x is "
+             "better for x where the better column says higher, below "
+             "1.00x where it says lower."]
+    if "one" in a.only or "every" in a.only:
+        notes.append("The responder (a bare epoll loop answering a fixed "
+                     "1 KiB response) takes part in rows a and b only: it "
+                     "is the ceiling of this machine.")
+    if b.tinyweb_b:
+        notes.append("%s is %s; %s is %s." % (tw, b.tinyweb, twb,
+                                              b.tinyweb_b))
+    if "designs" in a.only:
+        notes.append("Designs table: a fresh connection's request is sent "
+                     "a quarter into each row a run; \"timeout\" means no "
+                     "answer within half the run, and then the p99 is "
+                     "\"timeout\" too (wrk's p99 counts only answered "
+                     "requests). Row d there holds %d "
+                     "connections; \"timeout\" in its fresh rows means "
+                     "%d requests in a row got no answer within %g s." %
+                     (min(b.idle, DESIGN_IDLE), FRESH_GIVE_UP,
+                      FRESH_TIMEOUT))
     if b.quick:
         notes.append("--quick: 1 run per cell, 1 s wrk runs, %d cold "
                      "files; figures are indicative only." % b.ncold)

@@ -2,15 +2,18 @@
 # SPDX-License-Identifier: MIT
 #
 # tinyweb's benchmark (make bench): tinyweb, nginx, h2o and a bare epoll
-# responder side by side on 127.0.0.1, loaded by wrk. See bench/README.md.
+# responder side by side on 127.0.0.1, loaded by wrk, and tinyweb's modes
+# beside the blocking designs of bench/blocking.c. See bench/README.md.
 #
-#   bench/run.sh [--quick] [--only one|every] [--rows abcdefg] [--idle N]
-#                [--no-install]
+#   bench/run.sh [--quick] [--only one,every,designs] [--rows abcdefg]
+#                [--idle N] [--no-install]
+#   TINYWEB_BIN=old TINYWEB_BIN_B=new bench/run.sh ...   (two builds)
 #
 # This script installs what is missing (Debian packages), builds the
-# responder and the allocator micro-benchmark, makes a work directory and
-# hands over to bench/bench.py. Whatever is started is recorded by pid in
-# WORK/pids and stopped on exit, even when bench.py dies.
+# responder, the blocking designs and the allocator micro-benchmark, makes
+# a work directory and hands over to bench/bench.py. Whatever is started
+# is recorded by pid in WORK/pids and stopped on exit, even when bench.py
+# dies.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,24 +22,30 @@ OUT=build/bench
 QUICK=
 INSTALL=1
 PYARGS=()
+ONLY=one,every,designs
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1; PYARGS+=(--quick) ;;
-	--only|--idle|--rows) PYARGS+=("$1" "$2"); shift ;;
+	--only) ONLY=$2; PYARGS+=("$1" "$2"); shift ;;
+	--idle|--rows) PYARGS+=("$1" "$2"); shift ;;
 	--no-install) INSTALL= ;;
 	-h|--help)
-		sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0 ;;
 	*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 
-# ---- tools: nginx, h2o, wrk (and taskset, python3) from Debian packages
+# ---- tools: nginx, h2o, wrk (and taskset, python3) from Debian packages;
+# the designs table alone needs no nginx or h2o.
+tools="wrk:wrk taskset:util-linux python3:python3 cc:gcc"
+case ,$ONLY, in
+*,one,*|*,every,*) tools="nginx:nginx h2o:h2o $tools" ;;
+esac
 missing=()
-for pair in nginx:nginx h2o:h2o wrk:wrk taskset:util-linux \
-	    python3:python3 cc:gcc; do
+for pair in $tools; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -62,11 +71,24 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # ---- binaries
-# TINYWEB_BIN: another build to measure (an A/B run of a change).
+# TINYWEB_BIN: another build to measure; TINYWEB_BIN_B: a second build
+# measured beside it in the one-worker and every-core tables (an A/B run
+# of a change). Their columns are labelled TINYWEB_LABEL and
+# TINYWEB_LABEL_B (default tinyweb and tinyweb-b).
 TW=${TINYWEB_BIN:-build/tinyweb}
 [ -x "$TW" ] || make -s all
+TWARGS=(--tinyweb "$TW" --label "${TINYWEB_LABEL:-tinyweb}")
+if [ -n "${TINYWEB_BIN_B:-}" ]; then
+	if [ ! -x "$TINYWEB_BIN_B" ]; then
+		echo "bench: TINYWEB_BIN_B=$TINYWEB_BIN_B is not executable" >&2
+		exit 2
+	fi
+	TWARGS+=(--tinyweb-b "$TINYWEB_BIN_B"
+		--label-b "${TINYWEB_LABEL_B:-tinyweb-b}")
+fi
 mkdir -p "$OUT"
 cc -O2 -o "$OUT/responder" bench/responder.c
+make -s bench-build
 cc -std=gnu17 -D_GNU_SOURCE -O2 -Imodules -o "$OUT/malloc_vs_pool" \
 	bench/malloc_vs_pool.c modules/base/pool.c
 
@@ -117,8 +139,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # In the background, so a signal to this script runs the trap at once
 # instead of after bench.py ends.
-python3 bench/bench.py --work "$WORK" --tinyweb "$TW" \
-	--responder "$OUT/responder" --out "$OUT/results.md" \
+python3 bench/bench.py --work "$WORK" "${TWARGS[@]}" \
+	--responder "$OUT/responder" --blocking "$OUT/blocking" \
+	--out "$OUT/results.md" \
 	${PYARGS[@]+"${PYARGS[@]}"} &
 PY=$!
 rc=0

@@ -19,6 +19,7 @@ Servers and processes
   kill_naming(text)         SIGKILL every process whose argv contains text
   process_tree(pid)         pid and its descendants
   fd_count(pid), fd_report(pid)  open descriptors (leak checks)
+  sockets(pid)              the sockets the process tree holds
   cpu_seconds(pid)          user + system CPU time of the process tree
   wait_until(pred, timeout) poll pred until true; its last value
 
@@ -624,6 +625,25 @@ def fd_count(pid):
             n += 1
         n += sum(max(0, c - threads) for c in per_file.values())
     return n
+
+
+def sockets(pid):
+    """The sockets the server's processes hold ("socket:[inode]"), to
+    tell one connection apart whatever else opens or closes."""
+    out = set()
+    for p in process_tree(pid):
+        try:
+            fds = os.listdir("/proc/%d/fd" % p)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                t = os.readlink("/proc/%d/fd/%s" % (p, fd))
+            except OSError:
+                continue
+            if t.startswith("socket:"):
+                out.add(t)
+    return out
 
 
 def fd_report(pid):

@@ -49,9 +49,9 @@ import time
 import unittest
 
 import harness
-from harness import (Conn, build, check_common, fd_count, fd_report, first_diff,
-                     parse_multipart, process_tree, request, run, start,
-                     tinyweb_cmd, unique_tmpdir, wait_until)
+from harness import (Conn, build, check_common, fd_count, fd_report,
+                     first_diff, parse_multipart, process_tree, request, run,
+                     sockets, start, tinyweb_cmd, unique_tmpdir, wait_until)
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -318,6 +318,7 @@ class SendfileCase:
         base = settled_fds(pid)
         for i in range(5):
             with self.subTest(round=i):
+                before = sockets(pid)
                 s = socket.socket()
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * KIB)
                 s.settimeout(10)
@@ -330,11 +331,18 @@ class SendfileCase:
                         self.assertTrue(d, "closed after %d bytes" % got)
                         got += len(d)
                         time.sleep(0.002)
-                    self.assertTrue(wait_until(
-                        lambda: fd_count(pid) > base, 3.0),
-                        "the connection is not counted: wrong process?")
+                    # Its socket, not a count: a connection of an earlier
+                    # request may close meanwhile (base was taken with it
+                    # still open when the server was slow to see the
+                    # client go).
+                    new = wait_until(lambda: sockets(pid) - before, 3.0)
+                    self.assertTrue(new, "the connection is not seen: "
+                                    "wrong process?")
                 finally:
                     s.close()       # unread bytes: the peer sees a reset
+                self.assertTrue(wait_until(lambda: not sockets(pid) & new,
+                                           10.0), "the connection's socket "
+                                "stays open after a reset")
                 ok = wait_until(lambda: fd_count(pid) <= base, 10.0)
                 self.assertTrue(ok, "fd count %d, was %d before; open "
                                 "now:\n%s" % (fd_count(pid), base,

@@ -405,20 +405,19 @@ tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 
 	if (f != NULL && f->keylen == len && memcmp(f->key, rel, len) == 0) {
 		if (now - f->checked_ms < c->valid_ms) {
-			/* An fstat of the open file (no path walk) still
-			 * catches a file rewritten in place by the next
-			 * event batch, so a response never promises a stale
-			 * length; requests in the same batch are concurrent
-			 * with the rewrite and share one fstat. A new file
-			 * renamed over the path shows after valid_ms. */
-			if (f->fd >= 0 && f->statted_round != tw_clock_round()) {
-				f->statted_round = tw_clock_round();
-				if (fstat(f->fd, &st) == 0 &&
-				    !same_file(&st, &f->st)) {
-					f->st = st;
-					f->data_valid = false;
-					drop_content(f);
-				}
+			/* An fstat of the open file (no path walk) catches a
+			 * file rewritten in place at once, so a response never
+			 * promises a stale length or sends stale bytes. Not
+			 * one fstat per event batch: a batch goes on accepting
+			 * and reading after its first responses have left, so
+			 * its client may have rewritten the file and asked
+			 * again within it. A new file renamed over the path
+			 * shows after valid_ms. */
+			if (f->fd >= 0 && fstat(f->fd, &st) == 0 &&
+			    !same_file(&st, &f->st)) {
+				f->st = st;
+				f->data_valid = false;
+				drop_content(f);
 			}
 			count(c, true);
 			f->refs++;
@@ -432,7 +431,6 @@ tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 			if (fd >= 0)
 				(void)close(fd);
 			f->checked_ms = now;
-			f->statted_round = tw_clock_round();
 			count(c, true);
 			f->refs++;
 			return f;
@@ -459,7 +457,6 @@ tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 		f->st = st;
 	f->cache = c;
 	f->checked_ms = now;
-	f->statted_round = tw_clock_round();
 	f->in_table = true;
 	f->refs = 1;
 	c->slots[slot] = f;

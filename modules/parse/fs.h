@@ -92,7 +92,6 @@ struct tw_fs_file {
 	unsigned refs;
 	bool in_table;
 	uint64_t checked_ms;
-	uint64_t statted_round;	/* tw_clock_round() of the last fstat */
 	char *key;
 	size_t keylen;
 };

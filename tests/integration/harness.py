@@ -1,20 +1,54 @@
 # SPDX-License-Identifier: MIT
 """Integration test harness for tinyweb: start the real binary on a free
-port, talk to it over raw sockets, parse what comes back.
+port, talk to it over raw sockets, parse what comes back. Python 3
+standard library only; every test file imports its helpers from here.
 
-Python 3 standard library only. Contract relied on by every test file:
+Servers and processes
+  BIN, MODE_ARGS            the binary ($TINYWEB_BIN), $TINYWEB_MODE_ARGS
+  tinyweb_cmd(*args)        BIN ARGS + MODE_ARGS as an argv list
+  Server(root, *args)       tinyweb serve ROOT -p 0 -b 127.0.0.1 -q ARGS
+                            (+ MODE_ARGS); .port .pid .alive() .stop()
+                            .stderr_text(); a context manager
+  start(root, *args, modes=True)  a Server; modes=False leaves MODE_ARGS out
+  sets_mode()               MODE_ARGS picks the mode or the workers
+  free_port()               a TCP port of 127.0.0.1 that was free
+  run(args, timeout)        subprocess.run, text output captured
+  read_pid(path)            the pid in a pidfile, or None
+  proc_stat/proc_state/proc_ppid(pid)  /proc/PID/stat fields, or None
+  alive(pid)                the process exists and is not a zombie
+  kill_naming(text)         SIGKILL every process whose argv contains text
+  process_tree(pid)         pid and its descendants
+  fd_count(pid), fd_report(pid)  open descriptors (leak checks)
+  sockets(pid)              the sockets the process tree holds
+  cpu_seconds(pid)          user + system CPU time of the process tree
+  wait_until(pred, timeout) poll pred until true; its last value
 
-  Server(root, *extra_args)   tinyweb serve ROOT -p 0 -b 127.0.0.1 -q ARGS
-                              (+ $TINYWEB_MODE_ARGS); .port .pid .proc
-                              .stderr_text() .stop(); context manager
-  raw(port, data, timeout)    send bytes, return every byte until close/timeout
-  parse_responses(data, methods)   pipelined responses from raw bytes
-  Conn(port)                  one connection: send(), read_response(), at_eof()
-  fd_count(pid)               open descriptors of a process
+Requests and responses
+  connect(port), raw(port, data)  a socket; bytes until close or timeout
+  build(method, target, headers)  the bytes of one request
+  request/get/head(port, ...)     one request on a fresh connection
+  Conn(port)                one connection: send(), request(),
+                            read_response(), at_eof()
+  Response                  .status .headers .body, header(), describe()
+  parse_one, parse_responses(data, methods)  responses from raw bytes
+  parse_multipart(tc, r)    [(type, (first, last, size), bytes)]
+  status_json(port, path)   the status page as JSON: (data, response)
+  first_diff(got, want)     offset of the first differing byte
+
+Checks and files
+  check_common(tc, r)       Date, Server, Content-Length of any response
+  http_date(t), etag_for(path), IMF_RE  dates and validators as sent
+  read_lines(path, text)    a log's lines; a partial last line fails
+  unique_tmpdir(), make_tree(base, tree), Symlink(target)  test trees
+  check_bad_lines(tc, dir, rows)  bad config lines: exit 1, one error
+  ConfigFileCase            a fresh directory and check-config per test
+  ServerCase                one server per class over TMP/root; SECRET
+                            lies outside the root and is never served
 """
 
 import atexit
 import email.utils
+import json
 import os
 import re
 import shutil
@@ -452,6 +486,104 @@ def head(port, target, headers=(), **kw):
     return request(port, "HEAD", target, headers, **kw)
 
 
+def free_port():
+    """A TCP port of 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(root, *args, modes=True, **kw):
+    """A Server on root with args. modes=False leaves out
+    $TINYWEB_MODE_ARGS, for the tests that choose the mode themselves."""
+    global MODE_ARGS
+    saved = MODE_ARGS
+    if not modes:
+        MODE_ARGS = []
+    try:
+        return Server(root, *args, **kw)
+    finally:
+        MODE_ARGS = saved
+
+
+def sets_mode():
+    """True when $TINYWEB_MODE_ARGS picks the mode or the workers (those
+    flags win over a config file and over a test's own choice)."""
+    return any(a.startswith(("-m", "--mode", "-w", "--workers"))
+               for a in MODE_ARGS)
+
+
+def read_pid(path):
+    """The pid in a pidfile, or None when it is missing or not a number."""
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def read_lines(path, text=False):
+    """Lines of a log file ([] when it does not exist); the last must end
+    in a newline too (a line is written whole or not at all). Bytes with
+    their newlines, or with text=True str (UTF-8, bad bytes replaced)
+    without them."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    if data and not data.endswith(b"\n"):
+        raise AssertionError("%s ends in a partial line: %r"
+                             % (path, data[-200:]))
+    if text:
+        return data.decode("utf-8", "replace").splitlines()
+    return data.splitlines(keepends=True)
+
+
+def proc_stat(pid):
+    """Fields of /proc/PID/stat after the command name (state first, then
+    the parent's pid), or None if the process is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def proc_state(pid):
+    """The state letter of pid (R, S, Z, ...) or None if it is gone."""
+    st = proc_stat(pid)
+    return st[0] if st else None
+
+
+def proc_ppid(pid):
+    st = proc_stat(pid)
+    return int(st[1]) if st else None
+
+
+def alive(pid):
+    """pid runs (it exists and is not a zombie)."""
+    return proc_state(pid) not in (None, "Z", "X")
+
+
+def kill_naming(text):
+    """SIGKILL every process (but this one) whose command line contains
+    text, a test's own directory; returns their pids."""
+    me, hit = os.getpid(), set()
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == me:
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                if os.fsencode(text) not in f.read():
+                    continue
+            os.kill(int(d), signal.SIGKILL)
+            hit.add(int(d))
+        except OSError:
+            pass
+    return hit
+
+
 def process_tree(pid):
     """pid and all its descendants (prefork workers), from /proc."""
     out, todo = [], [pid]
@@ -493,6 +625,25 @@ def fd_count(pid):
             n += 1
         n += sum(max(0, c - threads) for c in per_file.values())
     return n
+
+
+def sockets(pid):
+    """The sockets the server's processes hold ("socket:[inode]"), to
+    tell one connection apart whatever else opens or closes."""
+    out = set()
+    for p in process_tree(pid):
+        try:
+            fds = os.listdir("/proc/%d/fd" % p)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                t = os.readlink("/proc/%d/fd/%s" % (p, fd))
+            except OSError:
+                continue
+            if t.startswith("socket:"):
+                out.add(t)
+    return out
 
 
 def fd_report(pid):
@@ -559,6 +710,68 @@ def check_common(tc, r, method="GET"):
         if method != "HEAD":
             tc.assertEqual(int(cls[0]), len(r.body))
     tc.assertLessEqual(len(r.header_all("Date")), 1)
+
+
+def parse_multipart(tc, r):
+    """Parts of a multipart/byteranges response as a list of
+    (content_type, (first, last, size), bytes). Parsing is driven by the
+    Content-Range lengths so any stray byte fails. tinyweb's layout
+    exactly: an unquoted boundary, no preamble, the first delimiter at
+    byte 0, and the close delimiter followed by one CRLF."""
+    ct = r.header("Content-Type", "")
+    m = re.fullmatch(r"multipart/byteranges; boundary=([0-9a-f]+)", ct)
+    tc.assertTrue(m, "Content-Type %r" % ct)
+    delim = b"--" + m.group(1).encode()
+    body = r.body
+    tc.assertEqual(int(r.header("Content-Length")), len(body))
+    tc.assertEqual(body[:len(delim)], delim,
+                   "preamble or no boundary: %r" % body[:80])
+    pos = 0
+    parts = []
+    while True:
+        pos += len(delim)
+        if body[pos:pos + 2] == b"--":
+            tc.assertEqual(body[pos + 2:], b"\r\n", "epilogue")
+            return parts
+        tc.assertEqual(body[pos:pos + 2], b"\r\n")
+        pos += 2
+        end = body.index(b"\r\n\r\n", pos)
+        hdrs = {}
+        for ln in body[pos:end].split(b"\r\n"):
+            k, v = ln.decode("latin-1").split(":", 1)
+            hdrs[k.strip().lower()] = v.strip()
+        pos = end + 4
+        cr = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)",
+                          hdrs.get("content-range", ""))
+        tc.assertTrue(cr, "part headers %r" % hdrs)
+        a, b, n = (int(x) for x in cr.groups())
+        parts.append((hdrs.get("content-type"), (a, b, n),
+                      body[pos:pos + b - a + 1]))
+        pos += b - a + 1
+        tc.assertEqual(body[pos:pos + 2 + len(delim)], b"\r\n" + delim,
+                       "part %d-%d not followed by CRLF and the boundary"
+                       % (a, b))
+        pos += 2
+
+
+def status_json(port, path="/status", host="127.0.0.1"):
+    """The status page at path as JSON on its own connection (Connection:
+    close): (data, response). A status other than 200 or a type other
+    than application/json fails."""
+    with Conn(port, host=host) as c:
+        r = c.request("GET", path + "?format=json", [("Connection", "close")])
+    if r.status != 200:
+        raise AssertionError("status page: " + r.describe())
+    if r.header("Content-Type") != "application/json":
+        raise AssertionError("status page type: " + r.describe())
+    return json.loads(r.body.decode("utf-8")), r
+
+
+def first_diff(got, want):
+    """The offset of the first byte where got and want differ (the shorter
+    length when one is a prefix of the other)."""
+    return next((i for i, (a, b) in enumerate(zip(got, want)) if a != b),
+                min(len(got), len(want)))
 
 
 def run(args, timeout=10, **kw):
@@ -708,7 +921,8 @@ class ServerCase(unittest.TestCase):
             self.fail("status %d, want %s:\n%s" % (r.status, status,
                                                    r.describe()))
 
-    def assertServes(self):
-        """The server still answers a fresh connection."""
-        r = get(self.port, "/")
-        self.assertIn(r.status, (200, 403, 404), r.describe())
+    def assertServes(self, target="/", status=200):
+        """The server still answers a fresh connection: GET target gives
+        status (a ServerCase's root has an index or is listed)."""
+        r = get(self.port, target)
+        self.assertEqual(r.status, status, r.describe())

@@ -28,7 +28,6 @@ the prefork and threads modes, of the pool size and of SIGQUIT pick their
 mode themselves. Assertions are on behaviour, never on timing.
 """
 
-import json
 import os
 import re
 import shutil
@@ -41,8 +40,10 @@ import time
 import unittest
 
 import harness
-from harness import (run, wait_until, Conn, Server, build, check_common, fd_count, fd_report,
-                     process_tree, request, tinyweb_cmd, unique_tmpdir)
+from harness import (Conn, build, check_common, fd_count, fd_report,
+                     first_diff,
+                     process_tree, request, run, start, status_json,
+                     tinyweb_cmd, unique_tmpdir, wait_until)
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -164,28 +165,9 @@ def drop_some(name):
 
 # ------------------------------------------------------------- helpers
 
-def start(*args, modes=True, **kw):
-    """A Server on the module's root. modes=False leaves out
-    $TINYWEB_MODE_ARGS, for the tests that choose the mode."""
-    saved = harness.MODE_ARGS
-    if not modes:
-        harness.MODE_ARGS = []
-    try:
-        return Server(_mod["root"], *args, **kw)
-    finally:
-        harness.MODE_ARGS = saved
-
-
-def status_json(port):
-    r = request(port, "GET", STATUS + "?format=json")
-    if r.status != 200:
-        raise AssertionError("status page: %s" % r.describe())
-    return json.loads(r.body)
-
-
 def aio_counters(port):
     """(aio.reads, aio.bytes) of the status page."""
-    a = status_json(port)["aio"]
+    a = status_json(port, STATUS)[0]["aio"]
     return a["reads"], a["bytes"]
 
 
@@ -217,10 +199,9 @@ class AioCase(unittest.TestCase):
         self.assertEqual(r.status, 200, r.describe())
         self.assertEqual(r.header("Content-Length"), str(len(want)))
         if r.body != want:
-            diff = next((i for i, (a, b) in enumerate(zip(r.body, want))
-                         if a != b), min(len(r.body), len(want)))
             self.fail("%s: body differs from byte %d (got %d bytes, want "
-                      "%d)" % (name, diff, len(r.body), len(want)))
+                      "%d)" % (name, first_diff(r.body, want), len(r.body),
+                               len(want)))
 
     def cold_get(self, port, name, **kw):
         """GET name (or its copy) from a cold page cache, check the body;
@@ -240,7 +221,8 @@ class TestColdFiles(AioCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = start("--aio", "threads", "--status", STATUS)
+        cls.server = start(_mod["root"], "--aio", "threads", "--status",
+                           STATUS)
         cls.port = cls.server.port
 
     @classmethod
@@ -358,7 +340,7 @@ class TestColdFiles(AioCase):
     def test_small_cold_files(self):
         """Small files not in memory go by sendfile, so through the pool
         too; once read they are served from memory."""
-        with start("--aio", "threads", "--status", STATUS) as s:
+        with start(_mod["root"], "--aio", "threads", "--status", STATUS) as s:
             small = 0
             for name, size in TINY.items():
                 with self.subTest(file=name):
@@ -512,16 +494,16 @@ class TestAioOff(AioCase):
     def test_counters_stay_zero(self):
         for args in (["--aio", "off"], ["--aio", "threads", "--aio", "off"]):
             with self.subTest(args=args):
-                with start(*args, "--status", STATUS) as s:
+                with start(_mod["root"], *args, "--status", STATUS) as s:
                     for name in FILES:
                         self.assertEqual(self.cold_get(s.port, name), (0, 0),
                                          "a pool read without --aio "
                                          "threads")
-                    self.assertEqual(status_json(s.port)["aio"],
+                    self.assertEqual(status_json(s.port, STATUS)[0]["aio"],
                                      {"reads": 0, "bytes": 0})
 
     def test_default_is_threads(self):
-        with start("--status", STATUS) as s:
+        with start(_mod["root"], "--status", STATUS) as s:
             reads = sum(self.cold_get(s.port, name)[0] for name in FILES)
             self.assertGreater(reads, 0, "no pool read without --aio: "
                                "the default should be threads")
@@ -533,8 +515,8 @@ class TestModes(AioCase):
     """--aio threads in the prefork and threads modes, 2 workers."""
 
     def cold_load(self, mode):
-        s = start("--aio", "threads", "-m", mode, "-w", "2", "--status",
-                  STATUS, modes=False)
+        s = start(_mod["root"], "--aio", "threads", "-m", mode, "-w", "2",
+                  "--status", STATUS, modes=False)
         with s:
             total = 0
             for name in FILES:
@@ -581,15 +563,16 @@ class TestModes(AioCase):
             # Without aio: the main thread, and a process (prefork) or a
             # thread (threads) per worker once they are all up.
             least = 1 + loops if mode != "epoll" else 1
-            with start(*margs, "--aio", "off", modes=False) as off:
+            with start(_mod["root"], *margs, "--aio", "off",
+                       modes=False) as off:
                 wait_until(lambda: thread_count(off.pid) >= least, 5.0)
                 base = thread_count(off.pid)
             self.assertGreaterEqual(base, least)
             for n in (1, 3):
                 with self.subTest(mode=mode, aio_threads=n):
                     want = base + loops * n
-                    with start(*margs, "--aio", "threads", "--aio-threads",
-                               str(n), modes=False) as on:
+                    with start(_mod["root"], *margs, "--aio", "threads",
+                               "--aio-threads", str(n), modes=False) as on:
                         ok = wait_until(lambda: thread_count(on.pid) == want,
                                         5.0)
                         self.assertTrue(ok, "%d threads, want %d (%d without "
@@ -605,7 +588,7 @@ class TestGracefulStop(AioCase):
         names = ["m5.bin", "m1p7.bin", "k100.bin"] + CONCURRENT[:2]
         margs = ["-m", mode] + (["-w", "2"] if mode != "epoll" else [])
         names = [cold(n) for n in names]
-        s = start("--aio", "threads", "--status", STATUS, *margs,
+        s = start(_mod["root"], "--aio", "threads", "--status", STATUS, *margs,
                   modes=False)
         self.addCleanup(lambda: s.alive() and s.stop(signal.SIGKILL, -9))
         socks = []
@@ -679,7 +662,7 @@ class TestConfig(harness.ConfigFileCase, AioCase):
         self.assertEqual(r2.returncode, 0, r2.stderr)
         self.assertEqual(r2.stdout, r.stdout)
         # and the server started with it reads cold files in its pool
-        with start("-c", path, "--status", STATUS) as s:
+        with start(_mod["root"], "-c", path, "--status", STATUS) as s:
             reads, nbytes = self.cold_get(s.port, "k100.bin")
             self.assertEqual((reads, nbytes), (1, 100 * KIB))
 

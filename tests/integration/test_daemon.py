@@ -13,47 +13,16 @@ These tests choose their own mode, so $TINYWEB_MODE_ARGS is ignored.
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
 import unittest
 
 import harness
-from harness import wait_until, get, unique_tmpdir
+from harness import (alive, free_port, get, kill_naming, proc_stat,
+                     read_pid, unique_tmpdir, wait_until)
 
 BODY = b"daemon test file\n"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def read_pid(path):
-    try:
-        with open(path) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def proc_stat(pid):
-    """Fields of /proc/PID/stat after the command name (state first), or
-    None if the process is gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-
-
-def alive(pid):
-    st = proc_stat(pid)
-    return st is not None and st[0] not in ("Z", "X")
 
 
 class DaemonCase(unittest.TestCase):
@@ -64,33 +33,12 @@ class DaemonCase(unittest.TestCase):
         with open(os.path.join(self.root, "f.txt"), "wb") as f:
             f.write(BODY)
         self.pidfile = os.path.join(self.tmp, "tw.pid")
-        self.pids = []
         self.holders = []
 
     def tearDown(self):
-        pids = set(self.pids)
-        p = read_pid(self.pidfile)
-        if p:
-            pids.add(p)
-        # And anything else started from this test's directory.
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                with open("/proc/%s/cmdline" % d, "rb") as f:
-                    if self.tmp.encode() in f.read():
-                        pids.add(int(d))
-            except OSError:
-                pass
-        pids.discard(os.getpid())
-        for p in pids:
-            try:
-                with open("/proc/%d/cmdline" % p, "rb") as f:
-                    if self.tmp.encode() not in f.read():
-                        continue    # a recycled pid: not ours
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
+        # Every process started from this test's directory: the daemons
+        # (their command lines name the root and the pidfile in it).
+        kill_naming(self.tmp)
         for s in self.holders:
             s.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -113,9 +61,6 @@ class DaemonCase(unittest.TestCase):
                                    "--pidfile", pidfile or self.pidfile,
                                    "-p", str(port), "-b", "127.0.0.1",
                                    *extra, cwd=cwd)
-        p = read_pid(self.where(pidfile, cwd))
-        if p:
-            self.pids.append(p)
         return rc, err, port
 
     def where(self, pidfile, cwd):
@@ -256,9 +201,6 @@ class TestDaemon(DaemonCase):
         self.assertEqual(rc, 0, err)
         gen = wait_until(lambda: get(port, "/f.txt").header("X-Gen") == "2",
                        3, 0.1)
-        p = read_pid(self.pidfile)
-        if p:
-            self.pids.append(p)
         self.assertTrue(gen, "X-Gen still %r after reload"
                         % get(port, "/f.txt").header("X-Gen"))
 
@@ -292,7 +234,6 @@ class TestDaemon(DaemonCase):
         new = wait_until(lambda: read_pid(self.pidfile) not in (None, pid)
                        and read_pid(self.pidfile), 5)
         self.assertTrue(new, "the pidfile still holds the old pid")
-        self.pids.append(new)
         self.wait_gone(pid)
         self.assertServes(port)
         time.sleep(0.1)

@@ -14,8 +14,8 @@ import time
 import unittest
 
 import harness
-from harness import (Conn, Server, make_tree, raw, parse_responses,
-                     process_tree, unique_tmpdir)
+from harness import (Conn, Server, make_tree, parse_responses, process_tree,
+                     raw, read_lines, sets_mode, unique_tmpdir)
 
 BODY = b"log body\n" * 100                  # 900 bytes
 
@@ -42,20 +42,6 @@ def unescape(field):
                   field.encode("ascii"))
 
 
-def read_lines(path):
-    """Lines of a log file, each with its newline; the last must have
-    one too (a line is written whole or not at all)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return []
-    if data and not data.endswith(b"\n"):
-        raise AssertionError("%s ends in a partial line: %r"
-                             % (path, data[-200:]))
-    return data.splitlines(keepends=True)
-
-
 def wait_lines(paths, n, timeout=3.0):
     """Poll until the files hold n lines in all (or timeout)."""
     deadline = time.monotonic() + timeout
@@ -64,11 +50,6 @@ def wait_lines(paths, n, timeout=3.0):
         if got >= n or time.monotonic() > deadline:
             return got
         time.sleep(0.02)
-
-
-def sets_mode():
-    return any(a.startswith(("-m", "--mode", "-w", "--workers"))
-               for a in harness.MODE_ARGS)
 
 
 class TmpCase(unittest.TestCase):

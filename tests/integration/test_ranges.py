@@ -3,54 +3,14 @@
 byteranges, merging, limits, If-Range."""
 
 import os
-import re
 import unittest
 
-from harness import Conn, ServerCase, build, check_common, http_date
+from harness import (Conn, ServerCase, build, check_common, http_date,
+                     parse_multipart)
 
 MTIME = 1700000000
 DATA = bytes((33 + (i * 7) % 90) for i in range(100))   # printable, no CR/LF
 SIZE = len(DATA)
-
-
-def parse_multipart(tc, r):
-    """Parts of a multipart/byteranges response as a list of
-    (content_type, (first, last, size), bytes). Parsing is driven by the
-    Content-Range lengths so any stray byte fails."""
-    ct = r.header("Content-Type", "")
-    m = re.match(r'^multipart/byteranges;\s*boundary=("?)([^";]+)\1\s*$', ct)
-    tc.assertTrue(m, "Content-Type %r" % ct)
-    boundary = m.group(2).encode()
-    body = r.body
-    tc.assertEqual(int(r.header("Content-Length")), len(body))
-    delim = b"--" + boundary
-    pos = body.find(delim)
-    tc.assertGreaterEqual(pos, 0, "no boundary in body")
-    tc.assertIn(body[:pos], (b"", b"\r\n"), "preamble %r" % body[:pos])
-    parts = []
-    while True:
-        pos += len(delim)
-        if body[pos:pos + 2] == b"--":
-            tc.assertIn(body[pos + 2:], (b"", b"\r\n"), "epilogue")
-            break
-        tc.assertEqual(body[pos:pos + 2], b"\r\n")
-        pos += 2
-        end = body.index(b"\r\n\r\n", pos)
-        hdrs = {}
-        for ln in body[pos:end].split(b"\r\n"):
-            k, v = ln.decode().split(":", 1)
-            hdrs[k.strip().lower()] = v.strip()
-        pos = end + 4
-        cr = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", hdrs.get("content-range", ""))
-        tc.assertTrue(cr, "part headers %r" % hdrs)
-        a, b, n = (int(x) for x in cr.groups())
-        data = body[pos:pos + b - a + 1]
-        pos += b - a + 1
-        parts.append((hdrs.get("content-type"), (a, b, n), data))
-        tc.assertEqual(body[pos:pos + 2 + len(delim)], b"\r\n" + delim,
-                       "part not followed by CRLF and the boundary")
-        pos += 2
-    return parts
 
 
 class RangeCase(ServerCase):
@@ -110,19 +70,20 @@ class TestSingleRanges(RangeCase):
         for rng in ("bytes=18446744073709551616-",
                     "bytes=99999999999999999999999999-"):
             with self.subTest(rng=rng):
-                # Past 2^64: unsatisfiable, or refused as invalid syntax.
+                # Past 2^64: a first byte past the end like any other
+                # (the number saturates), so unsatisfiable, not ignored.
                 r = self.rget(rng)
-                self.assertStatus(r, (416, 200))
-                if r.status == 200:
-                    self.assertEqual(r.body, DATA)
+                self.assertStatus(r, 416)
+                self.assertEqual(r.header("Content-Range"),
+                                 "bytes */%d" % SIZE)
 
     def test_huge_suffix(self):
         for rng in ("bytes=-18446744073709551615",
                     "bytes=-99999999999999999999999999"):
             with self.subTest(rng=rng):
-                r = self.rget(rng)
-                self.assertStatus(r, (206, 200))
-                self.assertEqual(r.body, DATA)
+                # A suffix longer than the file is the whole file, as a
+                # 206 like any satisfiable range (RFC 9110 14.1.2).
+                self.assertPartial(self.rget(rng), 0, SIZE - 1)
 
     def test_whitespace_tolerated(self):
         r = self.rget("bytes=0-1, 5-6")
@@ -137,10 +98,10 @@ class TestSingleRanges(RangeCase):
                 self.assertEqual(r.header("Content-Range"), "bytes */%d" % SIZE)
 
     def test_range_on_empty_file_416(self):
+        # No byte of an empty file can be satisfied (RFC 9110 14.1.1).
         r = self.rget("bytes=0-0", "/empty.txt")
-        self.assertStatus(r, (416, 200))
-        if r.status == 416:
-            self.assertEqual(r.header("Content-Range"), "bytes */0")
+        self.assertStatus(r, 416)
+        self.assertEqual(r.header("Content-Range"), "bytes */0")
 
     def test_invalid_syntax_ignored(self):
         for rng in ("bytes=abc", "bytes=", "bytes=-", "bytes=5-2",
@@ -226,8 +187,9 @@ class TestMultipleRanges(RangeCase):
     def test_many_overlapping_ranges_no_blowup(self):
         rng = "bytes=" + ",".join(["0-99"] * 500)
         r = self.rget(rng)
-        self.assertIn(r.status, (200, 206))
-        self.assertEqual(r.body, DATA)
+        # The copies merge into one range that covers the whole file,
+        # which is sent as the plain file.
+        self.assertWhole(r)
 
 
 class TestHugeFile(RangeCase):

@@ -16,7 +16,8 @@ import unittest
 
 import harness
 from harness import (Conn, Server, ServerCase, build, check_common, etag_for,
-                     get, make_tree, raw, parse_responses, unique_tmpdir)
+                     get, make_tree, raw, parse_responses, status_json,
+                     unique_tmpdir)
 
 BODY = b"0123456789abcdefghij" * 50          # 1000 bytes
 
@@ -131,13 +132,6 @@ def status(port, query="format=json", headers=(), host="127.0.0.1"):
     return r
 
 
-def status_json(tc, port):
-    r = status(port)
-    tc.assertEqual(r.status, 200, r.describe())
-    tc.assertEqual(r.header("Content-Type"), "application/json")
-    return json.loads(r.body.decode("utf-8")), r
-
-
 def ipv6_loopback():
     try:
         s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
@@ -160,7 +154,7 @@ def modes():
 
 # ------------------------------------------------------------------ load
 
-class Load:
+class KnownLoad:
     """A known load from several client threads; counts what came back."""
 
     def __init__(self, port, root):
@@ -263,13 +257,13 @@ class TestCountersAddUp(unittest.TestCase):
 
     def check_mode(self, name, args):
         with Server(self.root, "--status", "/status", *args) as srv:
-            before, rb = status_json(self, srv.port)
-            load = Load(srv.port, self.root)
+            before, rb = status_json(srv.port)
+            load = KnownLoad(srv.port, self.root)
             load.run()
             self.assertEqual(load.errors, [], name)
             self.assertEqual(load.statuses,
                              {200: 50, 404: 10, 400: 5, 304: 3, 206: 2}, name)
-            after, _ = status_json(self, srv.port)
+            after, _ = status_json(srv.port)
             text = status(srv.port, "format=text")
             self.assertEqual(text.status, 200)
             stub = parse_stub(text.body.decode("ascii"))
@@ -376,7 +370,7 @@ class TestFormats(StatusCase):
         self.assertRegex(r.body.decode("ascii"), STUB_EXACT)
 
     def test_json(self):
-        d, r = status_json(self, self.port)
+        d, r = status_json(self.port)
         check_common(self, r)
         for k in ("version", "start_time", "uptime", "last_reload", "reloads",
                   "connections", "requests", "bytes_sent", "cache", "workers"):
@@ -403,10 +397,10 @@ class TestFormats(StatusCase):
         self.fail("JSON constant %s" % c)
 
     def test_json_counts_this_server(self):
-        d0, _ = status_json(self, self.port)
+        d0, _ = status_json(self.port)
         self.get("/f.txt")
         self.get("/nope")
-        d1, _ = status_json(self, self.port)
+        d1, _ = status_json(self.port)
         # Other tests of this class do not run concurrently.
         self.assertEqual(d1["requests"]["total"] - d0["requests"]["total"], 3)
         self.assertEqual(d1["requests"]["2xx"] - d0["requests"]["2xx"], 2)
@@ -461,7 +455,7 @@ class TestFormats(StatusCase):
         self.assertStatus(r, 200)
         body = r.body.decode("utf-8")
         self.assertIn("<table>", body)
-        d, _ = status_json(self, self.port)
+        d, _ = status_json(self.port)
         # The HTML page was made one request before the JSON one.
         m = re.search(r"<th>Requests</th><td>(\d+)</td>", body)
         self.assertIsNotNone(m, body)
@@ -531,7 +525,7 @@ class TestFormats(StatusCase):
                 time.sleep(0.05)
             self.assertGreaterEqual(s["waiting"], 5, s)
             self.assertGreaterEqual(s["active"], 6, s)
-            d, _ = status_json(self, self.port)
+            d, _ = status_json(self.port)
             self.assertGreaterEqual(d["connections"]["waiting"], 5)
         finally:
             for c in conns:

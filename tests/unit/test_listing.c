@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "base/buf.h"
 #include "http/listing.h"
 #include "parse/fs.h"
+#include "support/tree.h"
 
 #define FFFD "\xef\xbf\xbd"
 
@@ -32,37 +32,6 @@ struct tree {
 	char out[64];
 	struct tw_buf buf;
 };
-
-static void
-put_file_size(const char *dir, const char *rel, off_t size)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, size), 0);
-	assert_int_equal(close(fd), 0);
-}
-
-static void
-put_dir(const char *dir, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-static void
-put_link(const char *dir, const char *rel, const char *target)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	assert_int_equal(symlink(target, path), 0);
-}
 
 /* Set the mtime of dir/rel; false if the filesystem clamped it. */
 static bool
@@ -80,21 +49,6 @@ set_mtime(const char *dir, const char *rel, time_t t)
 }
 
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-rm_tree(const char *dir)
-{
-	(void)nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
 tree_setup(void **state)
 {
 	struct tree *t = calloc(1, sizeof(*t));
@@ -102,9 +56,8 @@ tree_setup(void **state)
 
 	if (t == NULL)
 		return -1;
-	snprintf(t->root, sizeof(t->root), "/tmp/tw_listing_root.XXXXXX");
-	snprintf(t->out, sizeof(t->out), "/tmp/tw_listing_out.XXXXXX");
-	if (mkdtemp(t->root) == NULL || mkdtemp(t->out) == NULL)
+	if (!tree_mkdtemp(t->root, sizeof(t->root), "tw_listing_root") ||
+	    !tree_mkdtemp(t->out, sizeof(t->out), "tw_listing_out"))
 		return -1;
 	put_file_size(t->out, "secret", 777);
 

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include "parse/fs.h"
 #include "parse/http_parse.h"
 #include "parse/mime.h"
+#include "support/tree.h"
 
 /* ---- building requests by hand ---------------------------------------- */
 
@@ -358,37 +358,6 @@ struct fx {
 	struct tw_http_res res;
 };
 
-static void
-put(const char *root, const char *rel, const char *data, size_t n)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, n), (ssize_t)n);
-	assert_int_equal(close(fd), 0);
-}
-
-static void
-put_dir(const char *root, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int
 fx_setup(void **state)
 {
@@ -401,26 +370,25 @@ fx_setup(void **state)
 	if (f == NULL)
 		return -1;
 	f->res.fd = -1;
-	strcpy(f->root, "/tmp/tw-static-XXXXXX");
-	if (mkdtemp(f->root) == NULL)
+	if (!tree_mkdtemp(f->root, sizeof(f->root), "tw-static"))
 		return -1;
-	put(f->root, "a.txt", TEXT, strlen(TEXT));
+	put_data(f->root, "a.txt", TEXT, strlen(TEXT));
 	for (i = 0; i < sizeof(big); i++)
 		big[i] = (char)(i * 7);
-	put(f->root, "big.bin", big, sizeof(big));
-	put(f->root, "empty.txt", "", 0);
-	put(f->root, ".hidden", "secret", 6);
+	put_data(f->root, "big.bin", big, sizeof(big));
+	put_data(f->root, "empty.txt", "", 0);
+	put_data(f->root, ".hidden", "secret", 6);
 	put_dir(f->root, "sub dir");
-	put(f->root, "sub dir/x.txt", "x", 1);
+	put_data(f->root, "sub dir/x.txt", "x", 1);
 	put_dir(f->root, "\xc3\xbc");
 	put_dir(f->root, "withindex");
-	put(f->root, "withindex/index.html", "<p>index</p>\n", 13);
-	put(f->root, "withindex/other.txt", "o", 1);
+	put_data(f->root, "withindex/index.html", "<p>index</p>\n", 13);
+	put_data(f->root, "withindex/other.txt", "o", 1);
 	put_dir(f->root, "noindex");
-	put(f->root, "noindex/f.txt", "f", 1);
-	put(f->root, "noindex/.dot", "d", 1);
+	put_data(f->root, "noindex/f.txt", "f", 1);
+	put_data(f->root, "noindex/.dot", "d", 1);
 	put_dir(f->root, ".well-known");
-	put(f->root, ".well-known/t.txt", "wk", 2);
+	put_data(f->root, ".well-known/t.txt", "wk", 2);
 
 	fo.root = f->root;
 	f->fs = tw_fs_create(&fo, &err);
@@ -447,7 +415,7 @@ fx_teardown(void **state)
 	tw_buf_free(&f->body);
 	tw_fs_destroy(f->fs);
 	tw_mime_table_destroy(f->types);
-	(void)nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rm_tree(f->root);
 	free(f);
 	return 0;
 }
@@ -1037,7 +1005,7 @@ listing_cache_shows_created_file_at_once(void **state)
 	char *page = cached_listing(f), *after;
 
 	assert_null(strstr(page, "new.txt"));
-	put(f->root, "noindex/new.txt", "new", 3);
+	put_data(f->root, "noindex/new.txt", "new", 3);
 	after = get_listing(f, "/noindex/", &kind);
 	assert_non_null(strstr(after, ">new.txt</a>"));
 	assert_non_null(strstr(after, ">f.txt</a>"));
@@ -1118,7 +1086,7 @@ listing_cache_shows_size_change_after_validity(void **state)
 	char *page = cached_listing(f), *after;
 
 	assert_non_null(strstr(page, ">f.txt</a></td><td class=\"s\">1<"));
-	put(f->root, "noindex/f.txt", "12345", 5);
+	put_data(f->root, "noindex/f.txt", "12345", 5);
 	after = get_listing(f, "/noindex/", &kind);
 	assert_int_equal(kind, TW_HTTP_SEG_MEM);
 	assert_string_equal(after, page);
@@ -1200,7 +1168,7 @@ listing_cache_skips_big_pages(void **state)
 	/* Each row holds the name twice: 2,000 rows of ~600 bytes. */
 	for (i = 0; i < 2000; i++) {
 		snprintf(name, sizeof(name), "big/%04d-%0240d", i, 0);
-		put(f->root, name, "", 0);
+		put_data(f->root, name, "", 0);
 	}
 	settle();
 	tw_clock_update();

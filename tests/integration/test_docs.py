@@ -890,7 +890,7 @@ class TestConfigFiles(unittest.TestCase):
             ("index a;\nindex b;\n", 2, "duplicate"),
             ("listing maybe;\n", 1, "on or off"),
             ("index \"a;\n", 1, "unterminated"),
-            ("types { text/x a;\n", 2, "'}'"),
+            ("types { text/x a;\n", 1, "block 'types' is not closed"),
             ("include missing.conf;\n", 1, "missing.conf"),
             ("include t.conf;\n", 1, "loop"),
             ("max_request_body 1q;\n", 1, "size"),

@@ -19,7 +19,6 @@ static const char month_names[12][4] = {
  * thread, and layer 0 knows no loop. */
 static _Thread_local time_t now_sec;
 static _Thread_local uint64_t now_ms;
-static _Thread_local uint64_t round_no;
 static _Thread_local time_t formatted_sec = -1;
 static _Thread_local char http_date[TW_CLOCK_HTTP_DATE_LEN + 1];
 static _Thread_local char log_date[TW_CLOCK_LOG_DATE_LEN + 1];
@@ -93,7 +92,6 @@ tw_clock_update(void)
 {
 	struct timespec ts;
 
-	round_no++;
 	(void)clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	(void)clock_gettime(CLOCK_REALTIME_COARSE, &ts);
@@ -116,12 +114,6 @@ uint64_t
 tw_clock_ms(void)
 {
 	return now_ms;
-}
-
-uint64_t
-tw_clock_round(void)
-{
-	return round_no;
 }
 
 uint64_t

@@ -22,10 +22,6 @@ time_t tw_clock_now(void);
 /* Monotonic milliseconds as of the last update. */
 uint64_t tw_clock_ms(void);
 
-/* Updates so far on this thread: with one per event batch, a number that
- * tells batches apart (the coarse milliseconds may not). */
-uint64_t tw_clock_round(void);
-
 /* Monotonic microseconds, read now (not cached). */
 uint64_t tw_clock_us_now(void);
 

@@ -620,11 +620,12 @@ host_ok(const struct tw_http_request *r)
 }
 
 /* Framing of a request body (RFC 9112 6): returns 0 and sets hc->skip,
- * or an error status. */
+ * or an error status. Every error closes the connection (fail()), so
+ * no byte after a head whose framing we refuse is read as a request. */
 static int
 check_body(struct http_conn *hc, const struct tw_http_request *r)
 {
-	const struct tw_http_header *te = tw_http_find_header(r, "Transfer-Encoding");
+	enum tw_http_te te = tw_http_transfer_encoding(r);
 	uint64_t len = 0, v;
 	size_t i;
 	bool seen = false;
@@ -641,13 +642,14 @@ check_body(struct http_conn *hc, const struct tw_http_request *r)
 		seen = true;
 		len = v;
 	}
-	if (te != NULL) {
-		/* Both framings at once is the request-smuggling shape. */
-		if (seen)
+	if (te != TW_TE_NONE) {
+		/* Both framings at once is the request-smuggling shape; in
+		 * HTTP/1.0, or with chunked not last, the framing is faulty
+		 * (RFC 9112 6.1, 6.3). A chunked body we don't take (411); a
+		 * coding we don't know is 501 (RFC 9112 6.1). */
+		if (seen || te == TW_TE_BAD || r->minor == 0)
 			return 400;
-		if (tw_http_list_has(te->value, te->value_len, "chunked"))
-			return 411;
-		return 501;
+		return te == TW_TE_CHUNKED ? 411 : 501;
 	}
 	if (len > hc->srv->opts->max_discard_body)
 		return 413;

@@ -3,7 +3,8 @@
  * http_parse: the HTTP/1.x request-head parser (picohttpparser's contract:
  * caller buffer, caller array of headers, slices, AGAIN for "need more")
  * and the parsers of the header values tinyweb acts on: Content-Length,
- * HTTP-date, Range, entity-tag lists, token lists and Accept-Encoding.
+ * Transfer-Encoding, HTTP-date, Range, entity-tag lists, token lists and
+ * Accept-Encoding.
  * Layer 2 (parsing): no I/O, no allocation, no locale, no clock. It must
  * not know about connections, files or responses; callers map its results
  * to statuses.
@@ -13,7 +14,12 @@
 #include <errno.h>
 #include <string.h>
 
-/* More empty lines than this before the request line is not a client. */
+/*
+ * More empty lines than this before the request line is not a client.
+ * They must be CRLF like every other line of the head: RFC 9112 2.2 asks
+ * a server to ignore at least one empty line (CRLF) there, which old
+ * clients send after a POST body, and says nothing for a lone LF.
+ */
 #define MAX_LEADING_BLANK_LINES 8
 
 /*
@@ -205,7 +211,8 @@ parse_header_line(const char *line, size_t n, struct tw_http_header *h)
  * Answer for a call that brought no new LF: the complete lines are those
  * the previous call accepted, so only the size limits on the unfinished
  * line can change the answer. That needs the request line's end, found
- * with one memchr over at most TW_HTTP_MAX_LINE bytes.
+ * with one memchr over at most TW_HTTP_MAX_LINE bytes. The leading empty
+ * lines the previous call accepted are CRLF ones (a bare LF was 400).
  */
 static int
 limits_only(const char *buf, size_t len)
@@ -215,14 +222,8 @@ limits_only(const char *buf, size_t len)
 
 	if (len <= FAST_AGAIN_MAX)
 		return TW_PARSE_AGAIN;
-	while (p < len) {
-		if (buf[p] == '\n')
-			p++;
-		else if (buf[p] == '\r' && p + 1 < len && buf[p + 1] == '\n')
-			p += 2;
-		else
-			break;
-	}
+	while (p + 1 < len && buf[p] == '\r' && buf[p + 1] == '\n')
+		p += 2;
 	end = len < TW_HTTP_MAX_LINE ? len : TW_HTTP_MAX_LINE;
 	lf = p < end ? memchr(buf + p, '\n', end - p) : NULL;
 	if (lf == NULL)
@@ -239,6 +240,14 @@ limits_only(const char *buf, size_t len)
  * checked before its syntax. That makes the answer for a prefix of the
  * input the answer for every longer input that got that far, so feeding
  * the bytes one at a time gives what feeding them whole gives.
+ *
+ * Every line ends at an LF, and that LF must follow a CR: a bare LF is
+ * 400 wherever it is, so the head ends at the same byte for us as for
+ * any strict parser in front of or behind us (RFC 9112 2.2 lets a
+ * recipient take a bare LF as a line end; one that frames messages
+ * differently from its neighbour is how requests get smuggled). A CR not
+ * followed by LF stays inside its line, where no rule of the request
+ * line or of a field line admits it, so it is 400 once the line ends.
  */
 static int
 parse_head(const char *buf, size_t len, struct tw_http_request *req)
@@ -261,8 +270,9 @@ parse_head(const char *buf, size_t len, struct tw_http_request *req)
 		if (lf == NULL)
 			return TW_PARSE_AGAIN;
 		eol = end - 1;
-		if (eol > p && buf[eol - 1] == '\r')
-			eol--;
+		if (eol == p || buf[eol - 1] != '\r')
+			return TW_PARSE_BAD;	/* bare LF */
+		eol--;
 		if (rl_end == 0) {
 			if (eol == p) {
 				if (++nblank > MAX_LEADING_BLANK_LINES)
@@ -344,6 +354,44 @@ tw_http_list_has(const char *v, size_t len, const char *token)
 			return true;
 	}
 	return false;
+}
+
+/* ---- Transfer-Encoding ---------------------------------------------- */
+
+enum tw_http_te
+tw_http_transfer_encoding(const struct tw_http_request *req)
+{
+	const char *v, *e;
+	size_t i, len, elen, ncodings = 0;
+	bool more, present = false, chunked_last = false;
+
+	/* All the fields in order are one list (RFC 9110 5.3). */
+	for (i = 0; i < req->nheaders; i++) {
+		const struct tw_http_header *h = &req->headers[i];
+
+		if (!tw_http_token_eq(h->name, h->name_len,
+				      "Transfer-Encoding"))
+			continue;
+		present = true;
+		v = h->value;
+		len = h->value_len;
+		more = true;
+		while (next_element(&v, &len, &e, &elen, &more)) {
+			/* Empty elements are ignored (RFC 9110 5.6.1.2). */
+			if (elen == 0)
+				continue;
+			/* Anything after chunked, or chunked twice. */
+			if (chunked_last)
+				return TW_TE_BAD;
+			chunked_last = tw_http_token_eq(e, elen, "chunked");
+			ncodings++;
+		}
+	}
+	if (!present)
+		return TW_TE_NONE;
+	if (ncodings == 0)
+		return TW_TE_BAD;
+	return chunked_last ? TW_TE_CHUNKED : TW_TE_UNKNOWN;
 }
 
 /* ---- Content-Length -------------------------------------------------- */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * http_parse: the HTTP/1.x request parser and the parsers of header values
- * that tinyweb acts on (Range, HTTP-date, entity-tag lists, token lists,
- * Accept-Encoding). Layer 2 (parsing): takes bytes, returns slices into
- * them; no I/O, no allocation, knows nothing of sockets or files.
+ * that tinyweb acts on (Content-Length, Transfer-Encoding, Range,
+ * HTTP-date, entity-tag lists, token lists, Accept-Encoding). Layer 2
+ * (parsing): takes bytes, returns slices into them; no I/O, no
+ * allocation, knows nothing of sockets or files.
  */
 #ifndef TW_HTTP_PARSE_H
 #define TW_HTTP_PARSE_H
@@ -45,13 +46,27 @@ struct tw_http_request {
 
 /*
  * Parse the request head at buf[0..len): request line and header fields up
- * to and including the empty line. Leading empty lines (CRLF or LF) before
- * the request line are skipped, as RFC 9112 2.2 allows. Bare LF is
- * accepted as a line end; a bare CR is 400. Obsolete line folding, a space
- * before the colon, an empty field name, control bytes in names or values,
- * or a method that is not a token are 400. The version must be
- * "HTTP/1.0" or "HTTP/1.1"; "HTTP/0.9", "HTTP/2.0", "HTTP/3" etc. give
- * TW_PARSE_BAD_VERSION, anything else not of the form HTTP/d.d is 400.
+ * to and including the empty line. Framing is strict, so that no proxy in
+ * front of or behind us can see a different message in the same bytes:
+ * every line, from any leading empty line through the empty line that
+ * ends the head, must end in CRLF. A bare LF anywhere in the head is 400
+ * (RFC 9112 2.2 allows a recipient to accept it; we don't), and so is a
+ * bare CR. Up to 8 empty lines (CRLF) before the request line are
+ * skipped, as RFC 9112 2.2 asks of a server; a 9th is 400. Obsolete line
+ * folding (RFC 9112 5.2), whitespace before the colon, an empty field
+ * name, control bytes other than HTAB in names or values, a method that
+ * is not a token, or a request line whose parts are not separated by
+ * exactly one SP are 400. The version must be "HTTP/1.0" or "HTTP/1.1"
+ * (1.x above 1 reads as 1.1); "HTTP/0.9", "HTTP/2.0", "HTTP/3" and a
+ * request line without a version give TW_PARSE_BAD_VERSION, anything
+ * else not of the form HTTP/d.d (e.g. "http/1.1") is 400.
+ * Content-Length and Transfer-Encoding are judged by the caller, with
+ * tw_http_parse_content_length() and tw_http_transfer_encoding().
+ *
+ * A line is judged when its LF arrives, and the answer for a prefix of
+ * the input other than TW_PARSE_AGAIN is the answer for every longer
+ * input that starts with it: feeding the bytes one at a time gives what
+ * feeding them whole gives.
  *
  * last_len is the length passed in the previous call for the same request
  * (0 the first time); it lets the parser answer AGAIN quickly when no new
@@ -83,6 +98,26 @@ bool tw_http_token_eq(const char *s, size_t len, const char *lit);
  * and empty elements.
  */
 bool tw_http_list_has(const char *v, size_t len, const char *token);
+
+/* Results of tw_http_transfer_encoding(). */
+enum tw_http_te {
+	TW_TE_NONE,	/* no Transfer-Encoding field */
+	TW_TE_CHUNKED,	/* chunked is the last coding, and the only chunked */
+	TW_TE_UNKNOWN,	/* codings without chunked ("gzip", "identity") */
+	TW_TE_BAD,	/* chunked not last or twice, or no coding at all */
+};
+
+/*
+ * Judge the Transfer-Encoding fields of req, all of them taken as one
+ * list in order (RFC 9110 5.3), codings compared case-insensitively,
+ * empty elements ignored. The message framing is chunked only when
+ * chunked is the final coding (RFC 9112 6.3); chunked anywhere else, or
+ * applied twice (RFC 9112 6.1), means the body's end cannot be found:
+ * TW_TE_BAD, as is a field with no coding in it. A coding with
+ * parameters ("chunked;x=1") is not chunked. The codings before a final
+ * chunked are not looked at.
+ */
+enum tw_http_te tw_http_transfer_encoding(const struct tw_http_request *req);
 
 /*
  * True if v[0..len) is a valid Host value (RFC 9112 3.2, RFC 3986 3.2.2):

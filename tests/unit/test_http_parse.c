@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for http_parse: the request-head parser (one row per case,
- * whole and byte at a time, and the size limits at their edges) and the
- * header-value parsers (Content-Length, HTTP-date, Range, entity-tags,
- * token lists, Accept-Encoding), as {input, expected} tables. Inputs sit
- * right before a PROT_NONE page (support/guard.h) so an over-read faults.
+ * the last block following RFC 9112's grammar section by section; whole,
+ * byte at a time and in chunks, and the size limits at their edges) and
+ * the header-value parsers (Content-Length, Transfer-Encoding, HTTP-date,
+ * Range, entity-tags, token lists, Accept-Encoding), as {input, expected}
+ * tables. Inputs sit right before a PROT_NONE page (support/guard.h) so
+ * an over-read faults. How the server answers each framing (status and
+ * number of responses) is in tests/integration/test_framing.py.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,21 +59,14 @@ static const struct req_vec req_vecs[] = {
 	/* good */
 	REQ_OK("GET / HTTP/1.1\r\n\r\n", 0, "GET", "/", 1, 0, { NULL }),
 	REQ_OK("GET / HTTP/1.0\r\n\r\n", 0, "GET", "/", 0, 0, { NULL }),
-	REQ_OK("GET / HTTP/1.0\n\n", 0, "GET", "/", 0, 0, { NULL }),
 	REQ_OK("HEAD /a?b=c HTTP/1.1\r\nHost: example.com\r\n"
 	       "Accept: */*\r\n\r\n", 0, "HEAD", "/a?b=c", 1, 2,
 	       { "Host", "example.com" }, { "Accept", "*/*" }),
-	REQ_OK("GET / HTTP/1.1\r\nHost: a\n\r\n", 0, "GET", "/", 1, 1,
-	       { "Host", "a" }),
-	REQ_OK("GET / HTTP/1.1\nHost: a\r\n\n", 0, "GET", "/", 1, 1,
-	       { "Host", "a" }),
 	/* 1.x above 1 is served as 1.1 (RFC 9112 2.5) */
 	REQ_OK("GET / HTTP/1.2\r\n\r\n", 0, "GET", "/", 1, 0, { NULL }),
 	REQ_OK("GET / HTTP/1.9\r\n\r\n", 0, "GET", "/", 1, 0, { NULL }),
-	/* leading empty lines are skipped, up to 8 */
-	REQ_OK("\r\n\nGET / HTTP/1.1\r\n\r\n", 0, "GET", "/", 1, 0, { NULL }),
-	REQ_OK("\n\n\n\n\n\n\n\nGET / HTTP/1.1\r\n\r\n", 0, "GET", "/", 1, 0,
-	       { NULL }),
+	/* leading empty lines (CRLF) are skipped, up to 8 */
+	REQ_OK("\r\nGET / HTTP/1.1\r\n\r\n", 0, "GET", "/", 1, 0, { NULL }),
 	REQ_OK("\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\n\r\n", 0,
 	       "GET", "/", 1, 0, { NULL }),
 	/* values: OWS trimmed, inner whitespace and obs-text kept */
@@ -179,7 +175,8 @@ static const struct req_vec req_vecs[] = {
 	REQ_ERR("\rGET / HTTP/1.1\r\n\r\n", BAD),
 	REQ_ERR("\r\r\nGET / HTTP/1.1\r\n\r\n", BAD),
 	/* too many leading empty lines */
-	REQ_ERR("\n\n\n\n\n\n\n\n\nGET / HTTP/1.1\r\n\r\n", BAD),
+	REQ_ERR("\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+		BAD),
 	REQ_ERR("\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n", BAD),
 	/* field names */
 	REQ_ERR("GET / HTTP/1.1\r\nHost : a\r\n\r\n", BAD),
@@ -203,6 +200,112 @@ static const struct req_vec req_vecs[] = {
 	REQ_ERR("GET / HTTP/1.1\r\nX: \x0b" "a\r\n\r\n", BAD),
 	/* the first bad line decides, even with a good head after it */
 	REQ_ERR("GET / HTTP/1.1\r\nX y: 1\r\nHost: a\r\n\r\n", BAD),
+
+	/*
+	 * RFC 9112's grammar, row by row. Each line of the head is
+	 * `... CRLF`; we take no bare LF for one (2.2), so the head ends at
+	 * the same byte for any strict parser before or after us.
+	 */
+	/* 2.2: bare LF, wherever it is, is 400 as soon as it arrives */
+	REQ_ERR("GET / HTTP/1.0\n\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\nHost: a\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nHost: a\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nHost: a\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nHost: a\r\n\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\n\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX: a\n\n", BAD),
+	/* the attacks: a hidden Content-Length, a head ended early */
+	REQ_ERR("GET / HTTP/1.1\r\nHost: a\r\nDummy: x\nContent-Length: 23\r\n"
+		"\r\nGET /admin HTTP/1.1\r\nHost: a\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nHost: a\r\nUseless:\n\n"
+		"GET /admin HTTP/1.1\r\nHost: a\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nDummy: x\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nUseless:\n", BAD),
+	/* 2.2: empty lines before the request line: CRLF only */
+	REQ_ERR("\n", BAD),
+	REQ_ERR("\nGET / HTTP/1.1\r\n\r\n", BAD),
+	REQ_ERR("\r\n\nGET / HTTP/1.1\r\n\r\n", BAD),
+	REQ_ERR("\n\r\nGET / HTTP/1.1\r\n\r\n", BAD),
+	REQ_ERR("\r\n\r\n\n", BAD),
+	REQ_ERR("\r\n\r\n", AGAIN),
+	REQ_ERR("\r\n\r\nGET / HTTP/1.1\r\n", AGAIN),
+	REQ_OK("\r\n\r\nGET / HTTP/1.1\r\n\r\n", 0, "GET", "/", 1, 0,
+	       { NULL }),
+	/* 2.2: bare CR is 400 once its line ends; until then, AGAIN */
+	REQ_ERR("GET / HTTP/1.1\r\nX: a\r \r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\n\rX: a\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX: a\r\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX: a\rY: b\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX: a\rY: b", AGAIN),
+	REQ_ERR("GET / HTTP/1.1\r\n\r", AGAIN),
+	REQ_ERR("\r\n\r", AGAIN),
+	/* 3: request-line = method SP request-target SP HTTP-version */
+	REQ_OK("GET / HTTP/1.1\r\n\r\n", 0, "GET", "/", 1, 0, { NULL }),
+	REQ_ERR("GET  / HTTP/1.1\r\n\r\n", BAD),
+	REQ_ERR("GET /  HTTP/1.1\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1  \r\n\r\n", BAD),
+	REQ_ERR("GET\t/\tHTTP/1.1\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\t\r\n\r\n", BAD),
+	REQ_ERR("GET\x0b/ HTTP/1.1\r\n\r\n", BAD),
+	REQ_ERR("\tGET / HTTP/1.1\r\n\r\n", BAD),
+	REQ_ERR("GET /\r\n", E505),		/* no version: HTTP/0.9 */
+	REQ_ERR("GET / \r\n\r\n", BAD),	/* SP, then no version */
+	REQ_ERR("/ HTTP/1.1\r\n\r\n", BAD),	/* no method */
+	REQ_ERR(" / HTTP/1.1\r\n\r\n", BAD),
+	/* 2.3: HTTP-name is %s"HTTP", case-sensitive */
+	REQ_ERR("GET / http/1.1\r\n\r\n", BAD),
+	REQ_ERR("GET / Http/1.1\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP /1.1\r\n\r\n", BAD),
+	/* 3.1: method = token, case-sensitive: "get" is another method */
+	REQ_OK("get / HTTP/1.1\r\n\r\n", 0, "get", "/", 1, 0, { NULL }),
+	REQ_OK("M-SEARCH / HTTP/1.1\r\n\r\n", 0, "M-SEARCH", "/", 1, 0,
+	       { NULL }),
+	REQ_ERR("GE T / HTTP/1.1\r\n\r\n", BAD),
+	REQ_ERR("GET@ / HTTP/1.1\r\n\r\n", BAD),
+	/* 3.2: the four target forms all parse; the server judges them */
+	REQ_OK("GET http://a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n", 0,
+	       "GET", "http://a.example/", 1, 1, { "Host", "a.example" }),
+	REQ_OK("GET HTTP://A.EXAMPLE HTTP/1.1\r\n\r\n", 0, "GET",
+	       "HTTP://A.EXAMPLE", 1, 0, { NULL }),
+	REQ_OK("CONNECT a.example:443 HTTP/1.1\r\n\r\n", 0, "CONNECT",
+	       "a.example:443", 1, 0, { NULL }),
+	REQ_OK("OPTIONS * HTTP/1.0\r\n\r\n", 0, "OPTIONS", "*", 0, 0,
+	       { NULL }),
+	REQ_ERR("GET http://a.example/ x HTTP/1.1\r\n\r\n", BAD),
+	/* 5: field-line = field-name ":" OWS field-value OWS */
+	REQ_OK("GET / HTTP/1.1\r\nContent-Length:5\r\n\r\n", 0, "GET", "/", 1,
+	       1, { "Content-Length", "5" }),
+	REQ_OK("GET / HTTP/1.1\r\nTransfer-Encoding: \tchunked\t \r\n\r\n", 0,
+	       "GET", "/", 1, 1, { "Transfer-Encoding", "chunked" }),
+	REQ_OK("GET / HTTP/1.1\r\nX:\r\n\r\n", 0, "GET", "/", 1, 1,
+	       { "X", "" }),
+	/* 5.1: no whitespace between the name and the colon */
+	REQ_ERR("GET / HTTP/1.1\r\nContent-Length : 5\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nTransfer-Encoding\t: chunked\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\n Transfer-Encoding: chunked\r\n\r\n", BAD),
+	/* 5.1: empty name, no colon, a name that is not a token */
+	REQ_ERR("GET / HTTP/1.1\r\n:\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\n: 5\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nContent-Length 5\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nContent Length: 5\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX\x7f: a\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX\x1b: a\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\n\x01: a\r\n\r\n", BAD),
+	/* 5.2: obs-fold is 400, also of an empty value or of whitespace */
+	REQ_ERR("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX:\r\n b\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX: a\r\n \r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX: a\r\n\t\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nContent-Length: 1\r\n 0\r\n\r\n", BAD),
+	/* 5.5: field-value: VCHAR, SP, HTAB, obs-text; no other CTL */
+	REQ_OK("GET / HTTP/1.1\r\nX: \x80\xff\r\n\r\n", 0, "GET", "/", 1, 1,
+	       { "X", "\x80\xff" }),
+	REQ_ERR("GET / HTTP/1.1\r\nX: a\x1b" "b\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX: a\x0c\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX: \x7f\r\n\r\n", BAD),
+	REQ_ERR("GET / HTTP/1.1\r\nX: \0\r\n\r\n", BAD),
 };
 
 /* Check a complete parse against the row's expectations. */
@@ -468,17 +571,18 @@ parse_request_line_limit(void **state)
 	static struct tw_http_request r;
 
 	(void)state;
-	/* exactly TW_HTTP_MAX_LINE bytes, CRLF or LF, is fine */
+	/* exactly TW_HTTP_MAX_LINE bytes, CRLF included, is fine */
 	x.len = 0;
 	big_request_line(&x, TW_HTTP_MAX_LINE, "\r\n");
 	big_add(&x, S("\r\n"));
 	assert_int_equal(big_parse(&x, &r), TW_HTTP_MAX_LINE + 2);
 	assert_int_equal(r.target_len, TW_HTTP_MAX_LINE - 15);
+	/* ... ended by a bare LF it is 400, within the limit */
 	x.len = 0;
 	big_request_line(&x, TW_HTTP_MAX_LINE, "\n");
 	big_add(&x, S("\n"));
-	assert_int_equal(big_parse(&x, &r), TW_HTTP_MAX_LINE + 1);
-	/* one more is 414 */
+	assert_int_equal(big_parse(&x, &r), BAD);
+	/* one more is 414, the size judged before the line end */
 	x.len = 0;
 	big_request_line(&x, TW_HTTP_MAX_LINE + 1, "\r\n");
 	big_add(&x, S("\r\n"));
@@ -549,9 +653,20 @@ parse_request_header_bytes_limit(void **state)
 	assert_int_equal(big_parse(&x, &r),
 			 TW_HTTP_MAX_LINE + TW_HTTP_MAX_HEADER_BYTES);
 	x.len--;
-	x.b[x.len - 1] = '\n';	/* final LF only: one byte less */
-	assert_int_equal(big_parse(&x, &r),
-			 TW_HTTP_MAX_LINE + TW_HTTP_MAX_HEADER_BYTES - 1);
+	x.b[x.len - 1] = '\n';	/* final bare LF: 400, not the limit */
+	assert_int_equal(big_parse(&x, &r), BAD);
+	/* a bare LF past the limit: the limit */
+	x.len = 0;
+	big_add(&x, S("GET / HTTP/1.1\r\n"));
+	big_field(&x, TW_HTTP_MAX_HEADER_BYTES + 1);
+	x.b[x.len - 2] = 'v';
+	assert_int_equal(big_parse(&x, &r), E431);
+	/* and one that fits, but for its bare LF */
+	x.len = 0;
+	big_add(&x, S("GET / HTTP/1.1\r\n"));
+	big_field(&x, TW_HTTP_MAX_HEADER_BYTES);
+	x.b[x.len - 2] = 'v';
+	assert_int_equal(big_parse(&x, &r), BAD);
 	/* incomplete: AGAIN at the limit, 431 past it */
 	x.len = 0;
 	big_add(&x, S("GET / HTTP/1.1\r\nX: "));
@@ -622,7 +737,7 @@ parse_request_last_len_sees_limits(void **state)
 	assert_int_equal(tw_http_parse_request(x.b, 16 + 16385, 16 + 16384,
 					       &r), E431);
 	x.len = 0;
-	big_add(&x, S("\n\r\nGET /"));
+	big_add(&x, S("\r\n\r\nGET /"));
 	big_fill(&x, 'a', TW_HTTP_MAX_LINE);
 	assert_int_equal(tw_http_parse_request(x.b, 10, 0, &r), AGAIN);
 	assert_int_equal(tw_http_parse_request(x.b, TW_HTTP_MAX_LINE, 10, &r),
@@ -631,6 +746,14 @@ parse_request_last_len_sees_limits(void **state)
 					       TW_HTTP_MAX_LINE, &r), E414);
 	/* a call with no new bytes repeats AGAIN */
 	assert_int_equal(tw_http_parse_request(x.b, 10, 10, &r), AGAIN);
+	/* a bare LF after a long stretch without one is seen at once */
+	x.len = 0;
+	big_add(&x, S("GET / HTTP/1.1\r\nX: "));
+	big_fill(&x, 'v', 9000);
+	big_add(&x, S("\n"));
+	assert_int_equal(tw_http_parse_request(x.b, 100, 0, &r), AGAIN);
+	assert_int_equal(tw_http_parse_request(x.b, 9000, 100, &r), AGAIN);
+	assert_int_equal(tw_http_parse_request(x.b, x.len, 9000, &r), BAD);
 }
 
 /* ---- find_header, token_eq, list_has --------------------------------- */
@@ -752,6 +875,10 @@ static const struct cl_vec cl_vecs[] = {
 	{ S("0"), 0, 0 },
 	{ S("5"), 0, 5 },
 	{ S("005"), 0, 5 },
+	/* RFC 9110 8.6: 1*DIGIT, so leading zeros are only digits */
+	{ S("007"), 0, 7 },
+	{ S("00"), 0, 0 },
+	{ S("000000000000000000000000000000000007"), 0, 7 },
 	{ S("1234567890"), 0, 1234567890 },
 	{ S("9223372036854775807"), 0, INT64_MAX },
 	{ S("09223372036854775807"), 0, INT64_MAX },
@@ -781,6 +908,12 @@ static const struct cl_vec cl_vecs[] = {
 	{ S("1e3"), -EINVAL, 0 },
 	{ S("5\0"), -EINVAL, 0 },
 	{ S("\xd9\xa5"), -EINVAL, 0 },	/* ARABIC-INDIC DIGIT FIVE */
+	{ S("-5"), -EINVAL, 0 },
+	{ S("5, -5"), -EINVAL, 0 },
+	{ S("5, +5"), -EINVAL, 0 },
+	{ S("7, 007"), 0, 7 },
+	{ S("5;q=1"), -EINVAL, 0 },
+	{ S("\"5\""), -EINVAL, 0 },
 };
 
 static void
@@ -804,6 +937,82 @@ content_length_vectors(void **state)
 		if (ret == 0 && out != cl_vecs[i].val)
 			fail_msg("vector %zu: %llu", i,
 				 (unsigned long long)out);
+	}
+}
+
+/* ---- Transfer-Encoding ---------------------------------------------- */
+
+struct te_vec {
+	const char *in;		/* a request head */
+	size_t len;
+	enum tw_http_te want;
+};
+
+#define TE(fields, w) { S("POST / HTTP/1.1\r\n" fields "\r\n"), w }
+
+static const struct te_vec te_vecs[] = {
+	TE("", TW_TE_NONE),
+	TE("Content-Length: 5\r\n", TW_TE_NONE),
+	TE("Transfer-Encodings: chunked\r\n", TW_TE_NONE),
+	TE("TE: chunked\r\n", TW_TE_NONE),
+	/* chunked last: the framing is chunked */
+	TE("Transfer-Encoding: chunked\r\n", TW_TE_CHUNKED),
+	TE("Transfer-Encoding: Chunked\r\n", TW_TE_CHUNKED),
+	TE("transfer-encoding: CHUNKED\r\n", TW_TE_CHUNKED),
+	TE("Transfer-Encoding: gzip, chunked\r\n", TW_TE_CHUNKED),
+	TE("Transfer-Encoding: gzip,chunked\r\n", TW_TE_CHUNKED),
+	TE("Transfer-Encoding: identity, chunked\r\n", TW_TE_CHUNKED),
+	TE("Transfer-Encoding: , chunked ,\r\n", TW_TE_CHUNKED),
+	TE("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+	   TW_TE_CHUNKED),
+	TE("Transfer-Encoding:\r\nTransfer-Encoding: chunked\r\n",
+	   TW_TE_CHUNKED),
+	/* no chunked: a coding we don't know */
+	TE("Transfer-Encoding: gzip\r\n", TW_TE_UNKNOWN),
+	TE("Transfer-Encoding: identity\r\n", TW_TE_UNKNOWN),
+	TE("Transfer-Encoding: chunked;x=1\r\n", TW_TE_UNKNOWN),
+	TE("Transfer-Encoding: xchunked\r\n", TW_TE_UNKNOWN),
+	TE("Transfer-Encoding: chunk\r\n", TW_TE_UNKNOWN),
+	TE("Transfer-Encoding: chunked chunked\r\n", TW_TE_UNKNOWN),
+	TE("Transfer-Encoding: \"chunked\"\r\n", TW_TE_UNKNOWN),
+	TE("Transfer-Encoding: gzip, deflate\r\n", TW_TE_UNKNOWN),
+	/* chunked not last, chunked twice, no coding at all */
+	TE("Transfer-Encoding: chunked, gzip\r\n", TW_TE_BAD),
+	TE("Transfer-Encoding: chunked, identity\r\n", TW_TE_BAD),
+	TE("Transfer-Encoding: chunked, chunked\r\n", TW_TE_BAD),
+	TE("Transfer-Encoding: gzip, chunked, gzip\r\n", TW_TE_BAD),
+	TE("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n",
+	   TW_TE_BAD),
+	TE("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+	   TW_TE_BAD),
+	TE("Transfer-Encoding: chunked\r\nX: y\r\n"
+	   "transfer-encoding: identity\r\n", TW_TE_BAD),
+	TE("Transfer-Encoding:\r\n", TW_TE_BAD),
+	TE("Transfer-Encoding: ,\r\n", TW_TE_BAD),
+	TE("Transfer-Encoding: , ,\t,\r\n", TW_TE_BAD),
+	TE("Transfer-Encoding:\r\nTransfer-Encoding:\r\n", TW_TE_BAD),
+};
+
+static void
+transfer_encoding_vectors(void **state)
+{
+	struct tw_http_request r;
+	struct guard g;
+	const char *in;
+	size_t i;
+	int ret;
+
+	(void)state;
+	for (i = 0; i < NELEM(te_vecs); i++) {
+		in = guard_copy(&g, te_vecs[i].in, te_vecs[i].len);
+		ret = tw_http_parse_request(in, te_vecs[i].len, 0, &r);
+		if (ret != (int)te_vecs[i].len)
+			fail_msg("vector %zu: parse gives %d", i, ret);
+		if (tw_http_transfer_encoding(&r) != te_vecs[i].want)
+			fail_msg("vector %zu: %d, want %d", i,
+				 (int)tw_http_transfer_encoding(&r),
+				 (int)te_vecs[i].want);
+		guard_free(&g);
 	}
 }
 
@@ -1441,6 +1650,7 @@ main(void)
 		cmocka_unit_test(token_eq_vectors),
 		cmocka_unit_test(list_has_vectors),
 		cmocka_unit_test(content_length_vectors),
+		cmocka_unit_test(transfer_encoding_vectors),
 		cmocka_unit_test(parse_date_vectors),
 		cmocka_unit_test(parse_date_round_trips_gmtime),
 		cmocka_unit_test(parse_range_vectors),

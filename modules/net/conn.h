@@ -99,8 +99,8 @@ void tw_conn_set_ops(struct tw_conn *c, const struct tw_conn_ops *ops,
  * non-blocking connect whose outcome comes from the loop, never before
  * this returns, as ops->on_connected or ops->on_error (-ETIMEDOUT once
  * timeout_ms passes; 0: no limit). Writes may be queued meanwhile: they
- * go out once connected; tw_conn_set_timeout waits until then too. Returns NULL with *err = -errno if not even the
- * socket could be made.
+ * go out once connected; tw_conn_set_timeout waits until then too.
+ * Returns NULL with *err = -errno if not even the socket could be made.
  */
 struct tw_conn *tw_conn_connect(struct tw_loop *loop,
 				const struct sockaddr *addr,

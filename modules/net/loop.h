@@ -45,8 +45,9 @@ struct tw_timer {
 /*
  * A task posted to run after the current event batch, embedded in its
  * owner like a timer and, like it, zero-initialised. A connection that
- * has written its share for one turn posts itself to go on after everyone else ready in this batch:
- * under edge triggering, no new event would wake it for the rest.
+ * has written its share for one turn posts itself to go on after
+ * everyone else ready in this batch: under edge triggering, no new event
+ * would wake it for the rest.
  */
 struct tw_loop_task;
 typedef void tw_loop_task_fn(struct tw_loop *loop, struct tw_loop_task *t);

@@ -21,9 +21,9 @@ TEST_DEPS_url = url
 TEST_DEPS_http_parse = http_parse
 TEST_DEPS_conf_parse = conf_parse
 TEST_DEPS_mime = mime url stats shm
-TEST_DEPS_fs = fs clock stats shm
-TEST_DEPS_listing = listing fs url buf clock stats shm
-TEST_DEPS_static = static listing http_parse mime fs url buf clock stats shm
+TEST_DEPS_fs = fs clock log stats shm
+TEST_DEPS_listing = listing fs url buf clock log stats shm
+TEST_DEPS_static = static listing http_parse mime fs url buf clock log stats shm
 TEST_DEPS_config = config opts conf_parse mode mime url status http_parse buf clock stats shm
 TEST_DEPS_loop = loop clock
 TEST_DEPS_conn = conn aio loop buf clock pool stats shm
@@ -109,7 +109,7 @@ bench: all
 
 # The blocking-I/O designs the benchmark compares the event loop with
 # (bench/blocking.c): tinyweb's parsers linked in, not part of the server.
-BENCH_DEPS = http_parse url fs mime clock stats shm
+BENCH_DEPS = http_parse url fs mime clock log stats shm
 bench-build: build/bench/blocking
 
 build/bench/blocking: bench/blocking.c $(call sources,$(BENCH_DEPS)) | build/bench

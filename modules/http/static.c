@@ -664,8 +664,12 @@ serve_listing(struct static_inst *si, struct tw_http_res *res,
 	page = kept_page(d, &st);
 	if (page == NULL) {
 		tw_fs_file_drop_content(d);
-		err = tw_listing_render_fd(si->opts->fs, d->fd, si->scr.rel,
-					   si->scr.path, &lo, res->body);
+		/* The cache's root, not opts->fs: after a deploy swapped
+		 * the root, d and the entries looked up beside it must be
+		 * of the same release. */
+		err = tw_listing_render_fd(tw_fs_cache_fs(si->cache), d->fd,
+					   si->scr.rel, si->scr.path, &lo,
+					   res->body);
 		if (err < 0)
 			return err;
 		keep_page(d, &st, &start, res->body->data + from,

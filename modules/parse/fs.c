@@ -21,12 +21,24 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/stats.h"
 
+/*
+ * The one made by tw_fs_create() is shared by every loop of a generation
+ * and never changes. Each open-file cache holds its own copy (a view)
+ * whose rootfd it replaces when the root path comes to name another
+ * directory (a deploy swapping a symlink); the strings stay the shared
+ * one's.
+ */
 struct tw_fs {
 	int rootfd;			/* O_PATH|O_DIRECTORY of the root */
 	enum tw_fs_symlinks symlinks;
 	char *root_path;		/* realpath() of the root, malloc'd */
+	char *watch_path;		/* the root as given, made absolute */
+	dev_t dev;			/* of rootfd */
+	ino_t ino;
+	int watch_err;			/* a view's last warning, or 0 */
 };
 
 /* What a caller may add to the fixed open flags. */
@@ -83,15 +95,70 @@ rel_is_safe(const char *rel)
 	return true;
 }
 
-struct tw_fs *
-tw_fs_create(const struct tw_fs_opts *opts, int *err)
+/*
+ * Open the directory path names now: O_PATH, which needs no read
+ * permission, then a probe through openat2(), which needs search
+ * permission on it and tells at once if openat2 is missing. Returns the
+ * descriptor, *st filled, or -errno.
+ */
+static int
+root_open(const char *path, struct stat *st)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 		.resolve = RESOLVE_BENEATH,
 	};
-	struct tw_fs *fs;
 	long probe;
+	int fd, e;
+
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	probe = sys_openat2(fd, ".", &how);
+	if (probe < 0 || fstat(fd, st) < 0) {
+		e = -errno;
+		if (probe >= 0)
+			(void)close((int)probe);
+		(void)close(fd);
+		return e;
+	}
+	(void)close((int)probe);
+	return fd;
+}
+
+/*
+ * The root as given, made absolute against the current directory but
+ * not resolved: a symlink in it is followed again on every look, and a
+ * later chdir("/") (daemon) leaves its meaning alone.
+ */
+static char *
+absolute_path(const char *path)
+{
+	char *cwd, *out;
+	size_t a, b;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		return NULL;
+	a = strlen(cwd);
+	b = strlen(path);
+	out = malloc(a + 1 + b + 1);
+	if (out != NULL) {
+		memcpy(out, cwd, a);
+		out[a] = '/';
+		memcpy(out + a + 1, path, b + 1);
+	}
+	free(cwd);
+	return out;
+}
+
+struct tw_fs *
+tw_fs_create(const struct tw_fs_opts *opts, int *err)
+{
+	struct tw_fs *fs;
+	struct stat st;
 	int e;
 
 	if (opts == NULL || opts->root == NULL ||
@@ -101,34 +168,33 @@ tw_fs_create(const struct tw_fs_opts *opts, int *err)
 		e = -EINVAL;
 		goto out;
 	}
-	fs = malloc(sizeof(*fs));
+	fs = calloc(1, sizeof(*fs));
 	if (fs == NULL) {
 		e = -ENOMEM;
 		goto out;
 	}
 	fs->symlinks = opts->symlinks;
-	/* O_PATH needs no read permission; the open below needs search. */
-	fs->rootfd = open(opts->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Find out now, not on the first request, if openat2 is missing. */
+	fs->rootfd = root_open(opts->root, &st);
 	if (fs->rootfd < 0) {
-		e = -errno;
+		e = fs->rootfd;
 		goto out_free_fs;
 	}
+	fs->dev = st.st_dev;
+	fs->ino = st.st_ino;
 	fs->root_path = realpath(opts->root, NULL);
 	if (fs->root_path == NULL) {
 		e = -errno;
 		goto out_close_root;
 	}
-	/* Find out now, not on the first request, if openat2 is missing. */
-	probe = sys_openat2(fs->rootfd, ".", &how);
-	if (probe < 0) {
+	fs->watch_path = absolute_path(opts->root);
+	if (fs->watch_path == NULL) {
 		e = -errno;
-		goto out_free_path;
+		free(fs->root_path);
+		goto out_close_root;
 	}
-	(void)close((int)probe);
 	return fs;
 
-out_free_path:
-	free(fs->root_path);
 out_close_root:
 	(void)close(fs->rootfd);
 out_free_fs:
@@ -146,6 +212,7 @@ tw_fs_destroy(struct tw_fs *fs)
 		return;
 	(void)close(fs->rootfd);
 	free(fs->root_path);
+	free(fs->watch_path);
 	free(fs);
 }
 
@@ -226,7 +293,8 @@ tw_fs_is_hidden(const char *path, size_t len)
 /* ---- the open-file cache ---------------------------------------------- */
 
 struct tw_fs_cache {
-	const struct tw_fs *fs;
+	struct tw_fs fs;	/* this cache's view of the root */
+	uint64_t root_checked_ms;
 	size_t content_bytes;	/* held in entries' content */
 	size_t content_max;
 	size_t mask;
@@ -251,10 +319,26 @@ tw_fs_cache_create(const struct tw_fs *fs, size_t slots, uint64_t valid_ms)
 		free(c);
 		return NULL;
 	}
-	c->fs = fs;
+	/* Its own descriptor, so that replacing it touches no other loop's
+	 * (nor a thread's in the middle of an openat2 on it). */
+	c->fs = *fs;
+	c->fs.rootfd = fcntl(fs->rootfd, F_DUPFD_CLOEXEC, 0);
+	if (c->fs.rootfd < 0) {
+		free(c->slots);
+		free(c);
+		return NULL;
+	}
+	c->fs.watch_err = 0;
+	c->root_checked_ms = tw_clock_ms();
 	c->mask = n - 1;
 	c->valid_ms = valid_ms;
 	return c;
+}
+
+const struct tw_fs *
+tw_fs_cache_fs(const struct tw_fs_cache *c)
+{
+	return &c->fs;
 }
 
 static void
@@ -337,6 +421,7 @@ tw_fs_cache_destroy(struct tw_fs_cache *c)
 	for (i = 0; i <= c->mask; i++)
 		if (c->slots[i] != NULL)
 			drop(c, i);
+	(void)close(c->fs.rootfd);
 	free(c->slots);
 	free(c);
 }
@@ -394,15 +479,77 @@ same_file(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/*
+ * Has the root path come to name another directory (a deploy renamed a
+ * new symlink over it, or a new directory)? Then serve that one: new
+ * requests open beneath it, and every entry goes, since the same
+ * relative path now means another file. Responses under way keep the
+ * entries they hold, whose descriptors are their own, so they finish
+ * with the old release's bytes; nothing else refers to the old root's
+ * descriptor (listings are rendered within one call), so it is closed.
+ * A root path that vanished or cannot be opened leaves the old root
+ * served, with one warning per change of the error, not per look.
+ */
+static void
+root_check(struct tw_fs_cache *c, uint64_t now)
+{
+	struct tw_fs *v = &c->fs;
+	struct stat st;
+	size_t i;
+	int fd, err;
+
+	c->root_checked_ms = now;
+	if (stat(v->watch_path, &st) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (st.st_dev == v->dev && st.st_ino == v->ino) {
+		v->watch_err = 0;
+		return;
+	}
+	fd = root_open(v->watch_path, &st);
+	if (fd < 0) {
+		err = fd;
+		goto fail;
+	}
+	v->watch_err = 0;
+	if (st.st_dev == v->dev && st.st_ino == v->ino) {
+		/* Swapped back between the two looks. */
+		(void)close(fd);
+		return;
+	}
+	for (i = 0; i <= c->mask; i++)
+		if (c->slots[i] != NULL)
+			drop(c, i);
+	(void)close(v->rootfd);
+	v->rootfd = fd;
+	v->dev = st.st_dev;
+	v->ino = st.st_ino;
+	tw_log(TW_LOG_INFO, 0, "root %s names another directory now; serving it",
+	       v->watch_path);
+	return;
+fail:
+	if (err != v->watch_err)
+		tw_log(TW_LOG_WARN, err,
+		       "root %s cannot be opened; still serving the one before",
+		       v->watch_path);
+	v->watch_err = err;
+}
+
 struct tw_fs_file *
 tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 {
-	size_t slot = hash_path(rel, len) & c->mask;
-	struct tw_fs_file *f = c->slots[slot];
+	size_t slot;
+	struct tw_fs_file *f;
 	uint64_t now = tw_clock_ms();
 	struct stat st;
 	int fd;
 
+	/* At most one look at the root path per validity period. */
+	if (now - c->root_checked_ms >= c->valid_ms)
+		root_check(c, now);
+	slot = hash_path(rel, len) & c->mask;
+	f = c->slots[slot];
 	if (f != NULL && f->keylen == len && memcmp(f->key, rel, len) == 0) {
 		if (now - f->checked_ms < c->valid_ms) {
 			/* An fstat of the open file (no path walk) catches a
@@ -425,7 +572,7 @@ tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 		}
 		/* Stale: look again, keep what did not change (and so the
 		 * caller's derived data). */
-		fd = tw_fs_open(c->fs, rel, 0, &st);
+		fd = tw_fs_open(&c->fs, rel, 0, &st);
 		if ((fd >= 0 && f->fd >= 0 && same_file(&st, &f->st)) ||
 		    (fd < 0 && f->fd < 0 && fd == f->err)) {
 			if (fd >= 0)
@@ -436,7 +583,7 @@ tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 			return f;
 		}
 	} else {
-		fd = tw_fs_open(c->fs, rel, 0, &st);
+		fd = tw_fs_open(&c->fs, rel, 0, &st);
 	}
 	count(c, false);
 	if (c->slots[slot] != NULL)

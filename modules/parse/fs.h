@@ -98,10 +98,29 @@ struct tw_fs_file {
 
 /*
  * A cache of slots entries (rounded up to a power of two) over fs,
- * trusting an entry for valid_ms. Returns NULL on out of memory.
+ * trusting an entry for valid_ms. Returns NULL on out of memory or of
+ * descriptors (it holds one of its own for the root).
+ *
+ * The root is looked at again too, at most once per valid_ms (a stat()
+ * of the path given to tw_fs_create, made absolute): once it names
+ * another directory, as when a deploy renames a new symlink over
+ * "current", the cache opens that one, lets go of every entry (held
+ * ones stay valid for their holders, so responses under way finish with
+ * the old files) and opens beneath the new root from then on. If the
+ * path no longer names a directory it can open, the old root stays,
+ * with a warning logged once per change. fs itself is never changed, so
+ * caches of other loops and threads may share it.
  */
 struct tw_fs_cache *tw_fs_cache_create(const struct tw_fs *fs, size_t slots,
 				       uint64_t valid_ms);
+
+/*
+ * The cache's view of the root, as tw_fs_open() and tw_fs_stat() take
+ * it: the root the cache's entries were opened beneath, so a caller
+ * opening more beside them (a listing's entries) sees the same release.
+ * Valid until tw_fs_cache_destroy().
+ */
+const struct tw_fs *tw_fs_cache_fs(const struct tw_fs_cache *c);
 
 /* Free the cache; entries still referenced are freed on release. */
 void tw_fs_cache_destroy(struct tw_fs_cache *c);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "parse/fs.h"
 #include "support/guard.h"
 #include "support/tree.h"
@@ -760,6 +761,188 @@ cache_entry_outlives_the_cache(void **state)
 	tw_fs_destroy(fs);
 }
 
+/* ---- a root swapped by a deploy ---- */
+
+/* The first bytes of f's file, as a response would send them. */
+static void
+assert_reads(const struct tw_fs_file *f, const char *want)
+{
+	char got[16] = { 0 };
+
+	assert_non_null(f);
+	assert_int_equal(f->err, 0);
+	assert_int_equal(pread(f->fd, got, sizeof(got) - 1, 0),
+			 (ssize_t)strlen(want));
+	assert_string_equal(got, want);
+}
+
+static void
+assert_cache_reads(struct tw_fs_cache *c, const char *rel, const char *want)
+{
+	struct tw_fs_file *f = tw_fs_cache_open(c, rel, strlen(rel));
+
+	assert_reads(f, want);
+	tw_fs_cache_release(f);
+}
+
+static int
+cache_err(struct tw_fs_cache *c, const char *rel)
+{
+	struct tw_fs_file *f = tw_fs_cache_open(c, rel, strlen(rel));
+	int err;
+
+	assert_non_null(f);
+	err = f->err;
+	tw_fs_cache_release(f);
+	return err;
+}
+
+/* out/r1 and out/r2, two releases, and out/current -> r1. */
+static struct tw_fs *
+releases_make(const struct tree *t, char *current, size_t size)
+{
+	struct tw_fs_opts opts = { .symlinks = TW_FS_SYMLINKS_INSIDE };
+	struct tw_fs *fs;
+	int err = 1;
+
+	put_dir(t->out, "r1");
+	put_file(t->out, "r1/v.txt", "1");
+	put_file(t->out, "r1/only1", "one");
+	put_dir(t->out, "r1/d");
+	put_dir(t->out, "r2");
+	put_file(t->out, "r2/v.txt", "2");
+	put_file(t->out, "r2/only2", "two");
+	put_link(t->out, "current", "r1");
+	tree_path(current, size, t->out, "current");
+	opts.root = current;
+	fs = tw_fs_create(&opts, &err);
+	assert_non_null(fs);
+	return fs;
+}
+
+/* As deploy tools do: a new link renamed over the old, atomically. */
+static void
+swap_current(const struct tree *t, const char *target)
+{
+	char tmp[PATH_MAX], current[PATH_MAX];
+
+	put_link(t->out, "current.tmp", target);
+	tree_path(tmp, sizeof(tmp), t->out, "current.tmp");
+	tree_path(current, sizeof(current), t->out, "current");
+	assert_int_equal(rename(tmp, current), 0);
+}
+
+static void
+cache_follows_a_swapped_root_link(void **state)
+{
+	struct tree *t = *state;
+	char current[PATH_MAX], r1[PATH_MAX];
+	struct tw_fs *fs = releases_make(t, current, sizeof(current));
+	struct tw_fs_cache *slow = tw_fs_cache_create(fs, 16, 60000);
+	struct tw_fs_cache *now = tw_fs_cache_create(fs, 16, 0);
+	struct tw_fs_file *held;
+	struct stat st;
+
+	tw_clock_update();
+	assert_cache_reads(slow, "v.txt", "1");
+	held = tw_fs_cache_open(now, "v.txt", 5);
+	assert_reads(held, "1");
+	swap_current(t, "r2");
+	/* Within the validity period the root is not looked at again. */
+	assert_cache_reads(slow, "v.txt", "1");
+	assert_int_equal(cache_err(slow, "only1"), 0);
+	/* After it, the new release is served, all of it. */
+	assert_cache_reads(now, "v.txt", "2");
+	assert_cache_reads(now, "only2", "two");
+	assert_int_equal(cache_err(now, "only1"), -ENOENT);
+	assert_int_equal(cache_err(now, "d"), -ENOENT);
+	/* And opened beside the cache's entries (a listing's), too. */
+	assert_int_equal(tw_fs_stat(tw_fs_cache_fs(now), "only2", &st), 0);
+	assert_int_equal(tw_fs_stat(tw_fs_cache_fs(now), "only1", &st),
+			 -ENOENT);
+	/* The generation's own fs is left as it was, for other loops. */
+	assert_int_equal(tw_fs_stat(fs, "only1", &st), 0);
+	/* A response under way finishes with the old release's bytes,
+	 * even once that release is deleted. */
+	tree_path(r1, sizeof(r1), t->out, "r1");
+	rm_tree(r1);
+	assert_int_equal(stat(r1, &st), -1);
+	assert_reads(held, "1");
+	tw_fs_cache_release(held);
+	assert_cache_reads(now, "v.txt", "2");
+	assert_cache_reads(now, "only2", "two");
+	assert_int_equal(cache_err(now, "only1"), -ENOENT);
+	tw_fs_cache_destroy(slow);
+	tw_fs_cache_destroy(now);
+	tw_fs_destroy(fs);
+}
+
+static void
+cache_keeps_the_root_when_the_path_fails(void **state)
+{
+	struct tree *t = *state;
+	char current[PATH_MAX];
+	struct tw_fs *fs = releases_make(t, current, sizeof(current));
+	struct tw_fs_cache *c = tw_fs_cache_create(fs, 16, 0);
+
+	tw_clock_update();
+	assert_cache_reads(c, "v.txt", "1");
+	/* Gone: the old root is still served. */
+	assert_int_equal(unlink(current), 0);
+	assert_cache_reads(c, "v.txt", "1");
+	assert_cache_reads(c, "v.txt", "1");
+	/* Not a directory, or one that cannot be searched: the same. */
+	put_file(t->out, "current", "a file");
+	assert_cache_reads(c, "v.txt", "1");
+	assert_int_equal(unlink(current), 0);
+	if (geteuid() != 0) {	/* root searches any directory */
+		put_dir(t->out, "locked");
+		put_file(t->out, "locked/v.txt", "3");
+		put_link(t->out, "current", "locked");
+		assert_int_equal(chmod(current, 0), 0);
+		assert_cache_reads(c, "v.txt", "1");
+		assert_int_equal(chmod(current, 0755), 0);
+		/* Once it can be, it is served. */
+		assert_cache_reads(c, "v.txt", "3");
+		assert_int_equal(unlink(current), 0);
+	}
+	/* Back to a release that can be opened: served at once. */
+	put_link(t->out, "current", "r2");
+	assert_cache_reads(c, "v.txt", "2");
+	tw_fs_cache_destroy(c);
+	tw_fs_destroy(fs);
+}
+
+static void
+cache_follows_a_directory_renamed_over_the_root(void **state)
+{
+	struct tree *t = *state;
+	char www[PATH_MAX], old[PATH_MAX], next[PATH_MAX];
+	struct tw_fs_opts opts = { .symlinks = TW_FS_SYMLINKS_INSIDE };
+	struct tw_fs *fs;
+	struct tw_fs_cache *c;
+	int err = 1;
+
+	put_dir(t->out, "www");
+	put_file(t->out, "www/v.txt", "1");
+	put_dir(t->out, "next");
+	put_file(t->out, "next/v.txt", "2");
+	tree_path(www, sizeof(www), t->out, "www");
+	tree_path(old, sizeof(old), t->out, "www.old");
+	tree_path(next, sizeof(next), t->out, "next");
+	opts.root = www;
+	fs = tw_fs_create(&opts, &err);
+	assert_non_null(fs);
+	c = tw_fs_cache_create(fs, 16, 0);
+	tw_clock_update();
+	assert_cache_reads(c, "v.txt", "1");
+	assert_int_equal(rename(www, old), 0);
+	assert_int_equal(rename(next, www), 0);
+	assert_cache_reads(c, "v.txt", "2");
+	tw_fs_cache_destroy(c);
+	tw_fs_destroy(fs);
+}
+
 int
 main(void)
 {
@@ -788,10 +971,15 @@ main(void)
 		T(cache_sees_replaced_and_deleted_files_after_validity),
 		T(cache_content_stays_within_budget),
 		T(cache_entry_outlives_the_cache),
+		T(cache_follows_a_swapped_root_link),
+		T(cache_keeps_the_root_when_the_path_fails),
+		T(cache_follows_a_directory_renamed_over_the_root),
 #undef T
 		cmocka_unit_test(is_hidden_vectors),
 		cmocka_unit_test(is_hidden_stops_at_len),
 	};
 
+	/* The root tests make fs warn, as they mean to; not on the TAP. */
+	tw_log_set_level(TW_LOG_ERROR);
 	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@ per-loop order is checked in epoll mode (one loop); with two workers each
 sheds its own oldest, so there only the counts are exact."""
 
 import json
-import os
+import shutil
 import unittest
 
 from harness import Conn, make_tree, start, unique_tmpdir
@@ -51,9 +51,12 @@ def shed_count(c):
 class ShedCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = unique_tmpdir()
-        cls.root = os.path.join(cls.tmp, "root")
+        cls.root = unique_tmpdir()
         make_tree(cls.root, {"small.txt": SMALL})
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
 
     def serve(self, cap, *args):
         # The mode is the test's (modes=False): the order checks need one

@@ -11,9 +11,13 @@ per-loop order is checked in epoll mode (one loop); with two workers each
 sheds its own oldest, so there only the counts are exact."""
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 import unittest
 
+import harness
 from harness import Conn, make_tree, start, unique_tmpdir
 
 SMALL = b"small file\n"
@@ -164,6 +168,46 @@ class TestShedWorkers(ShedCase):
 
     def test_threads(self):
         self.check("threads")
+
+
+# Run the binary with RLIMIT_NOFILE soft:hard, as a shell's ulimit would.
+LIMITED = ("import os, resource, sys\n"
+           "resource.setrlimit(resource.RLIMIT_NOFILE, (256, 1024))\n"
+           "os.execv(sys.argv[1], sys.argv[1:])\n")
+
+
+class TestDefaultCap(ShedCase):
+    """Unset, the cap fits the descriptors: the soft limit is raised to
+    the hard one (1024) and the cap is half of it less 64; set, it is
+    kept. The start-up log says which, at level info."""
+
+    def start_limited(self, *args):
+        cmd = [sys.executable, "-c", LIMITED] + harness.tinyweb_cmd(
+            "serve", self.root, "-p", "0", "-b", "127.0.0.1", "-q", *args)
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            lines = [p.stderr.readline() for _ in range(2)]
+            with open("/proc/%d/limits" % p.pid) as f:
+                limits = f.read()
+        finally:
+            p.terminate()
+            p.communicate(timeout=10)
+        self.assertTrue(lines[0].startswith("tinyweb: serving "), lines)
+        nofile = re.search(r"(?m)^Max open files +(\d+) +(\d+)", limits)
+        self.assertEqual(nofile.groups(), ("1024", "1024"))
+        return lines[1].rstrip("\n")
+
+    def test_default_fits_nofile(self):
+        self.assertRegex(self.start_limited(), r"\[info\] \d+ setup: "
+                         r"max_connections 480 \(default; RLIMIT_NOFILE "
+                         r"1024\)$")
+
+    def test_given_is_kept(self):
+        self.assertRegex(self.start_limited("--max-connections", "5000"),
+                         r"\[info\] \d+ setup: max_connections 5000 "
+                         r"\(as given; RLIMIT_NOFILE 1024\)$")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ struct tw_stats_worker {
 struct tw_stats {
 	_Atomic uint64_t accepted;	/* connections accepted */
 	_Atomic uint64_t handled;	/* ... and not refused */
+	_Atomic uint64_t shed;		/* idle ones closed at the cap to
+					 * let a new one in */
 	_Atomic int64_t active;		/* open now */
 	_Atomic int64_t reading;	/* receiving a request head */
 	_Atomic int64_t writing;	/* sending a response */

@@ -99,6 +99,8 @@ struct tw_config {
 
 	/* Internal bookkeeping (command line and printing). */
 	int cli_port;			/* -p, or -1 */
+	bool max_connections_set;	/* given, not the default: kept as
+					 * is, not fitted to RLIMIT_NOFILE */
 	const char *cli_binds[TW_CONFIG_MAX_LISTEN];
 	size_t ncli_binds;
 	struct config_mime_op *mime_ops;

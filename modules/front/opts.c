@@ -425,6 +425,18 @@ check_aio_threads(const struct tw_opt_val *v, const struct tw_opt *o,
 	return 0;
 }
 
+/* An explicit cap is the operator's: setup fits only the default one
+ * to the descriptors. */
+static int
+check_max_connections(const struct tw_opt_val *v, const struct tw_opt *o,
+		      const void *field)
+{
+	(void)o;
+	(void)field;
+	v->px->c->max_connections_set = true;
+	return 0;
+}
+
 static int
 parse_size(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
 {
@@ -1203,8 +1215,10 @@ const struct tw_opt tw_opts[] = {
 	  "deadline for a request's headers (default 10s)", NULL },
 	{ DURATION("send_timeout", send_timeout_ms), "TIME",
 	  "longest a client may stall a response\n(default 60s)", NULL },
-	{ COUNT("max_connections", max_connections, NULL), "N",
-	  "open connections at most (default 10000)", NULL },
+	{ COUNT("max_connections", max_connections, check_max_connections),
+	  "N", "open connections at most (default 10000, or\n"
+	  "fewer to fit RLIMIT_NOFILE); at the cap the\n"
+	  "longest idle one is closed for a new one", NULL },
 	{ COUNT("max_keepalive_requests", max_keepalive_requests, NULL), "N",
 	  "requests on one connection (default 1000)", NULL },
 	{ "max_request_body", 0, 0, 1, 1, parse_size, NULL, print_u64,

@@ -19,6 +19,7 @@
 #include "parse/fs.h"
 #include "run/mode.h"
 #include "run/sockets.h"
+#include "run/worker.h"
 
 #ifndef VERSION
 #define VERSION "0.1.0"
@@ -81,6 +82,41 @@ open_listeners(struct tw_server *s, struct tw_setup *g)
 	return 0;
 }
 
+/*
+ * Descriptors kept from connections: listeners, logs, pidfile, epoll,
+ * signalfd, eventfd, the listener's spare, the aio pool's.
+ */
+#define FD_RESERVE 64
+
+/*
+ * The connection cap: as given, or the default cut to what the
+ * descriptors hold (RLIMIT_NOFILE, its soft limit already raised to the
+ * hard one by tw_server_prepare). Half of them, as a connection may hold
+ * its response's file open besides its socket.
+ */
+static uint64_t
+connection_cap(const struct tw_config *cfg)
+{
+	size_t nofile = tw_worker_max_fds();
+	uint64_t fit;
+
+	if (cfg->max_connections_set)
+		return cfg->max_connections;
+	fit = nofile > FD_RESERVE + 2 ? (nofile - FD_RESERVE) / 2 : 1;
+	return fit < cfg->max_connections ? fit : cfg->max_connections;
+}
+
+/* Said once a start or reload can no longer fail, so a failed start
+ * keeps its one line of error. */
+static void
+log_cap(const struct tw_setup *g)
+{
+	tw_log(TW_LOG_INFO, 0, "max_connections %llu (%s; RLIMIT_NOFILE %zu)",
+	       (unsigned long long)g->ho.max_connections,
+	       g->cfg.max_connections_set ? "as given" : "default",
+	       tw_worker_max_fds());
+}
+
 /* How each event loop's connections move file bytes. */
 static struct tw_conn_opts
 conn_opts(const struct tw_config *cfg)
@@ -139,6 +175,7 @@ tw_setup_print_startup(const struct tw_setup *g)
 			tw_listener_url(g->fds[i], url, sizeof(url)));
 	fprintf(stderr, " (%s, %u worker%s)\n", tw_mode_name(g->cfg.mode), n,
 		n == 1 ? "" : "s");
+	log_cap(g);
 }
 
 /* add_header lines as one block of "Name: value\r\n" for http. */
@@ -276,7 +313,7 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		.header_timeout_ms = cfg->header_timeout_ms,
 		.send_timeout_ms = cfg->send_timeout_ms,
 		.max_keepalive_requests = (unsigned)cfg->max_keepalive_requests,
-		.max_connections = cfg->max_connections,
+		.max_connections = connection_cap(cfg),
 		.max_discard_body = cfg->max_request_body,
 		.log_format = cfg->log_format,
 		.extra_headers = cfg->nheaders ? g->extra_headers : NULL,
@@ -343,6 +380,7 @@ build(struct tw_server *s, struct tw_run_opts *next)
 		return -1;
 	}
 	*next = tw_setup_run_opts(g, s->stats);
+	log_cap(g);
 	return 0;
 }
 

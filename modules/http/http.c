@@ -34,6 +34,8 @@ struct http_conn {
 	struct http_loop *hl;
 	struct http_conn *prev;	/* the loop's http connections, for drain */
 	struct http_conn *next;
+	struct http_conn *idle_prev;	/* the loop's reusable ones, */
+	struct http_conn *idle_next;	/* oldest first */
 	uint64_t skip;		/* request body bytes still to discard */
 	size_t last_len;	/* parser hint: bytes seen last time */
 	int fd;			/* file of the response in flight, or -1 */
@@ -43,6 +45,7 @@ struct http_conn {
 	uint64_t t_start_us;	/* first byte of the request (json log) */
 	enum hc_state state;
 	bool close_after;	/* close once the response is written */
+	bool reusable;		/* on the loop's idle list */
 };
 
 struct tw_http_server {
@@ -63,6 +66,15 @@ struct http_loop {
 	struct tw_buf log;
 	struct tw_http_res res;
 	struct http_conn *conns;	/* open ones, for drain */
+	/*
+	 * The reusable connections, in the order they became so: accepted
+	 * and nothing read yet, or idle in keep-alive (nginx's reusable
+	 * set). At max_connections the oldest makes room for a new one.
+	 * One that has sent part of a request head is not on it: it is
+	 * busy (and a slowloris meets header_timeout instead).
+	 */
+	struct http_conn *idle_oldest;
+	struct http_conn *idle_newest;
 	bool stopping;		/* drain: no more keep-alive */
 };
 
@@ -78,6 +90,43 @@ state_gauge(const struct http_conn *hc, enum hc_state st)
 
 	return st == ST_IDLE ? &s->waiting : st == ST_READING ? &s->reading :
 			       &s->writing;
+}
+
+/* O(1) in and out of the reusable list: no allocation, no scan. */
+static void
+idle_add(struct http_conn *hc)
+{
+	struct http_loop *hl = hc->hl;
+
+	if (hc->reusable)
+		return;
+	hc->reusable = true;
+	hc->idle_next = NULL;
+	hc->idle_prev = hl->idle_newest;
+	if (hl->idle_newest != NULL)
+		hl->idle_newest->idle_next = hc;
+	else
+		hl->idle_oldest = hc;
+	hl->idle_newest = hc;
+}
+
+static void
+idle_del(struct http_conn *hc)
+{
+	struct http_loop *hl = hc->hl;
+
+	if (!hc->reusable)
+		return;
+	hc->reusable = false;
+	if (hc->idle_prev != NULL)
+		hc->idle_prev->idle_next = hc->idle_next;
+	else
+		hl->idle_oldest = hc->idle_next;
+	if (hc->idle_next != NULL)
+		hc->idle_next->idle_prev = hc->idle_prev;
+	else
+		hl->idle_newest = hc->idle_prev;
+	hc->idle_prev = hc->idle_next = NULL;
 }
 
 static void
@@ -774,6 +823,7 @@ go_idle(struct http_conn *hc)
 	if (hc->state == ST_IDLE)
 		return;
 	set_state(hc, ST_IDLE);
+	idle_add(hc);
 	tw_conn_set_timeout(hc->c, hc->srv->opts->keepalive_timeout_ms, 0);
 }
 
@@ -801,6 +851,8 @@ process(struct http_conn *hc)
 				go_idle(hc);
 			return;
 		}
+		/* A request has begun: no longer a connection to shed. */
+		idle_del(hc);
 		if (hc->state != ST_READING) {
 			set_state(hc, ST_READING);
 			hc->last_len = 0;
@@ -879,6 +931,7 @@ on_closed(struct tw_conn *c, void *ctx)
 		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
 	tw_stats_gauge(state_gauge(hc, hc->state), -1);
 	tw_stats_gauge(&hc->srv->opts->stats->active, -1);
+	idle_del(hc);
 	if (hc->prev != NULL)
 		hc->prev->next = hc->next;
 	else
@@ -956,13 +1009,35 @@ tw_http_accept(struct tw_conn *c, void *arg)
 	if (srv->opts->log_format == TW_LOG_FORMAT_JSON)
 		hc->t_start_us = tw_clock_us_now();
 	tw_conn_set_ops(c, &http_ops, hc);
-	/* The limit counts every worker's connections (shared counter). */
+	/*
+	 * The limit counts every worker's connections (shared counter), but
+	 * each loop sheds only its own reusable ones: a loop with none
+	 * refuses even if another worker has idle connections to spare
+	 * (reaching into another loop would need a lock on the hot path).
+	 * A shed connection's socket closes now; its count goes at the reap
+	 * after this batch, so each later accept in the batch still sees
+	 * the excess and sheds one more: one out for each one in.
+	 */
 	if (active > (int64_t)srv->opts->max_connections) {
-		/* Over the limit: a clear answer, then the door. */
-		fail(hc, NULL, 503, false);
-		return -EBUSY;
+		struct http_conn *old = hl->idle_oldest;
+
+		if (old == NULL) {
+			/* Every connection busy: a clear answer, then the
+			 * door. */
+			fail(hc, NULL, 503, false);
+			return -EBUSY;
+		}
+		idle_del(old);
+		/* One closed earlier in this batch (its client left) is
+		 * counted until the reap: its place is the new one's. */
+		if (!tw_conn_closing(old->c)) {
+			tw_conn_close(old->c);
+			tw_stats_add(&st->shed, 1);
+		}
 	}
 	tw_stats_add(&st->handled, 1);
 	tw_conn_set_timeout(c, srv->opts->header_timeout_ms, 0);
+	/* Nothing read yet: reusable until its first byte. */
+	idle_add(hc);
 	return 0;
 }

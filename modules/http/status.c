@@ -111,7 +111,8 @@ tw_status_allowed(const struct tw_status_opts *o, const struct sockaddr *peer)
 
 /* A consistent-enough snapshot: each counter read once. */
 struct snap {
-	uint64_t accepted, handled, requests, bytes, hits, misses, reloads;
+	uint64_t accepted, handled, shed, requests, bytes, hits, misses;
+	uint64_t reloads;
 	uint64_t fhits, fmisses;
 	uint64_t aio_reads, aio_bytes;
 	uint64_t status[6];
@@ -129,6 +130,7 @@ take(const struct tw_stats *st, struct snap *s)
 
 	s->accepted = atomic_load(&m->accepted);
 	s->handled = atomic_load(&m->handled);
+	s->shed = atomic_load(&m->shed);
 	s->requests = atomic_load(&m->requests);
 	s->bytes = atomic_load(&m->bytes_sent);
 	s->hits = atomic_load(&m->cache_hits);
@@ -215,6 +217,7 @@ render_json(const struct tw_stats *st, const struct snap *s,
 	tw_buf_append_str(b, "\"connections\":{");
 	kv(b, "accepted", (int64_t)s->accepted, true);
 	kv(b, "handled", (int64_t)s->handled, true);
+	kv(b, "shed", (int64_t)s->shed, true);
 	kv(b, "active", s->active, true);
 	kv(b, "reading", s->reading, true);
 	kv(b, "writing", s->writing, true);
@@ -323,6 +326,9 @@ render_prometheus(const struct tw_stats *st, const struct snap *s,
 	metric(b, "connections_handled_total", "counter",
 	       "Client connections accepted and not refused.");
 	sample(b, "connections_handled_total", NULL, (int64_t)s->handled);
+	metric(b, "connections_shed_total", "counter",
+	       "Idle connections closed at max_connections to admit new ones.");
+	sample(b, "connections_shed_total", NULL, (int64_t)s->shed);
 	metric(b, "connections_active", "gauge", "Client connections open now.");
 	sample(b, "connections_active", NULL, s->active);
 	metric(b, "connections", "gauge", "Open connections by state.");
@@ -394,6 +400,7 @@ render_html(const struct tw_stats *st, const struct snap *s,
 	row(b, "Waiting", s->waiting);
 	row(b, "Accepted", (int64_t)s->accepted);
 	row(b, "Handled", (int64_t)s->handled);
+	row(b, "Idle shed at the cap", (int64_t)s->shed);
 	row(b, "Requests", (int64_t)s->requests);
 	row(b, "1xx", (int64_t)s->status[1]);
 	row(b, "2xx", (int64_t)s->status[2]);

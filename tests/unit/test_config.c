@@ -195,6 +195,8 @@ defaults_are_documented_values(void **state)
 	assert_int_equal(c.header_timeout_ms, 10000);
 	assert_int_equal(c.send_timeout_ms, 60000);
 	assert_int_equal(c.max_connections, 10000);
+	/* Not given: setup may fit it to the descriptors. */
+	assert_false(c.max_connections_set);
 	assert_int_equal(c.max_keepalive_requests, 1000);
 	assert_null(c.conf_file);
 	assert_false(c.test_only);
@@ -434,6 +436,7 @@ each_flag_sets_its_field(void **state)
 					"--max-keepalive-requests",
 					"4294967295")), 0);
 	assert_int_equal(a.c.max_connections, 1);
+	assert_true(a.c.max_connections_set);
 	assert_int_equal(a.c.max_keepalive_requests, 4294967295u);
 	done(&a);
 }

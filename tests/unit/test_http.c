@@ -823,6 +823,8 @@ connection_cap_503(void **state)
 
 	f->opts.max_connections = 1;
 	first = fx_accept(f);
+	/* Part of a head: busy, not to be shed (nginx's rule). */
+	fake_conn_feed_str(first, "GET /a HTTP/1.1\r\nHo");
 	second = fake_conn_new(f->loop, "192.0.2.8");
 	assert_int_equal(tw_http_accept(second, f->srv), -EBUSY);
 	f->c = second;
@@ -833,6 +835,107 @@ connection_cap_503(void **state)
 	assert_false(tw_conn_closing(first));
 	tw_conn_reap(f->loop);
 	assert_int_equal(tw_conn_count(f->loop), 1);
+	assert_int_equal(atomic_load(&f->stats->shed), 0);
+}
+
+/* At the cap a connection that has sent nothing makes room: the oldest
+ * goes, silently, and the new one is served. */
+static void
+connection_cap_sheds_oldest_fresh(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *a, *b, *c, *d;
+	struct resp r;
+	size_t len;
+
+	f->opts.max_connections = 2;
+	a = fx_accept(f);
+	b = fx_accept(f);
+	c = fx_accept(f);
+	assert_true(tw_conn_closing(a));
+	(void)fake_conn_output(a, &len);
+	assert_int_equal(len, 0);
+	assert_false(tw_conn_closing(b));
+	assert_false(tw_conn_closing(c));
+	/* Two in one batch: a's count goes only at the reap, and the next
+	 * accept still sheds one, not two. */
+	d = fx_accept(f);
+	assert_true(tw_conn_closing(b));
+	assert_false(tw_conn_closing(c));
+	assert_false(tw_conn_closing(d));
+	tw_conn_reap(f->loop);
+	assert_int_equal(tw_conn_count(f->loop), 2);
+	assert_int_equal(atomic_load(&f->stats->active), 2);
+	assert_int_equal(atomic_load(&f->stats->shed), 2);
+	assert_int_equal(atomic_load(&f->stats->handled), 4);
+	fake_conn_feed_str(d, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	responses(d, &r, 1, false);
+	assert_int_equal(r.status, 200);
+}
+
+/* An idle one that closed on its own earlier in the batch is still
+ * counted until the reap: its place goes to the new one, nothing shed. */
+static void
+connection_cap_closing_idle_makes_room(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *a, *b, *c;
+
+	f->opts.max_connections = 2;
+	a = fx_accept(f);
+	fake_conn_feed_str(a, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	b = fx_accept(f);
+	/* a idles the longest, and its client leaves. */
+	fake_conn_feed_eof(a);
+	assert_true(tw_conn_closing(a));
+	c = fx_accept(f);
+	assert_false(tw_conn_closing(b));
+	assert_false(tw_conn_closing(c));
+	assert_int_equal(atomic_load(&f->stats->shed), 0);
+	tw_conn_reap(f->loop);
+	assert_int_equal(atomic_load(&f->stats->active), 2);
+}
+
+/* Idle keep-alive connections are shed too, in the order they became
+ * idle, not the order they were accepted; a busy one never is. */
+static void
+connection_cap_sheds_longest_idle(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *a, *b, *busy, *c, *d, *e;
+	struct resp r;
+
+	f->opts.max_connections = 3;
+	a = fx_accept(f);
+	b = fx_accept(f);
+	busy = fx_accept(f);
+	fake_conn_feed_str(busy, "GET /b HTTP/1.1\r\n");
+	/* a idles after b: b (reusable since its accept) is the older. */
+	fake_conn_feed_str(a, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	responses(a, &r, 1, false);
+	assert_int_equal(r.status, 200);
+	assert_false(tw_conn_closing(a));
+	c = fx_accept(f);
+	assert_true(tw_conn_closing(b));
+	assert_false(tw_conn_closing(a));
+	d = fx_accept(f);
+	assert_true(tw_conn_closing(a));
+	assert_false(tw_conn_closing(c));
+	/* c has begun a request: only d is left to shed, then nothing. */
+	fake_conn_feed_str(c, "GET");
+	e = fx_accept(f);
+	assert_true(tw_conn_closing(d));
+	fake_conn_feed_str(e, "G");
+	f->c = fake_conn_new(f->loop, "192.0.2.9");
+	assert_int_equal(tw_http_accept(f->c, f->srv), -EBUSY);
+	responses(f->c, &r, 1, false);
+	assert_int_equal(r.status, 503);
+	assert_false(tw_conn_closing(busy));
+	assert_false(tw_conn_closing(c));
+	assert_false(tw_conn_closing(e));
+	tw_conn_reap(f->loop);
+	assert_int_equal(atomic_load(&f->stats->shed), 3);
+	assert_int_equal(tw_conn_count(f->loop), 3);
 }
 
 static void
@@ -1073,6 +1176,9 @@ main(void)
 		FX(eof_handling),
 		FX(handler_errors_and_files),
 		FX(connection_cap_503),
+		FX(connection_cap_sheds_oldest_fresh),
+		FX(connection_cap_sheds_longest_idle),
+		FX(connection_cap_closing_idle_makes_room),
 		FX(closed_callback_runs_once),
 		FX(drain_closes_idle_finishes_busy),
 		FX(drain_leaves_other_protocols),

@@ -311,6 +311,7 @@ sample_stats(void)
 	st->active = 3;
 	st->accepted = 10;
 	st->handled = 9;
+	st->shed = 31;
 	st->requests = 20;
 	st->reading = 1;
 	st->writing = 1;
@@ -525,6 +526,7 @@ render_json_structure(void **state)
 		"\"reloads\":4",
 		"\"accepted\":10",
 		"\"handled\":9",
+		"\"shed\":31",
 		"\"active\":3",
 		"\"reading\":1",
 		"\"writing\":1",
@@ -730,6 +732,7 @@ render_prometheus_format(void **state)
 	static const char *const want[] = {
 		"\ntinyweb_connections_accepted_total 10\n",
 		"\ntinyweb_connections_handled_total 9\n",
+		"\ntinyweb_connections_shed_total 31\n",
 		"\ntinyweb_connections_active 3\n",
 		"\ntinyweb_connections{state=\"reading\"} 1\n",
 		"\ntinyweb_connections{state=\"writing\"} 1\n",
@@ -786,7 +789,7 @@ render_prometheus_many_workers(void **state)
 	s = render(st, TW_STATUS_PROMETHEUS);
 	check_prometheus(s, &nsamples);
 	assert_non_null(strstr(s, "\ntinyweb_worker_requests_total{slot=\"255\"} 255\n"));
-	assert_int_equal(nsamples, 21 + 2 * TW_STATS_MAX_WORKERS);
+	assert_int_equal(nsamples, 22 + 2 * TW_STATS_MAX_WORKERS);
 	free(s);
 	free(st);
 }
@@ -798,7 +801,7 @@ render_html_figures(void **state)
 		"<td>3</td>", "<td>10</td>", "<td>9</td>", "<td>20</td>",
 		"<td>12</td>", "<td>123456789012</td>", "<td>77</td>",
 		"<td>4242</td>", "<td>4343</td>", "<td>1000</td>",
-		"<td>9</td>",
+		"<td>9</td>", "<th>Idle shed at the cap</th><td>31</td>",
 	};
 	struct tw_stats *st = sample_stats();
 	char *s;

@@ -140,8 +140,8 @@ int
 tw_resident_check(struct tw_resident *r, int fd, uint64_t off,
 		  uint64_t len)
 {
-	unsigned char how = fd >= 0 && (size_t)fd < r->nhow ? r->how[fd] :
-			    ASK_NOWAIT;
+	unsigned char how = r != NULL && fd >= 0 && (size_t)fd < r->nhow ?
+			    r->how[fd] : ASK_NOWAIT;
 	int ret;
 
 	if (how != ASK_MINCORE) {
@@ -157,7 +157,8 @@ tw_resident_check(struct tw_resident *r, int fd, uint64_t off,
 		if (how == ASK_NOBODY)
 			return -EOPNOTSUPP;
 		how = mincore_sees(fd) ? ASK_MINCORE : ASK_NOBODY;
-		learn(r, fd, how);
+		if (r != NULL)
+			learn(r, fd, how);
 		if (how == ASK_NOBODY)
 			return -EOPNOTSUPP;
 	}

@@ -35,7 +35,9 @@ struct tw_resident {
  * fd fails (the read that follows will say so). With RWF_NOWAIT the
  * range's first and last pages are probed (a file read in part is read
  * from its start, so a hole in the middle is rare); with mincore every
- * page is checked. len 0 is in memory.
+ * page is checked. len 0 is in memory. r may be NULL: nothing learnt,
+ * a refused RWF_NOWAIT read (and, not as root, an fstat and an access
+ * check) on every call.
  */
 int tw_resident_check(struct tw_resident *r, int fd, uint64_t off,
 		      uint64_t len);

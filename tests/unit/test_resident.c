@@ -8,7 +8,7 @@
  * system that takes RWF_NOWAIT leaves nothing learnt. On an overlay mount
  * (root only; made here, unmounted in the teardown) RWF_NOWAIT is refused
  * and tw_resident_check answers through mincore, remembering it for the
- * descriptor; a user whom mincore does not tell the truth (neither owner
+ * descriptor (or not, given no memory); a user whom mincore does not tell the truth (neither owner
  * nor writer of the file) gets "nobody can tell"; a descriptor number
  * reused for a file elsewhere still gets right answers.
  *
@@ -298,6 +298,7 @@ resident_overlay_uses_mincore(void **state)
 	make_cold(fd);
 	if (tw_resident_nowait(fd, 0, len) != -EOPNOTSUPP)
 		skip();	/* this kernel's overlayfs takes RWF_NOWAIT */
+	assert_int_equal(tw_resident_check(NULL, fd, 0, len), 0);
 	assert_int_equal(tw_resident_check(&f->r, fd, 0, len), 0);
 	assert_true(f->r.nhow > (size_t)fd);
 	assert_int_not_equal(f->r.how[fd], 0);	/* learnt: mincore */
@@ -307,6 +308,7 @@ resident_overlay_uses_mincore(void **state)
 	assert_int_equal(tw_resident_check(&f->r, fd, page + 1, 10), 1);
 	read_all(fd);
 	assert_int_equal(tw_resident_check(&f->r, fd, 0, len), 1);
+	assert_int_equal(tw_resident_check(NULL, fd, 0, len), 1);
 	make_cold(fd);
 	assert_int_equal(tw_resident_check(&f->r, fd, 0, len), 0);
 	assert_int_not_equal(f->r.how[fd], 0);
@@ -359,6 +361,9 @@ resident_overlay_blind_user(void **state)
 			_exit(step);	/* learnt: nobody can tell */
 		step++;
 		if (tw_resident_check(&r, fd, 0, page) != -EOPNOTSUPP)
+			_exit(step);
+		step++;
+		if (tw_resident_check(NULL, fd, 0, page) != -EOPNOTSUPP)
 			_exit(step);
 		step++;
 		if (dup2(f->fd, fd) != fd)

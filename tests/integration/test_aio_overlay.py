@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import unittest
 
-import harness
 from harness import start, unique_tmpdir
 
 import test_aio

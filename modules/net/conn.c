@@ -21,6 +21,7 @@
 #include "base/stats.h"
 #include "net/aio.h"
 #include "net/loop.h"
+#include "net/resident.h"
 
 #define MAX_IOV		16
 #define KEEP_OUT_BYTES	(64 * 1024)	/* larger out buffers are freed */
@@ -91,6 +92,7 @@ struct conn_loop {
 	struct tw_pool *pool;
 	size_t nconns;
 	struct tw_aio *aio;
+	struct tw_resident resident;	/* how to probe each file fd */
 	uint64_t copy_min;
 	char *copy_buf;		/* FAIR_BYTES, for copy segments */
 };
@@ -154,6 +156,7 @@ conn_loop_destroy(void *p)
 		free(io);
 	}
 	free(cl->copy_buf);
+	tw_resident_forget(&cl->resident);
 	tw_pool_destroy(cl->pool);
 	free(cl);
 }
@@ -784,26 +787,14 @@ fetch_done(struct tw_aio_job *j)
 	conn_run(c);
 }
 
-/* True if the byte at off is in the page cache (or the filesystem
- * cannot say: EOPNOTSUPP, and then there is nothing better to do). */
-static bool
-resident(int fd, uint64_t off)
-{
-	char byte;
-	struct iovec v = { .iov_base = &byte, .iov_len = 1 };
-
-	return preadv2(fd, &v, 1, (off_t)off, RWF_NOWAIT) >= 0 ||
-	       errno != EAGAIN;
-}
-
 /*
  * How far sendfile may go from s->off without risking a wait on the disk:
- * the rest of a window known warm, else probes of the window's first and
- * last pages with a read that refuses to wait (RWF_NOWAIT). A cold page
- * starts a fetch by the aio pool and returns 0: the connection sleeps
- * until it is done while the loop serves everyone else. Two warm ends
- * let the window through, trusting the pages between them (a file read
- * in part is read from its start, so a hole in the middle is rare).
+ * the rest of a window known warm, else what the page cache holds of the
+ * window (net/resident: RWF_NOWAIT probes of its first and last pages,
+ * mincore where the file system refuses those, overlayfs). A cold window,
+ * or one nobody can tell about, starts a fetch by the aio pool and
+ * returns 0: the connection sleeps until it is done while the loop
+ * serves everyone else.
  */
 static uint64_t
 warm_room(struct tw_conn *c, const struct seg *s)
@@ -811,12 +802,13 @@ warm_room(struct tw_conn *c, const struct seg *s)
 	struct conn_io *io = c->io;
 	struct fetch *f = &io->fetch;
 	uint64_t len = s->len < TW_AIO_SCRATCH ? s->len : TW_AIO_SCRATCH;
+	int r;
 
 	if (io->warm_fd == s->fd && s->off >= io->warm_start &&
 	    s->off < io->warm_end)
 		return io->warm_end - s->off;
-	if (!resident(s->fd, s->off) ||
-	    (len > 1 && !resident(s->fd, s->off + len - 1))) {
+	r = tw_resident_check(&c->cl->resident, s->fd, s->off, len);
+	if (r == 0 || r == -EOPNOTSUPP) {
 		f->job.work = fetch_work;
 		f->job.done = fetch_done;
 		f->c = c;
@@ -827,7 +819,7 @@ warm_room(struct tw_conn *c, const struct seg *s)
 		tw_aio_submit(c->cl->aio, &f->job);
 		return 0;
 	}
-	/* In memory, or a filesystem that cannot say (EOPNOTSUPP): go. */
+	/* In memory, or reading fails (sendfile will say so): go. */
 	io->warm_fd = s->fd;
 	io->warm_start = s->off;
 	io->warm_end = s->off + len;

@@ -203,11 +203,12 @@ int tw_conn_set_copy_min(struct tw_loop *loop, uint64_t copy_min);
 /*
  * Read cold file pages of loop's connections through the aio pool a
  * (NULL: never); returns 0 or -ENOMEM.
- * Before each window of a file segment goes to sendfile, a read that
- * refuses to wait (RWF_NOWAIT) probes its first and last pages; if one
- * is not in memory, a pool thread reads the window first and the connection waits
- * for it, so the loop never blocks on the disk for one client. A closed
- * connection is freed only after its read is back.
+ * Before each window of a file segment goes to sendfile, net/resident
+ * asks whether its pages are in memory (RWF_NOWAIT probes of its first
+ * and last pages; mincore where the file system refuses those); if not,
+ * or if nobody can tell, a pool thread reads the window first and the
+ * connection waits for it, so the loop never blocks on the disk for one
+ * client. A closed connection is freed only after its read is back.
  */
 struct tw_aio;
 int tw_conn_use_aio(struct tw_loop *loop, struct tw_aio *a);

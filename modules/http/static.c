@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "http/listing.h"
+#include "net/resident.h"
 #include "parse/fs.h"
 #include "parse/http_parse.h"
 #include "parse/mime.h"
@@ -259,8 +260,9 @@ add_file_seg(struct tw_http_res *res, uint64_t off, uint64_t len)
  * Read a whole small file without ever blocking the loop on the disk:
  * RWF_NOWAIT fails (EAGAIN) or reads short when pages are not in memory,
  * and the caller then sends by sendfile, which brings them in for the
- * next request. Filesystems that cannot do RWF_NOWAIT get a plain pread:
- * their hot files still go from memory.
+ * next request. Filesystems that cannot do RWF_NOWAIT (overlay) get a
+ * plain pread only when mincore says the pages are in memory, so their
+ * hot files still go from memory and their cold ones from the aio pool.
  */
 static bool
 read_resident(int fd, char *buf, size_t size)
@@ -268,7 +270,8 @@ read_resident(int fd, char *buf, size_t size)
 	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	ssize_t n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
 
-	if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL))
+	if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL) &&
+	    tw_resident_check(NULL, fd, 0, size) == 1)
 		n = pread(fd, buf, size, 0);
 	return n == (ssize_t)size;
 }

@@ -123,20 +123,9 @@ def tearDownModule():
 # ------------------------------------------------- test_aio, on overlay
 
 class TestColdFilesOverlay(test_aio.TestColdFiles):
-    def test_small_cold_files(self):
-        """Every byte right. Files of 16 KiB or less are left out of the
-        pool count: http/static reads them into memory with a plain
-        pread where RWF_NOWAIT is refused (its read_resident), on the
-        loop; the one just over 16 KiB goes by sendfile, so through the
-        pool, in one read of all its bytes."""
-        with start(test_aio._mod["root"], "--aio", "threads", "--status",
-                   STATUS) as s:
-            for name in TINY:
-                with self.subTest(file=name):
-                    reads, nbytes = self.cold_get(s.port, name)
-                    if name == "t16k1.bin" and _ov["refused"]:
-                        self.assertEqual((reads, nbytes), (1, 16 * KIB + 1))
-                    self.assertWhole(self.fetch(s.port, name), name)
+    """All of test_aio's cold-file checks, small files too: where
+    RWF_NOWAIT is refused, http/static reads a small file on the loop
+    only when mincore says its pages are in memory."""
 
 
 class TestAioOffOverlay(test_aio.TestAioOff):

@@ -211,6 +211,8 @@ mount_overlay(struct fx *f)
 		 f->dir, f->dir, f->dir);
 	tree_path(f->merged, sizeof(f->merged), f->dir, "m");
 	if (mount("overlay", f->merged, "overlay", 0, opts) < 0) {
+		print_message("# skipped: cannot mount an overlay here (%s; "
+			      "root is needed)\n", strerror(errno));
 		f->merged[0] = '\0';
 		skip();
 	}

@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/pool.h"
 #include "net/loop.h"
+#include "parse/chunked.h"
 #include "parse/url.h"
 
 #define ALLOW_METHODS "GET, HEAD, OPTIONS"
@@ -37,6 +38,8 @@ struct http_conn {
 	struct http_conn *idle_prev;	/* the loop's reusable ones, */
 	struct http_conn *idle_next;	/* oldest first */
 	uint64_t skip;		/* request body bytes still to discard */
+	struct tw_chunked ck;	/* a chunked request body being discarded */
+	bool chunked;		/* ck is in use */
 	size_t last_len;	/* parser hint: bytes seen last time */
 	int fd;			/* file of the response in flight, or -1 */
 	void (*fd_release)(void *ctx);	/* how to let go of fd */
@@ -668,8 +671,8 @@ host_ok(const struct tw_http_request *r)
 	return n == 1 || r->minor == 0;
 }
 
-/* Framing of a request body (RFC 9112 6): returns 0 and sets hc->skip,
- * or an error status. Every error closes the connection (fail()), so
+/* Framing of a request body (RFC 9112 6): returns 0 and sets hc->skip
+ * or starts hc->ck, or an error status. Every error closes the connection (fail()), so
  * no byte after a head whose framing we refuse is read as a request. */
 static int
 check_body(struct http_conn *hc, const struct tw_http_request *r)
@@ -694,15 +697,42 @@ check_body(struct http_conn *hc, const struct tw_http_request *r)
 	if (te != TW_TE_NONE) {
 		/* Both framings at once is the request-smuggling shape; in
 		 * HTTP/1.0, or with chunked not last, the framing is faulty
-		 * (RFC 9112 6.1, 6.3). A chunked body we don't take (411); a
-		 * coding we don't know is 501 (RFC 9112 6.1). */
+		 * (RFC 9112 6.1, 6.3). A coding we don't know is 501
+		 * (RFC 9112 6.1); a chunked body is decoded and discarded,
+		 * with the same limit as a Content-Length one. */
 		if (seen || te == TW_TE_BAD || r->minor == 0)
 			return 400;
-		return te == TW_TE_CHUNKED ? 411 : 501;
+		if (te != TW_TE_CHUNKED)
+			return 501;
+		hc->skip = 0;
+		tw_chunked_init(&hc->ck, hc->srv->opts->max_discard_body);
+		hc->chunked = true;
+		return 0;
 	}
 	if (len > hc->srv->opts->max_discard_body)
 		return 413;
 	hc->skip = len;
+	return 0;
+}
+
+/* Decode what already came of a chunked body after the head at the
+ * input's front: a body we would refuse is answered 400 or 413 (and the
+ * connection closed) before any handler runs, as far as it has arrived.
+ * Returns 0 and sets *ahead to the body bytes taken, or the status. */
+static int
+chunked_ahead(struct http_conn *hc, size_t head_len, size_t *ahead)
+{
+	size_t len, body;
+	const char *data = tw_conn_data(hc->c, &len);
+	int rc = tw_chunked_feed(&hc->ck, data + head_len, len - head_len,
+				 ahead, &body);
+
+	if (rc < 0) {
+		hc->chunked = false;
+		return -rc;
+	}
+	if (rc == TW_CHUNKED_DONE)
+		hc->chunked = false;
 	return 0;
 }
 
@@ -794,6 +824,7 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 	       size_t head_len)
 {
 	bool head = method_is(r, "HEAD");
+	size_t ahead = 0;
 	int status;
 	bool keep;
 
@@ -803,6 +834,8 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 		return;
 	}
 	status = check_body(hc, r);
+	if (status == 0 && hc->chunked)
+		status = chunked_ahead(hc, head_len, &ahead);
 	if (status != 0) {
 		fail(hc, r, status, head);
 		return;
@@ -810,7 +843,7 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 	keep = wants_keepalive(hc, r);
 	dispatch(hc, r, keep);
 	/* The slices in r point into the input; drop it only now. */
-	tw_conn_consume(hc->c, head_len);
+	tw_conn_consume(hc->c, head_len + ahead);
 }
 
 static void
@@ -837,6 +870,24 @@ process(struct http_conn *hc)
 		const char *data = tw_conn_data(hc->c, &len);
 		int n;
 
+		if (hc->chunked && len > 0) {
+			size_t took, body;
+			int rc = tw_chunked_feed(&hc->ck, data, len, &took,
+						 &body);
+
+			tw_conn_consume(hc->c, took);
+			if (rc < 0) {
+				/* The request is answered already; one answer
+				 * is all it gets, and what follows the bad
+				 * chunk cannot be framed. */
+				hc->chunked = false;
+				tw_conn_close(hc->c);
+				return;
+			}
+			if (rc == TW_CHUNKED_DONE)
+				hc->chunked = false;
+			continue;
+		}
 		if (hc->skip > 0 && len > 0) {
 			size_t take = hc->skip < len ? (size_t)hc->skip : len;
 
@@ -847,7 +898,7 @@ process(struct http_conn *hc)
 		if (len == 0) {
 			if (tw_conn_eof(hc->c))
 				tw_conn_close(hc->c);
-			else if (hc->skip == 0)
+			else if (hc->skip == 0 && !hc->chunked)
 				go_idle(hc);
 			return;
 		}

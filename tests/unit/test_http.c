@@ -582,10 +582,19 @@ body_framing_errors(void **state)
 
 	expect_fatal(f, "GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
 		     "Transfer-Encoding: chunked\r\n\r\nabc", 400);
+	/* A chunked body is refused before the handler as far as it has
+	 * come: bad framing 400, a chunk past the limit 413. */
 	expect_fatal(f, "GET /a HTTP/1.1\r\nHost: x\r\n"
-		     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411);
+		     "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400);
 	expect_fatal(f, "GET /a HTTP/1.1\r\nHost: x\r\n"
-		     "Transfer-Encoding: gzip, chunked\r\n\r\n", 411);
+		     "Transfer-Encoding: chunked\r\n\r\n3\r\nabcd", 400);
+	expect_fatal(f, "GET /a HTTP/1.1\r\nHost: x\r\n"
+		     "Transfer-Encoding: chunked\r\n\r\n3\nabc\r\n", 400);
+	expect_fatal(f, "GET /a HTTP/1.1\r\nHost: x\r\n"
+		     "Transfer-Encoding: gzip, chunked\r\n\r\n"
+		     "100001\r\n", 413);
+	expect_fatal(f, "GET /a HTTP/1.0\r\nHost: x\r\n"
+		     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400);
 	expect_fatal(f, "GET /a HTTP/1.1\r\nHost: x\r\n"
 		     "Transfer-Encoding: gzip\r\n\r\n", 501);
 	expect_fatal(f, "GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n",
@@ -627,6 +636,51 @@ body_discarded_then_next(void **state)
 	responses(f->c, r, 2, false);
 	assert_memory_equal(r[1].body, "/c", 2);
 	assert_int_equal(fake_conn_unconsumed(f->c), 0);
+}
+
+/* A chunked body is decoded and discarded; the next request is read
+ * right after its last CRLF, whether it came whole or in pieces. */
+static void
+chunked_discarded_then_next(void **state)
+{
+	struct fx *f = *state;
+	struct resp r[2];
+
+	fx_accept(f);
+	fake_conn_feed_str(f->c, "GET /a HTTP/1.1\r\nHost: x\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n"
+			   "5;x=y\r\nGET /\r\n2\r\nGE\r\n0\r\nT: v\r\n\r\n"
+			   "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+	responses(f->c, r, 2, false);
+	assert_memory_equal(r[0].body, "/a", 2);
+	assert_memory_equal(r[1].body, "/b", 2);
+	assert_int_equal(hs.calls, 2);
+	tw_conn_close(f->c);
+	tw_conn_reap(f->loop);
+
+	fx_accept(f);
+	fake_conn_feed_str(f->c, "GET /a HTTP/1.1\r\nHost: x\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\nA\r\n0123");
+	responses(f->c, r, 1, false);
+	fake_conn_feed_str(f->c, "456");
+	fake_conn_feed_str(f->c, "789\r\n0\r\n");
+	fake_conn_feed_str(f->c, "\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n");
+	responses(f->c, r, 2, false);
+	assert_memory_equal(r[1].body, "/c", 2);
+	assert_int_equal(fake_conn_unconsumed(f->c), 0);
+	assert_false(tw_conn_closing(f->c));
+	tw_conn_close(f->c);
+	tw_conn_reap(f->loop);
+
+	/* Bad framing after the answer went out: closed, no second answer. */
+	fx_accept(f);
+	fake_conn_feed_str(f->c, "GET /a HTTP/1.1\r\nHost: x\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n1\r\n");
+	responses(f->c, r, 1, false);
+	fake_conn_feed_str(f->c, "xy\r\nGET /d HTTP/1.1\r\nHost: x\r\n\r\n");
+	responses(f->c, r, 1, false);
+	assert_true(tw_conn_closing(f->c));
+	tw_conn_reap(f->loop);
 }
 
 static void
@@ -1168,6 +1222,7 @@ main(void)
 		FX(host_checks),
 		FX(body_framing_errors),
 		FX(body_discarded_then_next),
+		FX(chunked_discarded_then_next),
 		FX(body_at_limit_is_discarded),
 		FX(parser_limits),
 		FX(keepalive_request_cap),

@@ -346,16 +346,18 @@ class TestRequestBodies(HttpCase):
             self.assertTrue(c.at_eof(2), "connection kept open after a "
                             "smuggling attempt")
 
-    def test_chunked_411_and_close(self):
+    def test_chunked_body_discarded_405_then_next(self):
         with Conn(self.port) as c:
             c.send(build("POST", "/hello.txt",
                          [("Transfer-Encoding", "chunked")]) +
-                   b"5\r\nhello\r\n0\r\n\r\n")
+                   b"5\r\nhello\r\n0\r\n\r\n" + build("GET", "/hello.txt"))
             r = c.read_response()
             check_common(self, r)
-            self.assertStatus(r, 411)
-            self.assertTrue(r.closes(), r.describe())
-            self.assertTrue(c.at_eof(2))
+            self.assertStatus(r, 405)
+            self.assertFalse(r.closes(), r.describe())
+            r = c.read_response()
+            self.assertStatus(r, 200)
+            self.assertFalse(c.at_eof(0.3))
 
     def test_other_transfer_encoding_501(self):
         r = self.req("POST", "/hello.txt", [("Transfer-Encoding", "gzip")])

@@ -916,6 +916,10 @@ linger(struct http_conn *hc)
 {
 	hc->lingering = true;
 	hc->lingered = 0;
+	/* Owed nothing more: at max_connections it is shed first of all
+	 * busy ones, so lingering never holds the cap against a new
+	 * client (the 503 at the cap lingers too, on the same terms). */
+	idle_add(hc);
 	tw_conn_shutdown_write(hc->c);
 	tw_conn_set_timeout(hc->c, LINGER_MS, 0);
 	linger_read(hc);
@@ -967,8 +971,10 @@ on_timeout(struct tw_conn *c, void *ctx)
 	if (hc->state == ST_READING && hc->last_len > 0 &&
 	    !tw_conn_pending(c)) {
 		fail(hc, NULL, 408, false);
-		/* The 408 gets one short chance to leave. */
-		tw_conn_set_timeout(c, 1000, 0);
+		/* The 408 gets one short chance to leave (once it has,
+		 * the linger's own deadline runs). */
+		if (!hc->lingering)
+			tw_conn_set_timeout(c, 1000, 0);
 		return;
 	}
 	tw_conn_close(c);

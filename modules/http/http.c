@@ -48,6 +48,8 @@ struct http_conn {
 	uint64_t t_start_us;	/* first byte of the request (json log) */
 	enum hc_state state;
 	bool close_after;	/* close once the response is written */
+	bool lingering;		/* written and shut down: discarding input */
+	uint32_t lingered;	/* bytes discarded while lingering */
 	bool reusable;		/* on the loop's idle list */
 };
 
@@ -929,11 +931,61 @@ process(struct http_conn *hc)
 	}
 }
 
+/*
+ * Lingering close, as nginx's lingering_close: a connection that closes
+ * after a response may have input left unread (pipelined requests past
+ * max_keepalive_requests, the body of a 413). Closing a socket with
+ * unread input makes the kernel send a reset, and the reset makes the
+ * client's kernel drop responses that arrived but were not read yet. So
+ * once the last response is written, our sending side is shut down (the
+ * client reads it all, then EOF) and input is read and thrown away until
+ * the client closes, for at most LINGER_MS in all and LINGER_MAX bytes;
+ * then the socket closes. The deadline is absolute, so trickling bytes
+ * does not stretch it. nginx waits 5 s per read (lingering_timeout) and
+ * 30 s in all (lingering_time); one 5 s deadline gives a client ample time
+ * to read what arrived, and a peer still sending a megabyte after being
+ * told Connection: close is not reading anyway.
+ */
+#define LINGER_MS	5000
+#define LINGER_MAX	(1024u * 1024u)
+
+static void
+linger_read(struct http_conn *hc)
+{
+	size_t len;
+
+	(void)tw_conn_data(hc->c, &len);
+	tw_conn_consume(hc->c, len);
+	hc->lingered += (uint32_t)len;	/* <= LINGER_MAX + one read */
+	if (tw_conn_eof(hc->c) || hc->lingered > LINGER_MAX)
+		tw_conn_close(hc->c);
+}
+
+/* The last response is written: half-close and discard (see above). */
+static void
+linger(struct http_conn *hc)
+{
+	hc->lingering = true;
+	hc->lingered = 0;
+	/* Owed nothing more: at max_connections it is shed first of all
+	 * busy ones, so lingering never holds the cap against a new
+	 * client (the 503 at the cap lingers too, on the same terms). */
+	idle_add(hc);
+	tw_conn_shutdown_write(hc->c);
+	tw_conn_set_timeout(hc->c, LINGER_MS, 0);
+	linger_read(hc);
+}
+
 static void
 on_data(struct tw_conn *c, void *ctx)
 {
+	struct http_conn *hc = ctx;
+
 	(void)c;
-	process(ctx);
+	if (hc->lingering)
+		linger_read(hc);
+	else
+		process(hc);
 }
 
 static void
@@ -941,12 +993,13 @@ on_drained(struct tw_conn *c, void *ctx)
 {
 	struct http_conn *hc = ctx;
 
+	(void)c;
 	if (hc->fd >= 0) {
 		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
 		hc->fd = -1;
 	}
 	if (hc->close_after) {
-		tw_conn_close(c);
+		linger(hc);
 		return;
 	}
 	/* Still ST_WRITING: process() starts the header deadline if a
@@ -960,13 +1013,19 @@ on_timeout(struct tw_conn *c, void *ctx)
 {
 	struct http_conn *hc = ctx;
 
+	if (hc->lingering) {
+		tw_conn_close(c);
+		return;
+	}
 	/* A client that sent part of a request learns why it is cut off;
 	 * one that sent nothing at all is just closed, as nginx does. */
 	if (hc->state == ST_READING && hc->last_len > 0 &&
 	    !tw_conn_pending(c)) {
 		fail(hc, NULL, 408, false);
-		/* The 408 gets one short chance to leave. */
-		tw_conn_set_timeout(c, 1000, 0);
+		/* The 408 gets one short chance to leave (once it has,
+		 * the linger's own deadline runs). */
+		if (!hc->lingering)
+			tw_conn_set_timeout(c, 1000, 0);
 		return;
 	}
 	tw_conn_close(c);

@@ -128,6 +128,7 @@ static const struct tw_handler test_handler = {
 
 #define KEEPALIVE_MS	30000
 #define HEADER_MS	10000
+#define LINGER_MS	5000	/* http.c's */
 #define SEND_MS		60000
 #define MAX_BODY	(1024 * 1024)
 
@@ -302,6 +303,32 @@ assert_lacks(const struct resp *r, const char *name)
 		fail_msg("unexpected %s: %s", name, v);
 }
 
+/*
+ * A connection whose last response said Connection: close lingers: its
+ * sending side is shut, later input is read and dropped unanswered (no
+ * handler runs), and the client's EOF closes it.
+ */
+static void
+assert_lingers_then_closes(struct tw_conn *c)
+{
+	size_t before, len;
+	unsigned calls = hs.calls;
+
+	assert_false(tw_conn_closing(c));
+	assert_true(fake_conn_write_shut(c));
+	assert_int_equal(fake_conn_timeout_ms(c), LINGER_MS);
+	assert_int_equal(fake_conn_unconsumed(c), 0);
+	(void)fake_conn_output(c, &before);
+	fake_conn_feed_str(c, "GET /late HTTP/1.1\r\nHost: x\r\n\r\n");
+	(void)fake_conn_output(c, &len);
+	assert_int_equal(len, before);
+	assert_int_equal(fake_conn_unconsumed(c), 0);
+	assert_int_equal(hs.calls, calls);
+	assert_false(tw_conn_closing(c));
+	fake_conn_feed_eof(c);
+	assert_true(tw_conn_closing(c));
+}
+
 /* One request, one response that closes the connection. */
 static void
 expect_fatal(struct fx *f, const char *req, int status)
@@ -316,7 +343,7 @@ expect_fatal(struct fx *f, const char *req, int status)
 		fail_msg("%s-> %d, want %d", req, r.status, status);
 	assert_has(&r, "Connection", "close");
 	assert_has(&r, "Content-Type", "text/html; charset=utf-8");
-	assert_true(tw_conn_closing(f->c));
+	assert_lingers_then_closes(f->c);
 	assert_int_equal(hs.calls, before);	/* never reached a handler */
 	tw_conn_reap(f->loop);
 }
@@ -441,7 +468,7 @@ http10_closes_unless_keepalive(void **state)
 	responses(f->c, r, 1, false);
 	assert_int_equal(r[0].status, 200);
 	assert_has(&r[0], "Connection", "close");
-	assert_true(tw_conn_closing(f->c));
+	assert_lingers_then_closes(f->c);
 	tw_conn_reap(f->loop);
 
 	fx_accept(f);
@@ -450,7 +477,7 @@ http10_closes_unless_keepalive(void **state)
 	responses(f->c, r, 2, false);
 	assert_has(&r[0], "Connection", "keep-alive");
 	assert_has(&r[1], "Connection", "close");
-	assert_true(tw_conn_closing(f->c));
+	assert_lingers_then_closes(f->c);
 	tw_conn_reap(f->loop);
 }
 
@@ -467,7 +494,7 @@ connection_close_honoured(void **state)
 	responses(f->c, &r, 1, false);
 	assert_int_equal(r.status, 200);
 	assert_has(&r, "Connection", "close");
-	assert_true(tw_conn_closing(f->c));
+	assert_lingers_then_closes(f->c);
 	assert_int_equal(hs.calls, 1);
 	tw_conn_reap(f->loop);
 
@@ -757,6 +784,37 @@ keepalive_request_cap(void **state)
 	responses(f->c, r, 2, false);
 	assert_lacks(&r[0], "Connection");
 	assert_has(&r[1], "Connection", "close");
+	assert_lingers_then_closes(f->c);
+	assert_int_equal(hs.calls, 2);
+}
+
+/* Lingering is bounded: its deadline closes it, and so does a client
+ * that sends more than a megabyte after the last response. */
+static void
+linger_bounded(void **state)
+{
+	struct fx *f = *state;
+	static char junk[64 * 1024];
+	size_t i;
+
+	f->opts.max_keepalive_requests = 1;
+	fx_accept(f);
+	fake_conn_feed_str(f->c, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+			   "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_true(fake_conn_write_shut(f->c));
+	assert_int_equal(fake_conn_timeout_ms(f->c), LINGER_MS);
+	assert_int_equal(fake_conn_unconsumed(f->c), 0);
+	fake_conn_fire_timeout(f->c);
+	assert_true(tw_conn_closing(f->c));
+	tw_conn_reap(f->loop);
+
+	fx_accept(f);
+	fake_conn_feed_str(f->c, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");
+	memset(junk, 'j', sizeof(junk));
+	for (i = 0; i < 16; i++)
+		fake_conn_feed(f->c, junk, sizeof(junk));
+	assert_false(tw_conn_closing(f->c));	/* exactly 1 MiB: still */
+	fake_conn_feed(f->c, junk, 1);
 	assert_true(tw_conn_closing(f->c));
 	assert_int_equal(hs.calls, 2);
 }
@@ -778,7 +836,7 @@ timeout_partial_request_408(void **state)
 	responses(f->c, &r, 1, false);
 	assert_int_equal(r.status, 408);
 	assert_has(&r, "Connection", "close");
-	assert_true(tw_conn_closing(f->c));
+	assert_lingers_then_closes(f->c);
 	assert_int_equal(hs.calls, 0);
 }
 
@@ -885,7 +943,7 @@ connection_cap_503(void **state)
 	responses(second, &r, 1, false);
 	assert_int_equal(r.status, 503);
 	assert_has(&r, "Connection", "close");
-	assert_true(tw_conn_closing(second));
+	assert_lingers_then_closes(second);
 	assert_false(tw_conn_closing(first));
 	tw_conn_reap(f->loop);
 	assert_int_equal(tw_conn_count(f->loop), 1);
@@ -984,6 +1042,7 @@ connection_cap_sheds_longest_idle(void **state)
 	assert_int_equal(tw_http_accept(f->c, f->srv), -EBUSY);
 	responses(f->c, &r, 1, false);
 	assert_int_equal(r.status, 503);
+	assert_lingers_then_closes(f->c);
 	assert_false(tw_conn_closing(busy));
 	assert_false(tw_conn_closing(c));
 	assert_false(tw_conn_closing(e));
@@ -1000,7 +1059,7 @@ closed_callback_runs_once(void **state)
 
 	fx_accept(f);
 	fake_conn_feed_str(f->c, "GET /a HTTP/1.0\r\n\r\n");
-	assert_true(tw_conn_closing(f->c));
+	assert_lingers_then_closes(f->c);
 	tw_conn_reap(f->loop);
 	assert_int_equal(fake_conn_closed_total(), before + 1);
 	assert_int_equal(tw_conn_count(f->loop), 0);
@@ -1024,7 +1083,7 @@ drain_closes_idle_finishes_busy(void **state)
 	responses(busy, r, 1, false);
 	assert_int_equal(r[0].status, 200);
 	assert_has(&r[0], "Connection", "close");
-	assert_true(tw_conn_closing(busy));
+	assert_lingers_then_closes(busy);
 	tw_conn_reap(f->loop);
 	assert_int_equal(tw_conn_count(f->loop), 0);
 }
@@ -1127,7 +1186,7 @@ stats_gauges_balance(void **state)
 	fake_conn_feed_str(b, "GET /b HTTP/1.1\r\nHo");
 	c = fx_accept(f);
 	fake_conn_feed_str(c, "GET /c HTTP/1.0\r\n\r\n");
-	assert_true(tw_conn_closing(c));
+	assert_lingers_then_closes(c);
 	tw_conn_reap(f->loop);
 	assert_int_equal(atomic_load(&st->accepted), 3);
 	assert_int_equal(atomic_load(&st->handled), 3);
@@ -1226,6 +1285,7 @@ main(void)
 		FX(body_at_limit_is_discarded),
 		FX(parser_limits),
 		FX(keepalive_request_cap),
+		FX(linger_bounded),
 		FX(timeout_partial_request_408),
 		FX(timeout_idle_closes_silently),
 		FX(eof_handling),

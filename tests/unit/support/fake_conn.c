@@ -223,7 +223,8 @@ fill(struct tw_conn *c)
 	n = c->wire.len - c->wire_off;
 	if (n > room)
 		n = room;
-	memcpy(c->rbuf + c->rlen, c->wire.p + c->wire_off, n);
+	if (n > 0)	/* wire.p is NULL until the peer sends */
+		memcpy(c->rbuf + c->rlen, c->wire.p + c->wire_off, n);
 	c->rlen += n;
 	c->wire_off += n;
 	if (c->wire_off == c->wire.len)
@@ -417,6 +418,12 @@ void
 fake_conn_output_clear(struct tw_conn *c)
 {
 	c->out.len = 0;
+}
+
+bool
+fake_conn_write_shut(const struct tw_conn *c)
+{
+	return c->shut_wr;
 }
 
 uint64_t

@@ -42,6 +42,9 @@ void fake_conn_fire_timeout(struct tw_conn *c);
 const char *fake_conn_output(const struct tw_conn *c, size_t *len);
 void fake_conn_output_clear(struct tw_conn *c);
 
+/* True once tw_conn_shutdown_write() was called. */
+bool fake_conn_write_shut(const struct tw_conn *c);
+
 /* The last tw_conn_set_timeout() arguments (0 after it fired). */
 uint64_t fake_conn_timeout_ms(const struct tw_conn *c);
 unsigned fake_conn_timeout_flags(const struct tw_conn *c);

@@ -44,12 +44,16 @@ def keepalive_get(port):
     return c
 
 
-def shed_count(c):
-    """connections.shed from the status page, asked on c (admitted)."""
+def connections(c, name):
+    """connections.NAME from the status page, asked on c (admitted)."""
     r = c.request("GET", "/status?format=json", timeout=5)
     if r.status != 200:
         raise AssertionError("status page: " + r.describe())
-    return json.loads(r.body.decode())["connections"]["shed"]
+    return json.loads(r.body.decode())["connections"][name]
+
+
+def shed_count(c):
+    return connections(c, "shed")
 
 
 class ShedCase(unittest.TestCase):
@@ -133,11 +137,17 @@ class TestShedEpoll(ShedCase):
             self.assertEqual(r.status, 503, r.describe())
             self.assertTrue(r.closes(), r.describe())
             self.assertTrue(probe.at_eof(5.0))
+            # The refused one lingers (reads what its client still
+            # sends) and would be the first to go; its client closes
+            # it, so the server is back to the 20 busy ones.
+            probe.close()
             # The first finishes its head, is answered and idles: now it
             # is the one a new connection takes the place of.
             conns[0].send(b"\r\n")
             r = conns[0].read_response()
             self.assertEqual(r.status, 200, r.describe())
+            self.assertTrue(harness.wait_until(
+                lambda: connections(conns[0], "active") == 20, timeout=10))
             fresh = keepalive_get(s.port)
             self.conns.append(fresh)
             self.assertFalse(served(conns[0]))

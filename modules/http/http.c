@@ -967,6 +967,10 @@ linger(struct http_conn *hc)
 {
 	hc->lingering = true;
 	hc->lingered = 0;
+	/* Owed nothing more: at max_connections it is shed first of all
+	 * busy ones, so lingering never holds the cap against a new
+	 * client (the 503 at the cap lingers too, on the same terms). */
+	idle_add(hc);
 	tw_conn_shutdown_write(hc->c);
 	tw_conn_set_timeout(hc->c, LINGER_MS, 0);
 	linger_read(hc);

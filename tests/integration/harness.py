@@ -228,12 +228,14 @@ def raw(port, data, timeout=2.0, host="127.0.0.1"):
             s.sendall(data)
         except (BrokenPipeError, ConnectionResetError):
             pass
-        return _read_all(s, timeout)
+        return read_until_close(s, timeout)
     finally:
         s.close()
 
 
-def _read_all(s, timeout):
+def read_until_close(s, timeout):
+    """Every byte until the server closes (or resets) the connection, or
+    timeout seconds have passed."""
     chunks = []
     deadline = time.monotonic() + timeout
     while True:
@@ -852,6 +854,26 @@ class ServerCase(unittest.TestCase):
 
     tree = {}
     server_args = ()
+
+    def exchange(self, data, timeout=5.0):
+        """Send data on a new connection, half-close, and return every
+        response until the server closes, each checked by check_common:
+        the client's EOF makes a server that waits for more close, so the
+        count is exact."""
+        s = connect(self.port)
+        try:
+            try:
+                s.sendall(data)
+                s.shutdown(socket.SHUT_WR)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            got = read_until_close(s, timeout)
+        finally:
+            s.close()
+        rs = parse_responses(got)
+        for r in rs:
+            check_common(self, r)
+        return rs
 
     @classmethod
     def setUpClass(cls):

@@ -16,7 +16,8 @@ import socket
 import time
 import unittest
 
-from harness import Conn, ServerCase, build, check_common, parse_responses
+from harness import (Conn, ServerCase, build, check_common,
+                     parse_responses, read_until_close)
 
 HELLO = b"hello world\n"
 LIMIT = 1024    # --max-request-body 1k
@@ -30,44 +31,9 @@ def chunked(method, body, target="/hello.txt"):
 NEXT = build("GET", "/hello.txt")
 
 
-def read_until_close(sock, timeout):
-    chunks = []
-    sock.settimeout(timeout)
-    while True:
-        try:
-            b = sock.recv(65536)
-        except socket.timeout:
-            break
-        except (ConnectionResetError, ConnectionAbortedError):
-            break
-        if not b:
-            break
-        chunks.append(b)
-    return b"".join(chunks)
-
-
 class ChunkedCase(ServerCase):
     tree = {"index.html": b"<p>index</p>\n", "hello.txt": HELLO}
     server_args = ("--max-request-body", "1k")
-
-    def exchange(self, data, timeout=5.0):
-        """Send data, half-close, and return every response until the
-        server closes: with the client's EOF the count is exact."""
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=3.0)
-        try:
-            try:
-                s.sendall(data)
-                s.shutdown(socket.SHUT_WR)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            got = read_until_close(s, timeout)
-        finally:
-            s.close()
-        # No HEAD here: every response but a 1xx/204/304 has a body.
-        rs = parse_responses(got)
-        for r in rs:
-            check_common(self, r)
-        return rs
 
     def statuses(self, data):
         return [r.status for r in self.exchange(data)]

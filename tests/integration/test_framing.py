@@ -26,7 +26,8 @@ import socket
 import time
 import unittest
 
-from harness import Conn, ServerCase, check_common, parse_responses
+from harness import (Conn, ServerCase, parse_responses,
+                     read_until_close)
 
 HELLO = b"hello world\n"
 OTHER = b"not to be smuggled\n"
@@ -258,43 +259,9 @@ ROWS = [
 ]
 
 
-def read_until_close(sock, timeout):
-    """Every byte until the server closes (or resets) the connection."""
-    chunks = []
-    sock.settimeout(timeout)
-    while True:
-        try:
-            b = sock.recv(65536)
-        except (ConnectionResetError, ConnectionAbortedError):
-            break
-        if not b:
-            break
-        chunks.append(b)
-    return b"".join(chunks)
-
-
 class FramingCase(ServerCase):
     tree = {"index.html": b"<p>index</p>\n", "hello.txt": HELLO,
             "other.txt": OTHER}
-
-    def exchange(self, data, timeout=5.0):
-        """Send data, half-close, return the responses until the server
-        closes: the client's EOF makes a server that waits for more
-        close, so every row ends in a close and the count is exact."""
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=3.0)
-        try:
-            try:
-                s.sendall(data)
-                s.shutdown(socket.SHUT_WR)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            got = read_until_close(s, timeout)
-        finally:
-            s.close()
-        rs = parse_responses(got)
-        for r in rs:
-            check_common(self, r)
-        return rs
 
     def check_bodies(self, rs):
         for r in rs:

@@ -221,7 +221,7 @@ class TestConnections(HttpCase):
         s = harness.connect(self.port)
         s.sendall(build("GET", "/hello.txt"))
         s.shutdown(harness.socket.SHUT_WR)
-        data = harness._read_all(s, 2)
+        data = harness.read_until_close(s, 2)
         s.close()
         rs = parse_responses(data)
         self.assertEqual(len(rs), 1, data)

@@ -491,7 +491,7 @@ class TestCommandLine(RobustCase):
             self.assertIn("[::1]", s.startup_line)
             c = socket.create_connection(("::1", s.port), timeout=3)
             c.sendall(build("GET", "/hello.txt", [("Connection", "close")]))
-            data = harness._read_all(c, 3)
+            data = harness.read_until_close(c, 3)
             c.close()
             r = parse_responses(data)[0]
             self.assertEqual((r.status, r.body), (200, HELLO))

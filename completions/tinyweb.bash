@@ -123,7 +123,7 @@ _tinyweb()
 		return 0
 		;;
 	--accept)
-		COMPREPLY=($(compgen -W 'exclusive reuseport mutex mutex-file' \
+		COMPREPLY=($(compgen -W 'exclusive reuseport mutex mutex-file mutex-sem' \
 			-- "$cur"))
 		return 0
 		;;

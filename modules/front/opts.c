@@ -1196,7 +1196,7 @@ const struct tw_opt tw_opts[] = {
 	  "ADDR[/BITS] or all; repeatable (default loopback)", NULL },
 	{ ENUM("accept", 0, accept, tw_mode_accept_names), "HOW",
 	  "prefork/threads accept: exclusive (default),\n"
-	  "reuseport, mutex or mutex-file", NULL },
+	  "reuseport, mutex, mutex-file or mutex-sem", NULL },
 	{ ENUM("aio", 0, aio, aio_names), "HOW",
 	  "cold file reads: threads (default): a pool per\n"
 	  "worker reads pages not in memory so the event\n"

@@ -26,6 +26,12 @@
 
 #define MAX_SLOTS	1024
 #define LOCK_WORDS	16		/* accept mutexes, one per generation */
+
+/* The accept mutexes in the memory the master shares with its workers. */
+struct locks {
+	_Atomic int32_t word[LOCK_WORDS];
+	struct tw_shmtx_sleep sleep[LOCK_WORDS];
+};
 #define QUICK_DEATH_MS	2000		/* a worker dying sooner "keeps dying" */
 #define MAX_BACKOFF_MS	10000
 #define KILL_AFTER_MS	10000		/* TERM: SIGKILL what is left */
@@ -54,7 +60,7 @@ struct master {
 	const struct tw_run_hooks *hooks;
 	struct tw_loop *loop;
 	struct tw_shm_header *shm;
-	_Atomic int32_t *locks;
+	struct locks *locks;
 	unsigned next_lock;
 	struct gen *cur;
 	struct gen *gens;	/* every live generation */
@@ -78,7 +84,17 @@ gen_create(struct master *m, const struct tw_run_opts *g)
 	n->g = *g;
 	n->mutex.fd = -1;
 	if (g->accept == TW_ACCEPT_MUTEX) {
-		tw_shmtx_init_atomic(&n->mutex, &m->locks[m->next_lock++ % LOCK_WORDS]);
+		tw_shmtx_init_atomic(&n->mutex,
+				     &m->locks->word[m->next_lock++ % LOCK_WORDS]);
+	} else if (g->accept == TW_ACCEPT_MUTEX_SEM) {
+		i = m->next_lock++ % LOCK_WORDS;
+		err = tw_shmtx_init_sem(&n->mutex, &m->locks->word[i],
+					&m->locks->sleep[i]);
+		if (err < 0) {
+			tw_log(TW_LOG_ERROR, err, "accept mutex semaphore");
+			free(n);
+			return NULL;
+		}
 	} else if (g->accept == TW_ACCEPT_MUTEX_FILE) {
 		err = tw_shmtx_init_file(&n->mutex, "/tmp");
 		if (err < 0) {
@@ -156,7 +172,8 @@ child_main(struct master *m, struct slot *s, int chan)
 		.nfds = g->g.nfds,
 		.exclusive = g->g.accept == TW_ACCEPT_EXCLUSIVE,
 		.mutex = (g->g.accept == TW_ACCEPT_MUTEX ||
-			  g->g.accept == TW_ACCEPT_MUTEX_FILE) ? &g->mutex : NULL,
+			  g->g.accept == TW_ACCEPT_MUTEX_FILE ||
+			  g->g.accept == TW_ACCEPT_MUTEX_SEM) ? &g->mutex : NULL,
 		.owner = (int32_t)getpid(),
 		.channel = chan,
 		.stats = g->g.stats,
@@ -474,7 +491,7 @@ tw_master_run(const struct tw_run_opts *o)
 	m.slots = calloc(MAX_SLOTS, sizeof(*m.slots));
 	if (m.slots == NULL)
 		return -ENOMEM;
-	m.shm = tw_shm_create(LOCK_WORDS * sizeof(_Atomic int32_t), &err);
+	m.shm = tw_shm_create(sizeof(struct locks), &err);
 	if (m.shm == NULL)
 		goto out_slots;
 	m.locks = tw_shm_data(m.shm);

@@ -18,6 +18,7 @@ const char *const tw_mode_accept_names[] = {
 	[TW_ACCEPT_REUSEPORT] = "reuseport",
 	[TW_ACCEPT_MUTEX] = "mutex",
 	[TW_ACCEPT_MUTEX_FILE] = "mutex-file",
+	[TW_ACCEPT_MUTEX_SEM] = "mutex-sem",
 	NULL,
 };
 

@@ -20,6 +20,7 @@ enum tw_accept_strategy {
 	TW_ACCEPT_REUSEPORT,	/* a SO_REUSEPORT socket per worker */
 	TW_ACCEPT_MUTEX,	/* shared sockets, atomic accept mutex */
 	TW_ACCEPT_MUTEX_FILE,	/* shared sockets, fcntl accept mutex */
+	TW_ACCEPT_MUTEX_SEM,	/* atomic mutex, idle workers sleep */
 	TW_ACCEPT_COUNT
 };
 

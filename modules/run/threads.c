@@ -34,6 +34,7 @@ struct pool {
 	unsigned running;
 	struct tw_loop *loop;
 	_Atomic int32_t lock_word;	/* accept mutex between threads */
+	struct tw_shmtx_sleep lock_sleep;	/* its sleepers (mutex-sem) */
 	struct tw_shmtx mutex;
 	int *rp_fds;
 };
@@ -118,6 +119,13 @@ prepare(struct pool *p)
 
 	if (o->accept == TW_ACCEPT_MUTEX)
 		tw_shmtx_init_atomic(&p->mutex, &p->lock_word);
+	if (o->accept == TW_ACCEPT_MUTEX_SEM) {
+		int err = tw_shmtx_init_sem(&p->mutex, &p->lock_word,
+					    &p->lock_sleep);
+
+		if (err < 0)
+			return err;
+	}
 	if (o->accept == TW_ACCEPT_REUSEPORT) {
 		p->rp_fds = malloc((size_t)o->workers * o->nfds * sizeof(int));
 		if (p->rp_fds == NULL)
@@ -144,7 +152,9 @@ prepare(struct pool *p)
 			.fds = p->rp_fds ? p->rp_fds + i * o->nfds : o->fds,
 			.nfds = o->nfds,
 			.exclusive = o->accept == TW_ACCEPT_EXCLUSIVE,
-			.mutex = o->accept == TW_ACCEPT_MUTEX ? &p->mutex : NULL,
+			.mutex = o->accept == TW_ACCEPT_MUTEX ||
+				 o->accept == TW_ACCEPT_MUTEX_SEM ?
+				 &p->mutex : NULL,
 			.channel = ch[1],
 			.stats = o->stats,
 			.slot = o->stats && i < TW_STATS_MAX_WORKERS ?

@@ -21,6 +21,9 @@
 #include "run/signals.h"
 
 #define MUTEX_RETRY_MS 5	/* a worker without the lock looks again */
+/* mutex-sem: how long a worker with no connections sleeps on the lock's
+ * semaphore before it looks at its signals and channel again. */
+#define MUTEX_SLEEP_MS 100
 
 struct worker {
 	const struct tw_worker_opts *o;
@@ -88,10 +91,13 @@ before_wait(struct tw_loop *loop, void *ctx)
 {
 	struct worker *w = ctx;
 
-	(void)loop;
 	if (w->draining || w->o->mutex == NULL)
 		return -1;
-	if (tw_shmtx_trylock(w->o->mutex, w->o->owner)) {
+	/* Only a worker with nothing to serve may sleep on the lock (with
+	 * mutex-sem): one with connections must get back to them. */
+	if (w->o->mutex->sleep != NULL && tw_conn_count(loop) == 0 ?
+	    tw_shmtx_wait(w->o->mutex, w->o->owner, MUTEX_SLEEP_MS) :
+	    tw_shmtx_trylock(w->o->mutex, w->o->owner)) {
 		w->held = true;
 		set_paused(w, false);
 		return -1;

@@ -69,7 +69,8 @@ VALUES = {
     "--log-level": {"error", "warn", "info", "debug"},
     "--mode": {"epoll", "prefork", "threads"},
     "--workers": {"auto"},
-    "--accept": {"exclusive", "reuseport", "mutex", "mutex-file"},
+    "--accept": {"exclusive", "reuseport", "mutex", "mutex-file",
+                  "mutex-sem"},
     "--status-allow": {"all"},
     "--expires": {"max", "off"},
 }

@@ -452,8 +452,11 @@ class TestAcceptStrategies(ModeCase):
     def test_prefork_mutex_file(self):
         self.serve_300("prefork", "mutex-file")
 
+    def test_prefork_mutex_sem(self):
+        self.serve_300("prefork", "mutex-sem")
+
     def test_threads_each_strategy(self):
-        for accept in ("exclusive", "reuseport", "mutex"):
+        for accept in ("exclusive", "reuseport", "mutex", "mutex-sem"):
             with self.subTest(accept=accept):
                 self.serve_300("threads", accept)
 

@@ -75,6 +75,8 @@ documented_names(void **state)
 	assert_string_equal(tw_mode_accept_name(TW_ACCEPT_MUTEX), "mutex");
 	assert_string_equal(tw_mode_accept_name(TW_ACCEPT_MUTEX_FILE),
 			    "mutex-file");
+	assert_string_equal(tw_mode_accept_name(TW_ACCEPT_MUTEX_SEM),
+			    "mutex-sem");
 }
 
 static void

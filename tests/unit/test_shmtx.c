@@ -3,11 +3,14 @@
  * Unit tests for shmtx, the accept mutex: mutual exclusion between real
  * processes (four forked children increment a plain, non-atomic counter in
  * shared memory under the lock; a single lost update shows in the total),
- * for the atomic and the fcntl file variants; trylock never blocks and
+ * for the atomic, the fcntl file and the semaphore variants (whose
+ * children sleep on the semaphore when they miss); trylock never blocks and
  * fails while anyone holds the lock, the holder included; unlock by a
  * non-owner does nothing; force_unlock frees only a dead owner's lock; the
  * kernel drops a dead process's file lock; init_file leaves no file
- * behind and reports bad directories.
+ * behind and reports bad directories; an unlock posts the semaphore
+ * exactly when someone sleeps on it, a sleeper gets the lock when it is
+ * dropped, and a wait on a held lock ends empty-handed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +39,8 @@ struct shared {
 	_Atomic int32_t lock;
 	char pad[60];
 	long counter;
+	char pad2[56];
+	struct tw_shmtx_sleep sleep;
 };
 
 static struct shared *
@@ -67,6 +72,8 @@ now_s(void)
 static void
 child_loop(struct tw_shmtx *m, struct shared *sh, int iters)
 {
+	/* The semaphore variant sleeps instead of yielding. */
+	bool sleepy = m->sleep != NULL;
 	int32_t me = (int32_t)getpid();
 	double deadline = now_s() + 20;
 	unsigned long spins = 0;
@@ -75,10 +82,13 @@ child_loop(struct tw_shmtx *m, struct shared *sh, int iters)
 	for (i = 0; i < iters; i++) {
 		long v;
 
-		while (!tw_shmtx_trylock(m, me)) {
-			if (++spins % 1024 == 0 && now_s() > deadline)
+		while (!(sleepy ? tw_shmtx_wait(m, me, 1000) :
+				  tw_shmtx_trylock(m, me))) {
+			if ((sleepy || ++spins % 1024 == 0) &&
+			    now_s() > deadline)
 				_exit(4);
-			sched_yield();
+			if (!sleepy)
+				sched_yield();
 		}
 		v = sh->counter;
 		if (v & 1) {
@@ -149,6 +159,117 @@ shmtx_file_contention_loses_nothing(void **state)
 	tw_shmtx_unlock(&m, 1);
 	tw_shmtx_destroy(&m);
 	assert_int_equal(m.fd, -1);
+	tw_shm_destroy(shm);
+}
+
+static void
+shmtx_sem_contention_loses_nothing(void **state)
+{
+	struct tw_shm_header *shm;
+	struct shared *sh = shared_new(&shm);
+	struct tw_shmtx m;
+
+	(void)state;
+	assert_int_equal(tw_shmtx_init_sem(&m, &sh->lock, &sh->sleep), 0);
+	run_children(&m, sh, 20000);
+	assert_int_equal(atomic_load(&sh->lock), 0);
+	assert_int_equal(atomic_load(&sh->sleep.waiters), 0);
+	assert_true(tw_shmtx_trylock(&m, 1));
+	tw_shmtx_unlock(&m, 1);
+	tw_shmtx_destroy(&m);
+	tw_shm_destroy(shm);
+}
+
+static int
+sem_value(struct tw_shmtx_sleep *sl)
+{
+	int v = -1;
+
+	assert_int_equal(sem_getvalue(&sl->sem, &v), 0);
+	return v;
+}
+
+static void
+shmtx_sem_unlock_posts_only_for_sleepers(void **state)
+{
+	struct tw_shm_header *shm;
+	struct shared *sh = shared_new(&shm);
+	struct tw_shmtx m;
+
+	(void)state;
+	assert_int_equal(tw_shmtx_init_sem(&m, &sh->lock, &sh->sleep), 0);
+	/* Nobody sleeps: an unlock posts nothing. */
+	assert_true(tw_shmtx_trylock(&m, 7));
+	tw_shmtx_unlock(&m, 7);
+	assert_int_equal(sem_value(&sh->sleep), 0);
+	/* Someone sleeps: the unlock posts once. */
+	atomic_store(&sh->sleep.waiters, 1);
+	assert_true(tw_shmtx_trylock(&m, 7));
+	tw_shmtx_unlock(&m, 7);
+	assert_int_equal(sem_value(&sh->sleep), 1);
+	/* A non-owner's unlock releases nothing and posts nothing. */
+	assert_true(tw_shmtx_trylock(&m, 7));
+	tw_shmtx_unlock(&m, 8);
+	assert_int_equal(sem_value(&sh->sleep), 1);
+	/* A dead owner's lock freed by the master wakes a sleeper too. */
+	assert_true(tw_shmtx_force_unlock(&m, 7));
+	assert_int_equal(sem_value(&sh->sleep), 2);
+	tw_shmtx_destroy(&m);
+	tw_shm_destroy(shm);
+}
+
+static void
+shmtx_sem_sleeper_gets_the_dropped_lock(void **state)
+{
+	struct tw_shm_header *shm;
+	struct shared *sh = shared_new(&shm);
+	struct tw_shmtx m;
+	double deadline;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(tw_shmtx_init_sem(&m, &sh->lock, &sh->sleep), 0);
+	assert_true(tw_shmtx_trylock(&m, (int32_t)getpid()));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(tw_shmtx_wait(&m, (int32_t)getpid(), 20000) ? 0 : 3);
+	/* Drop the lock only once the child sleeps on it. */
+	deadline = now_s() + 20;
+	while (atomic_load(&sh->sleep.waiters) == 0 && now_s() < deadline)
+		sched_yield();
+	assert_int_equal(atomic_load(&sh->sleep.waiters), 1);
+	tw_shmtx_unlock(&m, (int32_t)getpid());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* It left holding it, and stopped counting itself a sleeper. */
+	assert_int_equal(atomic_load(&sh->lock), pid);
+	assert_int_equal(atomic_load(&sh->sleep.waiters), 0);
+	tw_shmtx_destroy(&m);
+	tw_shm_destroy(shm);
+}
+
+static void
+shmtx_sem_wait_on_held_lock_ends_empty(void **state)
+{
+	struct tw_shm_header *shm;
+	struct shared *sh = shared_new(&shm);
+	struct tw_shmtx m;
+
+	(void)state;
+	assert_int_equal(tw_shmtx_init_sem(&m, &sh->lock, &sh->sleep), 0);
+	assert_true(tw_shmtx_trylock(&m, 5));
+	assert_false(tw_shmtx_wait(&m, 6, 20));
+	assert_false(tw_shmtx_wait(&m, 6, 0));
+	assert_int_equal(atomic_load(&sh->lock), 5);
+	assert_int_equal(atomic_load(&sh->sleep.waiters), 0);
+	tw_shmtx_unlock(&m, 5);
+	/* Free: the wait takes it at once. */
+	assert_true(tw_shmtx_wait(&m, 6, 20));
+	tw_shmtx_unlock(&m, 6);
+	tw_shmtx_destroy(&m);
 	tw_shm_destroy(shm);
 }
 
@@ -338,6 +459,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(shmtx_atomic_contention_loses_nothing),
 		cmocka_unit_test(shmtx_file_contention_loses_nothing),
+		cmocka_unit_test(shmtx_sem_contention_loses_nothing),
+		cmocka_unit_test(shmtx_sem_unlock_posts_only_for_sleepers),
+		cmocka_unit_test(shmtx_sem_sleeper_gets_the_dropped_lock),
+		cmocka_unit_test(shmtx_sem_wait_on_held_lock_ends_empty),
 		cmocka_unit_test(shmtx_atomic_trylock_fails_while_held),
 		cmocka_unit_test(shmtx_force_unlock_frees_dead_owner_only),
 		cmocka_unit_test(shmtx_file_held_by_other_process),

@@ -24,7 +24,7 @@ struct tw_upgrade {
 };
 
 /*
- * Fork and exec u->self with the sockets, the pidfile moved to
+ * Start u->self (posix_spawn) with the sockets, the pidfile moved to
  * FILE.oldbin so the new process can take FILE, and wait until it is
  * ready. Returns 0 once it serves, or -1 if it failed (logged; the
  * pidfile is back and the failed process gone: we serve as before).

@@ -36,6 +36,7 @@ TEST_DEPS_status = status http_parse buf clock stats shm
 TEST_DEPS_http = http chunked http_parse url buf clock log pool stats shm loop
 TEST_DEPS_mode = mode
 TEST_DEPS_upstream = upstream
+TEST_DEPS_http_response = http_response http_parse
 TEST_DEPS_signals = signals
 TEST_DEPS_pidfile = pidfile
 TEST_DEPS_control = control pidfile

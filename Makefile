@@ -37,6 +37,7 @@ TEST_DEPS_http = http chunked http_parse url buf clock log pool stats shm loop
 TEST_DEPS_mode = mode
 TEST_DEPS_upstream = upstream
 TEST_DEPS_http_response = http_response http_parse
+TEST_DEPS_forward = forward http_response http_parse buf
 TEST_DEPS_signals = signals
 TEST_DEPS_pidfile = pidfile
 TEST_DEPS_control = control pidfile

@@ -177,8 +177,8 @@ parse_request_line(const char *line, size_t n, struct tw_http_request *req)
 	return parse_version(line + i, n - i, &req->minor);
 }
 
-static int
-parse_header_line(const char *line, size_t n, struct tw_http_header *h)
+int
+tw_http_parse_field_line(const char *line, size_t n, struct tw_http_header *h)
 {
 	const char *v;
 	size_t i, vlen;
@@ -289,7 +289,7 @@ parse_head(const char *buf, size_t len, struct tw_http_request *req)
 				return (int)end;
 			if (req->nheaders == TW_HTTP_MAX_HEADERS)
 				return TW_PARSE_HEADERS_TOO_LARGE;
-			err = parse_header_line(buf + p, eol - p,
+			err = tw_http_parse_field_line(buf + p, eol - p,
 						&req->headers[req->nheaders]);
 			if (err)
 				return err;
@@ -361,13 +361,19 @@ tw_http_list_has(const char *v, size_t len, const char *token)
 enum tw_http_te
 tw_http_transfer_encoding(const struct tw_http_request *req)
 {
+	return tw_http_te_of(req->headers, req->nheaders);
+}
+
+enum tw_http_te
+tw_http_te_of(const struct tw_http_header *fields, size_t n)
+{
 	const char *v, *e;
 	size_t i, len, elen, ncodings = 0;
 	bool more, present = false, chunked_last = false;
 
 	/* All the fields in order are one list (RFC 9110 5.3). */
-	for (i = 0; i < req->nheaders; i++) {
-		const struct tw_http_header *h = &req->headers[i];
+	for (i = 0; i < n; i++) {
+		const struct tw_http_header *h = &fields[i];
 
 		if (!tw_http_token_eq(h->name, h->name_len,
 				      "Transfer-Encoding"))

@@ -84,6 +84,16 @@ int tw_http_parse_request(const char *buf, size_t len, size_t last_len,
 			  struct tw_http_request *req);
 
 /*
+ * One field line line[0..n) (no CRLF): a token name, a colon, the value
+ * with OWS around it stripped; whitespace before the colon, a leading
+ * SP/HTAB (obs-fold) and control bytes other than HTAB are
+ * TW_PARSE_BAD. For the heads of other messages (a response) parsed
+ * with the request's rules. Returns 0 or TW_PARSE_BAD.
+ */
+int tw_http_parse_field_line(const char *line, size_t n,
+			     struct tw_http_header *h);
+
+/*
  * Find a header by case-insensitive name; returns the first match or NULL.
  */
 const struct tw_http_header *
@@ -118,6 +128,9 @@ enum tw_http_te {
  * chunked are not looked at.
  */
 enum tw_http_te tw_http_transfer_encoding(const struct tw_http_request *req);
+
+/* The same judgment over any message's fields (a response's). */
+enum tw_http_te tw_http_te_of(const struct tw_http_header *fields, size_t n);
 
 /*
  * True if v[0..len) is a valid Host value (RFC 9112 3.2, RFC 3986 3.2.2):

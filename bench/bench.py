@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""tinyweb's benchmark: tinyweb, nginx, h2o and a bare epoll responder on
-the same generated root, each bound to 127.0.0.1, loaded by wrk (rows a, b,
-c, e, f, g) and by small python clients (rows d and g's cold readers); a
-second tinyweb build beside the first (--tinyweb-b); and a table of server
-designs: the blocking baselines of bench/blocking.c (iterative, fork,
-thread) beside tinyweb's epoll, prefork and threads modes.
+"""tinyweb's benchmark: tinyweb, nginx, h2o, lighttpd and a bare epoll
+responder on the same generated root, each bound to 127.0.0.1, loaded by
+wrk (rows a, b, c, e, f, g) and by small python clients (rows d and g's
+cold readers) in interleaved runs, with a verdict per ratio (ahead,
+behind, within noise); a second tinyweb build beside the first
+(--tinyweb-b); and a table of server designs: the blocking baselines of
+bench/blocking.c (iterative, fork, thread) beside tinyweb's epoll,
+prefork and threads modes.
 
 Started by bench/run.sh, which installs the tools, builds the binaries,
 makes the work directory and kills whatever this script leaves behind (it
@@ -290,14 +292,32 @@ class Server:
         self.proc = None
         self.port = None
         self.etag = None
+        self.config = None
 
     def argv(self, work):
         raise NotImplementedError
+
+    def write_config(self, work, name, text):
+        """Write the server's configuration file into WORK/key/; the
+        report shows it, so that a reader sees what each server was
+        given."""
+        d = os.path.join(work, self.key)
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.write(text)
+        self.config = (path, text)
+        return path
+
+    def effective_config(self, argv):
+        """The server's own account of its settings, or None."""
+        return None
 
     def start(self, cpus):
         b = self.bench
         self.port = free_port()
         argv = self.argv(b.work)
+        b.record_settings(self, argv, cpus)
         logp = os.path.join(b.work, "%s.log" % self.key)
         self.proc = b.procs.start(argv, self.key, logp, cpus)
         if not wait_port(self.port, self.proc):
@@ -332,6 +352,16 @@ class Tinyweb(Server):
         # For A/B runs of an option: BENCH_TINYWEB_ARGS="--aio off".
         return a + os.environ.get("BENCH_TINYWEB_ARGS", "").split()
 
+    def effective_config(self, argv):
+        # serve -t prints every setting, the defaults included, and
+        # exits (an older build without -t: nothing).
+        try:
+            r = subprocess.run(argv + ["-t"], capture_output=True,
+                               text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return r.stdout if r.returncode == 0 and r.stdout.strip() else None
+
 
 class Nginx(Server):
     def __init__(self, key, label, bench, workers=1):
@@ -341,11 +371,13 @@ class Nginx(Server):
     def argv(self, work):
         d = os.path.join(work, self.key)
         os.makedirs(d, exist_ok=True)
-        conf = os.path.join(d, "nginx.conf")
         temps = "".join("    %s_temp_path %s/%s;\n" % (t, d, t) for t in
                         ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        with open(conf, "w") as f:
-            f.write(f"""worker_processes {self.workers};
+        # nginx's static-file advice: sendfile with tcp_nopush (the head
+        # and the file's first bytes in one packet) and an open file cache
+        # (descriptors, sizes and mtimes kept between requests).
+        conf = self.write_config(work, "nginx.conf", f"""\
+worker_processes {self.workers};
 daemon off;
 master_process on;
 pid {d}/nginx.pid;
@@ -383,15 +415,15 @@ class H2o(Server):
 
     def argv(self, work):
         d = os.path.join(work, self.key)
-        os.makedirs(d, exist_ok=True)
-        conf = os.path.join(d, "h2o.conf")
         root = self.bench.root
         # user: root, because h2o drops to nobody before it writes its
         # pid file into our (root-owned) work directory. No access-log
         # directive: h2o then writes none. http1-request-timeout is h2o's
         # keep-alive wait, set to tinyweb's 30 s (its default is 10 s).
-        with open(conf, "w") as f:
-            f.write(f"""user: root
+        # file.send-compressed is h2o's gzip_static (off by default):
+        # off, as wrk asks for no encoding.
+        conf = self.write_config(work, "h2o.conf", f"""\
+user: root
 listen:
   host: 127.0.0.1
   port: {self.port}
@@ -400,6 +432,7 @@ max-connections: {MAX_CONN}
 http1-request-timeout: 30
 pid-file: {d}/h2o.pid
 error-log: {d}/error.log
+file.send-compressed: OFF
 hosts:
   default:
     paths:
@@ -410,6 +443,71 @@ hosts:
         file.dir: {root}
 """)
         return ["h2o", "-c", conf]
+
+
+def nofile_hard():
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+class Lighttpd(Server):
+    """lighttpd 1.4 (Debian's 1.4.69), set up from its documentation:
+    Docs_Performance, Server_network-backendDetails,
+    Server_max-workerDetails, Server_stat-cache-engineDetails,
+    Docs_ModDirlisting and the annotated doc/config/lighttpd.conf."""
+
+    def __init__(self, key, label, bench, workers=0):
+        super().__init__(key, label, bench)
+        # server.max-worker = 0: one process, no workers (the default).
+        self.workers = workers
+
+    def limits(self):
+        """server.max-fds and server.max-connections. lighttpd keeps half
+        its descriptors for files and backends: it clamps max-connections
+        to max-fds / 2 ("can't have more connections than fds/2") and
+        cannot raise max-fds past the hard RLIMIT_NOFILE without root's
+        CAP_SYS_RESOURCE."""
+        fds = min(2 * MAX_CONN + 100, nofile_hard())
+        return fds, min(MAX_CONN, fds // 2)
+
+    def argv(self, work):
+        d = os.path.join(work, self.key)
+        fds, conns = self.limits()
+        # network-backend "sendfile": 1.4.69 offers sendfile, writev and
+        # write (lighttpd -V); sendfile is its own choice on Linux, set
+        # here so the report says so. The event handler is left to its
+        # default, epoll on Linux. stat-cache "simple" (the default,
+        # recommended): stat() cached for a second. ETags from inode,
+        # mtime and size (the defaults) so If-None-Match gets 304s.
+        # No mod_accesslog: no access log. dir-listing.cache off: nginx,
+        # h2o and tinyweb build each listing per request too.
+        conf = self.write_config(work, "lighttpd.conf", f"""\
+server.document-root = "{self.bench.root}"
+server.bind = "127.0.0.1"
+server.port = {self.port}
+server.errorlog = "{d}/error.log"
+server.modules = ( "mod_dirlisting", "mod_staticfile" )
+server.network-backend = "sendfile"
+server.max-worker = {self.workers}
+server.max-fds = {fds}
+server.max-connections = {conns}
+server.max-keep-alive-requests = 1000
+server.max-keep-alive-idle = 30
+server.stat-cache-engine = "simple"
+static-file.etags = "enable"
+etag.use-inode = "enable"
+etag.use-mtime = "enable"
+etag.use-size = "enable"
+mimetype.assign = (
+    ".html" => "text/html",
+    ".txt" => "text/plain",
+    ".bin" => "application/octet-stream",
+    "" => "application/octet-stream",
+)
+$HTTP["url"] =~ "^/list/" {{
+    dir-listing.activate = "enable"
+}}
+""")
+        return ["lighttpd", "-D", "-f", conf]
 
 
 class Blocking(Server):
@@ -761,6 +859,58 @@ MAIN_ROWS = [r[0] for r in ROWS if r[0] not in
              ("a50_probe", "a500_probe", "d_pss")]
 
 
+# ---------------------------------------------------------------- verdicts
+
+# A verdict needs this many paired runs: with 5 pairs, a server no faster
+# than its peer still lands on the same side of 1.00 in all five with
+# probability 2 * (1/2)^5 = 1/16 (a two-sided sign test at 6.25%).
+VERDICT_RUNS = 5
+
+
+def paired_ratios(xs, ys):
+    """x_i / y_i for each run index i where both runs gave a figure: run
+    i of x and run i of y ran in the same round (interleaved), so what
+    disturbed one of a pair most likely disturbed the other too."""
+    out = []
+    for x, y in zip(xs, ys):
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)) \
+                and not isinstance(x, bool) and y:
+            out.append(x / y)
+    return out
+
+
+def verdict(ratios, better, min_pairs=VERDICT_RUNS):
+    """ahead, behind or within noise, for x against y given the per-pair
+    ratios x/y and which way is better ("higher" or "lower"): x is ahead
+    (or behind) only when every pair agrees, i.e. the range min..max of
+    the ratios lies wholly on one side of 1.00; a range that reaches
+    1.00 is "within noise". Fewer than min_pairs pairs, or an "info"
+    row: "n/a"."""
+    if better not in ("higher", "lower") or len(ratios) < min_pairs:
+        return "n/a"
+    lo, hi = min(ratios), max(ratios)
+    if lo <= 1.0 <= hi:
+        return "within noise"
+    above = lo > 1.0
+    return "ahead" if above == (better == "higher") else "behind"
+
+
+def ratio_cell(xs, ys, better, min_pairs=VERDICT_RUNS, judge=True):
+    """A ratio column's cell: the median of the per-pair ratios, their
+    range and the verdict ("1.04x (1.01-1.07) ahead"); one pair gives the
+    ratio alone (--quick)."""
+    r = paired_ratios(xs, ys)
+    if not r:
+        return "n/a"
+    med = statistics.median(r)
+    if len(r) == 1:
+        return "%.2fx" % med
+    cell = "%.2fx (%.2f–%.2f)" % (med, min(r), max(r))
+    if judge:
+        cell += " " + verdict(r, better, min_pairs)
+    return cell
+
+
 def fmt(v, kind):
     if v is None:
         return "n/a"
@@ -796,12 +946,15 @@ class Bench:
         self.procs = Procs(a.work)
         self.all_cpus = os.sched_getaffinity(0)
         self.ncpu = len(self.all_cpus)
-        self.runs = 1 if a.quick else 3
+        self.runs = 1 if a.quick else a.runs
         self.ncold = 50 if a.quick else 200
         self.idle = a.idle
         self.cur_idle = a.idle
         self.probe_fresh = False
         self.notes = []
+        # (table, label) -> what the server was started with.
+        self.settings = {}
+        self.cur_title = None
         self.client_cpus = None
         self.wrk_threads = 1
         self.has_modes = self.modes_of(self.tinyweb)
@@ -822,9 +975,26 @@ class Bench:
             self.notes.append(msg)
         log("note: " + msg)
 
+    def record_settings(self, s, argv, cpus):
+        """The first command line and configuration file of each server
+        in each table, for the report's settings section."""
+        key = (self.cur_title, s.label)
+        if key in self.settings:
+            return
+        cmd = (["taskset", "-c", cpus] if cpus is not None else []) + argv
+        text = "$ " + " ".join(cmd) + "\n"
+        if s.config:
+            text += "\n# %s\n%s" % (os.path.basename(s.config[0]),
+                                     s.config[1])
+        extra = s.effective_config(argv)
+        if extra:
+            text += "\n" + extra
+        self.settings[key] = text
+
     # one configuration: a list of servers, durations, pinning
     def configuration(self, title, servers, secs, pinned, rows="abcdefg",
                       idle=None, probe=False):
+        self.cur_title = title
         if pinned and self.ncpu >= 2:
             cpus = sorted(self.all_cpus)
             server_cpus, self.client_cpus = str(cpus[0]), str(cpus[1])
@@ -924,8 +1094,15 @@ class Bench:
                           (s.label, row))
                 continue
             active.append(s)
-        for _ in range(self.runs):
-            for s in active:
+        # Interleaved: run i measures every server in turn, the order
+        # rotated by one each run so that no server always goes first
+        # (right after the previous row, or a cooler CPU). Figures are
+        # kept by run index: run i of one server pairs with run i of
+        # another in the ratio columns.
+        n = self.runs
+        for i in range(n):
+            k0 = i % len(active) if active else 0
+            for s in active[k0:] + active[:k0]:
                 if not s.alive():
                     continue
                 try:
@@ -934,8 +1111,9 @@ class Bench:
                     self.note("%s row %s: %s" % (s.label, row, e))
                     continue
                 for k, v in m.items():
-                    runs.setdefault((s.key, k), []).append(v)
+                    runs.setdefault((s.key, k), [None] * n)[i] = v
         for (key, k), vals in runs.items():
+            results[key].setdefault("_runs", {})[k] = vals
             nums = [v for v in vals if isinstance(v, (int, float))]
             words = [v for v in vals if isinstance(v, str)]
             # "timeout" in most runs is the figure; in a few, a note.
@@ -1036,6 +1214,17 @@ class Bench:
             if lim and min(lim) < self.cur_idle + 100:
                 self.note("%s: RLIMIT_NOFILE %d < %d connections + 100" %
                           (s.label, min(lim), self.cur_idle))
+            # One process holds at most max-connections; workers (every
+            # core table) each hold that many.
+            if isinstance(s, Lighttpd) and s.workers == 0:
+                fds, conns = s.limits()
+                if conns < self.cur_idle + 100:
+                    self.note("%s: server.max-connections is %d (max-fds "
+                              "%d, the hard RLIMIT_NOFILE, / 2: lighttpd "
+                              "keeps half its descriptors for files), "
+                              "short of %d idle connections + 100: its "
+                              "fresh requests wait for a free slot" %
+                              (s.label, conns, fds, self.cur_idle))
             if r["held"] < r["wanted"] or r["error"]:
                 self.note("%s row d: held %d of %d (opened %d)%s" %
                           (s.label, r["held"], r["wanted"], r["opened"],
@@ -1061,12 +1250,18 @@ class Bench:
                  "| " + " | ".join(head) + " |",
                  "|" + "|".join("---" for _ in head) + "|"]
         by_label = {s.label: s for s in servers}
+
+        def runs_of(label, rid):
+            s = by_label.get(label)
+            if s is None or isinstance(s, Skip):
+                return []
+            return results.get(s.key, {}).get("_runs", {}).get(rid, [])
+
         for rid, row, metric, unit, better, kind in ROWS:
             if rid not in row_ids or row not in self.rows:
                 continue
             metric = metric.replace("10,000", "{:,}".format(idle))
             cells = ["(%s)" % row, metric, unit, better]
-            vals = {}
             for s in servers:
                 v = results.get(s.key, {}).get(rid)
                 if isinstance(s, Skip):
@@ -1077,21 +1272,19 @@ class Bench:
                     continue
                 if rid == "d_held" and v is not None:
                     v = "%d/%d" % (v, idle)
-                    vals[s.label] = results[s.key][rid]
-                elif isinstance(v, str):
-                    pass        # "timeout": no ratio
-                else:
-                    vals[s.label] = v
                 cells.append(fmt(v, kind))
             for n, d in ratios:
-                a, b = vals.get(n), vals.get(d)
-                cells.append("—" if better == "info" else
-                             "%.2fx" % (a / b) if a is not None and b
-                             else "n/a")
+                if better == "info":
+                    cells.append("—")
+                    continue
+                cells.append(ratio_cell(runs_of(n, rid), runs_of(d, rid),
+                                        better))
             if ceiling:
-                a, b = vals.get(self.label), vals.get(ceiling)
-                cells.append("%.2fx" % (a / b) if a is not None and b
-                             and row in by_label[ceiling].rows else "—")
+                # How close to the ceiling, not a contest: no verdict.
+                cells.append(ratio_cell(runs_of(self.label, rid),
+                                        runs_of(ceiling, rid), better,
+                                        judge=False)
+                             if row in by_label[ceiling].rows else "—")
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
 
@@ -1138,7 +1331,8 @@ def versions(bench, only):
                                first([bench.tinyweb_b, "--version"])))
     if "one" in only or "every" in only:
         out += [first(["nginx", "-v"]).replace("nginx version: ", ""),
-                first(["h2o", "-v"])]
+                first(["h2o", "-v"]),
+                first(["lighttpd", "-v"]).split(" - ")[0].split(" (")[0]]
     out.append(first(["wrk", "-v"]).split(" [")[0])
     return ", ".join(out)
 
@@ -1177,7 +1371,12 @@ def main():
                     help="tables to run: one, every, designs (comma list)")
     ap.add_argument("--rows", default="abcdefg",
                     help="rows to run, e.g. eg (for a quick look at two)")
+    ap.add_argument("--runs", type=int, default=VERDICT_RUNS,
+                    help="interleaved runs per row (default %d; a verdict "
+                    "needs %d)" % (VERDICT_RUNS, VERDICT_RUNS))
     a = ap.parse_args()
+    if a.runs < 1:
+        ap.error("--runs must be at least 1")
     if a.tinyweb_b and a.label == a.label_b:
         ap.error("--label and --label-b must differ")
 
@@ -1195,7 +1394,10 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
 
     t_start = time.monotonic()
-    secs1 = 1.0 if a.quick else 3.0
+    # 2 s runs (3 s in the one-worker table before verdicts): five
+    # interleaved runs of 2 s pin a ratio down better than three of 3 s,
+    # and keep the full run near the time three took.
+    secs1 = 1.0 if a.quick else 2.0
     secsN = 1.0 if a.quick else 2.0
     out = []
     tw, twb = b.label, b.label_b
@@ -1213,8 +1415,9 @@ def main():
             b.note("one CPU: server and wrk are not pinned apart")
         mode = "quick" if a.quick else "full"
         header = ("## tinyweb benchmark (%s run, %s)\n\n"
-                  "%d CPUs, %s. %s; %d run%s per cell, median; wrk %gs per "
-                  "run (one worker), %gs (every core, designs).\n" %
+                  "%d CPUs, %s. %s; %d interleaved run%s per row, median; "
+                  "wrk %gs per run (one worker), %gs (every core, "
+                  "designs).\n" %
                   (mode, datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
                    b.ncpu, os.uname().release, versions(b, a.only), b.runs,
                    "" if b.runs == 1 else "s", secs1, secsN))
@@ -1222,13 +1425,14 @@ def main():
 
         if "one" in a.only:
             servers = [Tinyweb("tinyweb", tw, b)]
-            ratios = [(tw, "nginx"), (tw, "h2o")]
+            ratios = [(tw, "nginx"), (tw, "h2o"), (tw, "lighttpd")]
             if b.tinyweb_b:
                 servers.append(Tinyweb("tinyweb_b", twb, b,
                                        binary=b.tinyweb_b))
                 ratios.append((twb, tw))
             servers += [Nginx("nginx", "nginx", b),
                         H2o("h2o", "h2o", b),
+                        Lighttpd("lighttpd", "lighttpd", b),
                         Responder("responder", "responder", b)]
             res = b.configuration("one worker", servers, secs1, True)
             cpus = sorted(b.all_cpus)
@@ -1236,13 +1440,13 @@ def main():
                    if b.ncpu >= 2 else "no pinning")
             out.append(b.table(
                 "One worker each (tinyweb epoll, nginx worker_processes 1, "
-                "h2o num-threads 1; %s)" % pin, servers, res, ratios,
-                "responder"))
+                "h2o num-threads 1, lighttpd server.max-worker 0; %s)" %
+                pin, servers, res, ratios, "responder"))
         if "every" in a.only:
             n = b.ncpu
             servers = mode_servers(b, b.tinyweb, tw, "tw", b.has_modes, n)
-            ratios = [(tw + " prefork", "nginx"), (tw + " prefork", "h2o"),
-                      (tw + " threads", "nginx"), (tw + " threads", "h2o")]
+            ratios = [(tw + " " + m, p) for m in ("prefork", "threads")
+                      for p in ("nginx", "h2o", "lighttpd")]
             if b.tinyweb_b:
                 servers += mode_servers(b, b.tinyweb_b, twb, "twb",
                                         b.has_modes_b, n)
@@ -1250,6 +1454,7 @@ def main():
                            (twb + " threads", tw + " threads")]
             servers += [Nginx("nginx_n", "nginx", b, n),
                         H2o("h2o_n", "h2o", b, n),
+                        Lighttpd("lighttpd_n", "lighttpd", b, n),
                         Responder("responder_n", "responder", b, n)]
             real = [s for s in servers if not isinstance(s, Skip)]
             res = b.configuration("every core", real, secsN, False)
@@ -1267,7 +1472,13 @@ def main():
 
     notes = ["A ratio column x/y divides x's figure by y's: above 1.00x is "
              "better for x where the better column says higher, below "
-             "1.00x where it says lower."]
+             "1.00x where it says lower. Runs are interleaved (run i "
+             "measures every server in turn, the order rotated each run) "
+             "and a cell is the median of the per-run ratios x_i/y_i, "
+             "(min–max) of those ratios, and a verdict: \"ahead\" or "
+             "\"behind\" when every pair agrees (the whole range on one "
+             "side of 1.00), \"within noise\" when the range reaches "
+             "1.00, \"n/a\" with fewer than %d pairs." % VERDICT_RUNS]
     if "one" in a.only or "every" in a.only:
         notes.append("The responder (a bare epoll loop answering a fixed "
                      "1 KiB response) takes part in rows a and b only: it "
@@ -1286,17 +1497,36 @@ def main():
                      (min(b.idle, DESIGN_IDLE), FRESH_GIVE_UP,
                       FRESH_TIMEOUT))
     if b.quick:
-        notes.append("--quick: 1 run per cell, 1 s wrk runs, %d cold "
-                     "files; figures are indicative only." % b.ncold)
+        notes.append("--quick: 1 run per row (no verdicts), 1 s wrk runs, "
+                     "%d cold files; figures are indicative only." %
+                     b.ncold)
+    elif b.runs < VERDICT_RUNS:
+        notes.append("--runs %d: fewer than %d runs, no verdicts." %
+                     (b.runs, VERDICT_RUNS))
     notes += b.notes
     notes.append("Total time: %.0f s." % (time.monotonic() - t_start))
     out.append("Notes:\n\n" + "".join("- %s\n" % n for n in notes))
+    out.append(settings_section(b))
     text = "\n".join(out)
     print(text)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
         f.write(text)
     log("written to %s" % a.out)
+
+
+def settings_section(b):
+    """What each server was started with, table by table: its command
+    line and the configuration file the bench wrote for it (ports and
+    paths are this run's)."""
+    lines = ["### Settings", "",
+             "Each server's command line and configuration file as the "
+             "bench started it (the first start in each table; row d "
+             "restarts it on a new port).", ""]
+    for (title, label), text in b.settings.items():
+        lines += ["#### %s: %s" % (title, label), "", "```",
+                  text.rstrip("\n"), "```", ""]
+    return "\n".join(lines)
 
 
 class Skip(Server):

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# tinyweb's benchmark (make bench): tinyweb, nginx, h2o and a bare epoll
-# responder side by side on 127.0.0.1, loaded by wrk, and tinyweb's modes
-# beside the blocking designs of bench/blocking.c. See bench/README.md.
+# tinyweb's benchmark (make bench): tinyweb, nginx, h2o, lighttpd and a
+# bare epoll responder side by side on 127.0.0.1, loaded by wrk, and
+# tinyweb's modes beside the blocking designs of bench/blocking.c. See
+# bench/README.md.
 #
-#   bench/run.sh [--quick] [--only one,every,designs] [--rows abcdefg]
-#                [--idle N] [--no-install]
+#   bench/run.sh [--quick] [--runs N] [--only one,every,designs]
+#                [--rows abcdefg] [--idle N] [--no-install]
 #   TINYWEB_BIN=old TINYWEB_BIN_B=new bench/run.sh ...   (two builds)
 #
 # This script installs what is missing (Debian packages), builds the
@@ -28,21 +29,21 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1; PYARGS+=(--quick) ;;
 	--only) ONLY=$2; PYARGS+=("$1" "$2"); shift ;;
-	--idle|--rows) PYARGS+=("$1" "$2"); shift ;;
+	--idle|--rows|--runs) PYARGS+=("$1" "$2"); shift ;;
 	--no-install) INSTALL= ;;
 	-h|--help)
-		sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0 ;;
 	*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 
-# ---- tools: nginx, h2o, wrk (and taskset, python3) from Debian packages;
-# the designs table alone needs no nginx or h2o.
+# ---- tools: nginx, h2o, lighttpd, wrk (and taskset, python3) from Debian
+# packages; the designs table alone needs no nginx, h2o or lighttpd.
 tools="wrk:wrk taskset:util-linux python3:python3 cc:gcc"
 case ,$ONLY, in
-*,one,*|*,every,*) tools="nginx:nginx h2o:h2o $tools" ;;
+*,one,*|*,every,*) tools="nginx:nginx h2o:h2o lighttpd:lighttpd $tools" ;;
 esac
 missing=()
 for pair in $tools; do

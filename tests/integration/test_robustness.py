@@ -349,11 +349,18 @@ class TestConnectionLimit(RobustCase):
         import resource
         with Server(self.root) as s:
             self.assertEqual(get(s.port, "/hello.txt").body, HELLO)
-            saved = {p: resource.prlimit(p, resource.RLIMIT_NOFILE)
-                     for p in process_tree(s.pid)}
+            # The tree counts threads' helpers too (aio, a prefork
+            # worker being replaced): one may end between the listing and
+            # the call, and an ended process has no limit to set.
+            def prlimit(p, *lim):
+                try:
+                    return resource.prlimit(p, resource.RLIMIT_NOFILE, *lim)
+                except ProcessLookupError:
+                    return None
+            saved = {p: prlimit(p) for p in process_tree(s.pid)}
+            saved = {p: lim for p, lim in saved.items() if lim is not None}
             for p, (_, hard) in saved.items():
-                resource.prlimit(p, resource.RLIMIT_NOFILE,
-                                 (soft_limit(p), hard))
+                prlimit(p, (soft_limit(p), hard))
             conns = []
             try:
                 for _ in range(nconns):
@@ -367,7 +374,7 @@ class TestConnectionLimit(RobustCase):
                 self.assertTrue(s.alive(), s.stderr_text())
             finally:
                 for p, lim in saved.items():
-                    resource.prlimit(p, resource.RLIMIT_NOFILE, lim)
+                    prlimit(p, lim)
                 for c in conns:
                     c.close()
 

@@ -22,6 +22,37 @@ HELLO = b"hello world\n"
 BIG_SIZE = 50 * 1024 * 1024
 
 
+def settled(pid):
+    """Wait until the server has finished starting: the startup line
+    comes before prefork workers and worker threads have set up their
+    loops, so a count of descriptors (or a limit cut) taken too soon
+    catches one half made. Done when every worker process is there and
+    the descriptors of the tree stay put for 0.3 s."""
+    args = harness.MODE_ARGS
+    want = 1
+    if "prefork" in args and "-w" in args:
+        want += int(args[args.index("-w") + 1])
+
+    def snapshot():
+        tree = process_tree(pid)
+        n = []
+        for p in tree:
+            try:
+                n.append((p, len(os.listdir("/proc/%d/fd" % p)),
+                          len(os.listdir("/proc/%d/task" % p))))
+            except OSError:
+                pass
+        return len(tree), n
+    last = [None]
+
+    def still():
+        now = snapshot()
+        same = now == last[0] and now[0] >= want
+        last[0] = now
+        return same
+    wait_until(still, 10.0, 0.3)
+
+
 def download(port, target, timeout=20.0):
     """GET target on a fresh connection, streaming: (status, body length,
     sha256 hex of the body)."""
@@ -237,6 +268,7 @@ class TestDisconnects(RobustCase):
     def test_disconnect_before_response(self):
         pid = self.server.pid
         get(self.port, "/hello.txt")
+        settled(pid)
         base = fd_count(pid)
         for _ in range(20):
             s = connect(self.port)
@@ -349,6 +381,7 @@ class TestConnectionLimit(RobustCase):
         import resource
         with Server(self.root) as s:
             self.assertEqual(get(s.port, "/hello.txt").body, HELLO)
+            settled(s.pid)
             # The tree counts threads' helpers too (aio, a prefork
             # worker being replaced): one may end between the listing and
             # the call, and an ended process has no limit to set.

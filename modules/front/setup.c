@@ -106,15 +106,31 @@ connection_cap(const struct tw_config *cfg)
 	return fit < cfg->max_connections ? fit : cfg->max_connections;
 }
 
+static unsigned worker_count(const struct tw_config *cfg);
+
+/* Event loops sharing one descriptor table: a process's threads do;
+ * prefork workers each have their own. */
+static unsigned
+loops_per_table(const struct tw_config *cfg)
+{
+	return cfg->mode == TW_MODE_THREADS ? worker_count(cfg) : 1;
+}
+
 /* Said once a start or reload can no longer fail, so a failed start
  * keeps its one line of error. */
 static void
 log_cap(const struct tw_setup *g)
 {
+	unsigned loops = loops_per_table(&g->cfg);
+
 	tw_log(TW_LOG_INFO, 0, "max_connections %llu (%s; RLIMIT_NOFILE %zu)",
 	       (unsigned long long)g->ho.max_connections,
 	       g->cfg.max_connections_set ? "as given" : "default",
 	       tw_worker_max_fds());
+	tw_log(TW_LOG_INFO, 0, "open-file cache %zu descriptors per loop "
+	       "(a quarter of RLIMIT_NOFILE %zu over %u loop%s, at most %d)",
+	       g->so.open_files, tw_worker_max_fds(), loops,
+	       loops == 1 ? "" : "s", TW_FS_CACHE_FDS_MAX);
 }
 
 /* How each event loop's connections move file bytes. */
@@ -307,6 +323,8 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		.gzip_static = cfg->gzip_static,
 		.charset = cfg->charset,
 		.expires = cfg->expires,
+		.open_files = tw_fs_cache_fd_share(tw_worker_max_fds(),
+						   loops_per_table(cfg)),
 	};
 	g->ho = (struct tw_http_opts){
 		.keepalive_timeout_ms = cfg->keepalive_timeout_ms,

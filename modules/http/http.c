@@ -266,6 +266,9 @@ tw_http_loop_init(struct tw_loop *loop, void *arg)
 		hl->inst[i] = h->create(srv->routes[i].opts, &err);
 		if (hl->inst[i] == NULL)
 			goto out_free;
+		if (h->attach != NULL &&
+		    (err = h->attach(hl->inst[i], loop)) < 0)
+			goto out_free;
 	}
 	/* loop_exit frees it; the loop does if that never comes. */
 	err = tw_loop_set(loop, &http_key, hl, http_loop_destroy);

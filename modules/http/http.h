@@ -89,6 +89,9 @@ struct tw_handler {
 		      void *inst);
 	void *(*create)(const void *opts, int *err);
 	void (*destroy)(void *inst);
+	/* Optional: told its loop once created, e.g. to register there
+	 * (tw_loop_reclaim_add); destroy() comes before the loop goes. */
+	int (*attach)(void *inst, struct tw_loop *loop);
 };
 
 struct tw_http_opts {

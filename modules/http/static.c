@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "http/listing.h"
+#include "net/loop.h"
 #include "net/resident.h"
 #include "parse/fs.h"
 #include "parse/http_parse.h"
@@ -56,6 +57,7 @@ struct static_inst {
 	const struct tw_static_opts *opts;
 	struct tw_mime *mime;
 	struct tw_fs_cache *cache;	/* this loop's open files */
+	struct tw_loop *loop;		/* where it is registered to shed */
 	char boundary[BOUNDARY_LEN + 1];
 	struct scratch scr;
 };
@@ -89,6 +91,8 @@ static_create(const void *opts, int *err)
 		return NULL;
 	}
 	tw_fs_cache_set_content_max(si->cache, CONTENT_MAX);
+	if (si->opts->open_files > 0)
+		tw_fs_cache_set_fd_max(si->cache, si->opts->open_files);
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		memset(rnd, 0x5a, sizeof(rnd));
 	for (i = 0; i < sizeof(rnd); i++) {
@@ -98,6 +102,27 @@ static_create(const void *opts, int *err)
 	return si;
 }
 
+/* The loop ran out of descriptors (an accept): the cache's least
+ * recently used go first. */
+static size_t
+static_reclaim(void *inst, size_t want)
+{
+	struct static_inst *si = inst;
+
+	return tw_fs_cache_shed(si->cache, want);
+}
+
+static int
+static_attach(void *inst, struct tw_loop *loop)
+{
+	struct static_inst *si = inst;
+	int err = tw_loop_reclaim_add(loop, static_reclaim, si);
+
+	if (err == 0)
+		si->loop = loop;
+	return err;
+}
+
 static void
 static_destroy(void *inst)
 {
@@ -105,6 +130,8 @@ static_destroy(void *inst)
 
 	if (si == NULL)
 		return;
+	if (si->loop != NULL)
+		tw_loop_reclaim_del(si->loop, static_reclaim, si);
 	tw_mime_destroy(si->mime);
 	tw_fs_cache_destroy(si->cache);
 	free(si);
@@ -776,4 +803,5 @@ const struct tw_handler tw_static_handler = {
 	.handle = static_handle,
 	.create = static_create,
 	.destroy = static_destroy,
+	.attach = static_attach,
 };

@@ -29,6 +29,9 @@ struct tw_static_opts {
 	bool gzip_static;	/* FILE.br / FILE.gz sidecars */
 	bool charset;		/* append charset to text types */
 	long long expires;	/* Cache-Control max-age seconds, -1: none */
+	size_t open_files;	/* descriptors each loop's open-file cache
+				 * keeps (tw_fs_cache_fd_share); 0: one per
+				 * slot of the cache */
 };
 
 extern const struct tw_handler tw_static_handler;

@@ -115,6 +115,7 @@ struct tw_conn {
 	bool drained_once : 1;	/* a response went out before */
 	bool nodelay : 1;	/* TCP_NODELAY is set */
 	bool fetching : 1;	/* an aio read is in flight for this conn */
+	bool reap_waits : 1;	/* tw_conn_reap passed it over, fetching */
 	bool watched : 1;	/* registered with the loop */
 	bool connecting : 1;	/* outbound, not established yet */
 	bool connect_failed : 1;	/* connect() failed at once: conn_err */
@@ -774,9 +775,14 @@ fetch_done(struct tw_aio_job *j)
 		tw_stats_add(&st->aio_bytes, f->got);
 	}
 	if (c->closing) {
-		/* tw_conn_reap skipped it while the read was in flight. */
-		c->next = c->cl->reap_list;
-		c->cl->reap_list = c;
+		/* tw_conn_reap skipped it while the read was in flight. A
+		 * read done in the batch that closed it finds it still on
+		 * the list: on it twice, the list would loop. */
+		if (c->reap_waits) {
+			c->reap_waits = false;
+			c->next = c->cl->reap_list;
+			c->cl->reap_list = c;
+		}
 		return;
 	}
 	/* Even a short read (a file that shrank) counts as warm: sendfile
@@ -1099,8 +1105,10 @@ tw_conn_reap(struct tw_loop *loop)
 		cl->reap_list = c->next;
 		/* The pool still reads for it: fetch_done brings it back,
 		 * and on_closed (which may close the file) waits till then. */
-		if (c->fetching)
+		if (c->fetching) {
+			c->reap_waits = true;
 			continue;
+		}
 		if (c->ops != NULL && c->ops->on_closed != NULL)
 			c->ops->on_closed(c, c->ctx);
 		if (c->io != NULL)

@@ -21,6 +21,9 @@
 
 #define ACCEPTS_PER_EVENT 64
 #define REST_MS		100	/* out of descriptors, with no spare left */
+/* Asked of the loop's caches per accept that ran out of descriptors: a
+ * few, so that the next accepts of the burst find some too. */
+#define RECLAIM_WANT	16
 
 struct tw_listener {
 	struct tw_loop *loop;
@@ -268,6 +271,14 @@ on_accept(struct tw_loop *loop, int lfd, unsigned events, void *ctx)
 		int fd, err;
 
 		fd = accept4(lfd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    tw_loop_reclaim(loop, RECLAIM_WANT) > 0) {
+			/* Descriptors kept for speed came back: serve the
+			 * connection rather than drop it. */
+			plen = sizeof(peer);
+			fd = accept4(lfd, &peer.sa, &plen,
+				     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		}
 		if (fd < 0) {
 			if ((errno == EMFILE || errno == ENFILE) &&
 			    !drop_one(l)) {

@@ -52,6 +52,11 @@ struct tw_loop {
 	} slot[TW_LOOP_SLOTS];
 	unsigned char order[TW_LOOP_SLOTS];
 	size_t nset;
+	struct {
+		tw_loop_reclaim_fn *fn;
+		void *ctx;
+	} reclaim[TW_LOOP_RECLAIMS];
+	size_t nreclaim;
 	struct epoll_event events[MAX_EVENTS];
 };
 
@@ -585,4 +590,38 @@ bool
 tw_loop_stopping(const struct tw_loop *loop)
 {
 	return atomic_load_explicit(&loop->stop, memory_order_relaxed);
+}
+
+int
+tw_loop_reclaim_add(struct tw_loop *loop, tw_loop_reclaim_fn *fn, void *ctx)
+{
+	if (loop->nreclaim == TW_LOOP_RECLAIMS)
+		return -ENOSPC;
+	loop->reclaim[loop->nreclaim].fn = fn;
+	loop->reclaim[loop->nreclaim].ctx = ctx;
+	loop->nreclaim++;
+	return 0;
+}
+
+void
+tw_loop_reclaim_del(struct tw_loop *loop, tw_loop_reclaim_fn *fn, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < loop->nreclaim; i++) {
+		if (loop->reclaim[i].fn != fn || loop->reclaim[i].ctx != ctx)
+			continue;
+		loop->reclaim[i] = loop->reclaim[--loop->nreclaim];
+		return;
+	}
+}
+
+size_t
+tw_loop_reclaim(struct tw_loop *loop, size_t want)
+{
+	size_t i, got = 0;
+
+	for (i = 0; i < loop->nreclaim && got < want; i++)
+		got += loop->reclaim[i].fn(loop->reclaim[i].ctx, want - got);
+	return got;
 }

@@ -170,6 +170,27 @@ int tw_loop_set(struct tw_loop *loop, struct tw_loop_key *key, void *p,
 		void (*destroy)(void *p));
 
 /*
+ * Descriptors running out (EMFILE): modules that keep descriptors open
+ * for speed (the open-file cache) register here, and whoever needs one
+ * on this loop (the listener's accept) asks them to give some back
+ * before refusing anything. fn closes up to want and returns how many
+ * it closed. At most TW_LOOP_RECLAIMS registrations per loop; add
+ * returns -ENOSPC past that. Loop's thread only.
+ */
+typedef size_t tw_loop_reclaim_fn(void *ctx, size_t want);
+
+#define TW_LOOP_RECLAIMS	4
+
+int tw_loop_reclaim_add(struct tw_loop *loop, tw_loop_reclaim_fn *fn,
+			void *ctx);
+void tw_loop_reclaim_del(struct tw_loop *loop, tw_loop_reclaim_fn *fn,
+			 void *ctx);
+
+/* Ask the registered modules for up to want descriptors; returns how
+ * many they closed. */
+size_t tw_loop_reclaim(struct tw_loop *loop, size_t want);
+
+/*
  * Call fn(ctx, arg) for the ctx of every descriptor watched with the
  * handler io_fn: how a module finds all of its objects on one loop
  * without a list of its own (at stop; costs a walk of the fd table).

@@ -292,12 +292,18 @@ tw_fs_is_hidden(const char *path, size_t len)
 
 /* ---- the open-file cache ---------------------------------------------- */
 
+static size_t hash_path(const char *s, size_t len);
+
 struct tw_fs_cache {
 	struct tw_fs fs;	/* this cache's view of the root */
 	uint64_t root_checked_ms;
 	size_t content_bytes;	/* held in entries' content */
 	size_t content_max;
 	size_t mask;
+	size_t nfds;		/* entries in the table holding a descriptor */
+	size_t fd_max;
+	struct tw_fs_file *lru_head;	/* of those, most recently used */
+	struct tw_fs_file *lru_tail;
 	uint64_t valid_ms;
 	uint64_t hits;
 	uint64_t misses;
@@ -331,8 +337,19 @@ tw_fs_cache_create(const struct tw_fs *fs, size_t slots, uint64_t valid_ms)
 	c->fs.watch_err = 0;
 	c->root_checked_ms = tw_clock_ms();
 	c->mask = n - 1;
+	c->fd_max = n;
 	c->valid_ms = valid_ms;
 	return c;
+}
+
+size_t
+tw_fs_cache_fd_share(size_t nofile, unsigned loops)
+{
+	size_t n = nofile / 4 / (loops > 0 ? loops : 1);
+
+	if (n < 1)
+		n = 1;
+	return n < TW_FS_CACHE_FDS_MAX ? n : TW_FS_CACHE_FDS_MAX;
 }
 
 const struct tw_fs *
@@ -395,12 +412,52 @@ tw_fs_file_drop_content(struct tw_fs_file *f)
 	drop_content(f);
 }
 
+static void
+lru_unlink(struct tw_fs_cache *c, struct tw_fs_file *f)
+{
+	if (f->lru_prev != NULL)
+		f->lru_prev->lru_next = f->lru_next;
+	else
+		c->lru_head = f->lru_next;
+	if (f->lru_next != NULL)
+		f->lru_next->lru_prev = f->lru_prev;
+	else
+		c->lru_tail = f->lru_prev;
+	f->lru_prev = f->lru_next = NULL;
+}
+
+static void
+lru_push(struct tw_fs_cache *c, struct tw_fs_file *f)
+{
+	f->lru_prev = NULL;
+	f->lru_next = c->lru_head;
+	if (c->lru_head != NULL)
+		c->lru_head->lru_prev = f;
+	else
+		c->lru_tail = f;
+	c->lru_head = f;
+}
+
+/* A hit: pointer moves only, no system call. */
+static void
+lru_touch(struct tw_fs_cache *c, struct tw_fs_file *f)
+{
+	if (f->fd < 0 || c->lru_head == f)
+		return;
+	lru_unlink(c, f);
+	lru_push(c, f);
+}
+
 /* Take f out of the table; it dies with its last reference. */
 static void
 drop(struct tw_fs_cache *c, size_t slot)
 {
 	struct tw_fs_file *f = c->slots[slot];
 
+	if (f->fd >= 0) {
+		lru_unlink(c, f);
+		c->nfds--;
+	}
 	c->slots[slot] = NULL;
 	f->in_table = false;
 	/* Responses copy content while they are built, never later: it
@@ -424,6 +481,43 @@ tw_fs_cache_destroy(struct tw_fs_cache *c)
 	(void)close(c->fs.rootfd);
 	free(c->slots);
 	free(c);
+}
+
+static size_t
+slot_of(const struct tw_fs_cache *c, const struct tw_fs_file *f)
+{
+	return hash_path(f->key, f->keylen) & c->mask;
+}
+
+void
+tw_fs_cache_set_fd_max(struct tw_fs_cache *c, size_t max)
+{
+	c->fd_max = max;
+	while (c->nfds > c->fd_max)
+		drop(c, slot_of(c, c->lru_tail));
+}
+
+size_t
+tw_fs_cache_fds(const struct tw_fs_cache *c)
+{
+	return c->nfds;
+}
+
+size_t
+tw_fs_cache_shed(struct tw_fs_cache *c, size_t want)
+{
+	struct tw_fs_file *f = c->lru_tail, *prev;
+	size_t closed = 0;
+
+	while (f != NULL && closed < want) {
+		prev = f->lru_prev;
+		if (f->refs == 0) {
+			drop(c, slot_of(c, f));
+			closed++;
+		}
+		f = prev;
+	}
+	return closed;
 }
 
 void
@@ -536,6 +630,67 @@ fail:
 	v->watch_err = err;
 }
 
+/* Given back per open that failed for want of descriptors. */
+#define SHED_ON_EMFILE	16
+
+/*
+ * Open rel beneath the cache's root. Out of descriptors, the cache's own
+ * least recently used ones go first and the open is tried once more, so
+ * a full cache never turns a request away. hold, if not NULL, is an
+ * entry the caller is about to use: a reference keeps the shedding off
+ * it.
+ */
+static int
+cache_fs_open(struct tw_fs_cache *c, const char *rel, struct stat *st,
+	      struct tw_fs_file *hold)
+{
+	int fd = tw_fs_open(&c->fs, rel, 0, st);
+
+	if (fd != -EMFILE && fd != -ENFILE)
+		return fd;
+	if (hold != NULL)
+		hold->refs++;
+	if (tw_fs_cache_shed(c, SHED_ON_EMFILE) > 0)
+		fd = tw_fs_open(&c->fs, rel, 0, st);
+	if (hold != NULL)
+		hold->refs--;
+	return fd;
+}
+
+/* Failures of the moment, not of the file: never cached. */
+static bool
+transient(int err)
+{
+	return err == -EMFILE || err == -ENFILE || err == -ENOMEM;
+}
+
+/* An entry for this request only, outside the table. */
+static struct tw_fs_file *
+detached(int err)
+{
+	struct tw_fs_file *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	f->fd = -1;
+	f->err = err;
+	f->refs = 1;
+	return f;
+}
+
+/* Into the table, and within the cache's descriptor budget. */
+static void
+insert(struct tw_fs_cache *c, size_t slot, struct tw_fs_file *f)
+{
+	c->slots[slot] = f;
+	if (f->fd < 0)
+		return;
+	lru_push(c, f);
+	c->nfds++;
+	while (c->nfds > c->fd_max)
+		drop(c, slot_of(c, c->lru_tail));
+}
+
 struct tw_fs_file *
 tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 {
@@ -567,25 +722,31 @@ tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 				drop_content(f);
 			}
 			count(c, true);
+			lru_touch(c, f);
 			f->refs++;
 			return f;
 		}
 		/* Stale: look again, keep what did not change (and so the
 		 * caller's derived data). */
-		fd = tw_fs_open(&c->fs, rel, 0, &st);
+		fd = cache_fs_open(c, rel, &st, f);
 		if ((fd >= 0 && f->fd >= 0 && same_file(&st, &f->st)) ||
 		    (fd < 0 && f->fd < 0 && fd == f->err)) {
 			if (fd >= 0)
 				(void)close(fd);
 			f->checked_ms = now;
 			count(c, true);
+			lru_touch(c, f);
 			f->refs++;
 			return f;
 		}
 	} else {
-		fd = tw_fs_open(&c->fs, rel, 0, &st);
+		fd = cache_fs_open(c, rel, &st, NULL);
 	}
 	count(c, false);
+	/* Out of descriptors or memory says nothing of the file: answer
+	 * this request with it, keep what the table knew. */
+	if (fd < 0 && transient(fd))
+		return detached(fd);
 	if (c->slots[slot] != NULL)
 		drop(c, slot);
 	f = calloc(1, sizeof(*f));
@@ -606,6 +767,6 @@ tw_fs_cache_open(struct tw_fs_cache *c, const char *rel, size_t len)
 	f->checked_ms = now;
 	f->in_table = true;
 	f->refs = 1;
-	c->slots[slot] = f;
+	insert(c, slot, f);
 	return f;
 }

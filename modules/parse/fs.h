@@ -94,6 +94,8 @@ struct tw_fs_file {
 	uint64_t checked_ms;
 	char *key;
 	size_t keylen;
+	struct tw_fs_file *lru_prev;	/* entries holding a descriptor, */
+	struct tw_fs_file *lru_next;	/* most recently used first */
 };
 
 /*
@@ -121,6 +123,38 @@ struct tw_fs_cache *tw_fs_cache_create(const struct tw_fs *fs, size_t slots,
  * Valid until tw_fs_cache_destroy().
  */
 const struct tw_fs *tw_fs_cache_fs(const struct tw_fs_cache *c);
+
+/*
+ * Descriptors the cache keeps open at most (default: slots). Past it the
+ * least recently used entry holding one goes; one still in use closes
+ * when its holder releases it. 0 keeps none: every entry is looked up
+ * anew.
+ */
+void tw_fs_cache_set_fd_max(struct tw_fs_cache *c, size_t max);
+
+/* Descriptors held by entries in the table now (for tests and logs). */
+size_t tw_fs_cache_fds(const struct tw_fs_cache *c);
+
+/*
+ * Out of descriptors (EMFILE): close up to want of the cache's, least
+ * recently used first, skipping entries in use (closing those would free
+ * nothing now). Returns how many were closed. The cache calls it itself
+ * when an open fails for want of descriptors, then tries once more.
+ */
+size_t tw_fs_cache_shed(struct tw_fs_cache *c, size_t want);
+
+/*
+ * The descriptors one loop's cache may keep, given RLIMIT_NOFILE and the
+ * loops sharing one descriptor table (threads share one, each prefork
+ * worker has its own): a quarter of the table, split between them, and
+ * no more than TW_FS_CACHE_FDS_MAX. Connections get about half the
+ * table (one socket each) and the files they are sending the other half;
+ * the cache's descriptors are such files, kept after their response, so
+ * it takes half of that half and leaves the rest to files in flight,
+ * listings and the server's own.
+ */
+#define TW_FS_CACHE_FDS_MAX	4096
+size_t tw_fs_cache_fd_share(size_t nofile, unsigned loops);
 
 /* Free the cache; entries still referenced are freed on release. */
 void tw_fs_cache_destroy(struct tw_fs_cache *c);

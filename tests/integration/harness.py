@@ -92,7 +92,7 @@ class Server:
     """One running `tinyweb serve` process on 127.0.0.1 and a free port."""
 
     def __init__(self, root, *extra_args, bind="127.0.0.1", quiet=True,
-                 startup_timeout=10.0, env=None):
+                 startup_timeout=10.0, env=None, preexec_fn=None):
         self.root = root
         args = ["serve", root, "-p", "0", "-b", bind]
         if quiet:
@@ -107,7 +107,8 @@ class Server:
         try:
             self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.PIPE, env=env)
+                                         stderr=subprocess.PIPE, env=env,
+                                         preexec_fn=preexec_fn)
         except OSError as e:
             raise AssertionError("cannot run %s: %s (build it or set "
                                  "TINYWEB_BIN)" % (BIN, e))

@@ -22,6 +22,37 @@ HELLO = b"hello world\n"
 BIG_SIZE = 50 * 1024 * 1024
 
 
+def settled(pid):
+    """Wait until the server has finished starting: the startup line
+    comes before prefork workers and worker threads have set up their
+    loops, so a count of descriptors (or a limit cut) taken too soon
+    catches one half made. Done when every worker process is there and
+    the descriptors of the tree stay put for 0.3 s."""
+    args = harness.MODE_ARGS
+    want = 1
+    if "prefork" in args and "-w" in args:
+        want += int(args[args.index("-w") + 1])
+
+    def snapshot():
+        tree = process_tree(pid)
+        n = []
+        for p in tree:
+            try:
+                n.append((p, len(os.listdir("/proc/%d/fd" % p)),
+                          len(os.listdir("/proc/%d/task" % p))))
+            except OSError:
+                pass
+        return len(tree), n
+    last = [None]
+
+    def still():
+        now = snapshot()
+        same = now == last[0] and now[0] >= want
+        last[0] = now
+        return same
+    wait_until(still, 10.0, 0.3)
+
+
 def download(port, target, timeout=20.0):
     """GET target on a fresh connection, streaming: (status, body length,
     sha256 hex of the body)."""
@@ -237,6 +268,7 @@ class TestDisconnects(RobustCase):
     def test_disconnect_before_response(self):
         pid = self.server.pid
         get(self.port, "/hello.txt")
+        settled(pid)
         base = fd_count(pid)
         for _ in range(20):
             s = connect(self.port)
@@ -349,11 +381,19 @@ class TestConnectionLimit(RobustCase):
         import resource
         with Server(self.root) as s:
             self.assertEqual(get(s.port, "/hello.txt").body, HELLO)
-            saved = {p: resource.prlimit(p, resource.RLIMIT_NOFILE)
-                     for p in process_tree(s.pid)}
+            settled(s.pid)
+            # The tree counts threads' helpers too (aio, a prefork
+            # worker being replaced): one may end between the listing and
+            # the call, and an ended process has no limit to set.
+            def prlimit(p, *lim):
+                try:
+                    return resource.prlimit(p, resource.RLIMIT_NOFILE, *lim)
+                except ProcessLookupError:
+                    return None
+            saved = {p: prlimit(p) for p in process_tree(s.pid)}
+            saved = {p: lim for p, lim in saved.items() if lim is not None}
             for p, (_, hard) in saved.items():
-                resource.prlimit(p, resource.RLIMIT_NOFILE,
-                                 (soft_limit(p), hard))
+                prlimit(p, (soft_limit(p), hard))
             conns = []
             try:
                 for _ in range(nconns):
@@ -367,7 +407,7 @@ class TestConnectionLimit(RobustCase):
                 self.assertTrue(s.alive(), s.stderr_text())
             finally:
                 for p, lim in saved.items():
-                    resource.prlimit(p, resource.RLIMIT_NOFILE, lim)
+                    prlimit(p, lim)
                 for c in conns:
                     c.close()
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -943,6 +944,221 @@ cache_follows_a_directory_renamed_over_the_root(void **state)
 	tw_fs_destroy(fs);
 }
 
+/* ---- the cache within its descriptors ---- */
+
+static void
+fd_share_is_a_quarter_split_between_loops(void **state)
+{
+	(void)state;
+	assert_int_equal(tw_fs_cache_fd_share(1024, 1), 256);
+	assert_int_equal(tw_fs_cache_fd_share(1024, 2), 128);
+	assert_int_equal(tw_fs_cache_fd_share(256, 1), 64);
+	assert_int_equal(tw_fs_cache_fd_share(256, 4), 16);
+	assert_int_equal(tw_fs_cache_fd_share(1024, 0), 256);
+	/* Never none, never beyond the cap. */
+	assert_int_equal(tw_fs_cache_fd_share(3, 1), 1);
+	assert_int_equal(tw_fs_cache_fd_share(64, 64), 1);
+	assert_int_equal(tw_fs_cache_fd_share(1u << 20, 1), TW_FS_CACHE_FDS_MAX);
+}
+
+/* Open name through c and let go of it; returns its descriptor. */
+static int
+use(struct tw_fs_cache *c, const char *name)
+{
+	struct tw_fs_file *f = tw_fs_cache_open(c, name, strlen(name));
+	int fd;
+
+	assert_non_null(f);
+	assert_int_equal(f->err, 0);
+	fd = f->fd;
+	tw_fs_cache_release(f);
+	return fd;
+}
+
+static void
+put_numbered(const char *root, int n)
+{
+	char name[16];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		put_file(root, name, "n");
+	}
+}
+
+static uint64_t
+hits_of(struct tw_fs_cache *c)
+{
+	uint64_t hits, misses;
+
+	tw_fs_cache_counts(c, &hits, &misses);
+	return hits;
+}
+
+static void
+cache_keeps_at_most_fd_max_descriptors(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs_cache *c = tw_fs_cache_create(fs, 1024, 60000);
+	char name[16];
+	int i;
+
+	put_numbered(t->root, 10);
+	tw_clock_update();
+	tw_fs_cache_set_fd_max(c, 4);
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		(void)use(c, name);
+		assert_int_equal(tw_fs_cache_fds(c), i < 4 ? (size_t)i + 1 : 4);
+	}
+	/* The four most recent stayed; the oldest went. */
+	(void)use(c, "n9");
+	(void)use(c, "n6");
+	assert_int_equal(hits_of(c), 2);
+	(void)use(c, "n0");
+	assert_int_equal(hits_of(c), 2);
+	/* A smaller budget applies at once. */
+	tw_fs_cache_set_fd_max(c, 1);
+	assert_int_equal(tw_fs_cache_fds(c), 1);
+	(void)use(c, "n0");
+	assert_int_equal(hits_of(c), 3);
+	tw_fs_cache_destroy(c);
+	tw_fs_destroy(fs);
+}
+
+static void
+cache_sheds_from_the_least_recently_used_end(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs_cache *c = tw_fs_cache_create(fs, 1024, 60000);
+	struct tw_fs_file *held;
+	char name[16];
+	int fd[8], i;
+
+	put_numbered(t->root, 8);
+	tw_clock_update();
+	for (i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		fd[i] = use(c, name);
+	}
+	/* n0 used again: the least recent is now n1, which is in use. */
+	(void)use(c, "n0");
+	held = tw_fs_cache_open(c, "n1", 2);
+	assert_int_equal(hits_of(c), 2);
+	assert_int_equal(tw_fs_cache_shed(c, 3), 3);
+	assert_int_equal(tw_fs_cache_fds(c), 5);
+	/* n2, n3, n4 closed; n1 skipped, as closing it frees nothing. */
+	for (i = 2; i <= 4; i++)
+		assert_int_equal(fcntl(fd[i], F_GETFD), -1);
+	assert_true(fcntl(fd[1], F_GETFD) >= 0);
+	assert_true(fcntl(fd[5], F_GETFD) >= 0);
+	(void)use(c, "n5");
+	(void)use(c, "n0");
+	assert_int_equal(hits_of(c), 4);
+	(void)use(c, "n2");
+	assert_int_equal(hits_of(c), 4);
+	/* More than it holds: all but the one in use. */
+	assert_int_equal(tw_fs_cache_shed(c, 100), 5);
+	assert_int_equal(tw_fs_cache_fds(c), 1);
+	tw_fs_cache_release(held);
+	tw_fs_cache_destroy(c);
+	tw_fs_destroy(fs);
+}
+
+/* Use up every descriptor below a lowered soft limit; *saved is the
+ * limit to restore, fill[] what to close. Returns how many it opened. */
+static int
+exhaust(struct rlimit *saved, int *fill, int room)
+{
+	struct rlimit low;
+	int n = 0, probe = open("/dev/null", O_RDONLY);
+
+	assert_true(probe >= 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, saved), 0);
+	low = *saved;
+	low.rlim_cur = (rlim_t)probe + 1;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	fill[n++] = probe;
+	while (n < room && (fill[n] = open("/dev/null", O_RDONLY)) >= 0)
+		n++;
+	assert_int_equal(errno, EMFILE);
+	return n;
+}
+
+static void
+restore(const struct rlimit *saved, const int *fill, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		(void)close(fill[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, saved), 0);
+}
+
+static void
+cache_open_sheds_when_out_of_descriptors(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs_cache *c = tw_fs_cache_create(fs, 1024, 60000);
+	struct tw_fs_file *f;
+	struct rlimit saved;
+	int fill[64], nfill, i;
+	char name[16];
+
+	put_numbered(t->root, 25);
+	tw_clock_update();
+	for (i = 0; i < 24; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		(void)use(c, name);
+	}
+	nfill = exhaust(&saved, fill, 64);
+	f = tw_fs_cache_open(c, "n24", 3);
+	assert_non_null(f);
+	assert_int_equal(f->err, 0);
+	assert_true(tw_fs_cache_fds(c) < 24);
+	tw_fs_cache_release(f);
+	/* The oldest went for it, the newest stayed. */
+	(void)use(c, "n23");
+	(void)use(c, "n24");
+	assert_int_equal(hits_of(c), 2);
+	(void)use(c, "n0");
+	assert_int_equal(hits_of(c), 2);
+	restore(&saved, fill, nfill);
+	tw_fs_cache_destroy(c);
+	tw_fs_destroy(fs);
+}
+
+/* Out of descriptors says nothing about the file: not kept as a failure. */
+static void
+cache_does_not_keep_emfile(void **state)
+{
+	struct tree *t = *state;
+	struct tw_fs *fs = fs_make(t, TW_FS_SYMLINKS_INSIDE);
+	struct tw_fs_cache *c = tw_fs_cache_create(fs, 1024, 60000);
+	struct tw_fs_file *f;
+	struct rlimit saved;
+	int fill[64], nfill;
+
+	put_numbered(t->root, 1);
+	tw_clock_update();
+	nfill = exhaust(&saved, fill, 64);
+	f = tw_fs_cache_open(c, "n0", 2);
+	assert_non_null(f);
+	assert_int_equal(f->err, -EMFILE);
+	tw_fs_cache_release(f);
+	restore(&saved, fill, nfill);
+	f = tw_fs_cache_open(c, "n0", 2);
+	assert_non_null(f);
+	assert_int_equal(f->err, 0);
+	tw_fs_cache_release(f);
+	tw_fs_cache_destroy(c);
+	tw_fs_destroy(fs);
+}
+
 int
 main(void)
 {
@@ -974,9 +1190,14 @@ main(void)
 		T(cache_follows_a_swapped_root_link),
 		T(cache_keeps_the_root_when_the_path_fails),
 		T(cache_follows_a_directory_renamed_over_the_root),
+		T(cache_keeps_at_most_fd_max_descriptors),
+		T(cache_sheds_from_the_least_recently_used_end),
+		T(cache_open_sheds_when_out_of_descriptors),
+		T(cache_does_not_keep_emfile),
 #undef T
 		cmocka_unit_test(is_hidden_vectors),
 		cmocka_unit_test(is_hidden_stops_at_len),
+		cmocka_unit_test(fd_share_is_a_quarter_split_between_loops),
 	};
 
 	/* The root tests make fs warn, as they mean to; not on the TAP. */

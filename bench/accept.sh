@@ -99,8 +99,11 @@ NGX
 	row "tinyweb prefork, accept reuseport" tw -m prefork -w "$N" --accept reuseport
 	row "tinyweb prefork, accept mutex" tw -m prefork -w "$N" --accept mutex
 	row "tinyweb prefork, accept mutex-file" tw -m prefork -w "$N" --accept mutex-file
+	row "tinyweb prefork, accept mutex-sem" tw -m prefork -w "$N" --accept mutex-sem
 	row "tinyweb threads, accept exclusive" tw -m threads -w "$N" --accept exclusive
 	row "tinyweb threads, accept reuseport" tw -m threads -w "$N" --accept reuseport
+	row "tinyweb threads, accept mutex" tw -m threads -w "$N" --accept mutex
+	row "tinyweb threads, accept mutex-sem" tw -m threads -w "$N" --accept mutex-sem
 	row "tinyweb epoll (1 worker)" tw -m epoll
 	if command -v nginx >/dev/null; then
 		row "nginx, worker_processes $N" nginx_run

@@ -34,18 +34,19 @@ run_one() {
 		[ "$left" -gt 0 ] || break
 		runs=$((runs + 1))
 		echo "=== run $runs: ${left}s left" >> "$log"
+		before=$(wc -l < "$log")
 		# The seeds come second: new inputs go to the first directory.
 		nice -n 19 "$bin" -max_total_time="$left" -timeout=25 \
 			-print_final_stats=1 -artifact_prefix="$crashes/" \
-			"$corpus" "tests/fuzz/corpus/$name" > "$log.run" 2>&1
+			"$corpus" "tests/fuzz/corpus/$name" >> "$log" 2>&1
 		rc=$?
-		cat "$log.run" >> "$log"
 		# executions: the final stats, or the last status line if a
 		# crash cut the run short
-		n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log.run")
-		[ -n "$n" ] || n=$(grep -E '^#[0-9]+' "$log.run" | tail -n 1 |
-				   sed 's/^#\([0-9]*\).*/\1/')
-		rm -f "$log.run"
+		this=$(tail -n +"$((before + 1))" "$log")
+		n=$(echo "$this" |
+		    sed -n 's/^stat::number_of_executed_units: *//p')
+		[ -n "$n" ] || n=$(echo "$this" | grep -E '^#[0-9]+' |
+				   tail -n 1 | sed 's/^#\([0-9]*\).*/\1/')
 		execs=$((execs + ${n:-0}))
 		[ "$rc" -eq 0 ] && break
 	done

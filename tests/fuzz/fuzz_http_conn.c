@@ -68,6 +68,7 @@ struct fc {
 
 static struct fc fcs[MAXC];
 static unsigned nfc;
+static struct tw_stats *stats;
 static struct fc *cur;	/* the connection whose event runs */
 static bool drained;
 
@@ -348,18 +349,27 @@ check_conn(struct fc *f)
 }
 
 /* Check every connection, then reap the closed ones as the loop does
- * after each batch of events. */
+ * after each batch of events: the status gauges count the open ones,
+ * each in one state, and every answer is counted in its class. */
 static void
 settle(struct tw_loop *loop)
 {
 	unsigned i;
+	int64_t open = 0;
+	uint64_t classes = 0;
 
 	for (i = 0; i < nfc; i++) {
 		check_conn(&fcs[i]);
 		if (fcs[i].alive && tw_conn_closing(fcs[i].c))
 			fcs[i].alive = false;
+		open += fcs[i].alive;
 	}
 	tw_conn_reap(loop);
+	CHECK(stats->active == open);
+	CHECK(stats->reading + stats->writing + stats->waiting == open);
+	for (i = 1; i < 6; i++)
+		classes += stats->status[i];
+	CHECK(stats->requests == classes && stats->status[0] == 0);
 }
 
 /* ---- driving it ----------------------------------------------------- */
@@ -436,7 +446,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool once;
 	static char fill[256 * 128];
-	struct tw_stats *stats;
 	struct tw_http_opts opts;
 	struct tw_http_route route = { &fz_handler, NULL };
 	struct tw_http_server *srv;

@@ -23,11 +23,14 @@
  * and LSan catch use-after-free and leaks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -76,6 +79,23 @@ static bool drained;
 
 static int inst_token;
 
+/* A file's bytes for FILE segments, in memory (no filesystem). "/file"
+ * hands http a descriptor of its own to close; "/cached" the shared one
+ * with a release callback, as the open-file cache does: every one handed
+ * out must come back exactly once. */
+#define FILE_DATA "/file-0123456789"
+static int memfd = -1;
+static int owned[MAXSEQ * MAXC];	/* descriptors given to http */
+static unsigned nowned;
+static int cached_out;			/* shared ones not released */
+
+static void
+cached_release(void *ctx)
+{
+	CHECK(ctx == &cached_out && cached_out > 0);
+	cached_out--;
+}
+
 static bool
 path_is(const struct tw_http_req *req, const char *s)
 {
@@ -100,7 +120,8 @@ add_seg(struct tw_http_res *res, enum tw_http_seg_kind kind,
  * X-Fuzz-Path (the path as parsed: any CR or LF in it would show as a
  * broken header). "/status/4NN" or "/status/5NN": that error; "/decline":
  * not taken (404); "/enoent": -ENOENT; "/empty": 200 without a body;
- * "/304": 304 without Content-Length; "/multi": a body in three segments
+ * "/304": 304 without Content-Length; "/file", "/cached": body, file and
+ * body segments ("/file500": then 500); "/multi": a body in three segments
  * of two kinds; "/many": every segment a response may have; anything
  * else: 200 with the path as the body.
  */
@@ -143,6 +164,26 @@ fz_handle(const struct tw_http_req *req, struct tw_http_res *res, void *inst)
 		res->status = 304;
 		res->no_length = true;
 		return 0;
+	}
+	if (path_is(req, "/file") || path_is(req, "/file500") ||
+	    path_is(req, "/cached")) {
+		if (req->path[1] == 'c') {
+			res->fd = memfd;
+			res->fd_release = cached_release;
+			res->fd_ctx = &cached_out;
+			cached_out++;
+		} else {
+			res->fd = dup(memfd);
+			CHECK(res->fd >= 0 && nowned < MAXSEQ * MAXC);
+			owned[nowned++] = res->fd;
+		}
+		/* the file between two pieces of body */
+		tw_buf_append_str(res->body, "/ab");
+		add_seg(res, TW_HTTP_SEG_BODY, NULL, 0, 2);
+		add_seg(res, TW_HTTP_SEG_FILE, NULL, 1, strlen(FILE_DATA) - 1);
+		add_seg(res, TW_HTTP_SEG_BODY, NULL, 2, 1);
+		/* a handler that fails after opening: http lets go of it */
+		return req->path[5] == '5' ? 500 : 0;
 	}
 	if (path_is(req, "/multi")) {
 		tw_buf_append_str(res->body, "/abc");
@@ -456,6 +497,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!once) {
 		once = true;
+		memfd = memfd_create("fuzz_http_conn", MFD_CLOEXEC);
+		CHECK(memfd >= 0 && write(memfd, FILE_DATA, strlen(FILE_DATA)) ==
+				    (ssize_t)strlen(FILE_DATA));
 		/* the access log code runs; errors (5xx) stay quiet */
 		(void)tw_log_open_error("/dev/null");
 		(void)tw_log_access_open("/dev/null");
@@ -480,6 +524,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	loop = tw_loop_create(64, &err);
 	CHECK(srv != NULL && loop != NULL && tw_http_loop_init(loop, srv) == 0);
 	nfc = 0;
+	nowned = 0;
 	drained = false;
 	new_conn(loop, srv);
 	settle(loop);
@@ -573,5 +618,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tw_loop_destroy(loop);
 	tw_http_destroy(srv);
 	free(stats);
+	/* every file handed to http was let go, and only once */
+	CHECK(cached_out == 0 && !fake_conn_saw_bad_fd());
+	for (i = 0; i < nowned; i++)
+		CHECK(fcntl(owned[i], F_GETFD) < 0);
 	return 0;
 }

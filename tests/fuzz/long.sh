@@ -7,7 +7,8 @@
 # build/fuzz/crashes-<name>/; a harness that crashes is started again on
 # its corpus for the time left, so one bug does not end its run. At the end
 # build/fuzz/long-report.txt has one line per harness: executions, exec/s,
-# coverage (cov/ft), corpus size and crashes. Logs: build/fuzz/long-<name>.log.
+# coverage (cov/ft), corpus size (libFuzzer's inputs/bytes, and the files
+# on disk) and crashes. Logs: build/fuzz/long-<name>.log.
 #
 # usage: tests/fuzz/long.sh SECONDS NAME...
 set -u
@@ -56,11 +57,15 @@ run_one() {
 	last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n 1)
 	cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
 	ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
-	ncorp=$(find "$corpus" -type f | wc -l)
+	# the working corpus (inputs/bytes) and the files kept on disk,
+	# reductions included
+	corp=$(echo "$last" | sed -n 's/.* corp: \([^ ]*\).*/\1/p')
+	nfiles=$(find "$corpus" -type f | wc -l)
 	ncrash=$(find "$crashes" -type f | wc -l)
-	printf '%-12s %3s runs %10s execs %7s exec/s cov %5s ft %6s corpus %5s crashes %s\n' \
+	printf '%-12s %2s runs %10s execs %6s exec/s cov %5s ft %6s corpus %11s (%5s files) crashes %s\n' \
 		"$name" "$runs" "$execs" "$((execs / elapsed))" "${cov:-?}" \
-		"${ft:-?}" "$ncorp" "$ncrash" > "$out/long-$name.summary"
+		"${ft:-?}" "${corp:-?}" "$nfiles" "$ncrash" \
+		> "$out/long-$name.summary"
 }
 
 mkdir -p "$out"

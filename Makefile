@@ -34,6 +34,7 @@ TEST_DEPS_shmtx = shmtx shm
 TEST_DEPS_channel = channel
 TEST_DEPS_status = status http_parse buf clock stats shm
 TEST_DEPS_http = http chunked http_parse url buf clock log pool stats shm loop
+TEST_DEPS_http_conn = $(TEST_DEPS_http)
 TEST_DEPS_mode = mode
 TEST_DEPS_upstream = upstream
 TEST_DEPS_http_response = http_response http_parse
@@ -42,8 +43,10 @@ TEST_DEPS_signals = signals
 TEST_DEPS_pidfile = pidfile
 TEST_DEPS_control = control pidfile
 TEST_DEPS_sockets = sockets listener conn resident aio loop buf clock pool stats shm
-# Sources compiled into one test only: http's fake transport (its seam).
+# Sources compiled into one test only: http's fake transport (its seam),
+# also under the whole-connection fuzzer.
 TEST_EXTRA_http = tests/unit/support/fake_conn.c
+TEST_EXTRA_http_conn = $(TEST_EXTRA_http)
 TESTS = $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_BINS = $(TESTS:%=build/test/test_%)
 
@@ -70,9 +73,9 @@ build/test/test_%: tests/unit/test_%.c $$(addprefix build/asan/,$$(addsuffix .o,
 		$(TEST_EXTRA_$*) \
 		$(addprefix build/asan/,$(addsuffix .o,$(TEST_DEPS_$*))) $(CMOCKA_LIBS) $(LDLIBS)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call sources,$$(TEST_DEPS_$$*)) | build/fuzz
-	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -o $@ $< \
-		$(call sources,$(TEST_DEPS_$*)) $(LDLIBS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call sources,$$(TEST_DEPS_$$*)) $$(TEST_EXTRA_$$*) | build/fuzz
+	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -Itests/unit -o $@ $< \
+		$(TEST_EXTRA_$*) $(call sources,$(TEST_DEPS_$*)) $(LDLIBS)
 
 build/obj build/asan build/test build/fuzz build/bench:
 	mkdir -p $@
@@ -94,6 +97,11 @@ fuzz: fuzz-build
 		build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
 			build/fuzz/corpus-$$f tests/fuzz/corpus/$$f || exit 1; \
 	done
+
+# make fuzz-long: every harness at once, niced, for FUZZ_SECONDS given on
+# the command line or FUZZ_LONG_SECONDS; summary in build/fuzz/long-report.txt.
+fuzz-long: fuzz-build
+	@tests/fuzz/long.sh $(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),$(FUZZ_LONG_SECONDS)) $(FUZZERS)
 
 check: deps all asan unit fuzz-build bench-build
 	@tests/check.sh
@@ -156,5 +164,5 @@ clean:
 
 -include $(wildcard build/obj/*.d build/asan/*.d)
 
-.PHONY: all asan unit fuzz fuzz-build check check-layers check-headers \
+.PHONY: all asan unit fuzz fuzz-build fuzz-long check check-layers check-headers \
 	deps serve bench bench-build install uninstall dist clean

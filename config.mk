@@ -18,3 +18,4 @@ LDLIBS = $(MAGIC_LIBS) -lpthread
 FUZZCC = clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS = 30
+FUZZ_LONG_SECONDS = 1800

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer harness for chunked: the decoder fed the input whole, one
- * byte at a time and in pieces cut by the input itself must agree on the
- * result, the bytes taken and the data bytes, and the results keep their
- * documented invariants. The first byte picks the size limit.
+ * byte at a time, in pieces of growing sizes and in pieces cut where the
+ * input's own bytes say must agree on the result, the bytes taken and the
+ * data bytes, and the results keep their documented invariants. The first byte picks the size limit.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +27,9 @@ struct outcome {
 };
 
 /* Feed buf in pieces of at most step bytes (0: whole; the step grows
- * with the piece count so cuts fall everywhere). */
+ * with the piece count so cuts fall everywhere; SIZE_MAX: each piece as
+ * long as the low bits of its own first byte say, so the fuzzer picks
+ * the cuts). */
 static struct outcome
 feed(const char *buf, size_t len, uint64_t limit, size_t step)
 {
@@ -37,7 +39,10 @@ feed(const char *buf, size_t len, uint64_t limit, size_t step)
 
 	tw_chunked_init(&ck, limit);
 	do {
-		size_t piece = step == 0 ? len - off : step + n++ % 7;
+		size_t piece = step == 0 ? len - off :
+			       step == SIZE_MAX && off < len ?
+			       1 + (size_t)((unsigned char)buf[off] % 16) :
+			       step + n++ % 7;
 		size_t consumed, body;
 
 		if (piece > len - off)
@@ -60,7 +65,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *buf = (const char *)data + 1;
-	struct outcome whole, bytes, pieces;
+	struct outcome whole, bytes, pieces, chosen;
 	uint64_t limit;
 	size_t len;
 
@@ -72,10 +77,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	whole = feed(buf, len, limit, 0);
 	bytes = feed(buf, len, limit, 1);
 	pieces = feed(buf, len, limit, 1 + data[0] % 5);
-	CHECK(whole.ret == bytes.ret && whole.ret == pieces.ret);
+	chosen = feed(buf, len, limit, SIZE_MAX);
+	CHECK(whole.ret == bytes.ret && whole.ret == pieces.ret &&
+	      whole.ret == chosen.ret);
 	CHECK(whole.consumed == bytes.consumed &&
-	      whole.consumed == pieces.consumed);
-	CHECK(whole.body == bytes.body && whole.body == pieces.body);
+	      whole.consumed == pieces.consumed &&
+	      whole.consumed == chosen.consumed);
+	CHECK(whole.body == bytes.body && whole.body == pieces.body &&
+	      whole.body == chosen.body);
 	switch (whole.ret) {
 	case TW_CHUNKED_AGAIN:
 		CHECK(whole.consumed == len);

@@ -43,6 +43,7 @@ struct tw_conn {
 	bool in_run;
 	bool closing;
 	bool shut_wr;
+	bool stalled;		/* the peer is not reading: output waits */
 	uint64_t timeout_ms;
 	unsigned timeout_flags;
 	struct tw_conn *next_reap;
@@ -242,7 +243,7 @@ run(struct tw_conn *c)
 	while (!c->closing) {
 		bool progress = false;
 
-		if (c->nseg > 0) {
+		if (c->nseg > 0 && !c->stalled) {
 			flush(c);
 			progress = true;
 			c->ops->on_drained(c, c->ctx);
@@ -284,6 +285,14 @@ fake_conn_feed_eof(struct tw_conn *c)
 {
 	c->eof = true;
 	run(c);
+}
+
+void
+fake_conn_set_stalled(struct tw_conn *c, bool stalled)
+{
+	c->stalled = stalled;
+	if (!stalled && !c->closing)
+		run(c);
 }
 
 void

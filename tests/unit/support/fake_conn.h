@@ -34,6 +34,11 @@ void fake_conn_feed_str(struct tw_conn *c, const char *s);
 /* The peer shuts down its sending side. */
 void fake_conn_feed_eof(struct tw_conn *c);
 
+/* The peer stops (true) or resumes reading. While stopped, queued
+ * output stays queued, as behind a full socket send buffer; resuming
+ * writes it all and callbacks run until nothing moves. */
+void fake_conn_set_stalled(struct tw_conn *c, bool stalled);
+
 /* The timeout set by tw_conn_set_timeout expires now (outside any other
  * callback, as the loop's timer would). Fails the test if none is set. */
 void fake_conn_fire_timeout(struct tw_conn *c);

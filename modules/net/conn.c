@@ -892,9 +892,12 @@ flush(struct tw_conn *c)
 				return -EIO;
 		}
 		if (n < 0) {
-			if (n == -EAGAIN || n == -EINTR) {
-				if (n == -EAGAIN)
-					c->writable = false;
+			/* A signal cut the call short: no edge would come
+			 * back for it, so try again now. */
+			if (n == -EINTR)
+				continue;
+			if (n == -EAGAIN) {
+				c->writable = false;
 				return 0;
 			}
 			return (int)n;
@@ -954,7 +957,9 @@ fill(struct tw_conn *c)
 			c->readable = false;
 		} else if (n == -EAGAIN) {
 			c->readable = false;
-		} else if (n != -EINTR) {
+		} else if (n == -EINTR) {
+			continue;	/* as in flush: no edge would follow */
+		} else {
 			return -1;
 		}
 		break;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/log.h"
 #include "base/pool.h"
 #include "base/stats.h"
 #include "net/aio.h"
@@ -889,7 +890,7 @@ flush(struct tw_conn *c)
 			 * promised Content-Length: the peer must see a
 			 * short response, so the connection ends. */
 			if (n == 0)
-				return -EIO;
+				return -ENODATA;
 		}
 		if (n < 0) {
 			/* A signal cut the call short: no edge would come
@@ -967,6 +968,30 @@ fill(struct tw_conn *c)
 	return total;
 }
 
+/*
+ * Why a response ended early, once: a peer that left is its own business
+ * (debug); anything else, most often a disk that cannot read the file,
+ * is the operator's (error). io->sent counts the queue's bytes so far.
+ */
+static void
+log_cut(struct tw_conn *c, int err)
+{
+	char ip[64];
+	const char *peer = tw_conn_peer(c, ip, sizeof(ip));
+	unsigned long long sent = c->io->sent;
+	bool theirs = err == -EPIPE || err == -ECONNRESET ||
+		      err == -ETIMEDOUT || err == -EHOSTUNREACH ||
+		      err == -ENETUNREACH;
+
+	if (err == -ENODATA)
+		tw_log(TW_LOG_ERROR, 0, "response to %s cut short after %llu "
+		       "bytes: the file shrank", peer, sent);
+	else
+		tw_log(theirs ? TW_LOG_DEBUG : TW_LOG_ERROR, err,
+		       "response to %s cut short after %llu bytes", peer,
+		       sent);
+}
+
 static void
 conn_run(struct tw_conn *c)
 {
@@ -984,6 +1009,7 @@ conn_run(struct tw_conn *c)
 			int r = flush(c);
 
 			if (r < 0) {
+				log_cut(c, r);
 				tw_conn_close(c);
 				break;
 			}

@@ -1102,6 +1102,7 @@ tw_http_accept(struct tw_conn *c, void *arg)
 
 	tw_stats_add(&st->accepted, 1);
 	if (hc == NULL) {
+		tw_conn_memory_short();
 		tw_conn_close(c);
 		return -ENOMEM;
 	}

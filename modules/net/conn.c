@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -185,6 +186,25 @@ conn_loop(struct tw_loop *loop)
 	return cl;
 }
 
+/* Connections are being closed for want of memory and the log said so:
+ * once per shortage for the process, not once per connection. */
+static atomic_bool mem_short;
+
+void
+tw_conn_memory_short(void)
+{
+	if (!atomic_exchange(&mem_short, true))
+		tw_log(TW_LOG_ERROR, -ENOMEM, "no memory for a connection: "
+		       "closing connections until there is");
+}
+
+static void
+memory_back(void)
+{
+	if (atomic_load_explicit(&mem_short, memory_order_relaxed))
+		atomic_store(&mem_short, false);
+}
+
 static struct conn_io *
 io_get(struct conn_loop *cl)
 {
@@ -195,10 +215,14 @@ io_get(struct conn_loop *cl)
 		cl->nfree_io--;
 	} else {
 		io = malloc(sizeof(*io));
-		if (io == NULL)
+		if (io == NULL) {
+			tw_conn_memory_short();
 			return NULL;
+		}
 		memset(&io->out, 0, sizeof(io->out));
 	}
+	/* A connection got as far as its buffers: memory is back. */
+	memory_back();
 	io->rstart = 0;
 	io->rlen = 0;
 	io->shead = 0;
@@ -433,6 +457,7 @@ tw_conn_create(struct tw_loop *loop, int fd, const struct sockaddr *peer,
 
 	c = cl != NULL ? tw_pool_alloc(cl->pool, sizeof(*c)) : NULL;
 	if (c == NULL) {
+		tw_conn_memory_short();
 		*err = -ENOMEM;
 		return NULL;
 	}

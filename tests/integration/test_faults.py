@@ -231,9 +231,12 @@ class FaultCase(unittest.TestCase):
             "pread=EINTR@every:3",
             "pread=short@every:2",
             "preadv2=short@every:2",
-            "preadv2=EINTR@every:5"))
+            "preadv2=EINTR@every:5",
+            "write:access.log=short@every:2",
+            "write:access.log=EINTR@every:3"))
 
         def check(f):
+            logged = len(read_lines(f.access_log))
             f.arm()
             names = list(FILES)
             with Conn(f.port, timeout=20) as c:
@@ -246,6 +249,14 @@ class FaultCase(unittest.TestCase):
             for name in names:
                 f.check_file(fetch(f.port, name), name)
             f.disarm()
+            # Every access-log line whole (read_lines fails on a torn
+            # last one), one per request.
+            lines = read_lines(f.access_log, text=True)[logged:]
+            self.assertEqual(len(lines), 3 * len(names))
+            for ln in lines:
+                self.assertRegex(ln, r'^127\.0\.0\.1 - - \[[^]]+\] "GET '
+                                 r'/[-\w.]+ HTTP/1\.1" 200 \d+ "-" "-"$')
+            self.assertTrue(f.injected("write short"))
             for what in ("EINTR", "short"):
                 self.assertTrue(f.injected(what), "no %s injected" % what)
             self.assertEqual(f.new_errors(), [])
@@ -296,13 +307,15 @@ class FaultCase(unittest.TestCase):
 
     def test_eio_reading_a_file(self):
         """EIO from every read of the bad-* files (preadv2 of a small
-        file, pread in the aio pool and the copy path, sendfile): a
+        file, pread in the copy path, sendfile) and of a cold file (pread
+        in the aio pool, sendfile): a
         response whose head is out ends short, with one error line naming
         the peer; a text file whose first bytes cannot be read for its
         charset gets a 500, with one error line naming the error. Other
         files and clients are served."""
         spec = ("pread:bad-=EIO@always;preadv2:bad-=EIO@always;"
-                "sendfile:bad-=EIO@always")
+                "sendfile:bad-=EIO@always;"
+                "pread:cold-=EIO@always;sendfile:cold-=EIO@always")
         cut = ("bad-small.bin", "bad-k300.bin", "bad-m3.bin")
 
         def check(f):
@@ -324,10 +337,34 @@ class FaultCase(unittest.TestCase):
                 f.check_file(fetch(f.port, "k300.bin", clean), "k300.bin")
             r = fetch(f.port, "bad-text.txt")
             self.assertEqual(r.status, 500, r.describe())
+            # A file nobody read, out of the page cache: the aio pool
+            # reads it (its pread fails), then sendfile fails.
+            name = "cold-%s.bin" % f.mode
+            data = os.urandom(300 * KIB)
+            path = os.path.join(self.root, name)
+            with open(path, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+            self.addCleanup(os.unlink, path)
+            preads = len(f.injected("pread EIO"))
+            s = connect(f.port, timeout=10)
+            s.sendall(build("GET", "/" + name))
+            got = read_until_close(s, 10)
+            s.close()
+            head, _, body = got.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 200 "), got[:200])
+            self.assertLess(len(body), len(data))
+            self.assertGreater(len(f.injected("pread EIO")), preads,
+                               "the aio pool read nothing of " + name)
             f.disarm()
             self.assertTrue(f.injected("EIO"))
             lines = f.new_errors()
-            self.assertEqual(len(lines), len(cut) + 1, lines)
+            self.assertEqual(len(lines), len(cut) + 2, lines)
+            self.assertRegex(lines.pop(), LINE_HEAD % "error" +
+                             r"conn: response to 127\.0\.0\.1 cut short "
+                             r"after \d+ bytes: Input/output error$")
             for ln in lines[:-1]:
                 self.assertRegex(ln, LINE_HEAD % "error" +
                                  r"conn: response to 127\.0\.0\.1 cut short "

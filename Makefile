@@ -27,7 +27,7 @@ TEST_DEPS_listing = listing fs url buf clock log stats shm
 TEST_DEPS_static = static listing resident http_parse mime fs url buf clock log stats shm loop
 TEST_DEPS_config = config opts conf_parse mode mime url status http_parse buf clock stats shm
 TEST_DEPS_loop = loop clock
-TEST_DEPS_conn = conn resident aio loop buf clock pool stats shm
+TEST_DEPS_conn = conn resident aio loop buf clock log pool stats shm
 TEST_DEPS_aio = aio loop clock
 TEST_DEPS_resident = resident
 TEST_DEPS_shmtx = shmtx shm
@@ -42,7 +42,7 @@ TEST_DEPS_forward = forward http_response http_parse buf
 TEST_DEPS_signals = signals
 TEST_DEPS_pidfile = pidfile
 TEST_DEPS_control = control pidfile
-TEST_DEPS_sockets = sockets listener conn resident aio loop buf clock pool stats shm
+TEST_DEPS_sockets = sockets listener conn resident aio loop buf clock log pool stats shm
 # Sources compiled into one test only: http's fake transport (its seam),
 # also under the whole-connection fuzzer.
 TEST_EXTRA_http = tests/unit/support/fake_conn.c
@@ -89,6 +89,13 @@ unit: $(TEST_BINS)
 
 fuzz-build: $(FUZZERS:%=build/fuzz/fuzz_%)
 
+# The fault injector (tests/fault/fault.c): an LD_PRELOAD library for
+# tests/integration/test_faults.py, never part of the server.
+fault-lib: build/test/libfault.so
+
+build/test/libfault.so: tests/fault/fault.c | build/test
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 # make fuzz: each harness for FUZZ_SECONDS on its corpus.
 fuzz: fuzz-build
 	@for f in $(FUZZERS); do \
@@ -103,7 +110,7 @@ fuzz: fuzz-build
 fuzz-long: fuzz-build
 	@tests/fuzz/long.sh $(if $(filter command line,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),$(FUZZ_LONG_SECONDS)) $(FUZZERS)
 
-check: deps all asan unit fuzz-build bench-build
+check: deps all asan unit fuzz-build bench-build fault-lib
 	@tests/check.sh
 
 check-layers:

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,27 @@ static int access_fd = -1;
 static char *access_path;	/* NULL for stdout or off */
 static int error_fd = STDERR_FILENO;
 static char *error_path;	/* NULL for stderr */
+/* The access log lost a line and nobody has been told since it last
+ * worked: a full disk says so once, not once per request. */
+static atomic_bool access_failing;
+
+/* The whole line or an error: a short write (a disk filling up, a
+ * signal) leaves the rest to write, not a torn line. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
 
 void
 tw_log_set_level(enum tw_log_level level)
@@ -77,7 +99,7 @@ tw_log_at(enum tw_log_level level, const char *file, int err,
 	line[n++] = '\n';
 	/* One write per line keeps lines whole when several processes share
 	 * the descriptor (O_APPEND). */
-	(void)!write(error_fd, line, n);
+	(void)write_all(error_fd, line, n);
 }
 
 static int
@@ -155,8 +177,20 @@ tw_log_access_enabled(void)
 void
 tw_log_access_write(const char *line, size_t len)
 {
-	if (access_fd >= 0)
-		(void)!write(access_fd, line, len);
+	int err;
+
+	if (access_fd < 0)
+		return;
+	err = write_all(access_fd, line, len);
+	if (err < 0 && !atomic_exchange(&access_failing, true))
+		tw_log(TW_LOG_ERROR, err, "access log %s: lines lost until "
+		       "it can be written again",
+		       access_path ? access_path : "(stdout)");
+	else if (err == 0 && atomic_load_explicit(&access_failing,
+						  memory_order_relaxed) &&
+		 atomic_exchange(&access_failing, false))
+		tw_log(TW_LOG_INFO, 0, "access log %s: written again",
+		       access_path ? access_path : "(stdout)");
 }
 
 /* dup2 swaps the file under the same number, so a writer never sees a

@@ -760,7 +760,7 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 	struct tw_http_res *res = &hc->hl->res;
 	struct tw_http_req req = { .raw = r, .peer = tw_conn_peer_addr(hc->c) };
 	bool head = method_is(r, "HEAD");
-	int status = 404;
+	int status = 404, err = 0;
 	size_t i;
 
 	if (!split_target(r, &req)) {
@@ -791,8 +791,10 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 			break;
 		status = 404;
 	}
-	if (status < 0)
+	if (status < 0) {
+		err = status;
 		status = tw_http_status_from_errno(status);
+	}
 	if (status != 0) {
 		/* Keep what the handler said about the error (Content-Range
 		 * on a 416, Vary); drop any body it started. */
@@ -801,7 +803,7 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 		res->no_length = false;
 		error_page(res, status);
 		if (status >= 500)
-			tw_log(TW_LOG_ERROR, 0, "%d answering %.*s", status,
+			tw_log(TW_LOG_ERROR, err, "%d answering %.*s", status,
 			       (int)(r->target_len > 200 ? 200 : r->target_len),
 			       r->target);
 	}
@@ -1103,6 +1105,7 @@ tw_http_accept(struct tw_conn *c, void *arg)
 
 	tw_stats_add(&st->accepted, 1);
 	if (hc == NULL) {
+		tw_conn_memory_short();
 		tw_conn_close(c);
 		return -ENOMEM;
 	}

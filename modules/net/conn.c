@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/log.h"
 #include "base/pool.h"
 #include "base/stats.h"
 #include "net/aio.h"
@@ -185,6 +187,25 @@ conn_loop(struct tw_loop *loop)
 	return cl;
 }
 
+/* Connections are being closed for want of memory and the log said so:
+ * once per shortage for the process, not once per connection. */
+static atomic_bool mem_short;
+
+void
+tw_conn_memory_short(void)
+{
+	if (!atomic_exchange(&mem_short, true))
+		tw_log(TW_LOG_ERROR, -ENOMEM, "no memory for a connection: "
+		       "closing connections until there is");
+}
+
+static void
+memory_back(void)
+{
+	if (atomic_load_explicit(&mem_short, memory_order_relaxed))
+		atomic_store(&mem_short, false);
+}
+
 static struct conn_io *
 io_get(struct conn_loop *cl)
 {
@@ -195,10 +216,14 @@ io_get(struct conn_loop *cl)
 		cl->nfree_io--;
 	} else {
 		io = malloc(sizeof(*io));
-		if (io == NULL)
+		if (io == NULL) {
+			tw_conn_memory_short();
 			return NULL;
+		}
 		memset(&io->out, 0, sizeof(io->out));
 	}
+	/* A connection got as far as its buffers: memory is back. */
+	memory_back();
 	io->rstart = 0;
 	io->rlen = 0;
 	io->shead = 0;
@@ -433,6 +458,7 @@ tw_conn_create(struct tw_loop *loop, int fd, const struct sockaddr *peer,
 
 	c = cl != NULL ? tw_pool_alloc(cl->pool, sizeof(*c)) : NULL;
 	if (c == NULL) {
+		tw_conn_memory_short();
 		*err = -ENOMEM;
 		return NULL;
 	}
@@ -895,12 +921,15 @@ flush(struct tw_conn *c)
 			 * promised Content-Length: the peer must see a
 			 * short response, so the connection ends. */
 			if (n == 0)
-				return -EIO;
+				return -ENODATA;
 		}
 		if (n < 0) {
-			if (n == -EAGAIN || n == -EINTR) {
-				if (n == -EAGAIN)
-					c->writable = false;
+			/* A signal cut the call short: no edge would come
+			 * back for it, so try again now. */
+			if (n == -EINTR)
+				continue;
+			if (n == -EAGAIN) {
+				c->writable = false;
 				return 0;
 			}
 			return (int)n;
@@ -960,12 +989,38 @@ fill(struct tw_conn *c)
 			c->readable = false;
 		} else if (n == -EAGAIN) {
 			c->readable = false;
-		} else if (n != -EINTR) {
+		} else if (n == -EINTR) {
+			continue;	/* as in flush: no edge would follow */
+		} else {
 			return -1;
 		}
 		break;
 	}
 	return total;
+}
+
+/*
+ * Why a response ended early, once: a peer that left is its own business
+ * (debug); anything else, most often a disk that cannot read the file,
+ * is the operator's (error). io->sent counts the queue's bytes so far.
+ */
+static void
+log_cut(struct tw_conn *c, int err)
+{
+	char ip[64];
+	const char *peer = tw_conn_peer(c, ip, sizeof(ip));
+	unsigned long long sent = c->io->sent;
+	bool theirs = err == -EPIPE || err == -ECONNRESET ||
+		      err == -ETIMEDOUT || err == -EHOSTUNREACH ||
+		      err == -ENETUNREACH;
+
+	if (err == -ENODATA)
+		tw_log(TW_LOG_ERROR, 0, "response to %s cut short after %llu "
+		       "bytes: the file shrank", peer, sent);
+	else
+		tw_log(theirs ? TW_LOG_DEBUG : TW_LOG_ERROR, err,
+		       "response to %s cut short after %llu bytes", peer,
+		       sent);
 }
 
 static void
@@ -985,6 +1040,7 @@ conn_run(struct tw_conn *c)
 			int r = flush(c);
 
 			if (r < 0) {
+				log_cut(c, r);
 				tw_conn_close(c);
 				break;
 			}

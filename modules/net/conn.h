@@ -226,4 +226,9 @@ const struct sockaddr *tw_conn_peer_addr(const struct tw_conn *c);
 /* The peer's address as text (IPv4-mapped IPv6 shown as IPv4). */
 const char *tw_conn_peer(const struct tw_conn *c, char *buf, size_t len);
 
+/* A connection is being closed for want of memory: logs one line per
+ * shortage for the process (a later connection that gets its memory
+ * ends the shortage), not one per connection. */
+void tw_conn_memory_short(void);
+
 #endif /* TW_CONN_H */

@@ -408,6 +408,11 @@ tw_conn_release_cache(struct tw_loop *loop)
 	(void)loop;
 }
 
+void
+tw_conn_memory_short(void)
+{
+}
+
 const char *
 tw_conn_peer(const struct tw_conn *c, char *buf, size_t len)
 {

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "net/conn.h"
 #include "net/loop.h"
 
@@ -34,6 +35,7 @@ struct tw_listener {
 	unsigned events;	/* as registered */
 	bool paused;		/* by the run layer */
 	bool resting;		/* by itself, out of descriptors */
+	bool short_said;	/* the shortage is on the error log */
 	struct tw_timer rest;
 };
 
@@ -279,6 +281,15 @@ on_accept(struct tw_loop *loop, int lfd, unsigned events, void *ctx)
 			fd = accept4(lfd, &peer.sa, &plen,
 				     SOCK_NONBLOCK | SOCK_CLOEXEC);
 		}
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    !l->short_said) {
+			/* Once per shortage, not once per client. */
+			err = errno;
+			tw_log(TW_LOG_ERROR, -err, "out of descriptors; "
+			       "new connections are refused until some close");
+			l->short_said = true;
+			errno = err;
+		}
 		if (fd < 0) {
 			if ((errno == EMFILE || errno == ENFILE) &&
 			    !drop_one(l)) {
@@ -292,6 +303,11 @@ on_accept(struct tw_loop *loop, int lfd, unsigned events, void *ctx)
 			    errno == ENOMEM)
 				return;
 			continue;
+		}
+		if (l->short_said) {
+			tw_log(TW_LOG_INFO, 0, "descriptors available "
+			       "again");
+			l->short_said = false;
 		}
 		c = tw_conn_create(loop, fd, &peer.sa, plen, &err);
 		if (c == NULL) {

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/page.h"
+
 struct fseg {
 	int fd;			/* -1: bytes at q[off..off+len) */
 	uint64_t off;
@@ -45,6 +47,7 @@ struct tw_conn {
 	bool shut_wr;
 	uint64_t timeout_ms;
 	unsigned timeout_flags;
+	uint64_t min_rate;	/* tw_conn_set_min_rate */
 	struct tw_conn *next_reap;
 	struct tw_conn *next;	/* all open connections */
 };
@@ -153,6 +156,15 @@ tw_conn_write(struct tw_conn *c, const void *p, size_t n)
 	c->segs[c->nseg++] = (struct fseg){ -1, c->q.len, n };
 	bytes_add(&c->q, p, n);
 	return 0;
+}
+
+/* The page's bytes are copied at once: the fake sends nothing later, so
+ * it needs no reference of its own. */
+int
+tw_conn_write_page(struct tw_conn *c, struct tw_page *p, size_t off,
+		   size_t len)
+{
+	return tw_conn_write(c, p->data + off, len);
 }
 
 int
@@ -310,6 +322,21 @@ tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags)
 		return;
 	c->timeout_ms = ms;
 	c->timeout_flags = flags;
+	c->min_rate = 0;
+}
+
+void
+tw_conn_set_min_rate(struct tw_conn *c, uint64_t rate)
+{
+	if (c->closing || !(c->timeout_flags & TW_CONN_TIMEOUT_PROGRESS))
+		return;
+	c->min_rate = rate;
+}
+
+uint64_t
+fake_conn_min_rate(const struct tw_conn *c)
+{
+	return c->min_rate;
 }
 
 void

@@ -49,6 +49,10 @@ bool fake_conn_write_shut(const struct tw_conn *c);
 uint64_t fake_conn_timeout_ms(const struct tw_conn *c);
 unsigned fake_conn_timeout_flags(const struct tw_conn *c);
 
+/* The rate of the last tw_conn_set_min_rate() since the last timeout
+ * set (0: none). */
+uint64_t fake_conn_min_rate(const struct tw_conn *c);
+
 /* Bytes the peer sent that the protocol has not consumed yet. */
 size_t fake_conn_unconsumed(const struct tw_conn *c);
 

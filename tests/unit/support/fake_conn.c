@@ -47,7 +47,7 @@ struct tw_conn {
 	bool shut_wr;
 	uint64_t timeout_ms;
 	unsigned timeout_flags;
-	uint64_t min_rate;	/* tw_conn_set_min_rate */
+	uint64_t min_rate;	/* the last tw_conn_set_min_rate */
 	struct tw_conn *next_reap;
 	struct tw_conn *next;	/* all open connections */
 };
@@ -322,7 +322,6 @@ tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags)
 		return;
 	c->timeout_ms = ms;
 	c->timeout_flags = flags;
-	c->min_rate = 0;
 }
 
 void

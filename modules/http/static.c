@@ -86,8 +86,6 @@ struct static_inst {
 };
 
 static void slot_clear(struct static_inst *si, struct page_slot *ps);
-
-
 static void static_destroy(void *inst);
 
 static void *

@@ -200,6 +200,21 @@ def slow_socket(port):
     return s
 
 
+def server_side(port, client_port):
+    """The inode of the server's socket of the connection from client_port
+    to port (/proc/net/tcp), or None (none yet, or closed: an orphan's
+    inode is 0)."""
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local = int(fields[1].split(":")[1], 16)
+            remote = int(fields[2].split(":")[1], 16)
+            if local == port and remote == client_port:
+                return fields[9] if fields[9] != "0" else None
+    return None
+
+
 class SlowReader(threading.Thread):
     """Reads SLOW_CHUNK at a time with a pause between, until the server
     closes (or stop())."""
@@ -242,12 +257,15 @@ class RateCase(unittest.TestCase):
 
     def start_slow(self, srv):
         """A slow reader, once the server holds its connection; and that
-        connection's socket in the server."""
-        before = sockets(srv.pid)
+        connection's socket in the server (as sockets() names it)."""
         reader = SlowReader(slow_socket(srv.port))
         reader.start()
-        held = wait_until(lambda: sockets(srv.pid) - before, 5.0)
-        self.assertTrue(held, "the server never took the connection")
+        client_port = reader.s.getsockname()[1]
+        inode = wait_until(lambda: server_side(srv.port, client_port), 5.0)
+        held = {"socket:[%s]" % inode} if inode else set()
+        self.assertTrue(held and wait_until(
+            lambda: held & sockets(srv.pid), 5.0),
+            "the server never took the connection")
         return reader, held
 
     def fair_read(self, srv):

@@ -36,8 +36,8 @@
 /*
  * Listing pages: every connection that asks for a directory while its
  * page is valid sends that one page by reference (base/page), however
- * large. A page is valid for at most PAGE_VALID_MS (the sizes and dates
- * it shows can change without touching the directory). Pages up to
+ * large. A page is valid for PAGE_VALID_MS after it was read (the sizes
+ * and dates it shows can change without touching the directory). Pages up to
  * PAGE_MAX, PAGES_HELD_MAX of them in all, are also held for later
  * requests while valid; a larger one lives only while connections are
  * sending it, so its memory goes back once the last reader is done.
@@ -626,6 +626,16 @@ slot_clear(struct static_inst *si, struct page_slot *ps)
 	}
 }
 
+/* Milliseconds since ps's page was read (0 if the loop's cached clock has
+ * not caught up with the end of the reading yet). */
+static uint64_t
+page_age(const struct page_slot *ps)
+{
+	uint64_t now = tw_clock_ms();
+
+	return now > ps->rendered_ms ? now - ps->rendered_ms : 0;
+}
+
 /*
  * The page of the directory at rel, a reference for the caller, if it is
  * young and the directory is as st says it is now. An entry created,
@@ -645,7 +655,7 @@ kept_page(struct static_inst *si, const char *rel, size_t rel_len,
 		    ps->dev != st->st_dev || ps->rel_len != rel_len ||
 		    memcmp(ps->rel, rel, rel_len) != 0)
 			continue;
-		if (tw_clock_ms() - ps->rendered_ms >= PAGE_VALID_MS ||
+		if (page_age(ps) >= PAGE_VALID_MS ||
 		    !same_time(&st->st_mtim, &ps->mtim) ||
 		    !same_time(&st->st_ctim, &ps->ctim)) {
 			slot_clear(si, ps);
@@ -746,7 +756,12 @@ keep_page(struct static_inst *si, const char *rel, size_t rel_len,
 	ps->ctim = st->st_ctim;
 	ps->dev = st->st_dev;
 	ps->ino = st->st_ino;
-	ps->rendered_ms = tw_clock_ms();
+	/* Valid from the end of the reading: a directory that takes longer
+	 * than PAGE_VALID_MS to read (a huge one, on a loaded machine) would
+	 * otherwise never be shared, and each of its readers would get a
+	 * page of its own. Its entries' sizes and dates may then be that
+	 * much older; creations, deletions and renames show at once. */
+	ps->rendered_ms = tw_clock_us_now() / 1000;
 	ps->held = held_room(si, p->len);
 	if (ps->held) {
 		si->held_bytes += p->len;

@@ -745,7 +745,7 @@ too_slow(struct tw_conn *c)
 	struct conn_io *io = c->io;
 	uint64_t now, span;
 
-	if (io->min_rate == 0)
+	if (io->min_rate == 0 || c->timeout_ms == 0)
 		return false;
 	now = tw_clock_ms();
 	span = now - io->span_start;

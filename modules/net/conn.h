@@ -180,7 +180,7 @@ void tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags);
  * out; on_timeout then follows from the loop, as for a stall. So a peer
  * taking a few bytes now and then cannot hold its connection and the
  * queued output forever. 0: progress alone suffices. Lasts until the
- * next tw_conn_set_timeout.
+ * next tw_conn_set_timeout or until the queue drains.
  */
 void tw_conn_set_min_rate(struct tw_conn *c, uint64_t rate);
 

@@ -17,6 +17,7 @@ ASAN_OBJ = $(MODULES:%=build/asan/%.o) build/asan/tinyweb.o
 # line is a second check of the layering.
 TEST_DEPS_buf = buf
 TEST_DEPS_pool = pool
+TEST_DEPS_page = page buf
 TEST_DEPS_url = url
 TEST_DEPS_http_parse = http_parse
 TEST_DEPS_chunked = chunked
@@ -24,16 +25,16 @@ TEST_DEPS_conf_parse = conf_parse
 TEST_DEPS_mime = mime url stats shm
 TEST_DEPS_fs = fs clock log stats shm
 TEST_DEPS_listing = listing fs url buf clock log stats shm
-TEST_DEPS_static = static listing resident http_parse mime fs url buf clock log stats shm loop
+TEST_DEPS_static = static listing resident http_parse mime fs url page buf clock log stats shm loop
 TEST_DEPS_config = config opts conf_parse mode mime url status http_parse buf clock stats shm
 TEST_DEPS_loop = loop clock
-TEST_DEPS_conn = conn resident aio loop buf clock log pool stats shm
+TEST_DEPS_conn = conn resident aio loop page buf clock log pool stats shm
 TEST_DEPS_aio = aio loop clock
 TEST_DEPS_resident = resident
 TEST_DEPS_shmtx = shmtx shm
 TEST_DEPS_channel = channel
 TEST_DEPS_status = status http_parse buf clock stats shm
-TEST_DEPS_http = http chunked http_parse url buf clock log pool stats shm loop
+TEST_DEPS_http = http chunked http_parse url page buf clock log pool stats shm loop
 TEST_DEPS_http_conn = $(TEST_DEPS_http)
 TEST_DEPS_mode = mode
 TEST_DEPS_upstream = upstream
@@ -42,7 +43,7 @@ TEST_DEPS_forward = forward http_response http_parse buf
 TEST_DEPS_signals = signals
 TEST_DEPS_pidfile = pidfile
 TEST_DEPS_control = control pidfile
-TEST_DEPS_sockets = sockets listener conn resident aio loop buf clock log pool stats shm
+TEST_DEPS_sockets = sockets listener conn resident aio loop page buf clock log pool stats shm
 # Sources compiled into one test only: http's fake transport (its seam),
 # also under the whole-connection fuzzer.
 TEST_EXTRA_http = tests/unit/support/fake_conn.c

@@ -38,7 +38,7 @@ _tinyweb()
 		-q --quiet --no-quiet --error-log --log-level --pidfile
 		-d --daemon --no-daemon -m --mode -w --workers --status
 		--status-allow --accept --aio --aio-threads --sendfile --user
-		--keepalive-timeout --header-timeout --send-timeout
+		--keepalive-timeout --header-timeout --send-timeout --send-min-rate
 		--max-connections --max-keepalive-requests --max-request-body
 		-h --help -V --version'
 	local i cmd=
@@ -159,7 +159,7 @@ _tinyweb()
 		;;
 	-p | --port | -b | --bind | --add-header | --status | \
 	--aio-threads | --keepalive-timeout | \
-	--header-timeout | --send-timeout | --max-connections | \
+	--header-timeout | --send-timeout | --send-min-rate | --max-connections | \
 	--max-keepalive-requests | --max-request-body)
 		# A number, an address, a header or a time: nothing to offer.
 		return 0

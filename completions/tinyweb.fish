@@ -60,6 +60,7 @@ complete -c tinyweb -n $serve -l user -x -a '(__fish_complete_users)' -d 'Drop r
 complete -c tinyweb -n $serve -l keepalive-timeout -x -d 'Idle keep-alive wait (default 30s)'
 complete -c tinyweb -n $serve -l header-timeout -x -d 'Deadline for the request headers (default 10s)'
 complete -c tinyweb -n $serve -l send-timeout -x -d 'Longest a client may stall a response (default 60s)'
+complete -c tinyweb -n $serve -l send-min-rate -x -d 'Bytes a second a client must take of a response (default 1k; 0: off)'
 complete -c tinyweb -n $serve -l max-connections -x -d 'Open connections at most (default 10000, or fewer to fit RLIMIT_NOFILE)'
 complete -c tinyweb -n $serve -l max-keepalive-requests -x -d 'Requests on one connection (default 1000)'
 complete -c tinyweb -n $serve -l max-request-body -x -d 'Request bodies read and discarded at most (default 1m)'

@@ -46,6 +46,7 @@ tw_config_init(struct tw_config *c)
 	c->keepalive_timeout_ms = 30000;
 	c->header_timeout_ms = 10000;
 	c->send_timeout_ms = 60000;
+	c->send_min_rate = 1024;
 	c->max_connections = 10000;
 	c->max_keepalive_requests = 1000;
 	c->max_request_body = 1024 * 1024;

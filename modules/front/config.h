@@ -84,6 +84,7 @@ struct tw_config {
 	uint64_t keepalive_timeout_ms;
 	uint64_t header_timeout_ms;
 	uint64_t send_timeout_ms;
+	uint64_t send_min_rate;		/* bytes/s; 0: off */
 	uint64_t max_connections;
 	uint64_t max_keepalive_requests;
 	uint64_t max_request_body;	/* bytes; larger bodies get 413 */

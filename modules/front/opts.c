@@ -1215,6 +1215,11 @@ const struct tw_opt tw_opts[] = {
 	  "deadline for a request's headers (default 10s)", NULL },
 	{ DURATION("send_timeout", send_timeout_ms), "TIME",
 	  "longest a client may stall a response\n(default 60s)", NULL },
+	{ "send_min_rate", 0, 0, 1, 1, parse_size, NULL, print_u64,
+	  OFF(send_min_rate), NULL, "SIZE",
+	  "bytes a second a client must take of a\n"
+	  "response, on average over each send_timeout;\n"
+	  "slower ones are closed (default 1k; 0: off)", NULL },
 	{ COUNT("max_connections", max_connections, check_max_connections),
 	  "N", "open connections at most (default 10000, or\n"
 	  "fewer to fit RLIMIT_NOFILE); at the cap the\n"

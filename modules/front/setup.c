@@ -330,6 +330,7 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		.keepalive_timeout_ms = cfg->keepalive_timeout_ms,
 		.header_timeout_ms = cfg->header_timeout_ms,
 		.send_timeout_ms = cfg->send_timeout_ms,
+		.send_min_rate = cfg->send_min_rate,
 		.max_keepalive_requests = (unsigned)cfg->max_keepalive_requests,
 		.max_connections = connection_cap(cfg),
 		.max_discard_body = cfg->max_request_body,

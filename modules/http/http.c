@@ -205,6 +205,9 @@ tw_http_create(const struct tw_http_opts *opts,
 
 	if (srv == NULL)
 		return NULL;
+	/* Before any worker or thread starts: large bodies go back to the
+	 * system when their last reader is done. */
+	tw_page_malloc_setup();
 	srv->opts = opts;
 	srv->routes = routes;
 	srv->nroutes = nroutes;
@@ -439,6 +442,9 @@ out:
 static void
 reset_res(struct http_loop *hl, struct tw_http_res *res)
 {
+	/* A handler that declined may still have taken a page. */
+	tw_page_unref(res->page);
+	res->page = NULL;
 	tw_buf_reset(&hl->hdrs, 16 * 1024);
 	tw_buf_reset(&hl->body, 256 * 1024);
 	res->status = 200;
@@ -491,6 +497,8 @@ error_page(struct tw_http_res *res, int status)
 	res->segs[0].len = b->len;
 }
 
+/* Let go of what the response holds: its file and its page (a queued
+ * page has a reference of the connection's own). */
 static void
 close_res_fd(struct tw_http_res *res)
 {
@@ -498,6 +506,8 @@ close_res_fd(struct tw_http_res *res)
 	res->fd = -1;
 	res->fd_release = NULL;
 	res->fd_ctx = NULL;
+	tw_page_unref(res->page);
+	res->page = NULL;
 }
 
 /*
@@ -552,6 +562,9 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 					    s->len);
 		} else if (s->kind == TW_HTTP_SEG_MEM) {
 			err = tw_conn_write(hc->c, s->mem + s->off, s->len);
+		} else if (s->kind == TW_HTTP_SEG_PAGE) {
+			err = tw_conn_write_page(hc->c, res->page,
+						 (size_t)s->off, (size_t)s->len);
 		} else {
 			err = tw_conn_write_file(hc->c, res->fd, s->off, s->len);
 			uses_fd = true;
@@ -570,9 +583,8 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 		res->fd = -1;
 		res->fd_release = NULL;
 		res->fd_ctx = NULL;
-	} else {
-		close_res_fd(res);
 	}
+	close_res_fd(res);
 	hc->close_after = !keep;
 	set_state(hc, ST_WRITING);
 	/* Every answer counts as a request, the malformed ones too, so the
@@ -585,6 +597,9 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 		     head_only ? h->len : h->len + total);
 	tw_conn_set_timeout(hc->c, hc->srv->opts->send_timeout_ms,
 			    TW_CONN_TIMEOUT_PROGRESS);
+	/* A reader taking a few bytes a minute would otherwise hold the
+	 * connection and its queued body for ever. */
+	tw_conn_set_min_rate(hc->c, hc->srv->opts->send_min_rate);
 	tw_conn_send(hc->c);
 }
 

@@ -17,6 +17,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/page.h"
 #include "base/stats.h"
 #include "net/conn.h"
 #include "parse/http_parse.h"
@@ -44,6 +45,8 @@ enum tw_http_seg_kind {
 	TW_HTTP_SEG_FILE,	/* bytes of res->fd at [off..off+len) */
 	TW_HTTP_SEG_MEM,	/* bytes mem[off..off+len), copied while the
 				 * response is queued (a cached file) */
+	TW_HTTP_SEG_PAGE,	/* bytes res->page->data[off..off+len), sent
+				 * by reference (a shared generated body) */
 };
 
 struct tw_http_seg {
@@ -71,6 +74,9 @@ struct tw_http_res {
 					 * close() when set (a shared,
 					 * cached descriptor) */
 	void *fd_ctx;
+	struct tw_page *page;	/* for PAGE segments, or NULL: a reference
+				 * the response owns; http drops it once
+				 * the connection has taken its own */
 	bool no_length;		/* 204/304: no Content-Length header */
 	size_t nseg;
 	struct tw_http_seg segs[TW_HTTP_MAX_SEGS];
@@ -98,6 +104,7 @@ struct tw_http_opts {
 	uint64_t keepalive_timeout_ms;
 	uint64_t header_timeout_ms;
 	uint64_t send_timeout_ms;
+	uint64_t send_min_rate;		/* bytes/s over send_timeout; 0: off */
 	unsigned max_keepalive_requests;
 	size_t max_connections;		/* all workers together */
 	struct tw_stats *stats;		/* shared counters (required) */

@@ -17,6 +17,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/page.h"
 #include "http/listing.h"
 #include "net/loop.h"
 #include "net/resident.h"
@@ -31,12 +32,20 @@
  * a change on disk shows within this time. */
 #define FILE_CACHE_VALID_MS 1000
 #define SMALL_FILE_MAX	(16 * 1024)	/* served from memory up to this */
-/* Memory per instance (one per loop) for them and for listing pages. */
+/* Memory per instance (one per loop) for them. */
 #define CONTENT_MAX	(32u << 20)
-/* A directory's listing page is kept for later requests up to this size
- * (a larger one is rendered each time), and for at most this long: the
- * sizes and dates it shows can change without touching the directory. */
+/*
+ * Listing pages: every connection that asks for a directory while its
+ * page is valid sends that one page by reference (base/page), however
+ * large. A page is valid for PAGE_VALID_MS after it was read (the sizes
+ * and dates it shows can change without touching the directory). Pages up to
+ * PAGE_MAX, PAGES_HELD_MAX of them in all, are also held for later
+ * requests while valid; a larger one lives only while connections are
+ * sending it, so its memory goes back once the last reader is done.
+ */
+#define PAGE_SLOTS	32
 #define PAGE_MAX	(1u << 20)
+#define PAGES_HELD_MAX	(8u << 20)
 #define PAGE_VALID_MS	FILE_CACHE_VALID_MS
 /* A page is kept only if the directory's last change is this much older
  * than the reading of it; see dir_settled(). */
@@ -51,18 +60,34 @@ struct scratch {
 	char enc[3 * PATH_MAX + 1];	/* percent-encoded for Location */
 };
 
+/* A directory's page and the directory as it was when it was read. */
+struct page_slot {
+	struct tw_page *page;	/* NULL: a free slot */
+	bool held;		/* the slot owns a reference (a small page) */
+	char *rel;		/* the directory, relative to the root */
+	size_t rel_len;
+	struct timespec mtim;
+	struct timespec ctim;
+	dev_t dev;
+	ino_t ino;
+	uint64_t rendered_ms;
+};
+
 /* One per event loop (http creates an instance for each), so nothing
- * here is shared between threads or loops. */
+ * here is shared between threads or loops, pages included. */
 struct static_inst {
 	const struct tw_static_opts *opts;
 	struct tw_mime *mime;
 	struct tw_fs_cache *cache;	/* this loop's open files */
 	struct tw_loop *loop;		/* where it is registered to shed */
 	char boundary[BOUNDARY_LEN + 1];
+	struct page_slot pages[PAGE_SLOTS];
+	size_t held_bytes;	/* in held pages */
+	struct tw_buf render;	/* a page being rendered */
 	struct scratch scr;
 };
 
-
+static void slot_clear(struct static_inst *si, struct page_slot *ps);
 static void static_destroy(void *inst);
 
 static void *
@@ -127,11 +152,15 @@ static void
 static_destroy(void *inst)
 {
 	struct static_inst *si = inst;
+	size_t i;
 
 	if (si == NULL)
 		return;
 	if (si->loop != NULL)
 		tw_loop_reclaim_del(si->loop, static_reclaim, si);
+	for (i = 0; i < PAGE_SLOTS; i++)
+		slot_clear(si, &si->pages[i]);
+	tw_buf_free(&si->render);
 	tw_mime_destroy(si->mime);
 	tw_fs_cache_destroy(si->cache);
 	free(si);
@@ -585,44 +614,83 @@ redirect_slash(struct static_inst *si, const struct tw_http_req *req,
 	return 0;
 }
 
-/* What static keeps beside a directory's listing page, in the open-file
- * cache entry's data: the directory as it was when the page was read. */
-struct page_meta {
-	struct timespec mtim;
-	struct timespec ctim;
-	dev_t dev;
-	ino_t ino;
-	uint64_t rendered_ms;
-};
-
-_Static_assert(sizeof(struct page_meta) <= TW_FS_FILE_DATA,
-	       "the page's data fits a cache entry");
-
 static bool
 same_time(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/*
- * The kept page of directory d, if it is young and the directory is as
- * st says it is now. An entry created, deleted or renamed in it changes
- * its mtime and ctime, so such a change shows at the next request.
- */
-static const char *
-kept_page(const struct tw_fs_file *d, const struct stat *st)
+/* A page sent but not held is forgotten by its slot when its last
+ * reader is done. */
+static void
+page_gone(struct tw_page *p, void *ctx)
 {
-	const struct page_meta *pm = (const void *)d->data;
+	struct page_slot *ps = ctx;
 
-	if (!d->data_valid || d->content == NULL || d->content_len == 0)
-		return NULL;
-	if (tw_clock_ms() - pm->rendered_ms >= PAGE_VALID_MS)
-		return NULL;
-	if (!same_time(&st->st_mtim, &pm->mtim) ||
-	    !same_time(&st->st_ctim, &pm->ctim) ||
-	    st->st_dev != pm->dev || st->st_ino != pm->ino)
-		return NULL;
-	return d->content;
+	if (ps->page != p)
+		return;
+	ps->page = NULL;
+	free(ps->rel);
+	ps->rel = NULL;
+}
+
+/* Forget ps's page; readers still sending it keep it until done. */
+static void
+slot_clear(struct static_inst *si, struct page_slot *ps)
+{
+	struct tw_page *p = ps->page;
+
+	if (p == NULL)
+		return;
+	p->on_free = NULL;
+	ps->page = NULL;
+	free(ps->rel);
+	ps->rel = NULL;
+	if (ps->held) {
+		si->held_bytes -= p->len;
+		ps->held = false;
+		tw_page_unref(p);
+	}
+}
+
+/* Milliseconds since ps's page was read (0 if the loop's cached clock has
+ * not caught up with the end of the reading yet). */
+static uint64_t
+page_age(const struct page_slot *ps)
+{
+	uint64_t now = tw_clock_ms();
+
+	return now > ps->rendered_ms ? now - ps->rendered_ms : 0;
+}
+
+/*
+ * The page of the directory at rel, a reference for the caller, if it is
+ * young and the directory is as st says it is now. An entry created,
+ * deleted or renamed in it changes its mtime and ctime, so such a change
+ * shows at the next request. A page found stale leaves its slot.
+ */
+static struct tw_page *
+kept_page(struct static_inst *si, const char *rel, size_t rel_len,
+	  const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < PAGE_SLOTS; i++) {
+		struct page_slot *ps = &si->pages[i];
+
+		if (ps->page == NULL || ps->ino != st->st_ino ||
+		    ps->dev != st->st_dev || ps->rel_len != rel_len ||
+		    memcmp(ps->rel, rel, rel_len) != 0)
+			continue;
+		if (page_age(ps) >= PAGE_VALID_MS ||
+		    !same_time(&st->st_mtim, &ps->mtim) ||
+		    !same_time(&st->st_ctim, &ps->ctim)) {
+			slot_clear(si, ps);
+			return NULL;
+		}
+		return tw_page_ref(ps->page);
+	}
+	return NULL;
 }
 
 /*
@@ -648,66 +716,130 @@ dir_settled(const struct stat *st, const struct timespec *start)
 		st->st_ctim.tv_nsec < limit.tv_nsec);
 }
 
-/* Keep page[0..len) in d's entry for later requests, if it may be. */
-static void
-keep_page(struct tw_fs_file *d, const struct stat *st,
-	  const struct timespec *start, const char *page, size_t len)
+/* A slot for a new page: a free one, else the oldest page's. */
+static struct page_slot *
+slot_take(struct static_inst *si)
 {
-	struct page_meta *pm = (void *)d->data;
-	char *mem;
+	struct page_slot *old = &si->pages[0];
+	size_t i;
 
-	if (len > PAGE_MAX || !dir_settled(st, start))
+	for (i = 0; i < PAGE_SLOTS; i++) {
+		struct page_slot *ps = &si->pages[i];
+
+		if (ps->page == NULL)
+			return ps;
+		if (ps->rendered_ms < old->rendered_ms)
+			old = ps;
+	}
+	slot_clear(si, old);
+	return old;
+}
+
+/* Make held room for len bytes by letting go of the oldest held pages;
+ * false if len could never fit. */
+static bool
+held_room(struct static_inst *si, size_t len)
+{
+	if (len > PAGE_MAX)
+		return false;
+	while (si->held_bytes + len > PAGES_HELD_MAX) {
+		struct page_slot *old = NULL;
+		size_t i;
+
+		for (i = 0; i < PAGE_SLOTS; i++) {
+			struct page_slot *ps = &si->pages[i];
+
+			if (ps->held && (old == NULL ||
+					 ps->rendered_ms < old->rendered_ms))
+				old = ps;
+		}
+		if (old == NULL)
+			return false;
+		slot_clear(si, old);
+	}
+	return true;
+}
+
+/* Let later requests for the directory at rel share p, if they may. */
+static void
+keep_page(struct static_inst *si, const char *rel, size_t rel_len,
+	  const struct stat *st, const struct timespec *start,
+	  struct tw_page *p)
+{
+	struct page_slot *ps;
+	char *key;
+
+	if (!dir_settled(st, start))
 		return;
-	mem = tw_fs_file_keep_content(d, len);
-	if (mem == NULL)
+	key = malloc(rel_len + 1);
+	if (key == NULL)
 		return;
-	memcpy(mem, page, len);
-	d->content_len = len;
-	pm->mtim = st->st_mtim;
-	pm->ctim = st->st_ctim;
-	pm->dev = st->st_dev;
-	pm->ino = st->st_ino;
-	pm->rendered_ms = tw_clock_ms();
-	d->data_valid = true;
+	memcpy(key, rel, rel_len + 1);
+	ps = slot_take(si);
+	ps->page = p;
+	ps->rel = key;
+	ps->rel_len = rel_len;
+	ps->mtim = st->st_mtim;
+	ps->ctim = st->st_ctim;
+	ps->dev = st->st_dev;
+	ps->ino = st->st_ino;
+	/* Valid from the end of the reading: a directory that takes longer
+	 * than PAGE_VALID_MS to read (a huge one, on a loaded machine) would
+	 * otherwise never be shared, and each of its readers would get a
+	 * page of its own. Its entries' sizes and dates may then be that
+	 * much older; creations, deletions and renames show at once. */
+	ps->rendered_ms = tw_clock_us_now() / 1000;
+	ps->held = held_room(si, p->len);
+	if (ps->held) {
+		si->held_bytes += p->len;
+		tw_page_ref(p);
+	} else {
+		p->on_free = page_gone;
+		p->free_ctx = ps;
+	}
 }
 
 /*
- * The listing of directory d (si->scr.rel, si->scr.path): the kept page when
- * it is still right, which http copies out (nothing is rendered or
- * copied here), else a new one rendered from d's own descriptor, so the
- * page and the stat it is checked against are of the same directory.
+ * The listing of directory d (si->scr.rel, si->scr.path) as a page the
+ * response sends by reference: the kept one when it is still right, else
+ * a new one rendered from d's own descriptor, so the page and the stat
+ * it is checked against are of the same directory.
  */
 static int
 serve_listing(struct static_inst *si, struct tw_http_res *res,
-	      struct tw_fs_file *d)
+	      struct tw_fs_file *d, size_t rel_len)
 {
 	struct tw_listing_opts lo = { .hidden = si->opts->hidden };
-	size_t from = res->body->len;
+	struct tw_http_seg *seg;
 	struct timespec start;
-	const char *page;
+	struct tw_page *page;
 	struct stat st;
 	int err;
 
 	(void)clock_gettime(CLOCK_REALTIME, &start);
 	if (fstat(d->fd, &st) < 0)
 		return -errno;
-	page = kept_page(d, &st);
+	page = kept_page(si, si->scr.rel, rel_len, &st);
 	if (page == NULL) {
-		tw_fs_file_drop_content(d);
 		/* The cache's root, not opts->fs: after a deploy swapped
 		 * the root, d and the entries looked up beside it must be
 		 * of the same release. */
 		err = tw_listing_render_fd(tw_fs_cache_fs(si->cache), d->fd,
 					   si->scr.rel, si->scr.path, &lo,
-					   res->body);
-		if (err < 0)
+					   &si->render);
+		if (err == 0 && (page = tw_page_from_buf(&si->render)) == NULL)
+			err = -ENOMEM;
+		if (err < 0) {
+			tw_buf_reset(&si->render, 0);
 			return err;
-		keep_page(d, &st, &start, res->body->data + from,
-			  res->body->len - from);
-		add_body_seg(res, from);
-	} else {
-		add_mem_seg(res, page, 0, d->content_len);
+		}
+		keep_page(si, si->scr.rel, rel_len, &st, &start, page);
 	}
+	res->page = page;
+	seg = &res->segs[res->nseg++];
+	seg->kind = TW_HTTP_SEG_PAGE;
+	seg->off = 0;
+	seg->len = page->len;
 	tw_buf_append_str(res->headers,
 			  "Content-Type: text/html; charset=utf-8\r\n");
 	res->status = 200;
@@ -743,7 +875,7 @@ serve_dir(struct static_inst *si, const struct tw_http_req *req,
 			si->scr.rel[rel_len] = '\0';
 		}
 	}
-	err = o->listing ? serve_listing(si, res, d) : 403;
+	err = o->listing ? serve_listing(si, res, d, rel_len) : 403;
 	tw_fs_cache_release(d);
 	return err;
 }

@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "base/page.h"
 #include "base/pool.h"
 #include "base/stats.h"
 #include "net/aio.h"
@@ -37,10 +39,13 @@
 #define FAIR_BYTES	(256 * 1024)
 
 struct seg {
-	int fd;			/* -1: bytes at out.data[off..off+len) */
+	int fd;			/* -1: bytes in memory: page->data, or
+				 * out.data when page is NULL,
+				 * [off..off+len) */
 	bool copy;		/* file bytes by pread + send, not sendfile */
 	uint64_t off;
 	uint64_t len;
+	struct tw_page *page;	/* a reference, dropped once sent */
 };
 
 struct tw_conn;
@@ -67,6 +72,11 @@ struct conn_io {
 	size_t shead;		/* first unsent segment */
 	size_t nseg;
 	uint64_t sent;
+	/* The send rate a progress timeout demands (tw_conn_set_min_rate),
+	 * and where its current span began: a time and io->sent then. */
+	uint64_t min_rate;
+	uint64_t span_start;
+	uint64_t span_sent;
 	struct seg segs[TW_CONN_MAX_SEGS];
 	/* With aio: file bytes [warm_start, warm_end) of warm_fd are known
 	 * to be in memory, so sendfile may go that far without a probe. */
@@ -229,14 +239,30 @@ io_get(struct conn_loop *cl)
 	io->shead = 0;
 	io->nseg = 0;
 	io->sent = 0;
+	io->min_rate = 0;
+	io->span_start = 0;
+	io->span_sent = 0;
 	io->warm_fd = -1;
 	io->resume.prev = io->resume.next = NULL;
 	return io;
 }
 
+/* Let go of the pages still queued: the bytes will never be sent. */
+static void
+drop_pages(struct conn_io *io)
+{
+	size_t i;
+
+	for (i = io->shead; i < io->shead + io->nseg; i++) {
+		tw_page_unref(io->segs[i].page);
+		io->segs[i].page = NULL;
+	}
+}
+
 static void
 io_put(struct conn_loop *cl, struct conn_io *io)
 {
+	drop_pages(io);
 	tw_buf_reset(&io->out, KEEP_OUT_BYTES);
 	if (cl->nfree_io >= MAX_FREE_IO) {
 		tw_buf_free(&io->out);
@@ -615,7 +641,7 @@ tw_conn_write(struct tw_conn *c, const void *p, size_t n)
 	if (io->out.failed)
 		return -ENOMEM;
 	last = io->nseg ? &io->segs[io->shead + io->nseg - 1] : NULL;
-	if (last != NULL && last->fd < 0 &&
+	if (last != NULL && last->fd < 0 && last->page == NULL &&
 	    last->off + last->len == io->out.len - n) {
 		last->len += n;
 		return 0;
@@ -628,6 +654,29 @@ tw_conn_write(struct tw_conn *c, const void *p, size_t n)
 	s->fd = -1;
 	s->off = io->out.len - n;
 	s->len = n;
+	s->page = NULL;
+	return 0;
+}
+
+int
+tw_conn_write_page(struct tw_conn *c, struct tw_page *p, size_t off,
+		   size_t len)
+{
+	struct conn_io *io = io_of(c);
+	struct seg *s;
+
+	if (io == NULL)
+		return -ENOMEM;
+	if (len == 0)
+		return 0;
+	s = new_seg(io);
+	if (s == NULL)
+		return -ENOBUFS;
+	s->fd = -1;
+	s->copy = false;
+	s->off = off;
+	s->len = len;
+	s->page = tw_page_ref(p);
 	return 0;
 }
 
@@ -650,6 +699,7 @@ tw_conn_write_file(struct tw_conn *c, int fd, uint64_t off, uint64_t len)
 		  (c->xio != NULL && c->xio->sendfile == NULL);
 	s->off = off;
 	s->len = len;
+	s->page = NULL;
 	return 0;
 }
 
@@ -675,6 +725,14 @@ arm_timer(struct tw_conn *c)
 				  on_timer);
 }
 
+/* A new span of the rate check begins now. */
+static void
+span_begin(struct conn_io *io)
+{
+	io->span_start = tw_clock_ms();
+	io->span_sent = io->sent;
+}
+
 void
 tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags)
 {
@@ -682,7 +740,49 @@ tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags)
 		return;
 	c->timeout_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 	c->timeout_flags = (uint8_t)flags;
+	if (c->io != NULL) {
+		c->io->min_rate = 0;
+		span_begin(c->io);
+	}
 	arm_timer(c);
+}
+
+void
+tw_conn_set_min_rate(struct tw_conn *c, uint64_t rate)
+{
+	if (c->closing || c->io == NULL ||
+	    !(c->timeout_flags & TW_CONN_TIMEOUT_PROGRESS))
+		return;
+	c->io->min_rate = rate;
+	span_begin(c->io);
+}
+
+/*
+ * At a write that made progress: has the peer taken min_rate bytes a
+ * second over the span since the last check, once that span is a whole
+ * timeout long? Each span is at least the timeout and shorter than two
+ * (a longer one ends in the timer first: no progress at all), so the
+ * average is over about the window the operator chose. Checked here,
+ * not by a timer of its own: a reader that keeps up costs one compare
+ * per write.
+ */
+static bool
+too_slow(struct tw_conn *c)
+{
+	struct conn_io *io = c->io;
+	uint64_t now, span;
+
+	if (io->min_rate == 0 || c->timeout_ms == 0)
+		return false;
+	now = tw_clock_ms();
+	span = now - io->span_start;
+	if (span < c->timeout_ms)
+		return false;
+	if ((io->sent - io->span_sent) * 1000 < io->min_rate * span)
+		return true;
+	io->span_start = now;
+	io->span_sent = io->sent;
+	return false;
 }
 
 static void
@@ -697,6 +797,10 @@ advance(struct conn_io *io, uint64_t n)
 		s->len -= take;
 		n -= take;
 		if (s->len == 0) {
+			/* The last reader of a shared page frees it now,
+			 * not when the connection closes. */
+			tw_page_unref(s->page);
+			s->page = NULL;
 			io->shead++;
 			io->nseg--;
 		}
@@ -898,7 +1002,9 @@ flush(struct tw_conn *c)
 					more = true;
 					break;
 				}
-				iov[i].iov_base = io->out.data + t->off;
+				iov[i].iov_base = (t->page != NULL ?
+						   (char *)(uintptr_t)t->page->data :
+						   io->out.data) + t->off;
 				iov[i].iov_len = t->len;
 			}
 			n = io_sendv(c, iov, i, more);
@@ -935,8 +1041,18 @@ flush(struct tw_conn *c)
 			return (int)n;
 		}
 		advance(io, (uint64_t)n);
-		if (c->timeout_flags & TW_CONN_TIMEOUT_PROGRESS)
+		if (c->timeout_flags & TW_CONN_TIMEOUT_PROGRESS) {
+			if (too_slow(c)) {
+				/* The timeout fires now, from the loop (not
+				 * inside this run); no later write may
+				 * postpone it. */
+				c->timeout_flags = 0;
+				tw_loop_timer_set(c->cl->loop, &c->timer, 0,
+						  on_timer);
+				return 0;
+			}
 			arm_timer(c);
+		}
 		budget -= (size_t)n < budget ? (size_t)n : budget;
 		if (budget == 0 && io->nseg > 0) {
 			io->owner = c;
@@ -946,6 +1062,7 @@ flush(struct tw_conn *c)
 	}
 	io->shead = 0;
 	io->sent = 0;
+	io->span_sent = 0;
 	io->out.len = 0;
 	/* The descriptors may be closed and their numbers reused now. */
 	io->warm_fd = -1;
@@ -1131,8 +1248,12 @@ tw_conn_close(struct tw_conn *c)
 		return;
 	c->closing = true;
 	tw_loop_timer_cancel(cl->loop, &c->timer);
-	if (c->io != NULL)
+	if (c->io != NULL) {
 		tw_loop_unpost(&c->io->resume);
+		/* Nothing more will be sent: a shared page may go now,
+		 * not after the batch. */
+		drop_pages(c->io);
+	}
 	tw_loop_forget(cl->loop, c->fd);
 	/* close() also removes the descriptor from the epoll set. */
 	if (c->xio == NULL)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * conn: one non-blocking stream socket. Reads into a buffer, writes a
- * queue of byte and file segments (writev/sendmsg and sendfile), runs one
- * timeout, and calls the protocol that owns it through a small table of
- * callbacks. Layer 1 (transport): it moves bytes and file ranges and
+ * queue of byte, shared-page and file segments (writev/sendmsg and
+ * sendfile), runs one timeout, and calls the protocol that owns it
+ * through a small table of callbacks. Layer 1 (transport): it moves bytes and file ranges and
  * knows nothing of HTTP.
  *
  * An idle connection (no unread input, nothing queued) holds no buffers:
@@ -30,6 +30,7 @@
 
 struct tw_conn;
 struct tw_loop;
+struct tw_page;
 
 #define TW_CONN_RBUF_SIZE	(32 * 1024)	/* request head limits fit */
 #define TW_CONN_MAX_SEGS	48	/* multipart: 16 ranges x 2 + 2 */
@@ -137,6 +138,16 @@ int tw_conn_write(struct tw_conn *c, const void *p, size_t n);
 int tw_conn_write_file(struct tw_conn *c, int fd, uint64_t off,
 		       uint64_t len);
 
+/*
+ * Queue the bytes p->data[off, off+len) by reference: no copy, however
+ * many connections send the same page. The connection takes a reference
+ * of its own (the caller keeps its one) and drops it as soon as the
+ * range is written, or when the connection closes. Returns as
+ * tw_conn_write.
+ */
+int tw_conn_write_page(struct tw_conn *c, struct tw_page *p, size_t off,
+		       size_t len);
+
 /* Start writing what is queued; on_drained follows when done. Called
  * outside the connection's callbacks, that may happen before this
  * returns; called inside one (on_data, on_drained), writing starts only
@@ -155,10 +166,23 @@ uint64_t tw_conn_bytes_sent(const struct tw_conn *c);
  * Timeouts: fire on_timeout after ms. With TW_CONN_TIMEOUT_PROGRESS every
  * write that makes progress restarts the wait (a send timeout); without
  * it the deadline is absolute (a header deadline that a client cannot
- * stretch by trickling bytes). ms == 0 cancels.
+ * stretch by trickling bytes). ms == 0 cancels. Any minimum rate set
+ * before is cleared.
  */
 #define TW_CONN_TIMEOUT_PROGRESS 0x1u
 void tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags);
+
+/*
+ * Make the progress timeout just set (tw_conn_set_timeout with
+ * TW_CONN_TIMEOUT_PROGRESS, output queued) also demand rate bytes a
+ * second: progress alone no longer restarts the wait if, over a span of
+ * at least ms since the last check, fewer than rate * span bytes went
+ * out; on_timeout then follows from the loop, as for a stall. So a peer
+ * taking a few bytes now and then cannot hold its connection and the
+ * queued output forever. 0: progress alone suffices. Lasts until the
+ * next tw_conn_set_timeout or until the queue drains.
+ */
+void tw_conn_set_min_rate(struct tw_conn *c, uint64_t rate);
 
 /* Half-close: no more output will follow (after the queue drains). */
 void tw_conn_shutdown_write(struct tw_conn *c);

@@ -194,6 +194,7 @@ defaults_are_documented_values(void **state)
 	assert_int_equal(c.keepalive_timeout_ms, 30000);
 	assert_int_equal(c.header_timeout_ms, 10000);
 	assert_int_equal(c.send_timeout_ms, 60000);
+	assert_int_equal(c.send_min_rate, 1024);
 	assert_int_equal(c.max_connections, 10000);
 	/* Not given: setup may fit it to the descriptors. */
 	assert_false(c.max_connections_set);
@@ -430,6 +431,13 @@ each_flag_sets_its_field(void **state)
 	assert_int_equal(a.c.keepalive_timeout_ms, 5000);
 	assert_int_equal(a.c.header_timeout_ms, 250);
 	assert_int_equal(a.c.send_timeout_ms, 120000);
+	done(&a);
+
+	assert_int_equal(parse(&a, ARGV("serve", "--send-min-rate", "64k")), 0);
+	assert_int_equal(a.c.send_min_rate, 65536);
+	done(&a);
+	assert_int_equal(parse(&a, ARGV("serve", "--send-min-rate=0")), 0);
+	assert_int_equal(a.c.send_min_rate, 0);
 	done(&a);
 
 	assert_int_equal(parse(&a, ARGV("serve", "--max-connections", "1",
@@ -697,6 +705,8 @@ static const struct bad_row bad_rows[] = {
 	{ "header_timeout 0;\n", 0, 1, "'0' is not a duration" },
 	{ "send_timeout 0ms;\n", 0, 1, "is not a duration" },
 	{ "send_timeout 1h30m;\n", 0, 1, "'1h30m' is not a duration" },
+	{ "send_min_rate fast;\n", 0, 1, "'fast' is not a size" },
+	{ "send_min_rate -1k;\n", 0, 1, "is not a size" },
 	{ "keepalive_timeout 1.5s;\n", 0, 1, "is not a duration" },
 	{ "keepalive_timeout -1;\n", 0, 1, "is not a duration" },
 	{ "keepalive_timeout 99999999999999999999;\n", 0, 1,
@@ -1775,6 +1785,7 @@ print_reparses_to_same(void **state)
 		"keepalive_timeout 1500ms;\n"
 		"header_timeout 7s;\n"
 		"send_timeout 2m;\n"
+		"send_min_rate 2k;\n"
 		"max_connections 77;\n"
 		"max_keepalive_requests 5;\n"
 		"max_request_body 3k;\n"
@@ -1799,6 +1810,7 @@ print_reparses_to_same(void **state)
 	assert_int_equal(c2.expires, 5400);
 	assert_int_equal(c2.keepalive_timeout_ms, 1500);
 	assert_int_equal(c2.max_request_body, 3072);
+	assert_int_equal(c2.send_min_rate, 2048);
 	assert_int_equal(c2.log_format, TW_LOG_FORMAT_JSON);
 	assert_int_equal(c2.log_level, TW_LOG_DEBUG);
 	assert_string_equal(c2.group, "root");

@@ -7,8 +7,10 @@
  * + sendv and carries the reads too; a half-close reaches the peer as EOF
  * after the queued bytes; a peer's reset ends busy and idle connections
  * through on_closed; outbound connects succeed, are refused, or time out;
- * and two loops on one thread keep their connections, counts, reaping,
- * copy thresholds and buffers apart.
+ * two loops on one thread keep their connections, counts, reaping,
+ * copy thresholds and buffers apart; a shared page queued on several
+ * connections is freed exactly when its last reader finishes or closes;
+ * and a minimum send rate ends a slow reader but not a fair one.
  *
  * Every loop run has a guard timer (GUARD_MS): a connection that never
  * gets where the test waits for fails the test instead of hanging it.
@@ -30,6 +32,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/page.h"
 #include "net/conn.h"
 #include "net/loop.h"
 #include "support/loop_guard.h"
@@ -51,7 +56,11 @@ struct seen {
 	unsigned connected;
 	unsigned errors;
 	int err;
+	unsigned freed_at_drain;	/* pages_freed when on_drained ran */
 };
+
+/* Pages freed so far (their on_free hook). */
+static unsigned pages_freed;
 
 static void
 on_data(struct tw_conn *c, void *ctx)
@@ -73,8 +82,11 @@ on_data(struct tw_conn *c, void *ctx)
 static void
 on_drained(struct tw_conn *c, void *ctx)
 {
+	struct seen *s = ctx;
+
 	(void)c;
-	((struct seen *)ctx)->drained++;
+	s->drained++;
+	s->freed_at_drain = pages_freed;
 }
 
 static void
@@ -867,6 +879,293 @@ two_loops_apart(void **state)
 	free(file);
 }
 
+/* ---- shared pages ---- */
+
+static void
+count_free(struct tw_page *p, void *ctx)
+{
+	(void)p;
+	(void)ctx;
+	pages_freed++;
+}
+
+/* A page of n pattern bytes (a copy in *copy), counted when freed. */
+static struct tw_page *
+pattern_page(size_t n, char **copy)
+{
+	struct tw_buf b = { 0 };
+	struct tw_page *p;
+
+	*copy = malloc(n);
+	assert_non_null(*copy);
+	fill_pattern(*copy, n, 11);
+	tw_buf_append(&b, *copy, n);
+	p = tw_page_from_buf(&b);
+	assert_non_null(p);
+	assert_int_equal(b.len, 0);	/* the bytes moved, not copied */
+	assert_null(b.data);
+	p->on_free = count_free;
+	return p;
+}
+
+/*
+ * One page queued on four connections between bytes of their own: the
+ * queue holds a reference each, not a copy; a connection closed by us
+ * or by a reset lets go at once; one read to its end lets go when its
+ * range is written; the page is freed exactly when the last reader is
+ * done, and each reader got it whole.
+ */
+static void
+page_freed_by_last_reader(void **state)
+{
+	struct tw_loop *loop = new_loop();
+	struct seen s[4] = { { 0 } };
+	int sv[4][2];
+	struct reader ra, rc;
+	struct want_bytes w;
+	struct tw_page *p;
+	char *copy, *want;
+	size_t i, total = BIG_LEN + 8;
+
+	(void)state;
+	pages_freed = 0;
+	p = pattern_page(BIG_LEN, &copy);
+	want = malloc(total);
+	assert_non_null(want);
+	memcpy(want, "HEAD", 4);
+	memcpy(want + 4, copy, BIG_LEN);
+	memcpy(want + 4 + BIG_LEN, "TAIL", 4);
+	for (i = 0; i < 4; i++) {
+		make_pair(i == 1 ? PAIR_TCP : PAIR_UNIX, sv[i]);
+		conn_on(loop, sv[i][0], &s[i]);
+		assert_int_equal(tw_conn_write(s[i].c, "HEAD", 4), 0);
+		assert_int_equal(tw_conn_write_page(s[i].c, p, 0, BIG_LEN), 0);
+		assert_int_equal(tw_conn_write(s[i].c, "TAIL", 4), 0);
+		tw_conn_send(s[i].c);
+		assert_true(tw_conn_pending(s[i].c));
+	}
+	assert_int_equal(p->refs, 5);
+	tw_page_unref(p);	/* the queues hold it now */
+	assert_int_equal(p->refs, 4);
+
+	/* Closed with the page queued: the reference goes at once. */
+	tw_conn_close(s[2].c);
+	assert_int_equal(p->refs, 3);
+	/* The peer resets: the failed write closes it. */
+	reset_peer(sv[1][1]);
+	run_until(loop, got_closed, &s[1]);
+	assert_int_equal(p->refs, 2);
+	assert_int_equal(pages_freed, 0);
+
+	/* One reader to the end: its reference goes with the last byte. */
+	reader_start(loop, &ra, sv[0][1], 64 * 1024);
+	w = (struct want_bytes){ &ra, total, &s[0] };
+	run_until(loop, got_bytes, &w);
+	tw_loop_timer_cancel(loop, &ra.timer);
+	assert_int_equal(ra.len, total);
+	assert_memory_equal(ra.buf, want, total);
+	assert_int_equal(s[0].freed_at_drain, 0);
+	assert_int_equal(p->refs, 1);
+
+	/* The last reader: freed when its page range is written, before
+	 * its response has even drained. */
+	reader_start(loop, &rc, sv[3][1], 64 * 1024);
+	w = (struct want_bytes){ &rc, total, &s[3] };
+	run_until(loop, got_bytes, &w);
+	tw_loop_timer_cancel(loop, &rc.timer);
+	assert_int_equal(rc.len, total);
+	assert_memory_equal(rc.buf, want, total);
+	assert_int_equal(pages_freed, 1);
+	assert_int_equal(s[3].freed_at_drain, 1);
+
+	end_loop(loop);
+	for (i = 0; i < 4; i++) {
+		if (i != 1)
+			(void)close(sv[i][1]);
+		free(s[i].in);
+	}
+	free(ra.buf);
+	free(rc.buf);
+	free(want);
+	free(copy);
+}
+
+/* The last holder a connection that is reaped, not read: end_loop's
+ * close_all frees the page with the connection (no leak: ASan). */
+static void
+page_freed_by_close_all(void **state)
+{
+	struct tw_loop *loop = new_loop();
+	struct seen s = { 0 };
+	struct tw_page *p;
+	char *copy;
+	int sv[2];
+
+	(void)state;
+	pages_freed = 0;
+	p = pattern_page(BIG_LEN, &copy);
+	make_pair(PAIR_UNIX, sv);
+	conn_on(loop, sv[0], &s);
+	assert_int_equal(tw_conn_write_page(s.c, p, 100, BIG_LEN - 200), 0);
+	assert_int_equal(tw_conn_write_page(s.c, p, 0, 10), 0);
+	tw_conn_send(s.c);
+	assert_int_equal(p->refs, 3);
+	tw_page_unref(p);
+	assert_int_equal(pages_freed, 0);
+	end_loop(loop);
+	assert_int_equal(pages_freed, 1);
+	assert_int_equal(s.closed, 1);
+	(void)close(sv[1]);
+	free(s.in);
+	free(copy);
+}
+
+/* ---- the minimum send rate ---- */
+
+/* Long enough that a loaded machine's scheduling (the test and the conn
+ * share one process) does not look like a stall. */
+#define RATE_WINDOW_MS	1000
+#define RATE_MIN	(256 * 1024)	/* bytes a second */
+#define SLOW_RATE	(64 * 1024)
+#define PLAIN_LEN	(160 * 1024)	/* more than two windows at SLOW_RATE */
+#define RATE_LEN	(2 * 1024 * 1024)
+
+/*
+ * The far end of a rate test: reads at read_rate bytes a second (by the
+ * clock, whatever the ticks' length), or, with read_rate 0, everything
+ * the moment it is readable.
+ */
+struct rate_run {
+	struct reader r;	/* first: its timer is the run */
+	struct seen s;
+	int sv[2];
+	uint64_t read_rate;
+	uint64_t t0_us;
+	bool watched;
+};
+
+static void
+rate_tick(struct tw_loop *loop, struct tw_timer *t)
+{
+	struct rate_run *rr = (struct rate_run *)(void *)t;
+	uint64_t due = rr->read_rate * (tw_clock_us_now() - rr->t0_us) /
+		       1000000;
+
+	rr->r.chunk = due > rr->r.len ? (size_t)(due - rr->r.len) : 0;
+	if (rr->r.chunk > 0) {
+		reader_tick(loop, t);	/* re-arms itself */
+		return;
+	}
+	tw_loop_timer_set(loop, t, 1, rate_tick);
+}
+
+static void
+rate_readable(struct tw_loop *loop, int fd, unsigned events, void *ctx)
+{
+	struct rate_run *rr = ctx;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	rr->r.chunk = 64 * 1024;
+	reader_tick(loop, &rr->r.timer);
+	tw_loop_timer_cancel(loop, &rr->r.timer);	/* no ticks */
+}
+
+/* A page queued under a progress timeout of RATE_WINDOW_MS wanting rate
+ * bytes a second, read at read_rate (0: at once). */
+static void
+rate_start(struct tw_loop *loop, struct rate_run *rr, struct tw_page *p,
+	   uint64_t rate, uint64_t read_rate)
+{
+	memset(rr, 0, sizeof(*rr));
+	make_pair(PAIR_UNIX, rr->sv);
+	conn_on(loop, rr->sv[0], &rr->s);
+	assert_int_equal(tw_conn_write_page(rr->s.c, p, 0, p->len), 0);
+	tw_conn_set_timeout(rr->s.c, RATE_WINDOW_MS, TW_CONN_TIMEOUT_PROGRESS);
+	tw_conn_set_min_rate(rr->s.c, rate);
+	tw_conn_send(rr->s.c);
+	rr->r.fd = rr->sv[1];
+	rr->read_rate = read_rate;
+	rr->t0_us = tw_clock_us_now();
+	if (read_rate > 0) {
+		tw_loop_timer_set(loop, &rr->r.timer, 1, rate_tick);
+	} else {
+		assert_int_equal(tw_loop_add(loop, rr->sv[1], TW_LOOP_READ,
+					     rate_readable, rr), 0);
+		rr->watched = true;
+	}
+}
+
+static void
+rate_end(struct tw_loop *loop, struct rate_run *rr)
+{
+	tw_loop_timer_cancel(loop, &rr->r.timer);
+	if (rr->watched)
+		tw_loop_del(loop, rr->sv[1]);
+	(void)close(rr->sv[1]);
+	free(rr->r.buf);
+	free(rr->s.in);
+}
+
+static bool
+got_rate_bytes(void *arg)
+{
+	const struct rate_run *rr = arg;
+
+	return rr->r.len >= PLAIN_LEN || rr->s.closed > 0;
+}
+
+/*
+ * The conn's send buffer is a few KiB (make_pair), so a reader taking
+ * 64 KiB a second lets it write again within every window: progress
+ * alone would keep it for ever. With 256 KiB/s wanted it is timed out
+ * and its page let go; without a rate (0) the same reader stays for more
+ * than two windows. One reading whenever there is something to read
+ * gets the whole page under the same rule.
+ */
+static void
+min_rate_ends_slow_reader_only(void **state)
+{
+	struct tw_loop *loop = new_loop();
+	struct rate_run slow, fair, plain;
+	struct want_bytes w;
+	struct tw_page *p;
+	char *copy;
+
+	(void)state;
+	pages_freed = 0;
+	p = pattern_page(RATE_LEN, &copy);
+
+	rate_start(loop, &slow, p, RATE_MIN, SLOW_RATE);
+	run_until(loop, got_closed, &slow.s);
+	assert_int_equal(slow.s.timeouts, 1);
+	assert_true(slow.r.len < RATE_LEN / 4);
+	assert_int_equal(p->refs, 1);
+
+	rate_start(loop, &plain, p, 0, SLOW_RATE);
+	run_until(loop, got_rate_bytes, &plain);
+	assert_int_equal(plain.s.timeouts, 0);
+	assert_int_equal(plain.s.closed, 0);
+	tw_conn_close(plain.s.c);
+	tw_conn_reap(loop);
+
+	rate_start(loop, &fair, p, RATE_MIN, 0);
+	w = (struct want_bytes){ &fair.r, RATE_LEN, &fair.s };
+	run_until(loop, got_bytes, &w);
+	assert_int_equal(fair.s.timeouts, 0);
+	assert_int_equal(fair.r.len, RATE_LEN);
+	assert_memory_equal(fair.r.buf, copy, RATE_LEN);
+
+	tw_page_unref(p);
+	assert_int_equal(pages_freed, 1);
+	rate_end(loop, &slow);
+	rate_end(loop, &plain);
+	rate_end(loop, &fair);
+	end_loop(loop);
+	free(copy);
+}
+
 int
 main(void)
 {
@@ -882,6 +1181,9 @@ main(void)
 		cmocka_unit_test(connect_refused),
 		cmocka_unit_test(connect_times_out),
 		cmocka_unit_test(two_loops_apart),
+		cmocka_unit_test(page_freed_by_last_reader),
+		cmocka_unit_test(page_freed_by_close_all),
+		cmocka_unit_test(min_rate_ends_slow_reader_only),
 	};
 
 	return cmocka_run_group_tests_name("conn", tests, NULL, NULL);

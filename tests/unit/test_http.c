@@ -130,6 +130,7 @@ static const struct tw_handler test_handler = {
 #define HEADER_MS	10000
 #define LINGER_MS	5000	/* http.c's */
 #define SEND_MS		60000
+#define MIN_RATE	4096
 #define MAX_BODY	(1024 * 1024)
 
 struct fx {
@@ -164,6 +165,7 @@ fx_setup(void **state)
 		.keepalive_timeout_ms = KEEPALIVE_MS,
 		.header_timeout_ms = HEADER_MS,
 		.send_timeout_ms = SEND_MS,
+		.send_min_rate = MIN_RATE,
 		.max_keepalive_requests = 100,
 		.max_connections = 100,
 		.max_discard_body = MAX_BODY,
@@ -382,7 +384,9 @@ get_exact_response(void **state)
 	assert_string_equal(hs.path, "/hello");
 	assert_true(hs.has_query);
 	assert_string_equal(hs.query, "x=1");
-	/* Kept open, waiting idle with the keep-alive timeout. */
+	/* Sent under the send timeout with its minimum rate ... */
+	assert_int_equal(fake_conn_min_rate(f->c), MIN_RATE);
+	/* ... then kept open, waiting idle with the keep-alive timeout. */
 	assert_false(tw_conn_closing(f->c));
 	assert_int_equal(fake_conn_unconsumed(f->c), 0);
 	assert_int_equal(fake_conn_timeout_ms(f->c), KEEPALIVE_MS);

@@ -25,6 +25,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/page.h"
 #include "http/http.h"
 #include "http/static.h"
 #include "parse/fs.h"
@@ -480,6 +481,8 @@ res_done(struct fx *f)
 		assert_int_equal(close(f->res.fd), 0);
 	f->res.fd = -1;
 	f->res.fd_release = NULL;
+	tw_page_unref(f->res.page);
+	f->res.page = NULL;
 }
 
 /* The header block holds exactly this line. */
@@ -541,6 +544,10 @@ assemble(const struct fx *f, size_t *len)
 			/* a small file served from the open-file cache */
 			assert_non_null(s->mem);
 			memcpy(out + *len, s->mem + s->off, s->len);
+		} else if (s->kind == TW_HTTP_SEG_PAGE) {
+			assert_non_null(f->res.page);
+			assert_true(s->off + s->len <= f->res.page->len);
+			memcpy(out + *len, f->res.page->data + s->off, s->len);
 		} else {
 			assert_true(f->res.fd >= 0);
 			assert_int_equal(pread(f->res.fd, out + *len, s->len,
@@ -854,8 +861,10 @@ handler_listing_on_off(void **state)
 	assert_int_equal(f->res.status, 200);
 	assert_header(f, "Content-Type: text/html; charset=utf-8");
 	assert_int_equal(f->res.nseg, 1);
-	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_BODY);
-	assert_int_equal(f->res.segs[0].len, f->body.len);
+	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_PAGE);
+	assert_non_null(f->res.page);
+	assert_int_equal(f->res.segs[0].len, f->res.page->len);
+	assert_int_equal(f->body.len, 0);	/* nothing copied */
 	body = assemble(f, &len);
 	assert_non_null(strstr(body, "f.txt"));
 	assert_null(strstr(body, ".dot"));
@@ -944,10 +953,10 @@ settle(void)
 	assert_int_equal(usleep(150 * 1000), 0);
 }
 
-/* GET target; returns the whole body (free it) and the first segment's
- * kind in *kind. */
+/* GET target; returns the whole body (free it) and, in *page, the page
+ * the response sends (a reference for the caller: tw_page_unref). */
 static char *
-get_listing(struct fx *f, const char *target, enum tw_http_seg_kind *kind)
+get_listing(struct fx *f, const char *target, struct tw_page **page)
 {
 	size_t len;
 	char *body;
@@ -956,57 +965,94 @@ get_listing(struct fx *f, const char *target, enum tw_http_seg_kind *kind)
 	assert_int_equal(f->res.status, 200);
 	assert_header(f, "Content-Type: text/html; charset=utf-8");
 	assert_int_equal(f->res.nseg, 1);
-	*kind = f->res.segs[0].kind;
+	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_PAGE);
+	assert_non_null(f->res.page);
+	assert_int_equal(f->res.segs[0].off, 0);
+	assert_int_equal(f->res.segs[0].len, f->res.page->len);
 	body = assemble(f, &len);
 	assert_int_equal(strlen(body), len);
+	*page = tw_page_ref(f->res.page);
 	res_done(f);
 	return body;
 }
 
-/* A listing of /noindex/ that the cache now holds; returns its body. */
+/* The body alone. */
 static char *
-cached_listing(struct fx *f)
+get_body(struct fx *f, const char *target)
 {
-	enum tw_http_seg_kind kind;
+	struct tw_page *p;
+	char *body = get_listing(f, target, &p);
+
+	tw_page_unref(p);
+	return body;
+}
+
+/* A listing of /noindex/ that the cache now holds: a second request gets
+ * the very page of the first. Returns its body and the page (a
+ * reference). */
+static char *
+cached_listing(struct fx *f, struct tw_page **page)
+{
+	struct tw_page *again;
 	char *first, *second;
 
 	settle();
 	tw_clock_update();
-	first = get_listing(f, "/noindex/", &kind);
-	assert_int_equal(kind, TW_HTTP_SEG_BODY);
-	second = get_listing(f, "/noindex/", &kind);
-	assert_int_equal(kind, TW_HTTP_SEG_MEM);
+	first = get_listing(f, "/noindex/", page);
+	second = get_listing(f, "/noindex/", &again);
+	assert_ptr_equal(again, *page);
+	tw_page_unref(again);
 	assert_string_equal(first, second);
 	free(first);
 	return second;
 }
 
 static void
-listing_cache_serves_second_request_from_memory(void **state)
+listing_cache_shares_one_page(void **state)
 {
 	struct fx *f = *state;
-	enum tw_http_seg_kind kind;
-	char *page = cached_listing(f), *again;
+	struct tw_page *p, *q;
+	char *page = cached_listing(f, &p), *again;
 
 	assert_non_null(strstr(page, "<h1>Index of /noindex/</h1>"));
 	assert_non_null(strstr(page, ">f.txt</a>"));
-	again = get_listing(f, "/noindex/", &kind);
-	assert_int_equal(kind, TW_HTTP_SEG_MEM);
+	/* Kept even with no reader left (a small page). */
+	assert_int_equal(p->refs, 2);	/* ours and the cache's */
+	tw_page_unref(p);
+	again = get_listing(f, "/noindex/", &q);
+	assert_ptr_equal(q, p);
 	assert_string_equal(again, page);
+	tw_page_unref(q);
 	free(again);
 	free(page);
+}
+
+/* A change seen at the next request: a new page; p is still whole for
+ * its readers. */
+static void
+assert_new_page(struct fx *f, struct tw_page *p, const char *old,
+		char **after)
+{
+	struct tw_page *q;
+
+	*after = get_listing(f, "/noindex/", &q);
+	assert_ptr_not_equal(q, p);
+	assert_int_equal(p->len, strlen(old));
+	assert_memory_equal(p->data, old, p->len);
+	tw_page_unref(q);
+	tw_page_unref(p);
 }
 
 static void
 listing_cache_shows_created_file_at_once(void **state)
 {
 	struct fx *f = *state;
-	enum tw_http_seg_kind kind;
-	char *page = cached_listing(f), *after;
+	struct tw_page *p;
+	char *page = cached_listing(f, &p), *after;
 
 	assert_null(strstr(page, "new.txt"));
 	put_data(f->root, "noindex/new.txt", "new", 3);
-	after = get_listing(f, "/noindex/", &kind);
+	assert_new_page(f, p, page, &after);
 	assert_non_null(strstr(after, ">new.txt</a>"));
 	assert_non_null(strstr(after, ">f.txt</a>"));
 	free(after);
@@ -1017,14 +1063,14 @@ static void
 listing_cache_shows_deleted_file_at_once(void **state)
 {
 	struct fx *f = *state;
-	enum tw_http_seg_kind kind;
 	char path[PATH_MAX];
-	char *page = cached_listing(f), *after;
+	struct tw_page *p;
+	char *page = cached_listing(f, &p), *after;
 
 	assert_non_null(strstr(page, ">f.txt</a>"));
 	snprintf(path, sizeof(path), "%s/noindex/f.txt", f->root);
 	assert_int_equal(unlink(path), 0);
-	after = get_listing(f, "/noindex/", &kind);
+	assert_new_page(f, p, page, &after);
 	assert_null(strstr(after, "f.txt"));
 	free(after);
 	free(page);
@@ -1034,14 +1080,14 @@ static void
 listing_cache_shows_renamed_file_at_once(void **state)
 {
 	struct fx *f = *state;
-	enum tw_http_seg_kind kind;
 	char from[PATH_MAX], to[PATH_MAX];
-	char *page = cached_listing(f), *after;
+	struct tw_page *p;
+	char *page = cached_listing(f, &p), *after;
 
 	snprintf(from, sizeof(from), "%s/noindex/f.txt", f->root);
 	snprintf(to, sizeof(to), "%s/noindex/g.txt", f->root);
 	assert_int_equal(rename(from, to), 0);
-	after = get_listing(f, "/noindex/", &kind);
+	assert_new_page(f, p, page, &after);
 	assert_null(strstr(after, "f.txt"));
 	assert_non_null(strstr(after, ">g.txt</a>"));
 	free(after);
@@ -1054,11 +1100,11 @@ static void
 listing_cache_rereads_after_ctime_change(void **state)
 {
 	struct fx *f = *state;
-	enum tw_http_seg_kind kind;
 	struct timespec ts[2];
 	char path[PATH_MAX];
 	struct stat st;
-	char *page = cached_listing(f), *after;
+	struct tw_page *p;
+	char *page = cached_listing(f, &p), *after;
 
 	snprintf(path, sizeof(path), "%s/noindex", f->root);
 	assert_int_equal(stat(path, &st), 0);
@@ -1066,8 +1112,7 @@ listing_cache_rereads_after_ctime_change(void **state)
 	ts[0].tv_nsec = UTIME_OMIT;
 	ts[1] = st.st_mtim;
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
-	after = get_listing(f, "/noindex/", &kind);
-	assert_int_equal(kind, TW_HTTP_SEG_BODY);
+	assert_new_page(f, p, page, &after);
 	assert_string_equal(after, page);
 	free(after);
 	free(page);
@@ -1082,27 +1127,33 @@ static void
 listing_cache_shows_size_change_after_validity(void **state)
 {
 	struct fx *f = *state;
-	enum tw_http_seg_kind kind;
-	char *page = cached_listing(f), *after;
+	struct tw_page *p, *q, *r;
+	char *page = cached_listing(f, &p), *after;
 
 	assert_non_null(strstr(page, ">f.txt</a></td><td class=\"s\">1<"));
 	put_data(f->root, "noindex/f.txt", "12345", 5);
-	after = get_listing(f, "/noindex/", &kind);
-	assert_int_equal(kind, TW_HTTP_SEG_MEM);
+	after = get_listing(f, "/noindex/", &q);
+	assert_ptr_equal(q, p);
 	assert_string_equal(after, page);
+	tw_page_unref(q);
 	free(after);
 
 	assert_int_equal(usleep(1100 * 1000), 0);
 	tw_clock_update();
-	after = get_listing(f, "/noindex/", &kind);
-	assert_int_equal(kind, TW_HTTP_SEG_BODY);
+	after = get_listing(f, "/noindex/", &q);
+	assert_ptr_not_equal(q, p);
 	assert_non_null(strstr(after, ">f.txt</a></td><td class=\"s\">5<"));
 	free(after);
-	/* ... and that page is kept in turn. */
-	after = get_listing(f, "/noindex/", &kind);
-	assert_int_equal(kind, TW_HTTP_SEG_MEM);
+	/* The old page, still held here, is whole; the new one is kept in
+	 * turn. */
+	assert_memory_equal(p->data, page, p->len);
+	after = get_listing(f, "/noindex/", &r);
+	assert_ptr_equal(r, q);
 	assert_non_null(strstr(after, ">f.txt</a></td><td class=\"s\">5<"));
 	free(after);
+	tw_page_unref(r);
+	tw_page_unref(q);
+	tw_page_unref(p);
 	free(page);
 }
 
@@ -1112,7 +1163,8 @@ static void
 listing_cache_head(void **state)
 {
 	struct fx *f = *state;
-	char *page = cached_listing(f);
+	struct tw_page *p;
+	char *page = cached_listing(f, &p);
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
@@ -1122,8 +1174,10 @@ listing_cache_head(void **state)
 		assert_header(f, "Content-Type: text/html; charset=utf-8");
 		assert_int_equal(f->res.nseg, 1);
 		assert_int_equal(f->res.segs[0].len, strlen(page));
+		assert_ptr_equal(f->res.page, p);
 		res_done(f);
 	}
+	tw_page_unref(p);
 	free(page);
 }
 
@@ -1133,55 +1187,120 @@ static void
 listing_cache_heading_per_path(void **state)
 {
 	struct fx *f = *state;
-	enum tw_http_seg_kind kind;
 	char path[PATH_MAX];
+	struct tw_page *p, *a1, *a2;
 	char *page, *alias;
 
 	snprintf(path, sizeof(path), "%s/alias", f->root);
 	assert_int_equal(symlink("noindex", path), 0);
-	page = cached_listing(f);
-	alias = get_listing(f, "/alias/", &kind);
+	page = cached_listing(f, &p);
+	alias = get_listing(f, "/alias/", &a1);
+	assert_ptr_not_equal(a1, p);
 	assert_non_null(strstr(alias, "<h1>Index of /alias/</h1>"));
 	assert_null(strstr(alias, "/noindex/"));
 	free(alias);
-	alias = get_listing(f, "/alias/", &kind);
-	assert_int_equal(kind, TW_HTTP_SEG_MEM);
+	alias = get_listing(f, "/alias/", &a2);
+	assert_ptr_equal(a2, a1);
 	assert_non_null(strstr(alias, "<h1>Index of /alias/</h1>"));
 	free(alias);
+	tw_page_unref(a1);
+	tw_page_unref(a2);
 	free(page);
-	page = get_listing(f, "/noindex/", &kind);
+	page = get_listing(f, "/noindex/", &a1);
+	assert_ptr_equal(a1, p);
 	assert_non_null(strstr(page, "<h1>Index of /noindex/</h1>"));
+	tw_page_unref(a1);
+	tw_page_unref(p);
 	free(page);
 }
 
-/* A page over the cache's bound (1 MiB) is served, never kept. */
+/* A directory of 2,000 rows of ~600 bytes (each row holds the name
+ * twice): a page over PAGE_MAX (1 MiB). */
 static void
-listing_cache_skips_big_pages(void **state)
+make_big_dir(struct fx *f)
 {
-	struct fx *f = *state;
-	enum tw_http_seg_kind kind;
 	char name[300];
-	char *first, *second;
 	int i;
 
 	put_dir(f->root, "big");
-	/* Each row holds the name twice: 2,000 rows of ~600 bytes. */
 	for (i = 0; i < 2000; i++) {
 		snprintf(name, sizeof(name), "big/%04d-%0240d", i, 0);
-		put_data(f->root, name, "", 0);
+		put_data(f->root, name, i == 0 ? "1" : "", i == 0);
 	}
 	settle();
 	tw_clock_update();
-	first = get_listing(f, "/big/", &kind);
-	assert_true(strlen(first) > (1u << 20));
-	assert_int_equal(kind, TW_HTTP_SEG_BODY);
-	second = get_listing(f, "/big/", &kind);
-	assert_int_equal(kind, TW_HTTP_SEG_BODY);
-	assert_string_equal(first, second);
-	free(first);
-	free(second);
+}
+
+/*
+ * A page over 1 MiB is shared by every request while someone still sends
+ * it, however many (no copy each), and let go of once the last reader is
+ * done: the next request reads the directory again and so shows a file's
+ * new size at once.
+ */
+static void
+listing_cache_shares_big_page_while_sent(void **state)
+{
+	struct fx *f = *state;
+	struct tw_page *first, *p;
+	char *body, *again;
+	char name[300];
+	int i;
+
+	make_big_dir(f);
+	body = get_listing(f, "/big/", &first);
+	assert_true(first->len > (1u << 20));
+	for (i = 0; i < 3; i++) {
+		again = get_listing(f, "/big/", &p);
+		assert_ptr_equal(p, first);
+		assert_int_equal(p->refs, 2);	/* p and first: nobody else */
+		tw_page_unref(p);
+		free(again);
+	}
+	/* The reader still has it: a change of a size waits the validity
+	 * time as for a small page. */
+	snprintf(name, sizeof(name), "big/%04d-%0240d", 0, 0);
+	put_data(f->root, name, "12345", 5);
+	again = get_listing(f, "/big/", &p);
+	assert_ptr_equal(p, first);
+	tw_page_unref(p);
+	free(again);
+	assert_non_null(strstr(body, "</a></td><td class=\"s\">1<"));
+	free(body);
+
+	/* The last reader done: the page is gone, the next one is new. */
+	tw_page_unref(first);
+	body = get_listing(f, "/big/", &p);
+	assert_null(strstr(body, "</a></td><td class=\"s\">1<"));
+	assert_non_null(strstr(body, "</a></td><td class=\"s\">5<"));
+	assert_int_equal(p->refs, 1);	/* not held beyond its readers */
+	tw_page_unref(p);
+	free(body);
 	/* Smaller pages are still kept beside it. */
-	free(cached_listing(f));
+	free(cached_listing(f, &p));
+	tw_page_unref(p);
+}
+
+/* A page whose directory just changed is served but not shared: a change
+ * in the same clock tick could be missing from it. */
+static void
+listing_cache_waits_for_settled_dir(void **state)
+{
+	struct fx *f = *state;
+	struct tw_page *p, *q;
+	char *a, *b;
+
+	put_data(f->root, "noindex/new.txt", "n", 1);
+	tw_clock_update();
+	a = get_listing(f, "/noindex/", &p);
+	b = get_listing(f, "/noindex/", &q);
+	assert_ptr_not_equal(p, q);
+	assert_int_equal(p->refs, 1);
+	assert_string_equal(a, b);
+	tw_page_unref(p);
+	tw_page_unref(q);
+	free(a);
+	free(b);
+	free(get_body(f, "/"));
 }
 
 /* ---- small files never wait for the disk -------------------------------- */
@@ -1282,7 +1401,7 @@ main(void)
 		FX(handler_listing_on_off),
 		FX(handler_hidden_files),
 		FX(handler_bad_paths),
-		FX(listing_cache_serves_second_request_from_memory),
+		FX(listing_cache_shares_one_page),
 		FX(listing_cache_shows_created_file_at_once),
 		FX(listing_cache_shows_deleted_file_at_once),
 		FX(listing_cache_shows_renamed_file_at_once),
@@ -1290,7 +1409,8 @@ main(void)
 		FX(listing_cache_shows_size_change_after_validity),
 		FX(listing_cache_head),
 		FX(listing_cache_heading_per_path),
-		FX(listing_cache_skips_big_pages),
+		FX(listing_cache_shares_big_page_while_sent),
+		FX(listing_cache_waits_for_settled_dir),
 		FX(handler_cold_small_file_by_sendfile),
 	};
 #undef FX

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/page.h"
+
 struct fseg {
 	int fd;			/* -1: bytes at q[off..off+len) */
 	uint64_t off;
@@ -46,6 +48,7 @@ struct tw_conn {
 	bool stalled;		/* the peer is not reading: output waits */
 	uint64_t timeout_ms;
 	unsigned timeout_flags;
+	uint64_t min_rate;	/* the last tw_conn_set_min_rate */
 	struct tw_conn *next_reap;
 	struct tw_conn *next;	/* all open connections */
 };
@@ -154,6 +157,15 @@ tw_conn_write(struct tw_conn *c, const void *p, size_t n)
 	c->segs[c->nseg++] = (struct fseg){ -1, c->q.len, n };
 	bytes_add(&c->q, p, n);
 	return 0;
+}
+
+/* The page's bytes are copied at once: the fake sends nothing later, so
+ * it needs no reference of its own. */
+int
+tw_conn_write_page(struct tw_conn *c, struct tw_page *p, size_t off,
+		   size_t len)
+{
+	return tw_conn_write(c, p->data + off, len);
 }
 
 int
@@ -319,6 +331,20 @@ tw_conn_set_timeout(struct tw_conn *c, uint64_t ms, unsigned flags)
 		return;
 	c->timeout_ms = ms;
 	c->timeout_flags = flags;
+}
+
+void
+tw_conn_set_min_rate(struct tw_conn *c, uint64_t rate)
+{
+	if (c->closing || !(c->timeout_flags & TW_CONN_TIMEOUT_PROGRESS))
+		return;
+	c->min_rate = rate;
+}
+
+uint64_t
+fake_conn_min_rate(const struct tw_conn *c)
+{
+	return c->min_rate;
 }
 
 void

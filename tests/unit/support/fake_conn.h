@@ -54,6 +54,11 @@ bool fake_conn_write_shut(const struct tw_conn *c);
 uint64_t fake_conn_timeout_ms(const struct tw_conn *c);
 unsigned fake_conn_timeout_flags(const struct tw_conn *c);
 
+/* The rate of the last tw_conn_set_min_rate() made with a progress
+ * timeout set (0: none yet); the fake sends at once, so the timeout may
+ * have changed since. */
+uint64_t fake_conn_min_rate(const struct tw_conn *c);
+
 /* Bytes the peer sent that the protocol has not consumed yet. */
 size_t fake_conn_unconsumed(const struct tw_conn *c);
 

@@ -159,8 +159,10 @@ tw_log_access_write(const char *line, size_t len)
 		(void)!write(access_fd, line, len);
 }
 
-/* dup2 swaps the file under the same number, so a writer never sees a
- * closed descriptor. */
+/* dup3 swaps the file under the same number, so a writer never sees a
+ * closed descriptor; O_CLOEXEC because a dup loses it, and a log left
+ * open across the exec of a reload (epoll, threads) or an upgrade would
+ * be held by every later generation. */
 static int
 reopen_one(const char *path, int fd)
 {
@@ -171,7 +173,7 @@ reopen_one(const char *path, int fd)
 	nfd = open_append(path);
 	if (nfd < 0)
 		return nfd;
-	if (dup2(nfd, fd) < 0)
+	if (dup3(nfd, fd, O_CLOEXEC) < 0)
 		err = -errno;
 	(void)close(nfd);
 	return err;

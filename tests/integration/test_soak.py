@@ -182,6 +182,8 @@ class TestShortRun(unittest.TestCase):
             info = json.load(f)
         self.assertEqual(len(info["hups"]), 3, info["hups"])
         self.assertEqual(len(info["usr1s"]), 3, info["usr1s"])
+        self.assertEqual(info["reopen_failures"], [])
+        self.assertEqual(info["crashes"], [])
         work = [d for d in os.listdir(self.work)
                 if d.startswith("tinyweb-soak.")]
         self.assertEqual(len(work), 1, work)

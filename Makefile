@@ -128,6 +128,15 @@ serve: deps all
 bench: all
 	bench/run.sh
 
+# make soak: bench/soak, a long run under mixed load with reloads and log
+# rotation, sampling each server process's RSS and descriptors (not part
+# of make check; see bench/README.md). 30 minutes a mode, one mode after
+# another, unless SOAK_ARGS says otherwise, e.g.
+# make soak SOAK_ARGS="--minutes 5 --mode prefork" or "--parallel".
+SOAK_ARGS ?=
+soak: all
+	bench/soak $(SOAK_ARGS)
+
 # The blocking-I/O designs the benchmark compares the event loop with
 # (bench/blocking.c): tinyweb's parsers linked in, not part of the server.
 BENCH_DEPS = http_parse url fs mime clock log stats shm
@@ -173,4 +182,4 @@ clean:
 -include $(wildcard build/obj/*.d build/asan/*.d)
 
 .PHONY: all asan unit fuzz fuzz-build fuzz-long check check-layers check-headers \
-	deps serve bench bench-build install uninstall dist clean
+	deps serve bench bench-build soak fault-lib install uninstall dist clean

@@ -193,8 +193,10 @@ tw_log_access_write(const char *line, size_t len)
 		       access_path ? access_path : "(stdout)");
 }
 
-/* dup2 swaps the file under the same number, so a writer never sees a
- * closed descriptor. */
+/* dup3 swaps the file under the same number, so a writer never sees a
+ * closed descriptor; O_CLOEXEC because a dup loses it, and a log left
+ * open across the exec of a reload (epoll, threads) or an upgrade would
+ * be held by every later generation. */
 static int
 reopen_one(const char *path, int fd)
 {
@@ -205,7 +207,7 @@ reopen_one(const char *path, int fd)
 	nfd = open_append(path);
 	if (nfd < 0)
 		return nfd;
-	if (dup2(nfd, fd) < 0)
+	if (dup3(nfd, fd, O_CLOEXEC) < 0)
 		err = -errno;
 	(void)close(nfd);
 	return err;

@@ -30,6 +30,8 @@ exec_new(const struct tw_upgrade *u, const char *fdlist, int ready)
 
 	for (i = 0; i < s->nfds; i++)
 		(void)fcntl(s->fds[i], F_SETFD, 0);
+	for (i = 0; i < s->nsib; i++)
+		(void)fcntl(s->sib[i], F_SETFD, 0);
 	(void)fcntl(ready, F_SETFD, 0);
 	(void)snprintf(num, sizeof(num), "%d", ready);
 	(void)setenv(TW_SOCKETS_ENV, fdlist, 1);
@@ -47,7 +49,7 @@ exec_new(const struct tw_upgrade *u, const char *fdlist, int ready)
 int
 tw_upgrade_start(const struct tw_upgrade *u)
 {
-	char fdlist[TW_SOCKETS_MAX * 12];
+	char fdlist[TW_SOCKETS_INHERIT_MAX * 12];
 	int p[2], st;
 	pid_t pid;
 

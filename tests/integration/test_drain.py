@@ -2,7 +2,8 @@
 """Reloads, upgrades and a graceful stop lose no keep-alive request
 (issue 11): a client that never retries keeps requests going on 24
 keep-alive connections through five HUP reloads, a USR2 upgrade followed by
-QUIT to the old process, and a final QUIT, in each run mode. Every request
+QUIT to the old process, and a final QUIT, in each run mode (and with a
+SO_REUSEPORT socket per worker in prefork and threads). Every request
 sent on a connection opened before the final QUIT must get a complete 200
 answer; a `Connection: close` answer makes the client open a new connection
 for its next request (what the server asked, not a retry).
@@ -134,7 +135,8 @@ class Load:
     new connection, which first waits a moment before its first byte (a
     connection whose request is still on its way). Once quit() is called,
     a thread opens no new connection and stops when its connection ends;
-    a connection opened after quit() does not count."""
+    a connection established after quit() does not count, one established
+    before does, even if the server had not accepted it yet."""
 
     def __init__(self, port):
         self.port = port
@@ -168,14 +170,16 @@ class Load:
     def _run(self, idx):
         rnd = random.Random(idx)
         while not self.stop_ev.is_set() and self.quit_at is None:
-            opened = time.monotonic()
             try:
                 sock = socket.create_connection(("127.0.0.1", self.port),
                                                 timeout=5.0)
             except OSError as e:
-                self._fail(opened, "connect: %s" % e)
+                self._fail(time.monotonic(), "connect: %s" % e)
                 time.sleep(0.05)
                 continue
+            # Connected (the kernel completed it) before QUIT was sent,
+            # or the connection does not count.
+            opened = time.monotonic()
             time.sleep(rnd.random() * 0.01)
             self._serve(sock, opened, rnd)
             sock.close()
@@ -314,6 +318,14 @@ class TestDrain(unittest.TestCase):
 
     def test_threads(self):
         self.cycle("threads")
+
+    # A socket per worker: each new worker takes over the socket of the
+    # one it replaces, with what queued on it.
+    def test_prefork_reuseport(self):
+        self.cycle("prefork", "--accept", "reuseport")
+
+    def test_threads_reuseport(self):
+        self.cycle("threads", "--accept", "reuseport")
 
 
 if __name__ == "__main__":

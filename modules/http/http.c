@@ -853,7 +853,7 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
  * while idle may have a request on its way already, and a client that
  * does not retry would lose it (nginx loses it too). So an idle one, or
  * one that has not sent its first byte, stays open DRAIN_GRACE_MS more
- * (keepalive_timeout if that is shorter): a request that comes in the
+ * (or its own timeout, if shorter): a request that comes in the
  * meantime is answered with Connection: close (wants_keepalive), and only
  * one that stays silent is closed. A request on its way arrives within a
  * round trip; 2 s covers slow paths and the client's own pause between
@@ -864,12 +864,16 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
  */
 #define DRAIN_GRACE_MS	2000
 
+/* Never longer than the connection's own wait: keepalive_timeout when
+ * idle, header_timeout when nothing came yet. */
 static uint64_t
-drain_grace_ms(const struct http_conn *hc)
+drain_grace_ms(const struct http_conn *hc, enum hc_state st)
 {
-	uint64_t ka = hc->srv->opts->keepalive_timeout_ms;
+	const struct tw_http_opts *o = hc->srv->opts;
+	uint64_t own = st == ST_IDLE ? o->keepalive_timeout_ms :
+				       o->header_timeout_ms;
 
-	return ka > 0 && ka < DRAIN_GRACE_MS ? ka : DRAIN_GRACE_MS;
+	return own > 0 && own < DRAIN_GRACE_MS ? own : DRAIN_GRACE_MS;
 }
 
 static void
@@ -879,7 +883,8 @@ go_idle(struct http_conn *hc)
 		return;
 	set_state(hc, ST_IDLE);
 	idle_add(hc);
-	tw_conn_set_timeout(hc->c, hc->hl->stopping ? drain_grace_ms(hc) :
+	tw_conn_set_timeout(hc->c, hc->hl->stopping ?
+			    drain_grace_ms(hc, ST_IDLE) :
 			    hc->srv->opts->keepalive_timeout_ms, 0);
 }
 
@@ -1086,7 +1091,7 @@ static void
 drain_one(struct http_conn *hc)
 {
 	if (hc->reusable && !hc->lingering && !tw_conn_closing(hc->c))
-		tw_conn_set_timeout(hc->c, drain_grace_ms(hc), 0);
+		tw_conn_set_timeout(hc->c, drain_grace_ms(hc, hc->state), 0);
 }
 
 void

@@ -10,7 +10,7 @@ for its next request (what the server asked, not a retry).
 
 The old generation drains: a request arriving on a connection it holds is
 answered with `Connection: close`; only a connection idle for the grace
-(2 s, or keepalive_timeout if shorter) is closed unasked.
+(2 s, or the keep-alive or header timeout if shorter) is closed unasked.
 
 These tests pick their modes themselves, so $TINYWEB_MODE_ARGS is ignored.
 Processes that outlive the one the harness started are found through the

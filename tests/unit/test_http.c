@@ -1160,22 +1160,29 @@ drain_during_response(void **state)
 	hs.drain_loop = NULL;
 }
 
-/* A keepalive_timeout shorter than the grace is the grace: a drain never
- * keeps an idle connection longer than it would have stayed anyway. */
+/* A keepalive_timeout (header_timeout for a connection that sent
+ * nothing) shorter than the grace is the grace: a drain never keeps a
+ * connection longer than it would have stayed anyway. */
 static void
-drain_grace_capped_by_keepalive(void **state)
+drain_grace_capped_by_own_timeout(void **state)
 {
 	struct fx *f = *state;
-	struct tw_conn *idle;
+	struct tw_conn *idle, *fresh;
 
 	f->opts.keepalive_timeout_ms = 500;
 	idle = fx_accept(f);
 	fake_conn_feed_str(idle, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
 	assert_int_equal(fake_conn_timeout_ms(idle), 500);
+	f->opts.header_timeout_ms = 700;
+	fresh = fake_conn_new(f->loop, "192.0.2.7");
+	assert_int_equal(tw_http_accept(fresh, f->srv), 0);
 	tw_http_drain(f->loop, f->srv);
 	assert_int_equal(fake_conn_timeout_ms(idle), 500);
+	assert_int_equal(fake_conn_timeout_ms(fresh), 700);
 	fake_conn_fire_timeout(idle);
 	assert_true(tw_conn_closing(idle));
+	fake_conn_fire_timeout(fresh);
+	assert_true(tw_conn_closing(fresh));
 }
 
 static void
@@ -1392,7 +1399,7 @@ main(void)
 		FX(closed_callback_runs_once),
 		FX(drain_gives_idle_a_grace),
 		FX(drain_during_response),
-		FX(drain_grace_capped_by_keepalive),
+		FX(drain_grace_capped_by_own_timeout),
 		FX(drain_leaves_other_protocols),
 		FX(two_loops_drain_apart),
 		FX(stats_gauges_balance),

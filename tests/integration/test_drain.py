@@ -273,6 +273,8 @@ class TestDrain(unittest.TestCase):
                             modes=False)
         self.pids.add(self.server.pid)
         load = Load(self.server.port).start()
+        # A failure half-way must not leave the clients running.
+        self.addCleanup(load.stop_ev.set)
         time.sleep(0.2)
         old = []
         for i in range(5):

@@ -868,18 +868,44 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 	tw_conn_consume(hc->c, head_len + ahead);
 }
 
+/*
+ * Drain (reload, upgrade, graceful stop): a connection we would close
+ * while idle may have a request on its way already, and a client that
+ * does not retry would lose it (nginx loses it too). So an idle one, or
+ * one that has not sent its first byte, stays open DRAIN_GRACE_MS more
+ * (or its own timeout, if shorter): a request that comes in the
+ * meantime is answered with Connection: close (wants_keepalive), and only
+ * one that stays silent is closed. A request on its way arrives within a
+ * round trip; 2 s covers slow paths and the client's own pause between
+ * requests, and the old generation still goes soon after a reload. A
+ * response in progress is not cut short: only send_timeout ends it, as on
+ * any connection, so a large download keeps its old generation alive
+ * until it completes (as in nginx without worker_shutdown_timeout).
+ */
+#define DRAIN_GRACE_MS	2000
+
+/* Never longer than the connection's own wait: keepalive_timeout when
+ * idle, header_timeout when nothing came yet. */
+static uint64_t
+drain_grace_ms(const struct http_conn *hc, enum hc_state st)
+{
+	const struct tw_http_opts *o = hc->srv->opts;
+	uint64_t own = st == ST_IDLE ? o->keepalive_timeout_ms :
+				       o->header_timeout_ms;
+
+	return own > 0 && own < DRAIN_GRACE_MS ? own : DRAIN_GRACE_MS;
+}
+
 static void
 go_idle(struct http_conn *hc)
 {
-	if (hc->hl->stopping) {
-		tw_conn_close(hc->c);
-		return;
-	}
 	if (hc->state == ST_IDLE)
 		return;
 	set_state(hc, ST_IDLE);
 	idle_add(hc);
-	tw_conn_set_timeout(hc->c, hc->srv->opts->keepalive_timeout_ms, 0);
+	tw_conn_set_timeout(hc->c, hc->hl->stopping ?
+			    drain_grace_ms(hc, ST_IDLE) :
+			    hc->srv->opts->keepalive_timeout_ms, 0);
 }
 
 static void
@@ -1078,18 +1104,14 @@ static const struct tw_conn_ops http_ops = {
 	.on_closed = on_closed,
 };
 
+/* The reusable ones (idle in keep-alive, or nothing read yet) get the
+ * grace (see go_idle); a busy one answers with Connection: close, or
+ * goes idle with the grace if its response said keep-alive already. */
 static void
 drain_one(struct http_conn *hc)
 {
-	struct tw_conn *c = hc->c;
-	size_t len;
-
-	(void)tw_conn_data(c, &len);
-	/* An idle keep-alive connection may close at any time (clients
-	 * retry). A fresh one may have its first request in flight: it is
-	 * answered, with Connection: close. */
-	if (hc->state == ST_IDLE && len == 0 && !tw_conn_pending(c))
-		tw_conn_close(c);
+	if (hc->reusable && !hc->lingering && !tw_conn_closing(hc->c))
+		tw_conn_set_timeout(hc->c, drain_grace_ms(hc, hc->state), 0);
 }
 
 void

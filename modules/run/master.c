@@ -104,7 +104,9 @@ gen_create(struct master *m, const struct tw_run_opts *g)
 		}
 	} else if (g->accept == TW_ACCEPT_REUSEPORT) {
 		/* Worker 0 takes the sockets the front layer bound (with
-		 * SO_REUSEPORT); the others get clones in the same group. */
+		 * SO_REUSEPORT); the others get siblings in the same group,
+		 * held across generations: a new worker takes over the old
+		 * one's socket, and what queued on it is not lost. */
 		n->rp_fds = calloc((size_t)g->workers * g->nfds, sizeof(int));
 		if (n->rp_fds == NULL) {
 			free(n);
@@ -113,7 +115,8 @@ gen_create(struct master *m, const struct tw_run_opts *g)
 		for (i = 0; i < g->workers; i++) {
 			for (j = 0; j < g->nfds; j++) {
 				int fd = i == 0 ? g->fds[j] :
-					 tw_listener_clone_reuseport(g->fds[j], 4096);
+					 m->hooks->sibling(m->hooks->arg,
+							   g->fds[j], i);
 
 				if (fd < 0) {
 					tw_log(TW_LOG_ERROR, fd, "reuseport socket");
@@ -132,7 +135,6 @@ static void
 gen_free(struct master *m, struct gen *g)
 {
 	struct gen **pp;
-	size_t i;
 
 	for (pp = &m->gens; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == g) {
@@ -140,12 +142,8 @@ gen_free(struct master *m, struct gen *g)
 			break;
 		}
 	}
-	if (g->rp_fds != NULL) {
-		for (i = g->g.nfds; i < (size_t)g->g.workers * g->g.nfds; i++)
-			if (g->rp_fds[i] != g->g.fds[i % g->g.nfds])
-				(void)close(g->rp_fds[i]);
-		free(g->rp_fds);
-	}
+	/* The siblings are the server's (release closes the unused). */
+	free(g->rp_fds);
 	tw_shmtx_destroy(&g->mutex);
 	m->hooks->release(m->hooks->arg, &g->g);
 	free(g);

@@ -33,6 +33,14 @@ struct tw_run_hooks {
 	void (*release)(void *arg, const struct tw_run_opts *gen);
 	/* SIGUSR2: start the new binary on the same sockets. */
 	int (*upgrade)(void *arg);
+	/*
+	 * Reuseport: the k-th (k >= 1) SO_REUSEPORT sibling of the listening
+	 * socket fd, for worker k (worker 0 takes fd). The server holds it
+	 * across generations and binaries, so the worker that replaces
+	 * worker k takes over its socket and the connections queued there.
+	 * Returns the descriptor (not the caller's to close) or -errno.
+	 */
+	int (*sibling)(void *arg, int fd, unsigned k);
 	void *arg;
 };
 

@@ -146,6 +146,15 @@ reload(void *arg, struct tw_run_opts *next)
 	return upgrade(s);
 }
 
+/* Reuseport siblings the generation's workers take (worker 0 takes the
+ * socket itself). */
+static unsigned
+siblings_of(const struct tw_run_opts *g)
+{
+	return g->accept == TW_ACCEPT_REUSEPORT && g->workers > 1 ?
+	       g->workers - 1 : 0;
+}
+
 static void
 release(void *arg, const struct tw_run_opts *gen)
 {
@@ -154,23 +163,40 @@ release(void *arg, const struct tw_run_opts *gen)
 	if (gen->owner == s->cur.owner)
 		return;		/* the caller frees the last one */
 	s->ops->free(s, gen->owner);
-	tw_sockets_keep(&s->sockets, s->cur.fds, s->cur.nfds);
+	tw_sockets_keep(&s->sockets, s->cur.fds, s->cur.nfds,
+			siblings_of(&s->cur));
+}
+
+static int
+sibling(void *arg, int fd, unsigned k)
+{
+	struct tw_server *s = arg;
+
+	return tw_sockets_sibling(&s->sockets, fd, k);
 }
 
 int
 tw_server_run(struct tw_server *s, const struct tw_run_opts *first)
 {
+	unsigned k;
+	size_t i;
 	int err;
 
 	s->hooks = (struct tw_run_hooks){
 		.reload = reload,
 		.release = release,
 		.upgrade = upgrade,
+		.sibling = sibling,
 		.arg = s,
 	};
 	s->cur = *first;
 	s->cur.hooks = &s->hooks;
-	/* Sockets the old binary had but this configuration has not. */
+	/* The old binary's reuseport siblings go to our workers (the run
+	 * mode asks for them by the same ranks); then the sockets the old
+	 * binary had but this configuration has not are closed. */
+	for (i = 0; i < s->cur.nfds; i++)
+		for (k = 1; k <= siblings_of(&s->cur); k++)
+			(void)tw_sockets_sibling(&s->sockets, s->cur.fds[i], k);
 	tw_sockets_drop_inherited(&s->sockets);
 	if (s->ready >= 0) {
 		tw_daemon_notify(s->ready, 0);

@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "net/listener.h"
@@ -19,6 +21,7 @@ tw_sockets_init(struct tw_sockets *s)
 {
 	s->nfds = 0;
 	s->ninherited = 0;
+	s->nsib = 0;
 }
 
 size_t
@@ -43,12 +46,12 @@ void
 tw_sockets_inherit(struct tw_sockets *s)
 {
 	const char *v = getenv(TW_SOCKETS_ENV);
-	int fds[TW_SOCKETS_MAX];
+	int fds[TW_SOCKETS_INHERIT_MAX];
 	size_t i, n;
 
 	if (v == NULL)
 		return;
-	n = tw_sockets_parse(v, fds, TW_SOCKETS_MAX);
+	n = tw_sockets_parse(v, fds, TW_SOCKETS_INHERIT_MAX);
 	for (i = 0; i < n; i++) {
 		if (fds[i] > STDERR_FILENO && fcntl(fds[i], F_GETFD) >= 0) {
 			(void)fcntl(fds[i], F_SETFD, FD_CLOEXEC);
@@ -88,6 +91,60 @@ keep:
 	return fd;
 }
 
+/* Bound to the same address (a SO_REUSEPORT group shares one). */
+static bool
+same_sockname(int a, int b)
+{
+	struct sockaddr_storage sa, sb;
+	socklen_t la = sizeof(sa), lb = sizeof(sb);
+
+	if (getsockname(a, (struct sockaddr *)&sa, &la) < 0 ||
+	    getsockname(b, (struct sockaddr *)&sb, &lb) < 0)
+		return false;
+	return la == lb && memcmp(&sa, &sb, la) == 0;
+}
+
+/* One more sibling of fd: an inherited socket of its group, else a new
+ * one. */
+static int
+new_sibling(struct tw_sockets *s, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < s->ninherited; i++) {
+		int in = s->inherited[i];
+
+		if (in >= 0 && same_sockname(in, fd)) {
+			s->inherited[i] = -1;
+			return in;
+		}
+	}
+	return tw_listener_clone_reuseport(fd, BACKLOG);
+}
+
+int
+tw_sockets_sibling(struct tw_sockets *s, int fd, unsigned k)
+{
+	unsigned have = 0;
+	size_t i;
+	int nfd;
+
+	for (i = 0; i < s->nsib; i++)
+		if (s->sib_base[i] == fd && ++have == k)
+			return s->sib[i];
+	while (have < k) {
+		if (s->nsib == TW_SOCKETS_MAX_SIB)
+			return -ENOSPC;
+		nfd = new_sibling(s, fd);
+		if (nfd < 0)
+			return nfd;
+		s->sib[s->nsib] = nfd;
+		s->sib_base[s->nsib++] = fd;
+		have++;
+	}
+	return s->sib[s->nsib - 1];
+}
+
 void
 tw_sockets_drop_inherited(struct tw_sockets *s)
 {
@@ -99,17 +156,41 @@ tw_sockets_drop_inherited(struct tw_sockets *s)
 	s->ninherited = 0;
 }
 
-void
-tw_sockets_keep(struct tw_sockets *s, const int *fds, size_t n)
+static bool
+listed(const int *fds, size_t n, int fd)
 {
-	size_t i, j, k = 0;
+	size_t j;
 
+	for (j = 0; j < n; j++)
+		if (fds[j] == fd)
+			return true;
+	return false;
+}
+
+void
+tw_sockets_keep(struct tw_sockets *s, const int *fds, size_t n,
+		unsigned nsib)
+{
+	size_t i, k = 0;
+
+	/* Siblings first: each counts its rank among its base's. */
+	for (i = 0; i < s->nsib; i++) {
+		unsigned rank = 0;
+		size_t j;
+
+		for (j = 0; j < k; j++)
+			rank += s->sib_base[j] == s->sib_base[i];
+		if (listed(fds, n, s->sib_base[i]) && rank < nsib) {
+			s->sib_base[k] = s->sib_base[i];
+			s->sib[k++] = s->sib[i];
+		} else {
+			(void)close(s->sib[i]);
+		}
+	}
+	s->nsib = k;
+	k = 0;
 	for (i = 0; i < s->nfds; i++) {
-		bool used = false;
-
-		for (j = 0; j < n; j++)
-			used |= fds[j] == s->fds[i];
-		if (used)
+		if (listed(fds, n, s->fds[i]))
 			s->fds[k++] = s->fds[i];
 		else
 			(void)close(s->fds[i]);
@@ -120,7 +201,7 @@ tw_sockets_keep(struct tw_sockets *s, const int *fds, size_t n)
 void
 tw_sockets_close(struct tw_sockets *s)
 {
-	tw_sockets_keep(s, NULL, 0);
+	tw_sockets_keep(s, NULL, 0, 0);
 }
 
 int
@@ -132,9 +213,9 @@ tw_sockets_format(const struct tw_sockets *s, char *buf, size_t len)
 	if (len == 0)
 		return -ENOSPC;
 	buf[0] = '\0';
-	for (i = 0; i < s->nfds; i++) {
+	for (i = 0; i < s->nfds + s->nsib; i++) {
 		n = snprintf(buf + off, len - off, "%s%d", i ? "," : "",
-			     s->fds[i]);
+			     i < s->nfds ? s->fds[i] : s->sib[i - s->nfds]);
 		if (n < 0 || (size_t)n >= len - off)
 			return -ENOSPC;
 		off += (size_t)n;

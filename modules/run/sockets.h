@@ -16,13 +16,24 @@
 
 #define TW_SOCKETS_ENV	"TINYWEB_LISTEN_FDS"
 #define TW_SOCKETS_MAX	64
+#define TW_SOCKETS_MAX_SIB	1024	/* reuseport siblings */
+#define TW_SOCKETS_INHERIT_MAX	(TW_SOCKETS_MAX + TW_SOCKETS_MAX_SIB)
 
 struct tw_sockets {
 	int fds[TW_SOCKETS_MAX];	/* held: in some generation's use */
 	size_t nfds;
-	int inherited[TW_SOCKETS_MAX];	/* handed over, not yet asked for
-					 * (-1: taken) */
+	int inherited[TW_SOCKETS_INHERIT_MAX];	/* handed over, not yet
+						 * asked for (-1: taken) */
 	size_t ninherited;
+	/*
+	 * SO_REUSEPORT siblings of held sockets, one per extra worker, in
+	 * rank order per base. Closing one would reset the connections
+	 * queued on it; held here, a new generation's (or the next
+	 * binary's) worker of the same rank takes it over instead.
+	 */
+	int sib[TW_SOCKETS_MAX_SIB];
+	int sib_base[TW_SOCKETS_MAX_SIB];	/* the held socket of each */
+	size_t nsib;
 };
 
 /* An empty set. */
@@ -44,19 +55,28 @@ void tw_sockets_inherit(struct tw_sockets *s);
 int tw_sockets_get(struct tw_sockets *s, const char *addr, uint16_t port,
 		   bool reuseport);
 
+/*
+ * The k-th (k >= 1) SO_REUSEPORT sibling of the held socket fd: the one
+ * held already, else an inherited socket on the same address, else a new
+ * one in fd's group. Returns the descriptor, owned by s, or -errno.
+ */
+int tw_sockets_sibling(struct tw_sockets *s, int fd, unsigned k);
+
 /* Close the inherited sockets nobody asked for. */
 void tw_sockets_drop_inherited(struct tw_sockets *s);
 
-/* Close every held socket that is not one of fds[0..n): a socket no
- * generation listens on would queue connections nobody accepts. */
-void tw_sockets_keep(struct tw_sockets *s, const int *fds, size_t n);
+/* Close every held socket that is not one of fds[0..n), and every
+ * sibling but the first nsib of each kept one: a socket no generation
+ * listens on would queue connections nobody accepts. */
+void tw_sockets_keep(struct tw_sockets *s, const int *fds, size_t n,
+		     unsigned nsib);
 
 /* Close everything. */
 void tw_sockets_close(struct tw_sockets *s);
 
 /*
- * The held descriptors as the list TINYWEB_LISTEN_FDS carries ("3,4,7")
- * into buf. Returns 0, or -ENOSPC if buf is too small.
+ * The held descriptors, siblings last, as the list TINYWEB_LISTEN_FDS
+ * carries ("3,4,7") into buf. Returns 0, or -ENOSPC if buf is too small.
  */
 int tw_sockets_format(const struct tw_sockets *s, char *buf, size_t len);
 

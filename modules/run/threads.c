@@ -132,8 +132,11 @@ prepare(struct pool *p)
 			return -ENOMEM;
 		for (i = 0; i < o->workers; i++)
 			for (j = 0; j < o->nfds; j++) {
+				/* Held by the server, so the process that
+				 * replaces this one takes them over. */
 				int fd = i == 0 ? o->fds[j] :
-					 tw_listener_clone_reuseport(o->fds[j], 4096);
+					 o->hooks->sibling(o->hooks->arg,
+							   o->fds[j], i);
 
 				p->rp_fds[i * o->nfds + j] = fd < 0 ? o->fds[j] : fd;
 			}
@@ -174,7 +177,6 @@ tw_threads_run(const struct tw_run_opts *o)
 	struct pool p = { .opts = o };
 	sigset_t set;
 	unsigned i;
-	size_t j;
 	int err;
 
 	p.mutex.fd = -1;
@@ -215,12 +217,7 @@ out_threads:
 		if (p.t[i].chan >= 0)
 			(void)close(p.t[i].chan);
 	}
-	if (p.rp_fds != NULL) {
-		for (j = o->nfds; j < (size_t)o->workers * o->nfds; j++)
-			if (p.rp_fds[j] != o->fds[j % o->nfds])
-				(void)close(p.rp_fds[j]);
-		free(p.rp_fds);
-	}
+	free(p.rp_fds);
 out_loop:
 	tw_loop_destroy(p.loop);
 out_free:

@@ -64,7 +64,7 @@ static pid_t
 spawn_new(const struct tw_upgrade *u, const char *fdlist, int ready)
 {
 	const struct tw_sockets *s = u->sockets;
-	char fdvar[sizeof(TW_SOCKETS_ENV) + TW_SOCKETS_MAX * 12];
+	char fdvar[sizeof(TW_SOCKETS_ENV) + TW_SOCKETS_INHERIT_MAX * 12];
 	char readyvar[sizeof(TW_UPGRADE_ENV_READY) + 16];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -86,6 +86,9 @@ spawn_new(const struct tw_upgrade *u, const char *fdlist, int ready)
 	for (i = 0; i < s->nfds && err == 0; i++)
 		err = posix_spawn_file_actions_adddup2(&fa, s->fds[i],
 						       s->fds[i]);
+	for (i = 0; i < s->nsib && err == 0; i++)
+		err = posix_spawn_file_actions_adddup2(&fa, s->sib[i],
+						       s->sib[i]);
 	if (err == 0)
 		err = posix_spawn_file_actions_adddup2(&fa, ready, ready);
 	if (err == 0 && u->cwd[0] != '\0')
@@ -112,7 +115,7 @@ out_env:
 int
 tw_upgrade_start(const struct tw_upgrade *u)
 {
-	char fdlist[TW_SOCKETS_MAX * 12];
+	char fdlist[TW_SOCKETS_INHERIT_MAX * 12];
 	int p[2], st;
 	pid_t pid;
 

@@ -5,10 +5,13 @@
 #include "run/worker.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/channel.h"
 #include "base/log.h"
@@ -60,13 +63,60 @@ close_listeners(struct worker *w)
 	}
 }
 
+/*
+ * A connection the kernel completed before the stop is a client that
+ * connected in time: it is answered (with Connection: close, as the
+ * protocol drains) rather than reset when the last process holding the
+ * socket exits. After a reload the new generation would take it from
+ * the shared socket anyway; taking it here costs nothing. Bounded: more
+ * keep arriving while we accept.
+ */
+#define BACKLOG_TAKE	4096
+
+static void
+take_backlog(struct worker *w, int lfd)
+{
+	const struct tw_proto *p = w->o->proto;
+	int n;
+
+	for (n = 0; n < BACKLOG_TAKE; n++) {
+		union {
+			struct sockaddr sa;
+			struct sockaddr_in6 sin6;
+		} peer;
+		socklen_t plen = sizeof(peer);
+		struct tw_conn *c;
+		int fd, err;
+
+		fd = accept4(lfd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ECONNABORTED || errno == EINTR)
+				continue;
+			return;		/* EAGAIN: all taken; or no room */
+		}
+		c = tw_conn_create(w->loop, fd, &peer.sa, plen, &err);
+		if (c == NULL) {
+			(void)close(fd);
+			continue;
+		}
+		if (p->accept(c, p->arg) == 0)
+			tw_conn_start(c);
+	}
+}
+
 /* Graceful: no new connections; the protocol ends the others. */
 static void
 drain(struct worker *w)
 {
+	size_t i;
+
 	if (w->draining)
 		return;
 	w->draining = true;
+	/* The backlog first: the drain then treats what it brought like
+	 * every other connection. */
+	for (i = 0; i < w->nls; i++)
+		take_backlog(w, w->o->fds[i]);
 	close_listeners(w);
 	w->o->proto->drain(w->loop, w->o->proto->arg);
 }

@@ -41,6 +41,7 @@ static struct {
 	bool has_query;
 	char file[64];		/* a temp file served for "/file" */
 	int last_fd;
+	struct tw_loop *drain_loop;	/* "/drain" drains it */
 } hs;
 
 static int inst_token;
@@ -48,7 +49,9 @@ static int inst_token;
 /*
  * "/status/NNN": return NNN (416 first adds a Content-Range, as static
  * does); "/decline": TW_DECLINED; "/enoent": -ENOENT; "/file": the temp
- * file as one FILE segment; anything else: 200 with the path as body.
+ * file as one FILE segment; "/drain": drains hs.drain_loop while the
+ * request is being answered, then goes on as anything else: 200 with the
+ * path as body.
  */
 static int
 test_handle(const struct tw_http_req *req, struct tw_http_res *res,
@@ -82,6 +85,8 @@ test_handle(const struct tw_http_req *req, struct tw_http_res *res,
 		return TW_DECLINED;
 	if (strcmp(hs.path, "/enoent") == 0)
 		return -ENOENT;
+	if (strcmp(hs.path, "/drain") == 0)
+		tw_http_drain(hs.drain_loop, NULL);
 	if (strcmp(hs.path, "/file") == 0) {
 		res->fd = open(hs.file, O_RDONLY | O_CLOEXEC);
 		assert_true(res->fd >= 0);
@@ -129,6 +134,7 @@ static const struct tw_handler test_handler = {
 #define KEEPALIVE_MS	30000
 #define HEADER_MS	10000
 #define LINGER_MS	5000	/* http.c's */
+#define GRACE_MS	2000	/* http.c's DRAIN_GRACE_MS */
 #define SEND_MS		60000
 #define MIN_RATE	4096
 #define MAX_BODY	(1024 * 1024)
@@ -1069,27 +1075,118 @@ closed_callback_runs_once(void **state)
 	assert_int_equal(tw_conn_count(f->loop), 0);
 }
 
+/*
+ * Drain: the reusable connections (idle in keep-alive, or nothing sent
+ * yet) are not closed at once, they get the grace: a request that comes
+ * in it is answered with Connection: close, and only a silent one is
+ * closed when it ends. A busy one finishes with Connection: close.
+ */
 static void
-drain_closes_idle_finishes_busy(void **state)
+drain_gives_idle_a_grace(void **state)
 {
 	struct fx *f = *state;
-	struct tw_conn *idle, *busy;
+	struct tw_conn *idle, *fresh, *busy, *late;
 	struct resp r[2];
+	size_t len;
 
 	idle = fx_accept(f);
 	fake_conn_feed_str(idle, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	late = fx_accept(f);
+	fake_conn_feed_str(late, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	fresh = fx_accept(f);
 	busy = fx_accept(f);
 	fake_conn_feed_str(busy, "GET /b HTTP/1.1\r\nHo");
 	tw_http_drain(f->loop, f->srv);
-	assert_true(tw_conn_closing(idle));
+	assert_false(tw_conn_closing(idle));
+	assert_int_equal(fake_conn_timeout_ms(idle), GRACE_MS);
+	assert_false(tw_conn_closing(fresh));
+	assert_int_equal(fake_conn_timeout_ms(fresh), GRACE_MS);
 	assert_false(tw_conn_closing(busy));
+	assert_int_equal(fake_conn_timeout_ms(busy), HEADER_MS);
+
+	/* A request in the grace: answered, then closed. */
+	fake_conn_output_clear(late);
+	fake_conn_feed_str(late, "GET /c HTTP/1.1\r\nHost: x\r\n\r\n");
+	responses(late, r, 1, false);
+	assert_int_equal(r[0].status, 200);
+	assert_has(&r[0], "Connection", "close");
+	assert_lingers_then_closes(late);
+
+	/* The first request of a fresh connection, likewise. */
+	fake_conn_feed_str(fresh, "GET /d HTTP/1.0\r\nConnection: keep-alive"
+			   "\r\n\r\n");
+	responses(fresh, r, 1, false);
+	assert_int_equal(r[0].status, 200);
+	assert_has(&r[0], "Connection", "close");
+	assert_lingers_then_closes(fresh);
+
 	fake_conn_feed_str(busy, "st: x\r\n\r\n");
 	responses(busy, r, 1, false);
 	assert_int_equal(r[0].status, 200);
 	assert_has(&r[0], "Connection", "close");
 	assert_lingers_then_closes(busy);
+
+	/* Silent for the whole grace: closed without a word. */
+	fake_conn_output_clear(idle);
+	fake_conn_fire_timeout(idle);
+	assert_true(tw_conn_closing(idle));
+	(void)fake_conn_output(idle, &len);
+	assert_int_equal(len, 0);
 	tw_conn_reap(f->loop);
 	assert_int_equal(tw_conn_count(f->loop), 0);
+}
+
+/* A drain while a response is being made: it was promised keep-alive, so
+ * the connection goes idle after it, for the grace only, and its next
+ * request is the last. */
+static void
+drain_during_response(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *c;
+	struct resp r[2];
+
+	hs.drain_loop = f->loop;
+	c = fx_accept(f);
+	fake_conn_feed_str(c, "GET /drain HTTP/1.1\r\nHost: x\r\n\r\n");
+	responses(c, r, 1, false);
+	assert_int_equal(r[0].status, 200);
+	assert_lacks(&r[0], "Connection");
+	assert_false(tw_conn_closing(c));
+	assert_false(fake_conn_write_shut(c));
+	assert_int_equal(fake_conn_timeout_ms(c), GRACE_MS);
+	fake_conn_output_clear(c);
+	fake_conn_feed_str(c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	responses(c, r, 1, false);
+	assert_int_equal(r[0].status, 200);
+	assert_has(&r[0], "Connection", "close");
+	assert_lingers_then_closes(c);
+	hs.drain_loop = NULL;
+}
+
+/* A keepalive_timeout (header_timeout for a connection that sent
+ * nothing) shorter than the grace is the grace: a drain never keeps a
+ * connection longer than it would have stayed anyway. */
+static void
+drain_grace_capped_by_own_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *idle, *fresh;
+
+	f->opts.keepalive_timeout_ms = 500;
+	idle = fx_accept(f);
+	fake_conn_feed_str(idle, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(fake_conn_timeout_ms(idle), 500);
+	f->opts.header_timeout_ms = 700;
+	fresh = fake_conn_new(f->loop, "192.0.2.7");
+	assert_int_equal(tw_http_accept(fresh, f->srv), 0);
+	tw_http_drain(f->loop, f->srv);
+	assert_int_equal(fake_conn_timeout_ms(idle), 500);
+	assert_int_equal(fake_conn_timeout_ms(fresh), 700);
+	fake_conn_fire_timeout(idle);
+	assert_true(tw_conn_closing(idle));
+	fake_conn_fire_timeout(fresh);
+	assert_true(tw_conn_closing(fresh));
 }
 
 static void
@@ -1130,6 +1227,8 @@ drain_leaves_other_protocols(void **state)
 	up = fake_conn_new(f->loop, "192.0.2.9");
 	tw_conn_set_ops(up, &other_ops, zeros);
 	tw_http_drain(f->loop, f->srv);
+	assert_int_equal(fake_conn_timeout_ms(idle), GRACE_MS);
+	fake_conn_fire_timeout(idle);
 	assert_true(tw_conn_closing(idle));
 	assert_false(tw_conn_closing(up));
 	tw_conn_reap(f->loop);
@@ -1160,6 +1259,9 @@ two_loops_drain_apart(void **state)
 	assert_int_equal(tw_http_accept(b, f->srv), 0);
 	fake_conn_feed_str(b, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
 	tw_http_drain(f->loop, f->srv);
+	assert_int_equal(fake_conn_timeout_ms(a), GRACE_MS);
+	assert_int_equal(fake_conn_timeout_ms(b), KEEPALIVE_MS);
+	fake_conn_fire_timeout(a);
 	assert_true(tw_conn_closing(a));
 	assert_false(tw_conn_closing(b));
 	fake_conn_output_clear(b);
@@ -1299,7 +1401,9 @@ main(void)
 		FX(connection_cap_sheds_longest_idle),
 		FX(connection_cap_closing_idle_makes_room),
 		FX(closed_callback_runs_once),
-		FX(drain_closes_idle_finishes_busy),
+		FX(drain_gives_idle_a_grace),
+		FX(drain_during_response),
+		FX(drain_grace_capped_by_own_timeout),
 		FX(drain_leaves_other_protocols),
 		FX(two_loops_drain_apart),
 		FX(stats_gauges_balance),

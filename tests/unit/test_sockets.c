@@ -6,7 +6,8 @@
  * taken for its own address (not bound anew), numbers that are not open
  * descriptors above stderr are skipped and the variable is unset;
  * drop_inherited closes those nobody asked for; keep closes every held
- * socket not in the list; a full buffer is -ENOSPC.
+ * socket not in the list; a full buffer is -ENOSPC; reuseport siblings
+ * are held by rank, passed on and taken over, and kept per rank.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,7 +134,7 @@ keep_closes_the_rest(void **state)
 	c = tw_sockets_get(&s, "127.0.0.3", 0, false);
 	assert_true(a >= 0 && b >= 0 && c >= 0);
 	assert_int_equal(s.nfds, 3);
-	tw_sockets_keep(&s, (int[]){ b }, 1);
+	tw_sockets_keep(&s, (int[]){ b }, 1, 0);
 	assert_int_equal(s.nfds, 1);
 	assert_int_equal(s.fds[0], b);
 	assert_false(is_open(a));
@@ -141,6 +142,57 @@ keep_closes_the_rest(void **state)
 	assert_true(is_open(b));
 	tw_sockets_close(&s);
 	assert_false(is_open(b));
+}
+
+/* Reuseport siblings: held by rank and found again; the next binary's
+ * set takes its predecessor's (inherited) siblings rather than new ones;
+ * keep closes those beyond the ranks still in use. */
+static void
+siblings_held_inherited_and_kept(void **state)
+{
+	struct tw_sockets s, next;
+	char list[64];
+	uint16_t port;
+	int a, s1, s2, got;
+
+	(void)state;
+	tw_sockets_init(&s);
+	a = tw_sockets_get(&s, "127.0.0.1", 0, true);
+	assert_true(a >= 0);
+	port = tw_listener_port(a);
+	s1 = tw_sockets_sibling(&s, a, 1);
+	s2 = tw_sockets_sibling(&s, a, 2);
+	assert_true(s1 >= 0 && s2 >= 0 && s1 != s2 && s1 != a);
+	assert_int_equal(tw_listener_port(s2), port);
+	assert_int_equal(tw_sockets_sibling(&s, a, 1), s1);
+	assert_int_equal(tw_sockets_sibling(&s, a, 2), s2);
+	assert_int_equal(s.nsib, 2);
+	assert_int_equal(tw_sockets_format(&s, list, sizeof(list)), 0);
+
+	/* The next binary: the same three sockets, none bound anew. */
+	(void)fcntl(a, F_SETFD, 0);
+	(void)fcntl(s1, F_SETFD, 0);
+	(void)fcntl(s2, F_SETFD, 0);
+	assert_int_equal(setenv(TW_SOCKETS_ENV, list, 1), 0);
+	tw_sockets_init(&next);
+	tw_sockets_inherit(&next);
+	assert_int_equal(next.ninherited, 3);
+	got = tw_sockets_get(&next, "127.0.0.1", port, true);
+	assert_int_equal(got, a);
+	assert_int_equal(tw_sockets_sibling(&next, got, 1), s1);
+	assert_int_equal(tw_sockets_sibling(&next, got, 2), s2);
+	tw_sockets_drop_inherited(&next);
+	assert_true(is_open(a) && is_open(s1) && is_open(s2));
+
+	/* Fewer workers: the last rank goes. */
+	tw_sockets_keep(&next, (int[]){ a }, 1, 1);
+	assert_int_equal(next.nsib, 1);
+	assert_int_equal(next.sib[0], s1);
+	assert_true(is_open(s1));
+	assert_false(is_open(s2));
+	tw_sockets_close(&next);
+	assert_false(is_open(a));
+	assert_false(is_open(s1));
 }
 
 int
@@ -151,6 +203,7 @@ main(void)
 		cmocka_unit_test(same_address_same_socket),
 		cmocka_unit_test(inherited_taken_for_its_address),
 		cmocka_unit_test(keep_closes_the_rest),
+		cmocka_unit_test(siblings_held_inherited_and_kept),
 	};
 
 	return cmocka_run_group_tests_name("sockets", tests, NULL, NULL);

@@ -226,6 +226,48 @@ drop_one(struct tw_listener *l)
 static void on_accept(struct tw_loop *loop, int lfd, unsigned events,
 		      void *ctx);
 
+/* An accepted socket becomes a connection of the factory's. */
+static void
+hand_over(struct tw_listener *l, int fd, const struct sockaddr *peer,
+	  socklen_t plen)
+{
+	struct tw_conn *c;
+	int err;
+
+	c = tw_conn_create(l->loop, fd, peer, plen, &err);
+	if (c == NULL) {
+		(void)close(fd);
+		return;
+	}
+	if (l->accept_fn(c, l->arg) == 0)
+		tw_conn_start(c);
+}
+
+size_t
+tw_listener_take_backlog(struct tw_listener *l, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		union {
+			struct sockaddr sa;
+			struct sockaddr_in6 sin6;
+		} peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(l->fd, &peer.sa, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == ECONNABORTED || errno == EINTR)
+				continue;
+			break;		/* EAGAIN: all taken; or no room */
+		}
+		hand_over(l, fd, &peer.sa, plen);
+		n++;
+	}
+	return n;
+}
+
 static void
 rest_over(struct tw_loop *loop, struct tw_timer *t)
 {
@@ -269,7 +311,6 @@ on_accept(struct tw_loop *loop, int lfd, unsigned events, void *ctx)
 			struct sockaddr_in6 sin6;
 		} peer;
 		socklen_t plen = sizeof(peer);
-		struct tw_conn *c;
 		int fd, err;
 
 		fd = accept4(lfd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -309,13 +350,7 @@ on_accept(struct tw_loop *loop, int lfd, unsigned events, void *ctx)
 			       "again");
 			l->short_said = false;
 		}
-		c = tw_conn_create(loop, fd, &peer.sa, plen, &err);
-		if (c == NULL) {
-			(void)close(fd);
-			continue;
-		}
-		if (l->accept_fn(c, l->arg) == 0)
-			tw_conn_start(c);
+		hand_over(l, fd, &peer.sa, plen);
 	}
 }
 

@@ -85,6 +85,14 @@ struct tw_listener *tw_listener_create(struct tw_loop *loop, int fd,
 int tw_listener_pause(struct tw_listener *l);
 int tw_listener_resume(struct tw_listener *l);
 
+/*
+ * Accept what the kernel has completed on the socket now, up to max
+ * connections, each handed to accept_fn as usual: for a graceful stop,
+ * so clients that connected in time are answered rather than reset when
+ * the socket closes. Returns how many were taken.
+ */
+size_t tw_listener_take_backlog(struct tw_listener *l, size_t max);
+
 /* Stop watching (the socket stays open) and free. */
 void tw_listener_destroy(struct tw_listener *l);
 

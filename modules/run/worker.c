@@ -73,37 +73,6 @@ close_listeners(struct worker *w)
  */
 #define BACKLOG_TAKE	4096
 
-static void
-take_backlog(struct worker *w, int lfd)
-{
-	const struct tw_proto *p = w->o->proto;
-	int n;
-
-	for (n = 0; n < BACKLOG_TAKE; n++) {
-		union {
-			struct sockaddr sa;
-			struct sockaddr_in6 sin6;
-		} peer;
-		socklen_t plen = sizeof(peer);
-		struct tw_conn *c;
-		int fd, err;
-
-		fd = accept4(lfd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ECONNABORTED || errno == EINTR)
-				continue;
-			return;		/* EAGAIN: all taken; or no room */
-		}
-		c = tw_conn_create(w->loop, fd, &peer.sa, plen, &err);
-		if (c == NULL) {
-			(void)close(fd);
-			continue;
-		}
-		if (p->accept(c, p->arg) == 0)
-			tw_conn_start(c);
-	}
-}
-
 /* Graceful: no new connections; the protocol ends the others. */
 static void
 drain(struct worker *w)
@@ -116,7 +85,7 @@ drain(struct worker *w)
 	/* The backlog first: the drain then treats what it brought like
 	 * every other connection. */
 	for (i = 0; i < w->nls; i++)
-		take_backlog(w, w->o->fds[i]);
+		(void)tw_listener_take_backlog(w->ls[i], BACKLOG_TAKE);
 	close_listeners(w);
 	w->o->proto->drain(w->loop, w->o->proto->arg);
 }

@@ -1009,7 +1009,18 @@ flush(struct tw_conn *c)
 			}
 			n = io_sendv(c, iov, i, more);
 		} else {
-			size_t want = s->len < budget ? (size_t)s->len : budget;
+			/*
+			 * Up to the next FAIR_BYTES boundary of the file,
+			 * not what is left of the turn's budget: the head
+			 * sent before would shift every later read off the
+			 * boundaries (and off the 512 KiB windows warm_room
+			 * checks), costing a small read and send per window.
+			 * A turn may so overrun its budget by one chunk.
+			 */
+			size_t want = FAIR_BYTES - (size_t)(s->off % FAIR_BYTES);
+
+			if (want > s->len)
+				want = (size_t)s->len;
 
 			if (c->cl->aio != NULL) {
 				uint64_t room = warm_room(c, s);

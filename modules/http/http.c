@@ -48,6 +48,7 @@ struct http_conn {
 	uint64_t t_start_us;	/* first byte of the request (json log) */
 	enum hc_state state;
 	bool close_after;	/* close once the response is written */
+	bool peer_closes;	/* the request itself said close */
 	bool lingering;		/* written and shut down: discarding input */
 	uint32_t lingered;	/* bytes discarded while lingering */
 	bool reusable;		/* on the loop's idle list */
@@ -840,6 +841,20 @@ wants_keepalive(const struct http_conn *hc, const struct tw_http_request *r)
 	return ka_tok && !close_tok;
 }
 
+/* The client's own word that this is its last request on the
+ * connection: Connection: close, or HTTP/1.0 without keep-alive. */
+static bool
+peer_closes(const struct tw_http_request *r)
+{
+	const struct tw_http_header *h = tw_http_find_header(r, "Connection");
+
+	if (h != NULL && tw_http_list_has(h->value, h->value_len, "close"))
+		return true;
+	return r->minor == 0 && (h == NULL ||
+				 !tw_http_list_has(h->value, h->value_len,
+						   "keep-alive"));
+}
+
 /* One complete request head of head_len bytes is at the input's front. */
 static void
 handle_request(struct http_conn *hc, const struct tw_http_request *r,
@@ -863,6 +878,7 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 		return;
 	}
 	keep = wants_keepalive(hc, r);
+	hc->peer_closes = peer_closes(r);
 	dispatch(hc, r, keep);
 	/* The slices in r point into the input; drop it only now. */
 	tw_conn_consume(hc->c, head_len + ahead);
@@ -1045,6 +1061,18 @@ on_drained(struct tw_conn *c, void *ctx)
 		hc->fd = -1;
 	}
 	if (hc->close_after) {
+		/*
+		 * The client said this was its last request, its body is
+		 * all read, and nothing more has come: close at once, as
+		 * nginx's lingering_close "on" does when nothing suggests
+		 * more input (new connection per request: no shutdown, no
+		 * wait for the client's FIN). Anything else lingers.
+		 */
+		if (hc->peer_closes && hc->skip == 0 && !hc->chunked &&
+		    !tw_conn_read_now(hc->c)) {
+			tw_conn_close(hc->c);
+			return;
+		}
 		linger(hc);
 		return;
 	}

@@ -1127,6 +1127,16 @@ fill(struct tw_conn *c)
 	return total;
 }
 
+bool
+tw_conn_read_now(struct tw_conn *c)
+{
+	struct conn_io *io = c->io;
+
+	if (io == NULL || c->eof || io->rlen > io->rstart)
+		return true;
+	return fill(c) != 0 || c->eof;
+}
+
 /*
  * Why a response ended early, once: a peer that left is its own business
  * (debug); anything else, most often a disk that cannot read the file,

@@ -126,6 +126,13 @@ void tw_conn_consume(struct tw_conn *c, size_t n);
 /* True once the peer has shut down its sending side (read returned 0). */
 bool tw_conn_eof(const struct tw_conn *c);
 
+/*
+ * Read what has arrived now, without waiting. True if input is buffered,
+ * the peer shut down, or the connection failed: anything but a socket
+ * with nothing to give. Costs one read when nothing is buffered.
+ */
+bool tw_conn_read_now(struct tw_conn *c);
+
 /* True if the input buffer is full (no more can be read until consumed). */
 bool tw_conn_input_full(const struct tw_conn *c);
 

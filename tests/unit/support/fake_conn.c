@@ -141,6 +141,14 @@ tw_conn_eof(const struct tw_conn *c)
 	return c->eof_seen;
 }
 
+/* What a real socket would give now: bytes the peer sent and the fake
+ * has not fed yet count, as does its shutdown. */
+bool
+tw_conn_read_now(struct tw_conn *c)
+{
+	return c->rlen > c->rstart || c->wire_off < c->wire.len || c->eof;
+}
+
 bool
 tw_conn_input_full(const struct tw_conn *c)
 {

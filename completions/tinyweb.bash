@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
 #
-# bash completion for tinyweb(1): the commands serve and check-config,
+# bash completion for tinyweb(1): the commands serve, proxy and
+# check-config,
 # the control commands stop, quit, reload and reopen (with --pidfile FILE
 # or -c FILE), every flag of `tinyweb --help`, the values of the flags
 # that take a word from a fixed list (--symlinks, --charset, --access-log,
 # --log-format, --log-level, --mode, --workers, --status-allow, --accept,
-# --aio, --sendfile, --expires), files for the flags that name one (-c,
+# --aio, --sendfile, --expires, --balance), files for the flags that name one (-c,
 # --access-log, --error-log, --mime-types, --pidfile, --index), user and
 # group names for --user, and a directory for DIR. It needs nothing from
 # the bash-completion package; install it as
@@ -25,7 +26,7 @@ _tinyweb()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev= cword=$COMP_CWORD
 	local top_opts='-h --help -V --version'
-	local commands='serve check-config stop quit reload reopen'
+	local commands='serve proxy check-config stop quit reload reopen'
 	# The control commands find the server through a pid file, named
 	# directly or by the pidfile directive of a configuration file.
 	local control_opts='--pidfile -c --config'
@@ -40,6 +41,11 @@ _tinyweb()
 		--status-allow --accept --aio --aio-threads --sendfile --user
 		--keepalive-timeout --header-timeout --send-timeout --send-min-rate
 		--max-connections --max-keepalive-requests --max-request-body
+		--balance --proxy-connect-timeout --proxy-read-timeout
+		--proxy-send-timeout --proxy-next-upstream-tries
+		--proxy-next-upstream --proxy-max-body --proxy-buffer-size
+		--proxy-pass-request-headers --no-proxy-pass-request-headers
+		--proxy-set-header --proxy-keepalive
 		-h --help -V --version'
 	local i cmd=
 
@@ -55,7 +61,7 @@ _tinyweb()
 
 	for (( i = 1; i < cword; i++ )); do
 		case ${COMP_WORDS[i]} in
-		serve | check-config | stop | quit | reload | reopen)
+		serve | proxy | check-config | stop | quit | reload | reopen)
 			cmd=${COMP_WORDS[i]}
 			break
 			;;
@@ -139,6 +145,11 @@ _tinyweb()
 		COMPREPLY=($(compgen -W 'off max' -- "$cur"))
 		return 0
 		;;
+	--balance)
+		COMPREPLY=($(compgen -W 'round_robin least_conn ip_hash hash
+			consistent' -- "$cur"))
+		return 0
+		;;
 	--user)
 		COMPREPLY=($(compgen -u -- "$cur"))
 		return 0
@@ -160,7 +171,10 @@ _tinyweb()
 	-p | --port | -b | --bind | --add-header | --status | \
 	--aio-threads | --keepalive-timeout | \
 	--header-timeout | --send-timeout | --send-min-rate | --max-connections | \
-	--max-keepalive-requests | --max-request-body)
+	--max-keepalive-requests | --max-request-body | \
+	--proxy-connect-timeout | --proxy-read-timeout | --proxy-send-timeout | \
+	--proxy-next-upstream-tries | --proxy-next-upstream | --proxy-max-body | \
+	--proxy-buffer-size | --proxy-set-header | --proxy-keepalive)
 		# A number, an address, a header or a time: nothing to offer.
 		return 0
 		;;

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 #
-# fish completion for tinyweb(1): the commands serve and check-config,
+# fish completion for tinyweb(1): the commands serve, proxy and
+# check-config,
 # the control commands stop, quit, reload and reopen (with --pidfile FILE
 # or -c FILE), every flag of `tinyweb --help`, the values of the flags
 # that take a word from a fixed list, files for -c, --access-log,
@@ -11,6 +12,7 @@
 complete -c tinyweb -f
 
 complete -c tinyweb -n __fish_use_subcommand -a serve -d 'Serve the files under DIR over HTTP/1.1'
+complete -c tinyweb -n __fish_use_subcommand -a proxy -d 'Forward requests to upstream servers (files from DIR first)'
 complete -c tinyweb -n __fish_use_subcommand -a check-config -d 'Check the configuration, print it and exit'
 complete -c tinyweb -n __fish_use_subcommand -a stop -d 'Fast stop of a running server (SIGTERM)'
 complete -c tinyweb -n __fish_use_subcommand -a quit -d 'Graceful stop of a running server (SIGQUIT)'
@@ -22,7 +24,7 @@ complete -c tinyweb -n $not_control -s h -l help -d 'Print the help and exit'
 complete -c tinyweb -n $not_control -s V -l version -d 'Print the version and exit'
 
 # serve and check-config take the same options.
-set -l serve '__fish_seen_subcommand_from serve check-config'
+set -l serve '__fish_seen_subcommand_from serve proxy check-config'
 complete -c tinyweb -n $serve -s p -l port -x -d 'TCP port (default 8080; 0 picks a free port)'
 complete -c tinyweb -n $serve -s b -l bind -x -d 'IPv4 or IPv6 address to listen on; repeatable'
 complete -c tinyweb -n $serve -s c -l config -r -F -d 'Read directives from FILE; flags win over it'
@@ -64,6 +66,18 @@ complete -c tinyweb -n $serve -l send-min-rate -x -d 'Bytes a second a client mu
 complete -c tinyweb -n $serve -l max-connections -x -d 'Open connections at most (default 10000, or fewer to fit RLIMIT_NOFILE)'
 complete -c tinyweb -n $serve -l max-keepalive-requests -x -d 'Requests on one connection (default 1000)'
 complete -c tinyweb -n $serve -l max-request-body -x -d 'Request bodies read and discarded at most (default 1m)'
+complete -c tinyweb -n $serve -l balance -x -a 'round_robin\t"smooth weighted round robin (default)" least_conn\t"fewest requests in flight" ip_hash\t"by the client address" hash\t"by the request URI" consistent\t"by the request URI, on a ring"' -d 'Proxy: how a server is chosen'
+complete -c tinyweb -n $serve -l proxy-connect-timeout -x -d 'Proxy: longest wait for an upstream connection (default 10s)'
+complete -c tinyweb -n $serve -l proxy-read-timeout -x -d 'Proxy: longest silence of an upstream server (default 60s)'
+complete -c tinyweb -n $serve -l proxy-send-timeout -x -d 'Proxy: longest stall sending a request upstream (default 60s)'
+complete -c tinyweb -n $serve -l proxy-next-upstream-tries -x -d 'Proxy: servers tried for one request (default 0: each once)'
+complete -c tinyweb -n $serve -l proxy-next-upstream -x -d 'Proxy: when the next server gets a request (error,timeout,non_idempotent or off)'
+complete -c tinyweb -n $serve -l proxy-max-body -x -d 'Proxy: larger request bodies get 413 (default 0: no limit)'
+complete -c tinyweb -n $serve -l proxy-buffer-size -x -d 'Proxy: largest upstream response head (default 16k)'
+complete -c tinyweb -n $serve -l proxy-pass-request-headers -d 'Proxy: pass the client header fields on (default)'
+complete -c tinyweb -n $serve -l no-proxy-pass-request-headers -d 'Proxy: send only the proxy own fields'
+complete -c tinyweb -n $serve -l proxy-set-header -x -d "Proxy: set a request field 'NAME: VALUE' upstream; repeatable"
+complete -c tinyweb -n $serve -l proxy-keepalive -x -d 'Proxy: idle upstream connections kept by each worker (default 32)'
 complete -c tinyweb -n $serve -x -a '(__fish_complete_directories (commandline -ct))'
 
 # stop, quit, reload and reopen: which server, by its pid file.

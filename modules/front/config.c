@@ -16,10 +16,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "front/opts.h"
+#include "http/proxy.h"
 #include "parse/conf_parse.h"
 #include "parse/mime.h"
 
@@ -55,6 +57,13 @@ tw_config_init(struct tw_config *c)
 	c->aio_threads = 4;
 	c->sendfile = TW_SENDFILE_AUTO;
 	c->expires = -1;
+	c->proxy_connect_timeout_ms = 10000;
+	c->proxy_read_timeout_ms = 60000;
+	c->proxy_send_timeout_ms = 60000;
+	c->proxy_next_upstream = TW_PROXY_NEXT_ERROR | TW_PROXY_NEXT_TIMEOUT;
+	c->proxy_buffer_size = 16 * 1024;
+	c->proxy_pass_request_headers = true;
+	c->proxy_keepalive = 32;
 	c->cli_port = -1;
 	c->types = tw_mime_table_create();
 	return c->types ? 0 : -ENOMEM;
@@ -571,6 +580,84 @@ finish_listens(struct tw_config *c)
 	}
 }
 
+/* http://HOST[:PORT][/PATH]: resolved when the generation is built. */
+static bool
+proxy_url_ok(const char *u)
+{
+	const char *host, *end, *colon;
+	char *stop;
+	long port;
+
+	if (strncasecmp(u, "http://", 7) != 0)
+		return false;
+	host = u + 7;
+	end = host + strcspn(host, "/");
+	if (end == host)
+		return false;
+	if (*host == '[') {
+		const char *rb = memchr(host, ']', (size_t)(end - host));
+
+		if (rb == NULL)
+			return false;
+		colon = rb + 1;
+		if (colon == end)
+			return true;
+		if (*colon != ':')
+			return false;
+	} else {
+		colon = memchr(host, ':', (size_t)(end - host));
+		if (colon == NULL)
+			return true;
+		if (colon == host)
+			return false;
+	}
+	port = strtol(colon + 1, &stop, 10);
+	return colon + 1 < end && stop == end && port > 0 && port < 65536;
+}
+
+/*
+ * The words after the options: serve's DIR, or proxy's URLs and DIR
+ * (files that exist are served from DIR, the rest goes upstream).
+ */
+static int
+take_operands(struct tw_config *c, int argc, char **argv, bool proxy)
+{
+	bool dir = false;
+
+	while (optind < argc) {
+		const char *a = argv[optind++];
+
+		if (proxy && strncasecmp(a, "http", 4) == 0 &&
+		    strstr(a, "://") != NULL) {
+			if (!proxy_url_ok(a)) {
+				say("proxy: '%s' is not a URL such as "
+				    "http://HOST:PORT", a);
+				return TW_CONFIG_EUSAGE;
+			}
+			if (c->nproxy_urls == TW_CONFIG_MAX_PROXY_URLS) {
+				say("proxy: at most %d upstream URLs",
+				    TW_CONFIG_MAX_PROXY_URLS);
+				return TW_CONFIG_EUSAGE;
+			}
+			c->proxy_urls[c->nproxy_urls++] = a;
+			continue;
+		}
+		if (dir) {
+			say("unexpected argument '%s'", a);
+			return TW_CONFIG_EUSAGE;
+		}
+		c->root = a;
+		dir = true;
+	}
+	if (proxy && c->nproxy_urls == 0) {
+		say("proxy: an upstream is needed: tinyweb proxy "
+		    "http://HOST:PORT... [DIR]");
+		return TW_CONFIG_EUSAGE;
+	}
+	c->proxy_dir = proxy && dir;
+	return 0;
+}
+
 int
 tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 		     enum tw_config_cmd *cmd)
@@ -581,15 +668,17 @@ tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 		.c = c, .err = err, .errlen = sizeof(err),
 		.allow_include = true,
 	};
-	bool have_cmd = false;
+	bool have_cmd = false, proxy = false;
 	int r;
 
 	*cmd = TW_CMD_SERVE;
 	if (argc > 1 && (strcmp(argv[1], "serve") == 0 ||
+			 strcmp(argv[1], "proxy") == 0 ||
 			 strcmp(argv[1], "check-config") == 0)) {
 		have_cmd = true;
 		if (argv[1][0] == 'c')
 			*cmd = TW_CMD_CHECK;
+		proxy = argv[1][0] == 'p';
 		argv++;
 		argc--;
 	}
@@ -622,14 +711,9 @@ tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 	r = scan_args(&px, cl, argc, argv, true, cmd);
 	if (r < 0)
 		goto out;
-	if (optind < argc)
-		c->root = argv[optind++];
-	if (optind < argc) {
-		say("unexpected argument '%s'",
-			argv[optind]);
-		r = TW_CONFIG_EUSAGE;
+	r = take_operands(c, argc, argv, proxy);
+	if (r < 0)
 		goto out;
-	}
 	finish_listens(c);
 out:
 	free(cl);
@@ -642,11 +726,15 @@ tw_config_usage(FILE *out)
 	size_t i;
 
 	fputs("Usage: tinyweb serve [OPTIONS] [DIR]\n"
+	      "       tinyweb proxy URL... [OPTIONS] [DIR]\n"
 	      "       tinyweb check-config [-c FILE] [OPTIONS] [DIR]\n"
 	      "       tinyweb stop|quit|reload|reopen --pidfile FILE | -c FILE\n"
 	      "       tinyweb --help | --version\n\n"
 	      "Serve the files under DIR (default: the current directory, or "
-	      "the config\nfile's root) over HTTP/1.1.\n\nOptions:\n", out);
+	      "the config\nfile's root) over HTTP/1.1. proxy forwards "
+	      "requests to the upstream servers\nat URL... (http://HOST:PORT"
+	      "[/PATH], balanced), after the files under DIR if\ngiven.\n\n"
+	      "Options:\n", out);
 	for (i = 0; i < tw_nopts; i++) {
 		const struct tw_opt *o = &tw_opts[i];
 		int pass;

@@ -21,6 +21,7 @@
 
 #define TW_CONFIG_MAX_LISTEN	16
 #define TW_CONFIG_MAX_HEADERS	32
+#define TW_CONFIG_MAX_PROXY_URLS 64	/* TW_UPSTREAM_MAX_SERVERS */
 
 struct tw_listen {
 	const char *addr;	/* IPv4 or IPv6 literal */
@@ -97,6 +98,24 @@ struct tw_config {
 	const char *user;		/* or NULL */
 	const char *group;		/* or NULL */
 	struct tw_mime_table *types;	/* built-ins + mime_types + types */
+
+	/* The proxy: `tinyweb proxy URL... [DIR]` and the flat proxy_*
+	 * directives (the settings of every proxied request). */
+	const char *proxy_urls[TW_CONFIG_MAX_PROXY_URLS];
+	size_t nproxy_urls;
+	bool proxy_dir;			/* proxy with a DIR: files first */
+	int balance;			/* enum tw_balance */
+	uint64_t proxy_connect_timeout_ms;
+	uint64_t proxy_read_timeout_ms;
+	uint64_t proxy_send_timeout_ms;
+	uint64_t proxy_next_upstream_tries;	/* 0: every server once */
+	unsigned proxy_next_upstream;	/* TW_PROXY_NEXT_* bits */
+	uint64_t proxy_max_body;	/* 0: no limit */
+	uint64_t proxy_buffer_size;	/* an upstream's response head */
+	bool proxy_pass_request_headers;
+	struct tw_config_header proxy_set_headers[TW_CONFIG_MAX_HEADERS];
+	size_t nproxy_set_headers;
+	uint64_t proxy_keepalive;	/* idle upstream connections a loop */
 
 	/* Internal bookkeeping (command line and printing). */
 	int cli_port;			/* -p, or -1 */

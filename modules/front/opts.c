@@ -1053,6 +1053,161 @@ print_mime(const struct tw_config *c, const struct tw_opt *o, FILE *out)
 	}
 }
 
+/* ---- the proxy ------------------------------------------------------------ */
+
+/* proxy_next_upstream's words, in the order of the TW_PROXY_NEXT_ bits. */
+static const char *const next_names[] = {
+	"error", "timeout", "http_502", "http_503", "http_504",
+	"non_idempotent", NULL
+};
+
+/* Words in the file; one flag value with commas or spaces between. */
+static int
+next_word(const struct tw_opt_val *v, const char *w, size_t n,
+	  unsigned *bits)
+{
+	size_t i;
+
+	if (n == 3 && strncmp(w, "off", 3) == 0) {
+		*bits = 0;
+		return 0;
+	}
+	for (i = 0; next_names[i] != NULL; i++)
+		if (strlen(next_names[i]) == n &&
+		    strncmp(next_names[i], w, n) == 0) {
+			*bits |= 1u << i;
+			return 0;
+		}
+	return tw_opts_failf(v->px, v->org, "proxy_next_upstream takes error, "
+			     "timeout, http_502, http_503, http_504, "
+			     "non_idempotent or off, not '%.*s'", (int)n, w);
+}
+
+static int
+parse_next_upstream(const struct tw_opt_val *v, const struct tw_opt *o,
+		    void *field)
+{
+	unsigned bits = 0;
+	size_t i;
+	int err;
+
+	(void)o;
+	for (i = 0; i < v->nargs; i++) {
+		const char *w = v->args[i];
+
+		while (*w != '\0') {
+			size_t n = strcspn(w, ", ");
+
+			if (n > 0 && (err = next_word(v, w, n, &bits)) < 0)
+				return err;
+			w += n;
+			w += strspn(w, ", ");
+		}
+	}
+	*(unsigned *)field = bits;
+	return 0;
+}
+
+static void
+print_next_upstream(const struct tw_config *c, const struct tw_opt *o,
+		    FILE *out)
+{
+	size_t i;
+
+	fputs(o->name, out);
+	if (c->proxy_next_upstream == 0)
+		fputs(" off", out);
+	for (i = 0; next_names[i] != NULL; i++)
+		if (c->proxy_next_upstream & (1u << i))
+			fprintf(out, " %s", next_names[i]);
+	fputs(";\n", out);
+}
+
+/* A count where 0 means "no limit" (every server once). */
+static int
+parse_count0(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	uint64_t n;
+
+	(void)o;
+	if (!whole_number(v->args[0], UINT32_MAX, &n))
+		return tw_opts_failf(v->px, v->org, "'%s' is not a number",
+				     v->args[0]);
+	U64_FIELD(field) = n;
+	return 0;
+}
+
+/* The conn's read buffer holds a response head whole, or nothing. */
+static int
+check_buffer_size(const struct tw_opt_val *v, const struct tw_opt *o,
+		  const void *field)
+{
+	uint64_t n = CU64_FIELD(field);
+
+	if (n < 1024 || n > 32 * 1024)
+		return tw_opts_failf(v->px, v->org, "'%s' takes 1k to 32k, "
+				     "not %llu", o->name,
+				     (unsigned long long)n);
+	return 0;
+}
+
+static int
+parse_set_header(const struct tw_opt_val *v, const struct tw_opt *o,
+		 void *field)
+{
+	struct tw_config *c = v->px->c;
+	const char *name = v->args[0], *value;
+	size_t nlen;
+
+	(void)o;
+	(void)field;
+	if (v->org->cli) {
+		const char *colon = strchr(name, ':');
+
+		if (colon == NULL)
+			return tw_opts_failf(v->px, v->org, "'%s': expected "
+					     "'NAME: VALUE'", name);
+		nlen = (size_t)(colon - name);
+		value = colon + 1 + strspn(colon + 1, " \t");
+	} else {
+		nlen = strlen(name);
+		value = v->nargs > 1 ? v->args[1] : "";
+	}
+	if (!valid_header_name(name, nlen))
+		return tw_opts_failf(v->px, v->org, "proxy_set_header: '%.*s' "
+				     "is not a header name", (int)nlen, name);
+	if (!valid_header_value(value))
+		return tw_opts_failf(v->px, v->org, "proxy_set_header: the "
+				     "value holds control characters");
+	if (c->nproxy_set_headers == TW_CONFIG_MAX_HEADERS)
+		return tw_opts_failf(v->px, v->org, "at most %d "
+				     "proxy_set_header lines",
+				     TW_CONFIG_MAX_HEADERS);
+	c->proxy_set_headers[c->nproxy_set_headers].name =
+		tw_opts_keep(c, name, nlen);
+	c->proxy_set_headers[c->nproxy_set_headers].value = keep_str(c, value);
+	if (c->proxy_set_headers[c->nproxy_set_headers].name == NULL ||
+	    c->proxy_set_headers[c->nproxy_set_headers].value == NULL)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	c->nproxy_set_headers++;
+	return 0;
+}
+
+static void
+print_set_headers(const struct tw_config *c, const struct tw_opt *o,
+		  FILE *out)
+{
+	size_t j;
+
+	(void)o;
+	for (j = 0; j < c->nproxy_set_headers; j++) {
+		fprintf(out, "proxy_set_header %s ",
+			c->proxy_set_headers[j].name);
+		put_quoted(out, c->proxy_set_headers[j].value);
+		fputs(";\n", out);
+	}
+}
+
 /* ---- -c and -t ---------------------------------------------------------- */
 
 static int
@@ -1082,6 +1237,10 @@ static const char *const charset_names[] = { "off", "auto", NULL };
 static const char *const aio_names[] = { "off", "threads", NULL };
 /* Order as enum tw_sendfile. */
 static const char *const sendfile_names[] = { "auto", "on", "off", NULL };
+/* Order as enum tw_balance; "consistent" is hash consistent on the URI. */
+static const char *const balance_names[] = {
+	"round_robin", "least_conn", "ip_hash", "hash", "consistent", NULL
+};
 
 #define OFF(f) offsetof(struct tw_config, f)
 
@@ -1096,6 +1255,7 @@ INT_SIZED(mode);
 INT_SIZED(accept);
 INT_SIZED(aio);
 INT_SIZED(sendfile);
+INT_SIZED(balance);
 
 /* Rows by kind: NAME, short flag, flags, file words min..max. */
 #define STR(n, s, fl, f) n, s, fl, 1, 1, parse_str, NULL, print_str, OFF(f), NULL
@@ -1230,6 +1390,46 @@ const struct tw_opt tw_opts[] = {
 	  OFF(max_request_body), NULL, "SIZE",
 	  "request bodies read and discarded at most;\n"
 	  "larger get 413 (default 1m)", NULL },
+	{ ENUM("balance", 0, balance, balance_names), "METHOD",
+	  "proxy: how a server is chosen: round_robin\n"
+	  "(default), least_conn, ip_hash, hash or\n"
+	  "consistent (of the request URI)", NULL },
+	{ DURATION("proxy_connect_timeout", proxy_connect_timeout_ms), "TIME",
+	  "proxy: longest wait for a connection to an\n"
+	  "upstream server (default 10s)", NULL },
+	{ DURATION("proxy_read_timeout", proxy_read_timeout_ms), "TIME",
+	  "proxy: longest silence of an upstream server\n"
+	  "(default 60s)", NULL },
+	{ DURATION("proxy_send_timeout", proxy_send_timeout_ms), "TIME",
+	  "proxy: longest stall sending a request\n"
+	  "upstream (default 60s)", NULL },
+	{ "proxy_next_upstream_tries", 0, 0, 1, 1, parse_count0, NULL,
+	  print_u64, OFF(proxy_next_upstream_tries), NULL, "N",
+	  "proxy: servers tried for one request (default\n"
+	  "0: each server once)", NULL },
+	{ OWN("proxy_next_upstream", 0, 0, 1, 6, parse_next_upstream,
+	      print_next_upstream, OFF(proxy_next_upstream)), "LIST",
+	  "proxy: when the next server gets a request:\n"
+	  "error, timeout, non_idempotent, or off\n"
+	  "(default error,timeout)", NULL },
+	{ "proxy_max_body", 0, 0, 1, 1, parse_size, NULL, print_u64,
+	  OFF(proxy_max_body), NULL, "SIZE",
+	  "proxy: larger request bodies get 413\n"
+	  "(default 0: no limit)", NULL },
+	{ "proxy_buffer_size", 0, 0, 1, 1, parse_size, check_buffer_size,
+	  print_u64, OFF(proxy_buffer_size), NULL, "SIZE",
+	  "proxy: an upstream's response head above is\n"
+	  "a 502 (1k to 32k, default 16k)", NULL },
+	{ BOOL("proxy_pass_request_headers", 0, proxy_pass_request_headers),
+	  NULL, "proxy: pass the client's header fields on\n(default)",
+	  "proxy: send only the proxy's own fields" },
+	{ OWN("proxy_set_header", 0, TW_OPT_REPEAT, 1, 2, parse_set_header,
+	      print_set_headers, 0), "'NAME: VALUE'",
+	  "proxy: set a request field upstream (an empty\n"
+	  "value removes it); repeatable", NULL },
+	{ COUNT("proxy_keepalive", proxy_keepalive, NULL), "N",
+	  "proxy: idle upstream connections each worker\n"
+	  "keeps for reuse (default 32)", NULL },
 };
 
 const size_t tw_nopts = sizeof(tw_opts) / sizeof(tw_opts[0]);

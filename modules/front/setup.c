@@ -3,8 +3,10 @@
  * setup: configuration -> generation -> run options. Layer 5.
  */
 #include "front/setup.h"
+#include "front/opts.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/shm.h"
 #include "net/listener.h"
 #include "parse/fs.h"
 #include "run/mode.h"
@@ -185,7 +188,21 @@ tw_setup_print_startup(const struct tw_setup *g)
 	char url[128];
 	size_t i;
 
-	fprintf(stderr, "tinyweb: serving %s on ", tw_fs_root_path(g->fs));
+	if (g->pg.nservers > 0) {
+		/* Names, not URLs: the first URL on the line is where we
+		 * listen (scripts read the port from it). */
+		fputs("tinyweb: serving proxy to ", stderr);
+		for (i = 0; i < g->pg.nservers; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "",
+				g->pg.servers[i].conf.name);
+		if (g->cfg.proxy_dir)
+			fprintf(stderr, " (files from %s first)",
+				tw_fs_root_path(g->fs));
+		fputs(" on ", stderr);
+	} else {
+		fprintf(stderr, "tinyweb: serving %s on ",
+			tw_fs_root_path(g->fs));
+	}
 	for (i = 0; i < g->nfds; i++)
 		fprintf(stderr, "%s%s", i ? ", " : "",
 			tw_listener_url(g->fds[i], url, sizeof(url)));
@@ -221,6 +238,8 @@ tw_setup_free(struct tw_setup *g)
 	if (g == NULL)
 		return;
 	tw_http_destroy(g->srv);
+	if (g->pshm != NULL)
+		tw_shm_destroy(g->pshm);
 	free(g->extra_headers);
 	tw_fs_destroy(g->fs);
 	tw_config_free(&g->cfg);
@@ -294,9 +313,115 @@ add_routes(struct tw_setup *g, struct tw_stats *stats)
 		g->routes[nroutes++] = (struct tw_http_route){
 			.handler = &tw_status_handler, .opts = &g->sto };
 	}
-	g->routes[nroutes++] = (struct tw_http_route){
-		.handler = &tw_static_handler, .opts = &g->so };
+	if (g->pg.nservers == 0 || cfg->proxy_dir) {
+		g->so.decline_missing = g->pg.nservers > 0;
+		g->routes[nroutes++] = (struct tw_http_route){
+			.handler = &tw_static_handler, .opts = &g->so };
+	}
+	if (g->pg.nservers > 0)
+		g->routes[nroutes++] = (struct tw_http_route){
+			.handler = &tw_proxy_handler, .opts = &g->po };
 	return nroutes;
+}
+
+/* One URL of `tinyweb proxy`: its address, resolved now (never on a
+ * loop), an IPv4 one first where the name has both. */
+static int
+resolve_url(struct tw_setup *g, const char *url, struct tw_proxy_server *s,
+	    const char **path)
+{
+	const char *host = url + 7, *end = host + strcspn(host, "/");
+	const char *colon, *h = host, *hend;
+	char name[256], port[8] = "80", label[300];
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res, *ai, *pick = NULL;
+	int rc;
+
+	if (*host == '[') {
+		h = host + 1;
+		hend = memchr(host, ']', (size_t)(end - host));
+		colon = hend + 1 < end ? hend + 1 : NULL;
+	} else {
+		colon = memchr(host, ':', (size_t)(end - host));
+		hend = colon != NULL ? colon : end;
+	}
+	if (colon != NULL)
+		(void)snprintf(port, sizeof(port), "%.*s",
+			       (int)(end - colon - 1), colon + 1);
+	(void)snprintf(name, sizeof(name), "%.*s", (int)(hend - h), h);
+	rc = getaddrinfo(name, port, &hints, &res);
+	if (rc != 0) {
+		report(0, "proxy %s: %s", url, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if (pick == NULL || (ai->ai_family == AF_INET &&
+				     pick->ai_family != AF_INET))
+			pick = ai;
+	memcpy(&s->addr, pick->ai_addr, pick->ai_addrlen);
+	s->addrlen = pick->ai_addrlen;
+	freeaddrinfo(res);
+	(void)snprintf(label, sizeof(label), "%s%s%s:%s",
+		       *host == '[' ? "[" : "", name,
+		       *host == '[' ? "]" : "", port);
+	s->conf = (struct tw_upstream_server_conf){
+		.name = tw_opts_keep(&g->cfg, label, strlen(label)),
+		.weight = 1,
+		.max_fails = 1,
+		.fail_timeout_ms = 10000,
+	};
+	if (*end == '/' && end[1] != '\0' && *path == NULL)
+		*path = end;
+	return s->conf.name != NULL ? 0 : -1;
+}
+
+/* `tinyweb proxy URL...`: one group of the URLs, the proxy_* settings,
+ * and the group's counters in shared memory, made before any fork. */
+static int
+build_proxy(struct tw_setup *g)
+{
+	const struct tw_config *cfg = &g->cfg;
+	const char *path = NULL;
+	size_t i;
+	int err;
+
+	if (cfg->nproxy_urls == 0)
+		return 0;
+	for (i = 0; i < cfg->nproxy_urls; i++)
+		if (resolve_url(g, cfg->proxy_urls[i], &g->pg.servers[i],
+				&path) < 0)
+			return -1;
+	g->pshm = tw_shm_create(cfg->nproxy_urls *
+				sizeof(struct tw_upstream_shared), &err);
+	if (g->pshm == NULL) {
+		report(err, "proxy: shared memory");
+		return -1;
+	}
+	g->pg.name = "proxy";
+	g->pg.nservers = cfg->nproxy_urls;
+	g->pg.balance = (enum tw_balance)cfg->balance;
+	g->pg.hash_key = "$request_uri";
+	g->pg.keepalive = (unsigned)cfg->proxy_keepalive;
+	g->pg.shared = tw_shm_data(g->pshm);
+	g->po = (struct tw_proxy_opts){
+		.group = &g->pg,
+		.uri = path,
+		.connect_timeout_ms = cfg->proxy_connect_timeout_ms,
+		.read_timeout_ms = cfg->proxy_read_timeout_ms,
+		.send_timeout_ms = cfg->proxy_send_timeout_ms,
+		.next_upstream_tries = (unsigned)cfg->proxy_next_upstream_tries,
+		.next_upstream = cfg->proxy_next_upstream,
+		.max_body = cfg->proxy_max_body,
+		.header_buffer_size = (size_t)cfg->proxy_buffer_size,
+		.pass_request_headers = cfg->proxy_pass_request_headers,
+	};
+	for (i = 0; i < cfg->nproxy_set_headers; i++)
+		g->po.set_headers[g->po.nset_headers++] =
+			(struct tw_proxy_set_header){
+				cfg->proxy_set_headers[i].name,
+				cfg->proxy_set_headers[i].value };
+	return 0;
 }
 
 int
@@ -312,7 +437,7 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		return -1;
 	}
 	g->extra_headers = join_headers(cfg);
-	if (g->extra_headers == NULL)
+	if (g->extra_headers == NULL || build_proxy(g) < 0)
 		return -1;
 	g->so = (struct tw_static_opts){
 		.fs = g->fs,

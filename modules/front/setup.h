@@ -13,6 +13,7 @@
 
 #include "front/config.h"
 #include "http/http.h"
+#include "http/proxy.h"
 #include "http/static.h"
 #include "http/status.h"
 #include "run/run.h"
@@ -26,7 +27,10 @@ struct tw_setup {
 	struct tw_static_opts so;
 	struct tw_status_opts sto;
 	struct tw_http_opts ho;
-	struct tw_http_route routes[2];
+	struct tw_proxy_group pg;	/* tinyweb proxy URL...: the group */
+	struct tw_proxy_opts po;
+	struct tw_shm_header *pshm;	/* pg's shared counters */
+	struct tw_http_route routes[3];
 	struct tw_http_server *srv;
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */

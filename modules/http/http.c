@@ -52,12 +52,57 @@ struct http_conn {
 	bool lingering;		/* written and shut down: discarding input */
 	uint32_t lingered;	/* bytes discarded while lingering */
 	bool reusable;		/* on the loop's idle list */
+	bool async;		/* an exchange (x) is answering */
+	struct tw_http_exchange *x;	/* made at the first async request,
+					 * kept for the connection's life */
+};
+
+/*
+ * An asynchronous request (the proxy's): its body as it arrives, its
+ * response as the handler writes it. One per connection at most (one
+ * request is answered at a time), made when first needed.
+ */
+struct tw_http_exchange {
+	struct http_conn *hc;
+	const struct tw_http_exchange_ops *ops;	/* NULL once done */
+	void *ctx;
+	uint64_t body_left;	/* Content-Length bytes still to come */
+	bool body_chunked;	/* hc->ck decodes the body */
+	bool body_done;
+	bool expect;		/* the client waits for a 100 Continue */
+	bool head_req;
+	bool keep;		/* the connection may stay open after */
+	bool head_sent;
+	bool chunked_out;	/* the client gets chunked framing */
+	bool no_body;
+	bool tunnel;		/* after a 101: raw bytes both ways */
+	bool ended;		/* tw_http_end: finishes once written */
+	bool in_api;		/* a tw_http_* call is on the stack */
+	bool want_send;		/* the task sends what is queued */
+	bool want_body;		/* the task tells the handler of body */
+	int minor;
+	int status;
+	uint64_t bytes;		/* body bytes queued to the client */
+	size_t head_len;	/* of the response head sent */
+	struct tw_loop_task task;	/* send and finish, off the stack */
+	/* The request as the access log shows it, copied: its head is
+	 * consumed while the answer is still on its way. */
+	struct tw_buf logreq;
+	size_t lr_method;
+	size_t lr_target;
+	size_t lr_referer;	/* SIZE_MAX: absent */
+	size_t lr_agent;
+	char up_addr[64];	/* tw_http_set_upstream; "" if none */
+	int up_status;
+	uint64_t up_time_us;
 };
 
 struct tw_http_server {
 	const struct tw_http_opts *opts;
 	const struct tw_http_route *routes;
 	size_t nroutes;
+	bool has_async;		/* a route takes every method (a proxy):
+				 * request bodies are judged after routing */
 };
 
 /* What one event loop owns, in the loop's context: never shared, so no
@@ -87,6 +132,8 @@ struct http_loop {
 static struct tw_loop_key http_key;
 
 static void process(struct http_conn *hc);
+static void exchange_send(struct tw_http_exchange *x);
+static void exchange_data(struct http_conn *hc);
 
 /* The gauge of each state, for the status counters. */
 static _Atomic int64_t *
@@ -150,24 +197,43 @@ tw_http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 101: return "Switching Protocols";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 203: return "Non-Authoritative Information";
 	case 204: return "No Content";
+	case 205: return "Reset Content";
 	case 206: return "Partial Content";
+	case 300: return "Multiple Choices";
 	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
+	case 401: return "Unauthorized";
 	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
 	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
 	case 411: return "Length Required";
 	case 412: return "Precondition Failed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
 	case 416: return "Range Not Satisfiable";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	case 505: return "HTTP Version Not Supported";
 	default: return "";
 	}
@@ -212,6 +278,9 @@ tw_http_create(const struct tw_http_opts *opts,
 	srv->opts = opts;
 	srv->routes = routes;
 	srv->nroutes = nroutes;
+	for (size_t i = 0; i < nroutes; i++)
+		if (routes[i].handler->any_method)
+			srv->has_async = true;
 	return srv;
 }
 
@@ -388,6 +457,14 @@ log_json(struct http_conn *hc, const struct tw_http_request *r, int status,
 	h = r ? tw_http_find_header(r, "User-Agent") : NULL;
 	tw_buf_append_str(b, ",\"user_agent\":");
 	json_escaped(b, h ? h->value : "", h ? h->value_len : 0);
+	if (hc->async && hc->x->up_addr[0] != '\0') {
+		tw_buf_append_str(b, ",\"upstream_addr\":");
+		json_escaped(b, hc->x->up_addr, strlen(hc->x->up_addr));
+		tw_buf_append_str(b, ",\"upstream_status\":");
+		tw_buf_append_u64(b, (uint64_t)hc->x->up_status);
+		tw_buf_append_str(b, ",\"upstream_time_us\":");
+		tw_buf_append_u64(b, hc->x->up_time_us);
+	}
 	tw_buf_append_str(b, "}\n");
 }
 
@@ -601,7 +678,10 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 	/* A reader taking a few bytes a minute would otherwise hold the
 	 * connection and its queued body for ever. */
 	tw_conn_set_min_rate(hc->c, hc->srv->opts->send_min_rate);
-	tw_conn_send(hc->c);
+	if (hc->x != NULL && hc->x->in_api)
+		exchange_send(hc->x);
+	else
+		tw_conn_send(hc->c);
 }
 
 /* Answer with an error page and close: used when the request stream can
@@ -692,11 +772,17 @@ host_ok(const struct tw_http_request *r)
 	return n == 1 || r->minor == 0;
 }
 
-/* Framing of a request body (RFC 9112 6): returns 0 and sets hc->skip
- * or starts hc->ck, or an error status. Every error closes the connection (fail()), so
- * no byte after a head whose framing we refuse is read as a request. */
+/* A request body's framing, judged before anything reads it. */
+struct body_fr {
+	bool chunked;
+	uint64_t len;		/* Content-Length, 0 if none */
+};
+
+/* Framing of a request body (RFC 9112 6): returns 0 and fills *fr, or
+ * an error status. Every error closes the connection (fail()), so no
+ * byte after a head whose framing we refuse is read as a request. */
 static int
-check_body(struct http_conn *hc, const struct tw_http_request *r)
+body_framing(const struct tw_http_request *r, struct body_fr *fr)
 {
 	enum tw_http_te te = tw_http_transfer_encoding(r);
 	uint64_t len = 0, v;
@@ -715,24 +801,41 @@ check_body(struct http_conn *hc, const struct tw_http_request *r)
 		seen = true;
 		len = v;
 	}
+	fr->chunked = false;
+	fr->len = len;
 	if (te != TW_TE_NONE) {
 		/* Both framings at once is the request-smuggling shape; in
 		 * HTTP/1.0, or with chunked not last, the framing is faulty
 		 * (RFC 9112 6.1, 6.3). A coding we don't know is 501
-		 * (RFC 9112 6.1); a chunked body is decoded and discarded,
-		 * with the same limit as a Content-Length one. */
+		 * (RFC 9112 6.1). */
 		if (seen || te == TW_TE_BAD || r->minor == 0)
 			return 400;
 		if (te != TW_TE_CHUNKED)
 			return 501;
+		fr->chunked = true;
+	}
+	return 0;
+}
+
+static int chunked_ahead(struct http_conn *hc, size_t head_len,
+			 size_t *ahead);
+
+/* A body nobody reads is discarded, up to max_discard_body (a chunked
+ * one is decoded as far as it came: see chunked_ahead). Returns 0 and
+ * sets hc->skip or starts hc->ck, or the status to answer with. */
+static int
+start_discard(struct http_conn *hc, const struct body_fr *fr,
+	      size_t head_len, size_t *ahead)
+{
+	if (fr->chunked) {
 		hc->skip = 0;
 		tw_chunked_init(&hc->ck, hc->srv->opts->max_discard_body);
 		hc->chunked = true;
-		return 0;
+		return chunked_ahead(hc, head_len, ahead);
 	}
-	if (len > hc->srv->opts->max_discard_body)
+	if (fr->len > hc->srv->opts->max_discard_body)
 		return 413;
-	hc->skip = len;
+	hc->skip = fr->len;
 	return 0;
 }
 
@@ -770,16 +873,57 @@ options_response(struct http_conn *hc, const struct tw_http_request *r,
 	queue_response(hc, r, res, false, keep);
 }
 
+static struct tw_http_exchange *exchange_get(struct http_conn *hc);
+static void exchange_begin(struct http_conn *hc,
+			   const struct tw_http_request *r,
+			   const struct body_fr *fr, bool keep);
+
+/*
+ * Route one request. A handler may take it asynchronously (the proxy);
+ * every other answer is queued here. Where a route takes every method
+ * the body's limits are applied only now, to requests answered here.
+ */
 static void
-dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
+dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
+	 const struct body_fr *fr, size_t head_len, size_t *ahead)
 {
 	struct tw_http_res *res = &hc->hl->res;
 	struct tw_http_req req = { .raw = r, .peer = tw_conn_peer_addr(hc->c) };
 	bool head = method_is(r, "HEAD");
+	bool other = !head && !method_is(r, "GET");
+	bool split = split_target(r, &req), taken = false;
 	int status = 404, err = 0;
 	size_t i;
 
-	if (!split_target(r, &req)) {
+	req.body_chunked = fr->chunked;
+	req.body_len = fr->len;
+	req.method = head ? TW_HTTP_HEAD : other ? TW_HTTP_OTHER : TW_HTTP_GET;
+	if (hc->srv->has_async)
+		req.x = exchange_get(hc);
+	for (i = 0; split && i < hc->srv->nroutes; i++) {
+		const struct tw_handler *h = hc->srv->routes[i].handler;
+
+		if (other && !h->any_method)
+			continue;
+		reset_res(hc->hl, res);
+		status = h->handle(&req, res, hc->hl->inst[i]);
+		if (status == TW_HTTP_ASYNC) {
+			exchange_begin(hc, r, fr, keep);
+			return;
+		}
+		if (status != TW_DECLINED) {
+			taken = true;
+			break;
+		}
+		status = 404;
+	}
+	if (hc->srv->has_async &&
+	    (err = start_discard(hc, fr, head_len, ahead)) != 0) {
+		close_res_fd(res);
+		fail(hc, r, err, head);
+		return;
+	}
+	if (!split) {
 		if (method_is(r, "OPTIONS") && r->target_len == 1 &&
 		    r->target[0] == '*') {
 			options_response(hc, r, keep);
@@ -788,24 +932,15 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 		fail(hc, r, 400, head);
 		return;
 	}
-	if (method_is(r, "OPTIONS")) {
-		options_response(hc, r, keep);
-		return;
-	}
-	if (!head && !method_is(r, "GET")) {
+	if (other && !taken) {
+		if (method_is(r, "OPTIONS")) {
+			options_response(hc, r, keep);
+			return;
+		}
 		reset_res(hc->hl, res);
 		error_page(res, is_known_method(r) ? 405 : 501);
 		queue_response(hc, r, res, false, keep);
 		return;
-	}
-	req.method = head ? TW_HTTP_HEAD : TW_HTTP_GET;
-	for (i = 0; i < hc->srv->nroutes; i++) {
-		reset_res(hc->hl, res);
-		status = hc->srv->routes[i].handler->handle(&req, res,
-							    hc->hl->inst[i]);
-		if (status != TW_DECLINED)
-			break;
-		status = 404;
 	}
 	if (status < 0) {
 		err = status;
@@ -865,21 +1000,23 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 	int status;
 	bool keep;
 
+	struct body_fr fr;
+
 	hc->nreq++;
 	if (!host_ok(r)) {
 		fail(hc, r, 400, head);
 		return;
 	}
-	status = check_body(hc, r);
-	if (status == 0 && hc->chunked)
-		status = chunked_ahead(hc, head_len, &ahead);
+	status = body_framing(r, &fr);
+	if (status == 0 && !hc->srv->has_async)
+		status = start_discard(hc, &fr, head_len, &ahead);
 	if (status != 0) {
 		fail(hc, r, status, head);
 		return;
 	}
 	keep = wants_keepalive(hc, r);
 	hc->peer_closes = peer_closes(r);
-	dispatch(hc, r, keep);
+	dispatch(hc, r, keep, &fr, head_len, &ahead);
 	/* The slices in r point into the input; drop it only now. */
 	tw_conn_consume(hc->c, head_len + ahead);
 }
@@ -929,7 +1066,13 @@ process(struct http_conn *hc)
 {
 	struct tw_http_request r;
 
-	while (!tw_conn_closing(hc->c) && !tw_conn_pending(hc->c)) {
+	if (hc->async) {
+		exchange_data(hc);
+		return;
+	}
+	/* An exchange that began here reads its body on its own. */
+	while (!tw_conn_closing(hc->c) && !tw_conn_pending(hc->c) &&
+	       !hc->async) {
 		size_t len;
 		const char *data = tw_conn_data(hc->c, &len);
 		int n;
@@ -1038,6 +1181,542 @@ linger(struct http_conn *hc)
 	linger_read(hc);
 }
 
+/* ---- asynchronous exchanges (the proxy) --------------------------------- */
+
+static struct tw_http_exchange *
+exchange_get(struct http_conn *hc)
+{
+	if (hc->x == NULL) {
+		hc->x = calloc(1, sizeof(*hc->x));
+		if (hc->x != NULL)
+			hc->x->hc = hc;
+	}
+	return hc->x;
+}
+
+static void exchange_task(struct tw_loop *loop, struct tw_loop_task *t);
+
+/* Calls of the handler into http never call it back on the same stack:
+ * what would (a write that drains at once, the next request) runs from
+ * a task after the batch. */
+static void
+exchange_post(struct tw_http_exchange *x)
+{
+	tw_loop_post(tw_conn_loop(x->hc->c), &x->task, exchange_task);
+}
+
+/* The request line and the fields the access log shows, copied. */
+static void
+exchange_keep_log(struct tw_http_exchange *x, const struct tw_http_request *r)
+{
+	const struct tw_http_header *ref = tw_http_find_header(r, "Referer");
+	const struct tw_http_header *ua = tw_http_find_header(r, "User-Agent");
+	struct tw_buf *b = &x->logreq;
+
+	tw_buf_reset(b, 4096);
+	tw_buf_append(b, r->method, r->method_len);
+	tw_buf_append(b, r->target, r->target_len);
+	x->lr_method = r->method_len;
+	x->lr_target = r->target_len;
+	x->lr_referer = ref != NULL ? ref->value_len : SIZE_MAX;
+	x->lr_agent = ua != NULL ? ua->value_len : SIZE_MAX;
+	if (ref != NULL)
+		tw_buf_append(b, ref->value, ref->value_len);
+	if (ua != NULL)
+		tw_buf_append(b, ua->value, ua->value_len);
+}
+
+/* The copy as a request again, for log_access. */
+static void
+exchange_log_req(const struct tw_http_exchange *x, struct tw_http_request *r)
+{
+	const char *p = x->logreq.data;
+
+	r->nheaders = 0;
+	r->minor = x->minor;
+	if (x->logreq.failed || p == NULL) {
+		r->method = r->target = "-";
+		r->method_len = r->target_len = 1;
+		return;
+	}
+	r->method = p;
+	r->method_len = x->lr_method;
+	p += x->lr_method;
+	r->target = p;
+	r->target_len = x->lr_target;
+	p += x->lr_target;
+	if (x->lr_referer != SIZE_MAX) {
+		r->headers[r->nheaders++] = (struct tw_http_header){
+			"Referer", 7, p, x->lr_referer };
+		p += x->lr_referer;
+	}
+	if (x->lr_agent != SIZE_MAX)
+		r->headers[r->nheaders++] = (struct tw_http_header){
+			"User-Agent", 10, p, x->lr_agent };
+}
+
+static bool
+wants_continue(const struct tw_http_request *r)
+{
+	const struct tw_http_header *h = tw_http_find_header(r, "Expect");
+
+	return h != NULL && r->minor >= 1 &&
+	       tw_http_list_has(h->value, h->value_len, "100-continue");
+}
+
+/* A handler took the request (its head is still at the input's front). */
+static void
+exchange_begin(struct http_conn *hc, const struct tw_http_request *r,
+	       const struct body_fr *fr, bool keep)
+{
+	struct tw_http_exchange *x = hc->x;
+
+	x->body_left = fr->len;
+	x->body_chunked = fr->chunked;
+	x->body_done = !fr->chunked && fr->len == 0;
+	if (fr->chunked)
+		tw_chunked_init(&hc->ck, UINT64_MAX);
+	hc->chunked = false;
+	hc->skip = 0;
+	x->expect = !x->body_done && wants_continue(r);
+	x->head_req = method_is(r, "HEAD");
+	x->keep = keep;
+	x->minor = r->minor;
+	x->head_sent = x->chunked_out = x->no_body = x->tunnel = false;
+	x->ended = x->want_send = x->want_body = false;
+	x->status = 0;
+	x->bytes = 0;
+	x->head_len = 0;
+	x->up_addr[0] = '\0';
+	x->up_status = 0;
+	x->up_time_us = 0;
+	exchange_keep_log(x, r);
+	hc->async = true;
+	set_state(hc, ST_WRITING);
+	/* The handler's own timeouts bound the wait for its answer; a
+	 * client sending a body is held to send_timeout between bytes. */
+	tw_conn_set_timeout(hc->c, x->body_done ? 0 :
+			    hc->srv->opts->send_timeout_ms, 0);
+	if (!x->body_done) {
+		x->want_body = true;
+		exchange_post(x);
+	}
+}
+
+/* The access log line and the counters of an exchange that ended. */
+static void
+exchange_account(struct http_conn *hc, int status)
+{
+	struct tw_http_exchange *x = hc->x;
+	struct tw_stats *st = hc->srv->opts->stats;
+	struct tw_http_request r;
+
+	exchange_log_req(x, &r);
+	log_access(hc, &r, status, x->bytes);
+	tw_stats_add(&st->requests, 1);
+	if (tw_stats_self() != NULL)
+		tw_stats_add(&tw_stats_self()->requests, 1);
+	tw_stats_add(&st->status[status / 100 % 6], 1);
+	tw_stats_add(&st->bytes_sent, x->head_len + x->bytes);
+}
+
+static void after_response(struct http_conn *hc);
+
+/* The response is written in full: on to keep-alive or the close. */
+static void
+exchange_finish(struct http_conn *hc)
+{
+	struct tw_http_exchange *x = hc->x;
+
+	exchange_account(hc, x->status);
+	x->ops = NULL;
+	hc->async = false;
+	hc->close_after = !x->keep;
+	if (!x->body_done)
+		hc->peer_closes = false;	/* unread body: linger */
+	after_response(hc);
+}
+
+/* The client is gone (closed, reset, timed out) mid-exchange. */
+static void
+exchange_abort(struct http_conn *hc)
+{
+	struct tw_http_exchange *x = hc->x;
+	const struct tw_http_exchange_ops *ops = x->ops;
+
+	/* 499 as nginx logs it: the client closed before the answer. */
+	exchange_account(hc, x->head_sent ? x->status : 499);
+	x->ops = NULL;
+	hc->async = false;
+	if (ops != NULL && ops->on_abort != NULL)
+		ops->on_abort(x, x->ctx);
+}
+
+static void
+exchange_task(struct tw_loop *loop, struct tw_loop_task *t)
+{
+	struct tw_http_exchange *x = (struct tw_http_exchange *)(void *)
+		((char *)t - offsetof(struct tw_http_exchange, task));
+	struct http_conn *hc = x->hc;
+
+	(void)loop;
+	if (tw_conn_closing(hc->c))
+		return;
+	if (x->want_send) {
+		x->want_send = false;
+		tw_conn_send(hc->c);
+		if (tw_conn_closing(hc->c))
+			return;
+	}
+	if (!hc->async)
+		return;
+	if (x->ended) {
+		if (!tw_conn_pending(hc->c))
+			exchange_finish(hc);
+		return;
+	}
+	if (x->want_body && x->ops != NULL) {
+		x->want_body = false;
+		x->ops->on_body(x, x->ctx);
+	}
+}
+
+static void
+exchange_send(struct tw_http_exchange *x)
+{
+	x->want_send = true;
+	exchange_post(x);
+}
+
+/* Bytes came from the client while an exchange answers. */
+static void
+exchange_data(struct http_conn *hc)
+{
+	struct tw_http_exchange *x = hc->x;
+
+	/* A pipelined request waits in the input until this one ends. */
+	if (x->ops == NULL || (x->body_done && !x->tunnel))
+		return;
+	if (!x->head_sent && !x->tunnel)
+		tw_conn_set_timeout(hc->c, hc->srv->opts->send_timeout_ms, 0);
+	x->ops->on_body(x, x->ctx);
+}
+
+void
+tw_http_async(struct tw_http_exchange *x,
+	      const struct tw_http_exchange_ops *ops, void *ctx)
+{
+	x->ops = ops;
+	x->ctx = ctx;
+}
+
+struct tw_loop *
+tw_http_loop(const struct tw_http_exchange *x)
+{
+	return tw_conn_loop(x->hc->c);
+}
+
+void
+tw_http_set_upstream(struct tw_http_exchange *x, const char *addr,
+		     int status, uint64_t time_us)
+{
+	size_t n = strlen(addr);
+
+	if (n >= sizeof(x->up_addr))
+		n = sizeof(x->up_addr) - 1;
+	memcpy(x->up_addr, addr, n);
+	x->up_addr[n] = '\0';
+	x->up_status = status;
+	x->up_time_us = time_us;
+}
+
+/* Answer or cut an exchange the handler gives up on (or a bad body). */
+static void
+exchange_fail(struct http_conn *hc, int status)
+{
+	struct tw_http_exchange *x = hc->x;
+	struct tw_http_res *res = &hc->hl->res;
+	struct tw_http_request r;
+	bool keep;
+
+	x->ops = NULL;
+	if (x->head_sent) {
+		exchange_account(hc, x->status);
+		hc->async = false;
+		tw_conn_close(hc->c);
+		return;
+	}
+	exchange_log_req(x, &r);
+	keep = x->keep && x->body_done && !hc->hl->stopping;
+	if (!x->body_done)
+		hc->peer_closes = false;
+	reset_res(hc->hl, res);
+	error_page(res, status);
+	/* Still async while it queues: the log line shows the upstream. */
+	queue_response(hc, &r, res, x->head_req, keep);
+	hc->async = false;
+}
+
+void
+tw_http_fail(struct tw_http_exchange *x, int status)
+{
+	struct http_conn *hc = x->hc;
+
+	x->ops = NULL;
+	if (!hc->async || x->ended || tw_conn_closing(hc->c))
+		return;
+	x->in_api = true;
+	exchange_fail(hc, status);
+	x->in_api = false;
+}
+
+/* The body is malformed or the client stopped sending it. */
+static ssize_t
+body_bad(struct tw_http_exchange *x)
+{
+	exchange_fail(x->hc, 400);
+	return -EBADMSG;
+}
+
+/* Expect: 100-continue: the client waits for our word before the body. */
+static void
+send_continue(struct tw_http_exchange *x)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	x->expect = false;
+	if (tw_conn_write(x->hc->c, cont, sizeof(cont) - 1) == 0)
+		exchange_send(x);
+}
+
+static ssize_t
+body_read(struct tw_http_exchange *x, const char **p)
+{
+	struct http_conn *hc = x->hc;
+	struct tw_conn *c = hc->c;
+	size_t len, took, body;
+	const char *data;
+	uint64_t left;
+	int rc;
+
+	if (!hc->async || x->ops == NULL)
+		return -EBADMSG;
+	data = tw_conn_data(c, &len);
+	if (x->tunnel) {
+		*p = data;
+		return len > 0 ? (ssize_t)len : tw_conn_eof(c) ? 0 : -EAGAIN;
+	}
+	if (x->body_done)
+		return 0;
+	if (!x->body_chunked) {
+		if (len == 0) {
+			if (x->expect)
+				send_continue(x);
+			return tw_conn_eof(c) ? body_bad(x) : -EAGAIN;
+		}
+		*p = data;
+		return (ssize_t)(len < x->body_left ? len : x->body_left);
+	}
+	/* Chunked: the size lines and trailers are taken here byte by byte
+	 * (a few bytes a chunk); the data goes to the handler in place. */
+	while (len > 0 && tw_chunked_data_left(&hc->ck) == 0) {
+		rc = tw_chunked_feed(&hc->ck, data, 1, &took, &body);
+		if (rc < 0)
+			return body_bad(x);
+		tw_conn_consume(c, took);
+		data++;
+		len--;
+		if (rc == TW_CHUNKED_DONE) {
+			x->body_done = true;
+			return 0;
+		}
+	}
+	if (len == 0) {
+		if (x->expect)
+			send_continue(x);
+		return tw_conn_eof(c) ? body_bad(x) : -EAGAIN;
+	}
+	left = tw_chunked_data_left(&hc->ck);
+	*p = data;
+	return (ssize_t)(len < left ? len : left);
+}
+
+ssize_t
+tw_http_body_read(struct tw_http_exchange *x, const char **p)
+{
+	ssize_t n;
+
+	x->in_api = true;
+	n = body_read(x, p);
+	x->in_api = false;
+	return n;
+}
+
+void
+tw_http_body_consume(struct tw_http_exchange *x, size_t n)
+{
+	struct http_conn *hc = x->hc;
+	size_t len, took, body;
+	const char *data = tw_conn_data(hc->c, &len);
+
+	if (!hc->async || n == 0 || n > len)
+		return;
+	if (x->tunnel) {
+		/* raw */
+	} else if (x->body_chunked) {
+		(void)tw_chunked_feed(&hc->ck, data, n, &took, &body);
+	} else {
+		x->body_left -= n;
+		if (x->body_left == 0)
+			x->body_done = true;
+	}
+	tw_conn_consume(hc->c, n);
+	/* The input may have been full, and reading stopped: go on. */
+	exchange_send(x);
+}
+
+int
+tw_http_respond(struct tw_http_exchange *x, int status, const char *fields,
+		size_t fields_len, uint64_t len)
+{
+	struct http_conn *hc = x->hc;
+	struct tw_buf *h = &hc->hl->head;
+	bool known = len != TW_HTTP_LEN_UNKNOWN;
+	bool keep;
+	int err;
+
+	if (!hc->async || x->head_sent || tw_conn_closing(hc->c))
+		return -EINVAL;
+	x->status = status;
+	x->tunnel = status == 101;
+	x->no_body = !x->tunnel && (x->head_req || status < 200 ||
+				     status == 204 || status == 304);
+	keep = x->keep && x->body_done && !x->tunnel && !hc->hl->stopping;
+	if (!x->no_body && !x->tunnel && !known) {
+		if (x->minor >= 1)
+			x->chunked_out = true;
+		else
+			keep = false;	/* HTTP/1.0: the close frames it */
+	}
+	x->keep = keep;
+	tw_buf_reset(h, 16 * 1024);
+	tw_buf_append_str(h, "HTTP/1.1 ");
+	tw_buf_append_u64(h, (uint64_t)status);
+	tw_buf_append_char(h, ' ');
+	tw_buf_append_str(h, tw_http_reason(status));
+	tw_buf_append_str(h, "\r\nDate: ");
+	tw_buf_append_str(h, tw_clock_http_date());
+	tw_buf_append_str(h, "\r\nServer: tinyweb\r\n");
+	if (x->tunnel) {
+		tw_buf_append_str(h, "Connection: upgrade\r\n");
+	} else {
+		if (x->chunked_out)
+			tw_buf_append_str(h, "Transfer-Encoding: chunked\r\n");
+		else if (known && status >= 200 && status != 204 &&
+			 (status != 304 || x->head_req)) {
+			tw_buf_append_str(h, "Content-Length: ");
+			tw_buf_append_u64(h, len);
+			tw_buf_append_str(h, "\r\n");
+		}
+		if (!keep)
+			tw_buf_append_str(h, "Connection: close\r\n");
+		else if (x->minor == 0)
+			tw_buf_append_str(h, "Connection: keep-alive\r\n");
+	}
+	if (fields_len > 0)
+		tw_buf_append(h, fields, fields_len);
+	if (hc->srv->opts->extra_headers != NULL && !x->tunnel)
+		tw_buf_append_str(h, hc->srv->opts->extra_headers);
+	tw_buf_append_str(h, "\r\n");
+	err = h->failed ? -ENOMEM : tw_conn_write(hc->c, h->data, h->len);
+	if (err < 0) {
+		tw_conn_close(hc->c);
+		return err;
+	}
+	x->head_sent = true;
+	x->head_len = h->len;
+	x->expect = false;
+	if (x->tunnel) {
+		/* Either side's silence is the handler's to judge. */
+		tw_conn_set_timeout(hc->c, 0, 0);
+		x->want_body = true;
+	} else {
+		tw_conn_set_timeout(hc->c, hc->srv->opts->send_timeout_ms,
+				    TW_CONN_TIMEOUT_PROGRESS);
+	}
+	exchange_send(x);
+	return 0;
+}
+
+bool
+tw_http_writable(const struct tw_http_exchange *x)
+{
+	return !tw_conn_pending(x->hc->c);
+}
+
+int
+tw_http_write(struct tw_http_exchange *x, const void *p, size_t n)
+{
+	struct http_conn *hc = x->hc;
+	int err = 0;
+
+	if (!hc->async || !x->head_sent || x->ended ||
+	    tw_conn_closing(hc->c))
+		return -EINVAL;
+	if (n == 0 || x->no_body)
+		return 0;
+	if (x->chunked_out) {
+		static const char hex[] = "0123456789abcdef";
+		char line[20];
+		size_t i = sizeof(line);
+		uint64_t v = n;
+
+		line[--i] = '\n';
+		line[--i] = '\r';
+		do {
+			line[--i] = hex[v & 15];
+			v >>= 4;
+		} while (v != 0);
+		err = tw_conn_write(hc->c, line + i, sizeof(line) - i);
+		if (err == 0)
+			err = tw_conn_write(hc->c, p, n);
+		if (err == 0)
+			err = tw_conn_write(hc->c, "\r\n", 2);
+	} else {
+		err = tw_conn_write(hc->c, p, n);
+	}
+	if (err < 0) {
+		tw_conn_close(hc->c);
+		return err;
+	}
+	x->bytes += n;
+	exchange_send(x);
+	return 0;
+}
+
+void
+tw_http_end(struct tw_http_exchange *x)
+{
+	struct http_conn *hc = x->hc;
+
+	if (!hc->async || x->ended || tw_conn_closing(hc->c))
+		return;
+	if (!x->head_sent) {
+		tw_http_fail(x, 502);
+		return;
+	}
+	if (x->chunked_out &&
+	    tw_conn_write(hc->c, "0\r\n\r\n", 5) < 0) {
+		tw_conn_close(hc->c);
+		return;
+	}
+	if (x->tunnel)
+		x->keep = false;
+	x->ended = true;
+	x->ops = NULL;
+	exchange_send(x);
+}
+
 static void
 on_data(struct tw_conn *c, void *ctx)
 {
@@ -1050,16 +1729,10 @@ on_data(struct tw_conn *c, void *ctx)
 		process(hc);
 }
 
+/* A response is written: close, linger, or the next request. */
 static void
-on_drained(struct tw_conn *c, void *ctx)
+after_response(struct http_conn *hc)
 {
-	struct http_conn *hc = ctx;
-
-	(void)c;
-	if (hc->fd >= 0) {
-		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
-		hc->fd = -1;
-	}
 	if (hc->close_after) {
 		/*
 		 * The client said this was its last request, its body is
@@ -1083,11 +1756,38 @@ on_drained(struct tw_conn *c, void *ctx)
 }
 
 static void
+on_drained(struct tw_conn *c, void *ctx)
+{
+	struct http_conn *hc = ctx;
+
+	(void)c;
+	if (hc->async) {
+		struct tw_http_exchange *x = hc->x;
+
+		if (x->ended)
+			exchange_finish(hc);
+		else if (x->ops != NULL && x->ops->on_drained != NULL)
+			x->ops->on_drained(x, x->ctx);
+		return;
+	}
+	if (hc->fd >= 0) {
+		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
+		hc->fd = -1;
+	}
+	after_response(hc);
+}
+
+static void
 on_timeout(struct tw_conn *c, void *ctx)
 {
 	struct http_conn *hc = ctx;
 
 	if (hc->lingering) {
+		tw_conn_close(c);
+		return;
+	}
+	if (hc->async) {
+		exchange_abort(hc);
 		tw_conn_close(c);
 		return;
 	}
@@ -1113,6 +1813,13 @@ on_closed(struct tw_conn *c, void *ctx)
 	(void)c;
 	if (hc->fd >= 0)
 		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
+	if (hc->x != NULL) {
+		if (hc->async)
+			exchange_abort(hc);
+		tw_loop_unpost(&hc->x->task);
+		tw_buf_free(&hc->x->logreq);
+		free(hc->x);
+	}
 	tw_stats_gauge(state_gauge(hc, hc->state), -1);
 	tw_stats_gauge(&hc->srv->opts->stats->active, -1);
 	idle_del(hc);
@@ -1152,6 +1859,9 @@ tw_http_drain(struct tw_loop *loop, void *arg)
 	if (hl == NULL)
 		return;
 	hl->stopping = true;
+	for (size_t i = 0; i < hl->srv->nroutes; i++)
+		if (hl->srv->routes[i].handler->drain != NULL)
+			hl->srv->routes[i].handler->drain(hl->inst[i]);
 	/* Closed ones stay listed until reaped: closing again is a no-op. */
 	for (hc = hl->conns; hc != NULL; hc = next) {
 		next = hc->next;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "base/buf.h"
 #include "base/log.h"
@@ -23,11 +24,17 @@
 #include "parse/http_parse.h"
 
 #define TW_DECLINED	(-1000)	/* a handler does not want this request */
+#define TW_HTTP_ASYNC	(-1001)	/* a handler took it: it answers later
+				 * through req->x (tw_http_async) */
 
 enum tw_http_method {
 	TW_HTTP_GET,
 	TW_HTTP_HEAD,
+	TW_HTTP_OTHER,	/* any other method: only for handlers with
+			 * any_method (the proxy) */
 };
+
+struct tw_http_exchange;
 
 /* What a handler sees: the parsed request and its target split up. */
 struct tw_http_req {
@@ -38,6 +45,10 @@ struct tw_http_req {
 	const char *query;	/* after '?', or NULL */
 	size_t query_len;
 	const struct sockaddr *peer;	/* the client's address */
+	/* The request body's framing, checked already (RFC 9112 6). */
+	bool body_chunked;	/* Transfer-Encoding: chunked */
+	uint64_t body_len;	/* Content-Length (0: none, unless chunked) */
+	struct tw_http_exchange *x;	/* for tw_http_async() */
 };
 
 enum tw_http_seg_kind {
@@ -91,6 +102,8 @@ struct tw_http_res {
  */
 struct tw_handler {
 	const char *name;
+	bool any_method;	/* offered every method, not only GET/HEAD
+				 * (the others come with TW_HTTP_OTHER) */
 	int (*handle)(const struct tw_http_req *req, struct tw_http_res *res,
 		      void *inst);
 	void *(*create)(const void *opts, int *err);
@@ -98,6 +111,9 @@ struct tw_handler {
 	/* Optional: told its loop once created, e.g. to register there
 	 * (tw_loop_reclaim_add); destroy() comes before the loop goes. */
 	int (*attach)(void *inst, struct tw_loop *loop);
+	/* Optional: the loop is draining (tw_http_drain): let go of what
+	 * would keep it open (idle outbound connections). */
+	void (*drain)(void *inst);
 };
 
 struct tw_http_opts {
@@ -153,6 +169,88 @@ void tw_http_drain(struct tw_loop *loop, void *arg);
 /* The listener factory (tw_accept_fn): arg is the struct tw_http_server;
  * c's loop has been through tw_http_loop_init. */
 int tw_http_accept(struct tw_conn *c, void *arg);
+
+/*
+ * The asynchronous side of a handler (the proxy): handle() calls
+ * tw_http_async(req->x, ...) and returns TW_HTTP_ASYNC; the request's
+ * slices (req->raw, path, query) are valid only until handle() returns.
+ * From then on the handler reads the request body and writes the
+ * response through the exchange, and http calls it back through ops,
+ * always from the client connection's own events or from a task of the
+ * loop, never from inside one of the tw_http_* calls below. Every
+ * buffer is bounded: http reads no more from the client while the
+ * handler leaves body bytes unconsumed, and the handler writes no more
+ * while tw_http_writable() is false.
+ */
+struct tw_http_exchange_ops {
+	/* Body bytes arrived, or the body ended (tw_http_body_read). */
+	void (*on_body)(struct tw_http_exchange *x, void *ctx);
+	/* What was written has gone to the client: write more. */
+	void (*on_drained)(struct tw_http_exchange *x, void *ctx);
+	/* The client went away or timed out: release everything now; x is
+	 * not to be used again. Never called after tw_http_end/fail. */
+	void (*on_abort)(struct tw_http_exchange *x, void *ctx);
+};
+
+/* Take the request of x: answers come from ops with ctx. */
+void tw_http_async(struct tw_http_exchange *x,
+		   const struct tw_http_exchange_ops *ops, void *ctx);
+
+/*
+ * The request body, decoded (Content-Length or chunked): returns bytes
+ * available at *p (> 0), 0 once the body is complete, -EAGAIN while
+ * none are (on_body follows when more come), or -EBADMSG for a body
+ * that is malformed or cut short: http has answered 400 (or closed the
+ * client), the handler releases everything and does not use x again;
+ * no on_abort follows. After a 101 (tunnel) it returns the
+ * client's raw bytes, 0 once the client has shut down its side. A
+ * client that sent Expect: 100-continue gets its 100 here.
+ */
+ssize_t tw_http_body_read(struct tw_http_exchange *x, const char **p);
+
+/* The handler took n of the bytes tw_http_body_read gave. */
+void tw_http_body_consume(struct tw_http_exchange *x, size_t n);
+
+#define TW_HTTP_LEN_UNKNOWN	UINT64_MAX
+
+/*
+ * Send the response head: status and fields ("Name: value
+" lines,
+ * without framing and hop-by-hop ones). http adds Date, Server,
+ * Connection and the framing: Content-Length when len is known,
+ * chunked to an HTTP/1.1 client when it is not, or the end of the
+ * connection for HTTP/1.0. HEAD, 1xx, 204 and 304 carry no body. 101
+ * starts a tunnel: raw bytes both ways from then on. Returns 0 or
+ * -errno (the exchange then failed: on_abort follows).
+ */
+int tw_http_respond(struct tw_http_exchange *x, int status,
+		    const char *fields, size_t fields_len, uint64_t len);
+
+/* True when the client has taken what was written (the window). */
+bool tw_http_writable(const struct tw_http_exchange *x);
+
+/* Queue body bytes (copied; chunk-framed when the head said chunked).
+ * Returns 0 or -errno (the exchange fails: on_abort follows). */
+int tw_http_write(struct tw_http_exchange *x, const void *p, size_t n);
+
+/* The body is complete: the client connection goes on with keep-alive
+ * and the next request once it is written. x is done. */
+void tw_http_end(struct tw_http_exchange *x);
+
+/*
+ * The exchange failed: with no head sent yet, the client gets status's
+ * error page (502, 504, ...); after the head, the connection closes (the
+ * client sees a short body). x is done: no more callbacks.
+ */
+void tw_http_fail(struct tw_http_exchange *x, int status);
+
+/* For the access log's JSON lines: which upstream answered, its status
+ * and its time to the response head. */
+void tw_http_set_upstream(struct tw_http_exchange *x, const char *addr,
+			  int status, uint64_t time_us);
+
+/* The loop the exchange's client connection lives on. */
+struct tw_loop *tw_http_loop(const struct tw_http_exchange *x);
 
 /* Reason phrase for a status code ("Not Found"), "" if unknown. */
 const char *tw_http_reason(int status);

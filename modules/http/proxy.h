@@ -45,6 +45,9 @@ struct tw_proxy_group {
 	const char *hash_key;	/* hash methods: "$request_uri", ... */
 	unsigned keepalive;	/* idle connections kept per loop; 0: none */
 	struct tw_proxy_check check;
+	/* nservers entries every worker sees: shared memory made before
+	 * the fork (front/setup), or NULL for counters of the loop's own */
+	struct tw_upstream_shared *shared;
 };
 
 struct tw_proxy_set_header {
@@ -76,5 +79,17 @@ struct tw_proxy_opts {
 #define TW_PROXY_NEXT_503	(1u << 3)
 #define TW_PROXY_NEXT_504	(1u << 4)
 #define TW_PROXY_NEXT_NON_IDEMPOTENT (1u << 5)
+
+struct tw_handler;
+
+/*
+ * The handler (route opts: a struct tw_proxy_opts): takes every method,
+ * answers asynchronously through http's exchange (tw_http_async). With
+ * no server left to try it answers 502 at once; a failed or timed-out
+ * server is replaced by the next while that is safe (no body byte read
+ * from the client yet; an idempotent method or nothing sent), then the
+ * client gets 502, or 504 after a timeout.
+ */
+extern const struct tw_handler tw_proxy_handler;
 
 #endif /* TW_PROXY_H */

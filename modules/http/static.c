@@ -912,6 +912,8 @@ static_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	if (f->err != 0) {
 		err = f->err;
 		tw_fs_cache_release(f);
+		if (o->decline_missing && (err == -ENOENT || err == -ENOTDIR))
+			return TW_DECLINED;
 		return err;
 	}
 	mode = f->st.st_mode;

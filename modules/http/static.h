@@ -32,6 +32,9 @@ struct tw_static_opts {
 	size_t open_files;	/* descriptors each loop's open-file cache
 				 * keeps (tw_fs_cache_fd_share); 0: one per
 				 * slot of the cache */
+	bool decline_missing;	/* a name that does not exist is
+				 * declined, for the next route (tinyweb
+				 * proxy URL DIR), not answered 404 */
 };
 
 extern const struct tw_handler tw_static_handler;

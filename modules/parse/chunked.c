@@ -253,3 +253,9 @@ tw_chunked_feed(struct tw_chunked *ck, const char *buf, size_t len,
 		return TW_CHUNKED_AGAIN;
 	}
 }
+
+uint64_t
+tw_chunked_data_left(const struct tw_chunked *ck)
+{
+	return ck->state == S_DATA ? ck->size : 0;
+}

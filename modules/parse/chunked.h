@@ -49,4 +49,9 @@ void tw_chunked_init(struct tw_chunked *ck, uint64_t limit);
 int tw_chunked_feed(struct tw_chunked *ck, const char *buf, size_t len,
 		    size_t *consumed, size_t *body);
 
+/* Chunk-data bytes that directly follow what was fed: the rest of the
+ * chunk being read, or 0 when a size line, a CRLF or trailers come next
+ * (a caller that forwards the data slices it out in place). */
+uint64_t tw_chunked_data_left(const struct tw_chunked *ck);
+
 #endif

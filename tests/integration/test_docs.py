@@ -49,7 +49,7 @@ CONF_MAN = ROOT / "man" / "tinyweb.conf.5"
 CONF = ROOT / "conf" / "tinyweb.conf"
 MIME = ROOT / "conf" / "mime.types"
 
-SERVE_COMMANDS = {"serve", "check-config"}
+SERVE_COMMANDS = {"serve", "proxy", "check-config"}
 # Commands that signal a running server, found by its pid file.
 CONTROL_COMMANDS = {"stop": "SIGTERM", "quit": "SIGQUIT", "reload": "SIGHUP",
                     "reopen": "SIGUSR1"}

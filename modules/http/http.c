@@ -77,6 +77,7 @@ struct tw_http_exchange {
 	bool no_body;
 	bool tunnel;		/* after a 101: raw bytes both ways */
 	bool ended;		/* tw_http_end: finishes once written */
+	bool cut;		/* ... and then the connection closes */
 	bool in_api;		/* a tw_http_* call is on the stack */
 	bool want_send;		/* the task sends what is queued */
 	bool want_body;		/* the task tells the handler of body */
@@ -84,6 +85,7 @@ struct tw_http_exchange {
 	int status;
 	uint64_t bytes;		/* body bytes queued to the client */
 	size_t head_len;	/* of the response head sent */
+	size_t unsent;		/* queued since the queue was last empty */
 	struct tw_loop_task task;	/* send and finish, off the stack */
 	/* The request as the access log shows it, copied: its head is
 	 * consumed while the answer is still on its way. */
@@ -919,8 +921,14 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
 	}
 	if (hc->srv->has_async &&
 	    (err = start_discard(hc, fr, head_len, ahead)) != 0) {
+		int own = status < 0 ? tw_http_status_from_errno(status) :
+			  status;
+
+		/* A handler's own error stands (all upstreams down is a 502
+		 * whatever the body's size); the body left unread closes
+		 * the connection. */
 		close_res_fd(res);
-		fail(hc, r, err, head);
+		fail(hc, r, taken && own >= 400 ? own : err, head);
 		return;
 	}
 	if (!split) {
@@ -1283,10 +1291,11 @@ exchange_begin(struct http_conn *hc, const struct tw_http_request *r,
 	x->keep = keep;
 	x->minor = r->minor;
 	x->head_sent = x->chunked_out = x->no_body = x->tunnel = false;
-	x->ended = x->want_send = x->want_body = false;
+	x->ended = x->cut = x->want_send = x->want_body = false;
 	x->status = 0;
 	x->bytes = 0;
 	x->head_len = 0;
+	x->unsent = 0;
 	x->up_addr[0] = '\0';
 	x->up_status = 0;
 	x->up_time_us = 0;
@@ -1331,6 +1340,10 @@ exchange_finish(struct http_conn *hc)
 	exchange_account(hc, x->status);
 	x->ops = NULL;
 	hc->async = false;
+	if (x->cut) {
+		tw_conn_close(hc->c);
+		return;
+	}
 	hc->close_after = !x->keep;
 	if (!x->body_done)
 		hc->peer_closes = false;	/* unread body: linger */
@@ -1441,9 +1454,12 @@ exchange_fail(struct http_conn *hc, int status)
 
 	x->ops = NULL;
 	if (x->head_sent) {
-		exchange_account(hc, x->status);
-		hc->async = false;
-		tw_conn_close(hc->c);
+		/* What was queued still goes (no end of chunks after it),
+		 * then the close tells the client its body is short. */
+		x->cut = true;
+		x->ended = true;
+		x->keep = false;
+		exchange_send(x);
 		return;
 	}
 	exchange_log_req(x, &r);
@@ -1635,6 +1651,7 @@ tw_http_respond(struct tw_http_exchange *x, int status, const char *fields,
 	}
 	x->head_sent = true;
 	x->head_len = h->len;
+	x->unsent = h->len;
 	x->expect = false;
 	if (x->tunnel) {
 		/* Either side's silence is the handler's to judge. */
@@ -1648,10 +1665,21 @@ tw_http_respond(struct tw_http_exchange *x, int status, const char *fields,
 	return 0;
 }
 
+/* Half the window: a write comes after at most this much is queued,
+ * and a write is at most a read buffer, so no more than 64 KiB wait. */
+#define WRITE_WINDOW	(32 * 1024)
+
 bool
 tw_http_writable(const struct tw_http_exchange *x)
 {
-	return !tw_conn_pending(x->hc->c);
+	return x->hc->async && !x->ended &&
+	       (x->unsent < WRITE_WINDOW || !tw_conn_pending(x->hc->c));
+}
+
+bool
+tw_http_alive(const struct tw_http_exchange *x)
+{
+	return x->hc->async && x->ops != NULL && !tw_conn_closing(x->hc->c);
 }
 
 int
@@ -1690,6 +1718,9 @@ tw_http_write(struct tw_http_exchange *x, const void *p, size_t n)
 		return err;
 	}
 	x->bytes += n;
+	if (!tw_conn_pending(hc->c))
+		x->unsent = 0;
+	x->unsent += n;
 	exchange_send(x);
 	return 0;
 }
@@ -1764,6 +1795,7 @@ on_drained(struct tw_conn *c, void *ctx)
 	if (hc->async) {
 		struct tw_http_exchange *x = hc->x;
 
+		x->unsent = 0;
 		if (x->ended)
 			exchange_finish(hc);
 		else if (x->ops != NULL && x->ops->on_drained != NULL)

@@ -226,8 +226,13 @@ void tw_http_body_consume(struct tw_http_exchange *x, size_t n);
 int tw_http_respond(struct tw_http_exchange *x, int status,
 		    const char *fields, size_t fields_len, uint64_t len);
 
-/* True when the client has taken what was written (the window). */
+/* True while the window has room: what was written and not yet taken
+ * by the client is under 32 KiB (a write may then add a read buffer). */
 bool tw_http_writable(const struct tw_http_exchange *x);
+
+/* True while x may still be answered: the client is there and neither
+ * end nor fail was called. */
+bool tw_http_alive(const struct tw_http_exchange *x);
 
 /* Queue body bytes (copied; chunk-framed when the head said chunked).
  * Returns 0 or -errno (the exchange fails: on_abort follows). */

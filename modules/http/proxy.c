@@ -410,7 +410,9 @@ try_next(struct preq *pr, bool timeout)
 	}
 	release_server(pr, !stale, false);
 	drop_conn(pr);
-	if (may && pick_and_start(pr) == 0)
+	/* Not for a client already gone (or a loop closing everything). */
+	if (may && (pr->in_handle || tw_http_alive(pr->x)) &&
+	    pick_and_start(pr) == 0)
 		return;
 	if (pr->in_handle) {
 		/* proxy_handle() answers it (and frees pr). */

@@ -439,6 +439,13 @@ class FailureCase:
             st, _, body = fetch(px.port, "GET", "/x")
             self.assertEqual(st, 502)
             self.assertIn(b"502 Bad Gateway", body)
+        # A large body still on its way does not turn it into a 413.
+        with harness.Conn(px.port) as c:
+            c.send(harness.build("POST", "/x", [("Content-Length",
+                                                 str(5 << 20))]))
+            r = c.read_response()
+            self.assertEqual(r.status, 502)
+            self.assertTrue(r.closes())
 
     def test_black_hole_is_504(self):
         # A listener whose accept queue is full: the kernel drops SYNs.
@@ -593,6 +600,39 @@ class FailureCase:
         self.assertEqual(fetch(px.port, "GET", "/both")[2], b"local")
         self.assertEqual(fetch(px.port, "GET", "/far")[2], b"far")
         self.assertEqual(fetch(px.port, "GET", "/none")[0], 404)
+
+    def test_graceful_stop_lets_pooled_connections_go(self):
+        tmp = unique_tmpdir()
+        self.cleanup.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
+        with open(os.path.join(tmp, "f"), "wb") as f:
+            f.write(b"q")
+        up = harness.start(tmp, modes=False)
+        self.cleanup.append(up.stop)
+        px = Proxy(["http://127.0.0.1:%d" % up.port], *MODES[self.MODE])
+        for _ in range(5):
+            self.assertEqual(fetch(px.port, "GET", "/f")[2], b"q")
+        # Idle upstream connections in the pool must not hold the drain
+        # (they would for their 60 s idle timeout): stop() waits 5 s.
+        px.stop(sig=signal.SIGQUIT)
+
+    def test_json_log_names_the_upstream(self):
+        tmp = unique_tmpdir()
+        self.cleanup.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
+        with open(os.path.join(tmp, "f"), "wb") as f:
+            f.write(b"j")
+        log = os.path.join(tmp, "access.log")
+        up = harness.start(tmp, modes=False)
+        self.cleanup.append(up.stop)
+        px = self.proxy(["http://127.0.0.1:%d" % up.port],
+                        "--access-log", log, "--log-format", "json")
+        self.assertEqual(fetch(px.port, "GET", "/f")[2], b"j")
+        lines = wait_until(lambda: harness.read_lines(log, text=True),
+                           timeout=5)
+        rec = json.loads(lines[-1])
+        self.assertEqual(rec["status"], 200)
+        self.assertEqual(rec["upstream_addr"], "127.0.0.1:%d" % up.port)
+        self.assertEqual(rec["upstream_status"], 200)
+        self.assertIn("upstream_time_us", rec)
 
     def test_python_http_server_upstream(self):
         tmp = unique_tmpdir()

@@ -1791,7 +1791,18 @@ print_reparses_to_same(void **state)
 		"max_request_body 3k;\n"
 		"status /tw-status;\n"
 		"status_allow 10.0.0.0/8;\n"
-		"status_allow ::1;\n", mime);
+		"status_allow ::1;\n"
+		"balance consistent;\n"
+		"proxy_connect_timeout 3s;\n"
+		"proxy_read_timeout 4s;\n"
+		"proxy_send_timeout 5s;\n"
+		"proxy_next_upstream_tries 2;\n"
+		"proxy_next_upstream error,non_idempotent;\n"
+		"proxy_max_body 10m;\n"
+		"proxy_buffer_size 8k;\n"
+		"proxy_pass_request_headers off;\n"
+		"proxy_set_header X-P \"a b\";\n"
+		"proxy_keepalive 7;\n", mime);
 	if (load_text(&c1, text, strlen(text), false, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	out1 = print_config(&c1, &len1);
@@ -1819,6 +1830,14 @@ print_reparses_to_same(void **state)
 	assert_int_equal(c2.aio_threads, 7);
 	assert_string_equal(c2.status, "/tw-status");
 	assert_int_equal(c2.nstatus_allow, 2);
+	assert_int_equal(c2.balance, 4);
+	assert_int_equal(c2.proxy_connect_timeout_ms, 3000);
+	assert_int_equal(c2.proxy_next_upstream, 0x21);
+	assert_int_equal(c2.proxy_max_body, 10 << 20);
+	assert_false(c2.proxy_pass_request_headers);
+	assert_int_equal(c2.nproxy_set_headers, 1);
+	assert_string_equal(c2.proxy_set_headers[0].value, "a b");
+	assert_int_equal(c2.proxy_keepalive, 7);
 	assert_string_equal(tw_mime_table_lookup(c2.types, "a.pm", 4),
 			    "text/x-pm");
 	assert_string_equal(tw_mime_table_lookup(c2.types, "a.x-y", 5),

@@ -28,6 +28,7 @@
 #include "net/loop.h"
 #include "parse/http_parse.h"
 #include "support/fake_conn.h"
+#include "support/loop_guard.h"
 
 /* ---- the test handler --------------------------------------------------- */
 
@@ -1394,10 +1395,324 @@ access_log_escapes(void **state)
 	free(log);
 }
 
+/* ---- asynchronous exchanges --------------------------------------------- */
+
+/* The async handler: takes every method for "/a..." and records what
+ * http tells it; the test then drives the exchange by hand. */
+static struct {
+	struct tw_http_exchange *x;
+	unsigned bodies;	/* on_body calls */
+	unsigned drains;
+	unsigned aborts;
+	bool chunked;
+	uint64_t len;
+} as;
+
+static void
+as_body(struct tw_http_exchange *x, void *ctx)
+{
+	(void)ctx;
+	assert_ptr_equal(x, as.x);
+	as.bodies++;
+}
+
+static void
+as_drained(struct tw_http_exchange *x, void *ctx)
+{
+	(void)x;
+	(void)ctx;
+	as.drains++;
+}
+
+static void
+as_abort(struct tw_http_exchange *x, void *ctx)
+{
+	(void)x;
+	(void)ctx;
+	as.aborts++;
+}
+
+static const struct tw_http_exchange_ops as_ops = {
+	.on_body = as_body, .on_drained = as_drained, .on_abort = as_abort,
+};
+
+static int
+as_handle(const struct tw_http_req *req, struct tw_http_res *res,
+	  void *inst)
+{
+	(void)res;
+	(void)inst;
+	if (req->path_len < 2 || memcmp(req->path, "/a", 2) != 0)
+		return TW_DECLINED;
+	assert_non_null(req->x);
+	as.x = req->x;
+	as.chunked = req->body_chunked;
+	as.len = req->body_len;
+	tw_http_async(req->x, &as_ops, NULL);
+	return TW_HTTP_ASYNC;
+}
+
+static const struct tw_handler as_handler = {
+	.name = "async",
+	.any_method = true,
+	.handle = as_handle,
+};
+
+static int
+as_setup(void **state)
+{
+	struct fx *f;
+
+	if (fx_setup(state) != 0)
+		return -1;
+	f = *state;
+	memset(&as, 0, sizeof(as));
+	/* A new server on the same loop: the async route, then the test's. */
+	tw_http_loop_exit(f->loop, f->srv);
+	tw_http_destroy(f->srv);
+	f->route = (struct tw_http_route){ &as_handler, NULL };
+	f->srv = tw_http_create(&f->opts, &f->route, 1);
+	return f->srv != NULL && tw_http_loop_init(f->loop, f->srv) == 0 ?
+	       0 : -1;
+}
+
+/* Run what http posted (sends, on_body) as the loop would. */
+static void
+run_tasks(struct fx *f)
+{
+	struct loop_guard g = { 0 };
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		tw_loop_unstop(f->loop);
+		loop_guard_run(f->loop, &g, 0);
+	}
+	tw_loop_unstop(f->loop);
+}
+
+static size_t
+output_is(struct tw_conn *c, const char *want_tail)
+{
+	size_t len, n = strlen(want_tail);
+	const char *out = fake_conn_output(c, &len);
+
+	if (len < n || memcmp(out + len - n, want_tail, n) != 0)
+		fail_msg("output ends %.*s, want %s", (int)(len < 80 ? len : 80),
+			 len < 80 ? out : out + len - 80, want_tail);
+	return len;
+}
+
+/* A chunked request body comes decoded, as it arrives; an unknown
+ * response length goes chunked to HTTP/1.1; the connection then serves
+ * the next request. */
+static void
+async_chunked_both_ways(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *c = fx_accept(f);
+	const char *p;
+	char v[64];
+	struct resp r;
+	size_t len;
+
+	fake_conn_feed_str(c, "POST /a HTTP/1.1\r\nHost: x\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n3;e=1\r\nabc\r\n");
+	assert_non_null(as.x);
+	assert_true(as.chunked);
+	run_tasks(f);
+	assert_true(as.bodies >= 1);
+	assert_int_equal(tw_http_body_read(as.x, &p), 3);
+	assert_memory_equal(p, "abc", 3);
+	tw_http_body_consume(as.x, 3);
+	assert_int_equal(tw_http_body_read(as.x, &p), -EAGAIN);
+	fake_conn_feed_str(c, "2\r\nde\r\n0\r\n\r\n");
+	assert_int_equal(tw_http_body_read(as.x, &p), 2);
+	assert_memory_equal(p, "de", 2);
+	tw_http_body_consume(as.x, 2);
+	assert_int_equal(tw_http_body_read(as.x, &p), 0);
+
+	assert_int_equal(tw_http_respond(as.x, 200, "X-Up: 1\r\n", 9,
+					 TW_HTTP_LEN_UNKNOWN), 0);
+	assert_true(tw_http_writable(as.x));
+	assert_int_equal(tw_http_write(as.x, "hello", 5), 0);
+	assert_int_equal(tw_http_write(as.x, "!", 1), 0);
+	tw_http_end(as.x);
+	run_tasks(f);
+	len = output_is(c, "\r\n\r\n5\r\nhello\r\n1\r\n!\r\n0\r\n\r\n");
+	p = fake_conn_output(c, &len);
+	next_resp(&p, p + len, true, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(resp_header(&r, "Transfer-Encoding", v, sizeof(v)),
+			    "chunked");
+	assert_string_equal(resp_header(&r, "X-Up", v, sizeof(v)), "1");
+	assert_null(resp_header(&r, "Content-Length", v, sizeof(v)));
+	assert_null(resp_header(&r, "Connection", v, sizeof(v)));
+
+	/* keep-alive: the next request is routed */
+	fake_conn_output_clear(c);
+	as.x = NULL;
+	fake_conn_feed_str(c, "GET /a2 HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_non_null(as.x);
+	assert_int_equal(tw_http_respond(as.x, 204, NULL, 0, 0), 0);
+	tw_http_end(as.x);
+	run_tasks(f);
+	responses(c, &r, 1, true);
+	assert_int_equal(r.status, 204);
+	assert_int_equal(as.aborts, 0);
+}
+
+/* HTTP/1.0 cannot read chunked: the close frames the body. */
+static void
+async_http10_close_delimited(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *c = fx_accept(f);
+	char v[64];
+	struct resp r;
+	const char *p;
+	size_t len;
+
+	fake_conn_feed_str(c, "GET /a HTTP/1.0\r\nConnection: keep-alive"
+			   "\r\n\r\n");
+	assert_int_equal(tw_http_respond(as.x, 200, NULL, 0,
+					 TW_HTTP_LEN_UNKNOWN), 0);
+	assert_int_equal(tw_http_write(as.x, "raw", 3), 0);
+	tw_http_end(as.x);
+	run_tasks(f);
+	output_is(c, "\r\n\r\nraw");
+	p = fake_conn_output(c, &len);
+	next_resp(&p, p + len, true, &r);
+	assert_string_equal(resp_header(&r, "Connection", v, sizeof(v)),
+			    "close");
+	assert_null(resp_header(&r, "Transfer-Encoding", v, sizeof(v)));
+	assert_true(fake_conn_write_shut(c) || tw_conn_closing(c));
+}
+
+/* A known length is passed as Content-Length; HEAD gets it without a
+ * body. */
+static void
+async_length_and_head(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *c = fx_accept(f);
+	struct resp r;
+	char v[64];
+
+	fake_conn_feed_str(c, "HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(tw_http_respond(as.x, 200, NULL, 0, 1234), 0);
+	assert_int_equal(tw_http_write(as.x, "ignored", 7), 0);
+	tw_http_end(as.x);
+	run_tasks(f);
+	responses(c, &r, 1, true);
+	assert_string_equal(resp_header(&r, "Content-Length", v, sizeof(v)),
+			    "1234");
+	fake_conn_output_clear(c);
+	fake_conn_feed_str(c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(tw_http_respond(as.x, 200, NULL, 0, 4), 0);
+	assert_int_equal(tw_http_write(as.x, "body", 4), 0);
+	tw_http_end(as.x);
+	run_tasks(f);
+	responses(c, &r, 1, false);
+	assert_int_equal(r.body_len, 4);
+	assert_memory_equal(r.body, "body", 4);
+}
+
+/* Backpressure: a body larger than the read buffer is read only as the
+ * handler consumes it. */
+static void
+async_body_backpressure(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *c = fx_accept(f);
+	static char big[100000];
+	size_t got = 0;
+	const char *p;
+	ssize_t n;
+
+	memset(big, 'b', sizeof(big));
+	fake_conn_feed_str(c, "PUT /a HTTP/1.1\r\nHost: x\r\n"
+			   "Content-Length: 100000\r\n\r\n");
+	fake_conn_feed(c, big, sizeof(big));
+	run_tasks(f);
+	assert_int_equal(as.len, 100000);
+	while ((n = tw_http_body_read(as.x, &p)) > 0) {
+		/* never more than one read buffer at a time */
+		assert_true(n <= TW_CONN_RBUF_SIZE);
+		assert_true(fake_conn_unconsumed(c) == sizeof(big) - got);
+		tw_http_body_consume(as.x, (size_t)n);
+		got += (size_t)n;
+		run_tasks(f);
+	}
+	assert_int_equal(n, 0);
+	assert_int_equal(got, sizeof(big));
+}
+
+/* Failing before the head: the error page; after it: what was queued
+ * goes, then the connection closes. */
+static void
+async_fail_before_and_after_head(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *c = fx_accept(f);
+	struct resp r;
+
+	fake_conn_feed_str(c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	tw_http_fail(as.x, 504);
+	run_tasks(f);
+	responses(c, &r, 1, false);
+	assert_int_equal(r.status, 504);
+	assert_non_null(memmem(r.body, r.body_len, "504 Gateway Timeout", 19));
+	assert_false(tw_conn_closing(c));	/* keep-alive goes on */
+
+	fake_conn_output_clear(c);
+	fake_conn_feed_str(c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(tw_http_respond(as.x, 200, NULL, 0, 10), 0);
+	assert_int_equal(tw_http_write(as.x, "12345", 5), 0);
+	tw_http_fail(as.x, 502);
+	run_tasks(f);
+	output_is(c, "\r\n\r\n12345");
+	assert_true(tw_conn_closing(c));
+	tw_conn_reap(f->loop);
+	assert_int_equal(as.aborts, 0);
+}
+
+/* The client leaving mid-exchange is told to the handler once. */
+static void
+async_client_gone_aborts(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *c = fx_accept(f);
+
+	fake_conn_feed_str(c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_non_null(as.x);
+	tw_conn_close(c);
+	tw_conn_reap(f->loop);
+	assert_int_equal(as.aborts, 1);
+}
+
+/* Expect: 100-continue is answered when the body is first wanted. */
+static void
+async_expect_continue(void **state)
+{
+	struct fx *f = *state;
+	struct tw_conn *c = fx_accept(f);
+	const char *p;
+
+	fake_conn_feed_str(c, "POST /a HTTP/1.1\r\nHost: x\r\n"
+			   "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+	run_tasks(f);
+	assert_int_equal(tw_http_body_read(as.x, &p), -EAGAIN);
+	run_tasks(f);
+	output_is(c, "HTTP/1.1 100 Continue\r\n\r\n");
+	fake_conn_feed_str(c, "ok");
+	assert_int_equal(tw_http_body_read(as.x, &p), 2);
+}
+
 int
 main(void)
 {
 #define FX(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
+#define AS(t) cmocka_unit_test_setup_teardown(t, as_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		FX(get_exact_response),
 		FX(absolute_form_target),
@@ -1431,8 +1746,16 @@ main(void)
 		FX(two_loops_drain_apart),
 		FX(stats_gauges_balance),
 		FX(access_log_escapes),
+		AS(async_chunked_both_ways),
+		AS(async_http10_close_delimited),
+		AS(async_length_and_head),
+		AS(async_body_backpressure),
+		AS(async_fail_before_and_after_head),
+		AS(async_client_gone_aborts),
+		AS(async_expect_continue),
 	};
 #undef FX
+#undef AS
 
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #include "http/forward.h"
 #include "http/http.h"
 #include "net/conn.h"
+#include "net/loop.h"
 #include "parse/chunked.h"
 #include "parse/http_response.h"
 
@@ -60,8 +62,7 @@ struct preq {
 	bool body_chunked;	/* the client's body, re-chunked upstream */
 	bool body_done;		/* all of it went upstream */
 	uint64_t body_sent;
-	bool in_handle;		/* proxy_handle() is on the stack */
-	int sync_status;	/* its answer if it failed meanwhile */
+	struct tw_loop_task kick;	/* the start, after proxy_handle() */
 	bool body_ready;	/* http said the body may be read */
 	bool pumping;		/* pump() is on the stack */
 	bool pump_again;
@@ -353,9 +354,10 @@ start(struct preq *pr)
 	return 0;
 }
 
-/* The balancer's choice for pr, and its start. -1 if none is left. */
+/* The balancer's next choice for pr, acquired. -1 if none is left
+ * (every server down or tried, or the tries used up). */
 static int
-pick_and_start(struct preq *pr)
+pick(struct preq *pr)
 {
 	struct proxy_inst *pi = pr->pi;
 	struct tw_upstream_key k = {
@@ -367,18 +369,48 @@ pick_and_start(struct preq *pr)
 
 	if (limit == 0)
 		limit = (unsigned)pi->g->nservers;
-	while (pr->tries < limit) {
-		i = tw_upstream_pick(pi->up, &k, now_ms(), &pr->tried);
-		if (i < 0)
-			return -1;
-		pr->tries++;
-		pr->server = i;
-		tw_upstream_acquire(pi->up, i);
+	if (pr->tries >= limit)
+		return -1;
+	i = tw_upstream_pick(pi->up, &k, now_ms(), &pr->tried);
+	if (i < 0)
+		return -1;
+	pr->tries++;
+	pr->server = i;
+	tw_upstream_acquire(pi->up, i);
+	return 0;
+}
+
+/* pr on the next server that can take it; -1 if none is left. */
+static int
+pick_and_start(struct preq *pr)
+{
+	while (pick(pr) == 0) {
 		if (start(pr) == 0)
 			return 0;
 		release_server(pr, true, false);
 	}
 	return -1;
+}
+
+/*
+ * The first start, from the loop once proxy_handle() returned: I/O on
+ * the upstream connection may read its answer at once (a pooled one on
+ * loopback), and that answer may only meet a running exchange.
+ */
+static void
+kick(struct tw_loop *loop, struct tw_loop_task *t)
+{
+	struct preq *pr = (struct preq *)(void *)((char *)t -
+				offsetof(struct preq, kick));
+
+	(void)loop;
+	if (start(pr) == 0)
+		return;
+	release_server(pr, true, false);
+	if (pick_and_start(pr) == 0)
+		return;
+	tw_http_fail(pr->x, 502);
+	req_free(pr);
 }
 
 /*
@@ -411,14 +443,8 @@ try_next(struct preq *pr, bool timeout)
 	release_server(pr, !stale, false);
 	drop_conn(pr);
 	/* Not for a client already gone (or a loop closing everything). */
-	if (may && (pr->in_handle || tw_http_alive(pr->x)) &&
-	    pick_and_start(pr) == 0)
+	if (may && tw_http_alive(pr->x) && pick_and_start(pr) == 0)
 		return;
-	if (pr->in_handle) {
-		/* proxy_handle() answers it (and frees pr). */
-		pr->sync_status = timeout ? 504 : 502;
-		return;
-	}
 	tw_http_fail(pr->x, timeout ? 504 : 502);
 	req_free(pr);
 }
@@ -903,6 +929,7 @@ req_free(struct preq *pr)
 {
 	struct proxy_inst *pi = pr->pi;
 
+	tw_loop_unpost(&pr->kick);
 	pr->x = NULL;
 	pr->uc = NULL;
 	pr->free_next = pi->free_reqs;
@@ -1011,20 +1038,13 @@ proxy_handle(const struct tw_http_req *req, struct tw_http_res *res,
 		req_free(pr);
 		return 503;
 	}
-	tw_http_async(req->x, &x_ops, pr);
-	pr->in_handle = true;
-	if (pick_and_start(pr) < 0 && pr->sync_status == 0)
-		pr->sync_status = 502;	/* every server down: at once */
-	pr->in_handle = false;
-	if (pr->sync_status != 0) {
-		int status = pr->sync_status;
-
-		drop_conn(pr);
-		release_server(pr, false, false);
-		tw_http_async(req->x, NULL, NULL);
+	if (pick(pr) < 0) {
+		/* Every server down: 502 at once. */
 		req_free(pr);
-		return status;
+		return 502;
 	}
+	tw_http_async(req->x, &x_ops, pr);
+	tw_loop_post(tw_http_loop(req->x), &pr->kick, kick);
 	return TW_HTTP_ASYNC;
 }
 

@@ -71,7 +71,7 @@ complete -c tinyweb -n $serve -l proxy-connect-timeout -x -d 'Proxy: longest wai
 complete -c tinyweb -n $serve -l proxy-read-timeout -x -d 'Proxy: longest silence of an upstream server (default 60s)'
 complete -c tinyweb -n $serve -l proxy-send-timeout -x -d 'Proxy: longest stall sending a request upstream (default 60s)'
 complete -c tinyweb -n $serve -l proxy-next-upstream-tries -x -d 'Proxy: servers tried for one request (default 0: each once)'
-complete -c tinyweb -n $serve -l proxy-next-upstream -x -d 'Proxy: when the next server gets a request (error,timeout,non_idempotent or off)'
+complete -c tinyweb -n $serve -l proxy-next-upstream -x -d 'Proxy: when the next server gets a request (error,timeout,http_50x,non_idempotent or off)'
 complete -c tinyweb -n $serve -l proxy-max-body -x -d 'Proxy: larger request bodies get 413 (default 0: no limit)'
 complete -c tinyweb -n $serve -l proxy-buffer-size -x -d 'Proxy: largest upstream response head (default 16k)'
 complete -c tinyweb -n $serve -l proxy-pass-request-headers -d 'Proxy: pass the client header fields on (default)'

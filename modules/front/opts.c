@@ -1410,8 +1410,8 @@ const struct tw_opt tw_opts[] = {
 	{ OWN("proxy_next_upstream", 0, 0, 1, 6, parse_next_upstream,
 	      print_next_upstream, OFF(proxy_next_upstream)), "LIST",
 	  "proxy: when the next server gets a request:\n"
-	  "error, timeout, non_idempotent, or off\n"
-	  "(default error,timeout)", NULL },
+	  "error, timeout, http_502, http_503, http_504,\n"
+	  "non_idempotent, or off (default error,timeout)", NULL },
 	{ "proxy_max_body", 0, 0, 1, 1, parse_size, NULL, print_u64,
 	  OFF(proxy_max_body), NULL, "SIZE",
 	  "proxy: larger request bodies get 413\n"

@@ -645,6 +645,36 @@ bad_response(struct preq *pr, const char *why)
 	req_free(pr);
 }
 
+/*
+ * proxy_next_upstream http_502/503/504: this answer is dropped for the
+ * next server's, when the request can go again (none of its body was
+ * taken from the client; idempotent, or non_idempotent allowed) and a
+ * server is left to try; else it goes to the client as it is.
+ */
+static bool
+next_on_status(struct preq *pr, int status)
+{
+	const struct tw_proxy_opts *o = pr->pi->o;
+	unsigned bit = status == 502 ? TW_PROXY_NEXT_502 :
+		       status == 503 ? TW_PROXY_NEXT_503 :
+		       status == 504 ? TW_PROXY_NEXT_504 : 0;
+	unsigned limit = o->next_upstream_tries;
+	size_t i, n = pr->pi->g->nservers;
+	uint64_t now = now_ms();
+
+	if (!(o->next_upstream & bit) || pr->body_sent > 0 ||
+	    (!pr->idempotent && !(o->next_upstream &
+				  TW_PROXY_NEXT_NON_IDEMPOTENT)))
+		return false;
+	if (pr->tries >= (limit == 0 ? (unsigned)n : limit))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(pr->tried & (UINT64_C(1) << i)) &&
+		    tw_upstream_usable(pr->pi->up, (int)i, now))
+			return true;
+	return false;
+}
+
 /* The response head, once complete: parsed, judged, sent on. Returns
  * false when pr is done with (failed) or must wait for more. */
 static bool
@@ -688,6 +718,15 @@ take_head(struct preq *pr)
 			continue;
 		}
 		break;
+	}
+	if (next_on_status(pr, res.status)) {
+		release_server(pr, true, false);
+		drop_conn(pr);
+		if (pick_and_start(pr) < 0) {
+			tw_http_fail(pr->x, res.status);
+			req_free(pr);
+		}
+		return false;
 	}
 	pr->framing = tw_http_response_body(&res, pr->head_req, &blen);
 	if (res.status == 101) {

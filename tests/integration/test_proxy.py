@@ -293,6 +293,17 @@ class ProxyModeCase:
             r = c.request("GET", "/k1")
             self.assertEqual(r.body, self.small)
 
+    def test_pipelined_requests_in_order(self):
+        with harness.Conn(self.px.port) as c:
+            c.send(harness.build("GET", "/k1") + harness.build("HEAD", "/k1")
+                   + harness.build("GET", "/missing")
+                   + harness.build("GET", "/k1"))
+            r = [c.read_response(m) for m in ("GET", "HEAD", "GET", "GET")]
+        self.assertEqual([x.status for x in r], [200, 200, 404, 200])
+        self.assertEqual(r[0].body, self.small)
+        self.assertEqual(r[1].body, b"")
+        self.assertEqual(r[3].body, self.small)
+
     def test_upstream_status_passes(self):
         st, _, body = fetch(self.px.port, "GET", "/missing")
         self.assertEqual(st, 404)
@@ -491,6 +502,25 @@ class FailureCase:
             self.assertNotIn(b"hello", r.body)
             self.assertIsNone(r.header("X-Big"))
 
+    def test_next_upstream_on_503(self):
+        tmp = unique_tmpdir()
+        self.cleanup.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
+        with open(os.path.join(tmp, "f"), "wb") as f:
+            f.write(b"fine")
+        up = harness.start(tmp, modes=False)
+        self.cleanup.append(up.stop)
+        busy = b"HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy"
+        urls = ["http://127.0.0.1:%d" % up.port]
+        # Without the condition the 503 is passed on...
+        px = self.proxy([self.scripted(busy).url] + urls)
+        got = {fetch(px.port, "GET", "/f")[2] for _ in range(4)}
+        self.assertIn(b"busy", got)
+        # ... with it, the next server answers every time.
+        px = self.proxy([self.scripted(busy).url] + urls,
+                        "--proxy-next-upstream", "error,timeout,http_503")
+        got = {fetch(px.port, "GET", "/f")[2] for _ in range(4)}
+        self.assertEqual(got, {b"fine"})
+
     def test_closed_without_answer_is_502(self):
         s = self.scripted(None)
         px = self.proxy([s.url])
@@ -581,6 +611,42 @@ class FailureCase:
         self.assertEqual(sum(counts), n)
         for k in counts:
             self.assertLess(abs(k - n / 3), n / 3 * 0.1, counts)
+
+    def three_named_upstreams(self):
+        """Three tinyweb upstreams whose files /u0../u39 hold the
+        server's own number: a body says who answered."""
+        ups = []
+        for k in range(3):
+            tmp = unique_tmpdir()
+            self.cleanup.append(lambda t=tmp: shutil.rmtree(
+                t, ignore_errors=True))
+            for i in range(40):
+                with open(os.path.join(tmp, "u%d" % i), "wb") as f:
+                    f.write(b"%d" % k)
+            ups.append(harness.start(tmp, modes=False))
+            self.cleanup.append(ups[-1].stop)
+        return ups
+
+    def test_ip_hash_sticks_to_one_server(self):
+        ups = self.three_named_upstreams()
+        px = self.proxy(["http://127.0.0.1:%d" % u.port for u in ups],
+                        "--balance", "ip_hash")
+        got = {fetch(px.port, "GET", "/u%d" % (i % 40))[2]
+               for i in range(60)}
+        self.assertEqual(len(got), 1, got)
+
+    def test_consistent_hash_keeps_each_uri_on_its_server(self):
+        ups = self.three_named_upstreams()
+        px = self.proxy(["http://127.0.0.1:%d" % u.port for u in ups],
+                        "--balance", "consistent")
+        where = {}
+        for _ in range(3):
+            for i in range(40):
+                body = fetch(px.port, "GET", "/u%d" % i)[2]
+                self.assertEqual(where.setdefault(i, body), body,
+                                 "/u%d moved" % i)
+        # The keys spread over all three servers.
+        self.assertEqual(set(where.values()), {b"0", b"1", b"2"})
 
     def test_dir_files_first(self):
         tmp = unique_tmpdir()

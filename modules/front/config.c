@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "front/opts.h"
+#include "front/scope.h"
 #include "parse/conf_parse.h"
 #include "parse/mime.h"
 
@@ -63,6 +64,7 @@ tw_config_init(struct tw_config *c)
 void
 tw_config_free(struct tw_config *c)
 {
+	tw_scope_free(c);
 	tw_opts_free(c);
 	tw_mime_table_destroy(c->types);
 	c->types = NULL;
@@ -84,6 +86,9 @@ apply_level(struct tw_opt_ctx *px, const struct tw_conf_node *n)
 		int err;
 
 		tw_opts_where(&org, n);
+		if (o == NULL && (err = tw_scope_misplaced(px, &org,
+							   n->name)) < 0)
+			return err;
 		if (o == NULL)
 			return tw_opts_failf(px, &org, "unknown directive "
 					     "'%s'", n->name);
@@ -631,6 +636,11 @@ tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 		goto out;
 	}
 	finish_listens(c);
+	if ((r = tw_scope_finish(c, err, sizeof(err))) < 0 ||
+	    (r = tw_config_resolve(c, err, sizeof(err))) < 0) {
+		say("%s", err);
+		r = TW_CONFIG_EFILE;
+	}
 out:
 	free(cl);
 	return r;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "front/scope.h"
 #include "http/status.h"
 #include "parse/mime.h"
 
@@ -163,6 +164,12 @@ whole_number(const char *s, uint64_t max, uint64_t *out)
 	return parse_number(s, max, out, &s) == 0 && *s == '\0';
 }
 
+bool
+tw_opts_number(const char *s, uint64_t max, uint64_t *out)
+{
+	return whole_number(s, max, out);
+}
+
 static int
 scaled(const char *s, const char *const *units, const uint64_t *mul,
        uint64_t *out)
@@ -288,8 +295,8 @@ check_abs_path(const struct tw_opt_val *v, const struct tw_opt *o,
 	return 0;
 }
 
-static void
-put_quoted(FILE *out, const char *s)
+void
+tw_opts_put_quoted(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -303,6 +310,12 @@ put_quoted(FILE *out, const char *s)
 		}
 	}
 	fputc('"', out);
+}
+
+static void
+put_quoted(FILE *out, const char *s)
+{
+	tw_opts_put_quoted(out, s);
 }
 
 /* "name "VALUE";" for a string option that is set. */
@@ -482,22 +495,31 @@ print_workers(const struct tw_config *c, const struct tw_opt *o, FILE *out)
 		fprintf(out, "workers %u;\n", c->workers);
 }
 
+int
+tw_opts_expires(const char *s, long long *out)
+{
+	uint64_t ms;
+
+	if (strcmp(s, "off") == 0)
+		*out = -1;
+	else if (strcmp(s, "max") == 0)
+		*out = EXPIRES_MAX;
+	else if (tw_config_parse_duration(s, &ms) == 0 &&
+		 ms / 1000 <= (uint64_t)EXPIRES_MAX)
+		*out = (long long)(ms / 1000);
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int
 parse_expires(const struct tw_opt_val *v, const struct tw_opt *o,
 	      void *field)
 {
 	const char *s = v->args[0];
-	uint64_t ms;
 
 	(void)o;
-	if (strcmp(s, "off") == 0)
-		*(long long *)field = -1;
-	else if (strcmp(s, "max") == 0)
-		*(long long *)field = EXPIRES_MAX;
-	else if (tw_config_parse_duration(s, &ms) == 0 &&
-		 ms / 1000 <= (uint64_t)EXPIRES_MAX)
-		*(long long *)field = (long long)(ms / 1000);
-	else
+	if (tw_opts_expires(s, (long long *)field) < 0)
 		return tw_opts_failf(v->px, v->org, "expires '%s': expected a "
 				     "duration up to 10 years, max or off", s);
 	return 0;
@@ -580,6 +602,13 @@ parse_listen_addr(const char *s, const char **addr, size_t *addrlen,
 	memcpy(host, *addr, *addrlen);
 	host[*addrlen] = '\0';
 	return is_ip(host) ? 0 : -EINVAL;
+}
+
+int
+tw_opts_listen_addr(const char *s, const char **addr, size_t *addrlen,
+		    uint16_t *port)
+{
+	return parse_listen_addr(s, addr, addrlen, port);
 }
 
 static int
@@ -746,6 +775,12 @@ valid_header_value(const char *s)
 		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
 			return false;
 	return true;
+}
+
+bool
+tw_opts_header_ok(const char *name, size_t nlen, const char *value)
+{
+	return valid_header_name(name, nlen) && valid_header_value(value);
 }
 
 /* File: NAME VALUE; flag: "NAME: VALUE". */
@@ -1230,6 +1265,14 @@ const struct tw_opt tw_opts[] = {
 	  OFF(max_request_body), NULL, "SIZE",
 	  "request bodies read and discarded at most;\n"
 	  "larger get 413 (default 1m)", NULL },
+	/* Blocks (front/scope), printed last; upstreams print before the servers that
+	 * name them. */
+	{ OWN("upstream", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 1, 1,
+	      tw_scope_parse_upstream, tw_scope_print_upstreams, 0), NULL,
+	  NULL, NULL },
+	{ OWN("server", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 0, 0,
+	      tw_scope_parse_server, tw_scope_print_servers, 0), NULL, NULL,
+	  NULL },
 };
 
 const size_t tw_nopts = sizeof(tw_opts) / sizeof(tw_opts[0]);

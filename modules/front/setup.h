@@ -13,8 +13,10 @@
 
 #include "front/config.h"
 #include "http/http.h"
+#include "http/return.h"
 #include "http/static.h"
 #include "http/status.h"
+#include "http/vhost.h"
 #include "run/run.h"
 #include "run/server.h"
 
@@ -27,11 +29,19 @@ struct tw_setup {
 	struct tw_status_opts sto;
 	struct tw_http_opts ho;
 	struct tw_http_route routes[2];
+	struct setup_scopes *scopes;	/* server blocks, or NULL */
 	struct tw_http_server *srv;
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */
 	size_t nfds;
 };
+
+/*
+ * The handler of proxy_pass locations, its options a struct
+ * tw_proxy_opts (http/proxy.h) filled by the configuration. NULL until
+ * the proxy is built in: such a location then answers 502.
+ */
+extern const struct tw_handler *tw_setup_proxy_handler;
 
 /* Reload and release through these (struct tw_server's ops). */
 extern const struct tw_server_ops tw_setup_server_ops;

@@ -6,6 +6,7 @@
 #include "http/http.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/pool.h"
+#include "http/vhost.h"
 #include "net/loop.h"
 #include "parse/chunked.h"
 #include "parse/url.h"
@@ -52,6 +54,10 @@ struct http_conn {
 	bool lingering;		/* written and shut down: discarding input */
 	uint32_t lingered;	/* bytes discarded while lingering */
 	bool reusable;		/* on the loop's idle list */
+	bool listen_known;	/* listen is looked up (vhosts by address) */
+	signed char listen;	/* the vhosts' listen it came in on, or -1 */
+	const char *route_headers;	/* the location's add_header lines
+					 * for the response being queued */
 };
 
 struct tw_http_server {
@@ -71,6 +77,7 @@ struct http_loop {
 	struct tw_buf body;
 	struct tw_buf log;
 	struct tw_http_res res;
+	char vpath[PATH_MAX];	/* a request's decoded path (vhosts) */
 	struct http_conn *conns;	/* open ones, for drain */
 	/*
 	 * The reusable connections, in the order they became so: accepted
@@ -153,7 +160,11 @@ tw_http_reason(int status)
 	case 204: return "No Content";
 	case 206: return "Partial Content";
 	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
 	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
@@ -167,6 +178,7 @@ tw_http_reason(int status)
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	default: return "";
@@ -546,7 +558,9 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 	else if (r != NULL && r->minor == 0)
 		tw_buf_append_str(h, "Connection: keep-alive\r\n");
 	tw_buf_append(h, res->headers->data, res->headers->len);
-	if (hc->srv->opts->extra_headers != NULL)
+	if (hc->route_headers != NULL)
+		tw_buf_append_str(h, hc->route_headers);
+	else if (hc->srv->opts->extra_headers != NULL)
 		tw_buf_append_str(h, hc->srv->opts->extra_headers);
 	tw_buf_append_str(h, "\r\n");
 	if (h->failed || res->headers->failed || res->body->failed) {
@@ -770,6 +784,60 @@ options_response(struct http_conn *hc, const struct tw_http_request *r,
 	queue_response(hc, r, res, false, keep);
 }
 
+/* The vhosts' listen of a connection: its local address, read once
+ * and only when the servers differ by address. */
+static int
+conn_listen(struct http_conn *hc, const struct tw_vhosts *vh)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (!vh->by_listen)
+		return -1;
+	if (!hc->listen_known) {
+		hc->listen_known = true;
+		hc->listen = -1;
+		if (getsockname(tw_conn_fd(hc->c), (struct sockaddr *)&ss,
+				&len) == 0)
+			hc->listen = (signed char)tw_vhost_listen_of(vh,
+				(const struct sockaddr *)&ss);
+	}
+	return hc->listen;
+}
+
+/*
+ * Server blocks: the handlers of the location that takes the request,
+ * routes[*first..*first+*n), chosen by Host, the address it came in on
+ * and its decoded path (the one the static handler serves). 0, or the
+ * status of a path that cannot be decoded.
+ */
+static int
+pick_location(struct http_conn *hc, const struct tw_http_request *r,
+	      const struct tw_http_req *req, size_t *first, size_t *n)
+{
+	const struct tw_vhosts *vh = hc->srv->opts->vhosts;
+	const struct tw_http_header *h = tw_http_find_header(r, "Host");
+	const struct tw_vhost_server *srv;
+	const struct tw_vhost_loc *loc;
+	char *path = hc->hl->vpath;
+	size_t len;
+	int err;
+
+	srv = tw_vhost_server(vh, h ? h->value : NULL, h ? h->value_len : 0,
+			      conn_listen(hc, vh));
+	err = tw_url_decode_path(req->path, req->path_len, path, PATH_MAX,
+				 &len);
+	if (err == -ENAMETOOLONG)
+		return 414;
+	if (err < 0 || tw_url_remove_dots(path, &len) < 0)
+		return 400;
+	loc = tw_vhost_location(srv, path, len);
+	*first = loc->first;
+	*n = loc->n;
+	hc->route_headers = loc->extra_headers;
+	return 0;
+}
+
 static void
 dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 {
@@ -777,7 +845,7 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 	struct tw_http_req req = { .raw = r, .peer = tw_conn_peer_addr(hc->c) };
 	bool head = method_is(r, "HEAD");
 	int status = 404, err = 0;
-	size_t i;
+	size_t i, first = 0, n = hc->srv->nroutes;
 
 	if (!split_target(r, &req)) {
 		if (method_is(r, "OPTIONS") && r->target_len == 1 &&
@@ -799,7 +867,14 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 		return;
 	}
 	req.method = head ? TW_HTTP_HEAD : TW_HTTP_GET;
-	for (i = 0; i < hc->srv->nroutes; i++) {
+	if (hc->srv->opts->vhosts != NULL &&
+	    (status = pick_location(hc, r, &req, &first, &n)) != 0)
+		n = 0;
+	else
+		status = 404;
+	if (n == 0)
+		reset_res(hc->hl, res);
+	for (i = first; i < first + n; i++) {
 		reset_res(hc->hl, res);
 		status = hc->srv->routes[i].handler->handle(&req, res,
 							    hc->hl->inst[i]);
@@ -824,6 +899,7 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep)
 			       r->target);
 	}
 	queue_response(hc, r, res, head, keep);
+	hc->route_headers = NULL;
 }
 
 static bool

@@ -597,9 +597,11 @@ build_scopes(struct tw_setup *g, struct tw_stats *stats)
 	}
 	if (plan_listens(sc, cfg) < 0)
 		return -1;
+	/* The loop's share of descriptors, split among the locations so
+	 * their caches together keep to it. */
 	open_files = g->so.open_files / total;
-	if (open_files < 16)
-		open_files = 16;
+	if (open_files < 4)
+		open_files = 4;
 	for (si = 0; si < cfg->nservers; si++) {
 		const struct tw_config_server *srv = cfg->servers[si];
 		struct tw_vhost_server *vs = &sc->servers[si];

@@ -1801,7 +1801,30 @@ print_reparses_to_same(void **state)
 		"max_request_body 3k;\n"
 		"status /tw-status;\n"
 		"status_allow 10.0.0.0/8;\n"
-		"status_allow ::1;\n", mime);
+		"status_allow ::1;\n"
+		"server {\n"
+		" listen 127.0.0.1:81 default_server;\n"
+		" listen [::1]:82;\n"
+		" server_name A.example \"*.b.example\";\n"
+		" root \"/srv/a b\";\n"
+		" index i.htm \"two words.html\";\n"
+		" add_header X-S \"s;{}\";\n"
+		" expires max;\n"
+		" location = /exact { return 404 \"not \\\"here\\\"\"; }\n"
+		" location /img/ { alias /srv/img/; listing on; hidden off; }\n"
+		" location /old { return 308 http://b.example/new; }\n"
+		" location /api/ { proxy_pass http://backend/v1/; status /st; }\n"
+		"}\n"
+		"server { server_name c.example; location / { expires off; } }\n"
+		"upstream backend {\n"
+		" server 10.0.0.1:8080 weight=3 max_fails=2 fail_timeout=30s;\n"
+		" server [::1]:81 backup;\n"
+		" balance hash $request_uri consistent;\n"
+		" keepalive 16;\n"
+		" health_check uri=/health interval=2s fails=3 passes=2;\n"
+		"}\n"
+		"upstream other { server 10.0.0.2; balance least_conn; }\n",
+		mime);
 	if (load_text(&c1, text, strlen(text), false, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	out1 = print_config(&c1, &len1);
@@ -1833,6 +1856,40 @@ print_reparses_to_same(void **state)
 			    "text/x-pm");
 	assert_string_equal(tw_mime_table_lookup(c2.types, "a.x-y", 5),
 			    "text/x-foo");
+	/* ... blocks included */
+	assert_int_equal(c2.nservers, 2);
+	assert_int_equal(c2.servers[0]->nlistens, 2);
+	assert_true(c2.servers[0]->listens[0].default_server);
+	assert_false(c2.servers[0]->listens[1].default_server);
+	assert_string_equal(c2.servers[0]->names[0], "a.example");
+	assert_string_equal(c2.servers[0]->names[1], "*.b.example");
+	assert_int_equal(c2.servers[0]->s.nindex, 2);
+	assert_string_equal(c2.servers[0]->s.index[1], "two words.html");
+	assert_int_equal(c2.servers[0]->nlocs, 4);
+	assert_true(c2.servers[0]->locs[0].exact);
+	assert_string_equal(c2.servers[0]->locs[0].s.ret_arg,
+			    "not \"here\"");
+	assert_string_equal(c2.servers[0]->locs[1].s.alias, "/srv/img/");
+	assert_int_equal(c2.servers[0]->locs[2].s.ret_code, 308);
+	assert_string_equal(c2.servers[0]->locs[3].s.proxy_pass,
+			    "http://backend/v1/");
+	assert_int_equal(c2.servers[1]->locs[0].s.expires, -1);
+	assert_int_equal(c2.servers[1]->locs[0].s.set, TW_SCOPE_EXPIRES);
+	assert_int_equal(c2.nupstreams, 2);
+	assert_int_equal(c2.upstreams[0]->nsrv, 2);
+	assert_int_equal(c2.upstreams[0]->srv[0].conf.weight, 3);
+	assert_int_equal(c2.upstreams[0]->srv[0].conf.max_fails, 2);
+	assert_int_equal(c2.upstreams[0]->srv[0].conf.fail_timeout_ms, 30000);
+	assert_true(c2.upstreams[0]->srv[1].conf.backup);
+	assert_string_equal(c2.upstreams[0]->srv[1].conf.name, "[::1]:81");
+	assert_int_equal(c2.upstreams[0]->balance, TW_BALANCE_HASH_CONSISTENT);
+	assert_string_equal(c2.upstreams[0]->hash_key, "$request_uri");
+	assert_int_equal(c2.upstreams[0]->keepalive, 16);
+	assert_string_equal(c2.upstreams[0]->check.uri, "/health");
+	assert_int_equal(c2.upstreams[0]->check.interval_ms, 2000);
+	assert_int_equal(c2.upstreams[0]->check.fails, 3);
+	assert_int_equal(c2.upstreams[1]->balance, TW_BALANCE_LEAST_CONN);
+	assert_int_equal(c2.upstreams[1]->srv[0].port, 80);
 
 	/* Every directive was set away from its default: no line of the
 	 * defaults' output is in this one. */

@@ -154,7 +154,9 @@ struct tw_config {
 	const char *root;
 	struct tw_listen listens[TW_CONFIG_MAX_LISTEN];
 	size_t nlistens;
-	const char *index;
+	const char *index;		/* the first of indexes, or the default */
+	const char *indexes[TW_CONFIG_MAX_INDEX];	/* index NAME ...; */
+	size_t nindexes;		/* 0: index alone */
 	bool listing;
 	bool hidden;
 	enum tw_fs_symlinks symlinks;

@@ -331,6 +331,44 @@ print_str(const struct tw_config *c, const struct tw_opt *o, FILE *out)
 	fputs(";\n", out);
 }
 
+/* index NAME ...: the first that is a file (one name on the command
+ * line, which replaces the file's list). */
+static int
+parse_index(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	struct tw_config *c = v->px->c;
+	size_t i;
+
+	(void)field;
+	for (i = 0; i < v->nargs; i++) {
+		if (*v->args[i] == '\0')
+			return tw_opts_failf(v->px, v->org, "'%s' needs a "
+					     "non-empty value", o->name);
+		if ((c->indexes[i] = keep_str(c, v->args[i])) == NULL)
+			return tw_opts_failf(v->px, v->org, "out of memory");
+	}
+	c->nindexes = v->nargs;
+	c->index = c->indexes[0];
+	return 0;
+}
+
+static void
+print_index(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	size_t i;
+
+	fputs(o->name, out);
+	if (c->nindexes == 0) {
+		fputc(' ', out);
+		put_quoted(out, c->index);
+	}
+	for (i = 0; i < c->nindexes; i++) {
+		fputc(' ', out);
+		put_quoted(out, c->indexes[i]);
+	}
+	fputs(";\n", out);
+}
+
 /* File: on|off; flags: --x, --no-x. */
 static int
 parse_bool(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
@@ -1164,7 +1202,8 @@ const struct tw_opt tw_opts[] = {
 	      0, parse_test, NULL, 0), NULL,
 	  "check the configuration, print it and exit\n(as check-config)",
 	  NULL },
-	{ STR("index", 0, 0, index), "NAME",
+	{ OWN("index", 0, 0, 1, TW_CONFIG_MAX_INDEX, parse_index, print_index,
+	      0), "NAME",
 	  "index file of a directory (default index.html)", NULL },
 	{ BOOL("listing", 0, listing), NULL,
 	  "list directories that have no index file\n(default)",

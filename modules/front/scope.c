@@ -1139,7 +1139,10 @@ tw_scope_effective(const struct tw_config *c,
 {
 	memset(out, 0, sizeof(*out));
 	out->root = c->root;
-	if (c->index != NULL && c->index[0] != '\0') {
+	if (c->nindexes > 0) {
+		memcpy(out->index, c->indexes, sizeof(out->index));
+		out->nindex = c->nindexes;
+	} else if (c->index != NULL && c->index[0] != '\0') {
 		out->index[0] = c->index;
 		out->nindex = 1;
 	}

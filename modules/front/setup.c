@@ -669,6 +669,8 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		.fs = g->fs,
 		.types = cfg->types,
 		.index = cfg->index,
+		.indexes = cfg->indexes,
+		.nindexes = cfg->nindexes,
 		.listing = cfg->listing,
 		.hidden = cfg->hidden,
 		.gzip_static = cfg->gzip_static,

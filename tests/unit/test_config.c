@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "front/config.h"
+#include "front/scope.h"
 #include "parse/mime.h"
 #include "support/guard.h"
 
@@ -657,8 +658,8 @@ static const struct bad_row bad_rows[] = {
 	{ "\"index\" a;\nnope;\n", 0, 2, "unknown directive 'nope'" },
 
 	/* argument counts */
-	{ "index;\n", 0, 1, "'index' takes 1 argument" },
-	{ "index a b;\n", 0, 1, "'index' takes 1 argument" },
+	{ "index;\n", 0, 1, "'index' takes up to 8 arguments" },
+	{ "pidfile a b;\n", 0, 1, "'pidfile' takes 1 argument" },
 	{ "root;\n", 0, 1, "'root' takes 1 argument" },
 	{ "listing;\n", 0, 1, "'listing' takes 1 argument" },
 	{ "listing on off;\n", 0, 1, "'listing' takes 1 argument" },
@@ -674,7 +675,7 @@ static const struct bad_row bad_rows[] = {
 	{ "listen 80 81;\n", 0, 1, "'listen' takes 1 argument" },
 	{ "index a b c d e f g h i;\n", 0, 1, "too many arguments to 'index'" },
 	/* the line of a directive is where its name is */
-	{ "\nindex\n a\n b;\n", 0, 2, "'index' takes 1 argument" },
+	{ "\nroot\n a\n b;\n", 0, 2, "'root' takes 1 argument" },
 
 	/* wrong types */
 	{ "listing yes;\n", 0, 1, "'listing' takes on or off, not 'yes'" },
@@ -1740,6 +1741,74 @@ mime_types_files(void **state)
 	check_err(bad, err, 2, "malformed", "NUL in a mime file");
 }
 
+/* A location takes what it does not set from its server, the server
+ * from the top level, whatever the order in the file; add_header lines
+ * as a whole; a location never from another location. */
+static void
+scope_inheritance(void **state)
+{
+	static const char text[] =
+		"server {\n"
+		" listing off;\n"
+		" add_header X-S s;\n"
+		" location /a/ { root /ra; index x.html y.html; }\n"
+		" location /a/b/ { add_header X-B b; expires off; }\n"
+		" location /c/ { alias /rc/; hidden on; }\n"
+		"}\n"
+		"root /top;\n"
+		"index first.html second.html;\n"
+		"expires 1h;\n"
+		"add_header X-T t;\n"
+		"add_header X-U u;\n";
+	const struct tw_config_server *srv;
+	struct tw_config_scope e;
+	struct tw_config c;
+	char err[512];
+
+	(void)state;
+	if (load_text(&c, text, sizeof(text) - 1, false, err,
+		      sizeof(err)) != 0)
+		fail_msg("%s", err);
+	srv = c.servers[0];
+
+	tw_scope_effective(&c, srv, NULL, &e);
+	assert_string_equal(e.root, "/top");
+	assert_int_equal(e.nindex, 2);
+	assert_string_equal(e.index[1], "second.html");
+	assert_false(e.listing);
+	assert_int_equal(e.expires, 3600);
+	assert_int_equal(e.nheaders, 1);
+	assert_string_equal(e.headers[0].name, "X-S");
+
+	tw_scope_effective(&c, srv, &srv->locs[0], &e);
+	assert_string_equal(e.root, "/ra");
+	assert_null(e.alias);
+	assert_int_equal(e.nindex, 2);
+	assert_string_equal(e.index[0], "x.html");
+	assert_false(e.listing);
+	assert_int_equal(e.expires, 3600);
+	assert_string_equal(e.headers[0].name, "X-S");
+
+	/* /a/b/ is inside /a/ by path, not by block: the server's root */
+	tw_scope_effective(&c, srv, &srv->locs[1], &e);
+	assert_string_equal(e.root, "/top");
+	assert_string_equal(e.index[0], "first.html");
+	assert_int_equal(e.expires, -1);
+	assert_int_equal(e.nheaders, 1);
+	assert_string_equal(e.headers[0].name, "X-B");
+
+	tw_scope_effective(&c, srv, &srv->locs[2], &e);
+	assert_string_equal(e.alias, "/rc/");
+	assert_true(e.hidden);
+	assert_false(c.hidden);
+
+	/* the implicit server: the top level alone */
+	tw_scope_effective(&c, NULL, NULL, &e);
+	assert_true(e.listing);
+	assert_int_equal(e.nheaders, 2);
+	tw_config_free(&c);
+}
+
 /* check-config prints a configuration that reads back to itself. */
 static char *
 print_config(const struct tw_config *c, size_t *len)
@@ -1949,6 +2018,7 @@ main(void)
 		cmocka_unit_test(error_buffer_small),
 		cmocka_unit_test(mime_types_files),
 		cmocka_unit_test(print_reparses_to_same),
+		cmocka_unit_test(scope_inheritance),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, tmp_setup,

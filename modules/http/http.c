@@ -805,6 +805,28 @@ conn_listen(struct http_conn *hc, const struct tw_vhosts *vh)
 	return hc->listen;
 }
 
+/* The authority of an absolute-form target ("http://HOST/..."), which
+ * names the host in place of Host (RFC 9112 3.2.2); false, and host
+ * left alone, for an origin-form one. */
+static bool
+target_authority(const struct tw_http_request *r, const char **host,
+		 size_t *len)
+{
+	const char *t = r->target, *end = t + r->target_len, *a, *e;
+
+	if (r->target_len == 0 || t[0] == '/')
+		return false;
+	a = memchr(t, ':', r->target_len);
+	if (a == NULL || end - a < 3 || a[1] != '/' || a[2] != '/')
+		return false;
+	a += 3;
+	for (e = a; e < end && *e != '/' && *e != '?' && *e != '#'; e++)
+		;
+	*host = a;
+	*len = (size_t)(e - a);
+	return true;
+}
+
 /*
  * Server blocks: the handlers of the location that takes the request,
  * routes[*first..*first+*n), chosen by Host, the address it came in on
@@ -820,11 +842,12 @@ pick_location(struct http_conn *hc, const struct tw_http_request *r,
 	const struct tw_vhost_server *srv;
 	const struct tw_vhost_loc *loc;
 	char *path = hc->hl->vpath;
-	size_t len;
+	const char *host = h ? h->value : NULL;
+	size_t len, hlen = h ? h->value_len : 0;
 	int err;
 
-	srv = tw_vhost_server(vh, h ? h->value : NULL, h ? h->value_len : 0,
-			      conn_listen(hc, vh));
+	(void)target_authority(r, &host, &hlen);
+	srv = tw_vhost_server(vh, host, hlen, conn_listen(hc, vh));
 	err = tw_url_decode_path(req->path, req->path_len, path, PATH_MAX,
 				 &len);
 	if (err == -ENAMETOOLONG)

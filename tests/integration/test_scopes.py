@@ -92,7 +92,8 @@ class TestHost(ServerCase):
         r = cls.root
         conf = os.path.join(cls.tmp, "t.conf")
         with open(conf, "w") as f:
-            f.write("server { server_name a.example; root %s; }\n"
+            f.write("server { server_name a.example; root %s; "
+                    "status /tw-status; }\n"
                     "server { server_name b.example www.b.example; "
                     "root %s; }\n"
                     "server { server_name *.w.example; root %s; }\n"
@@ -135,6 +136,20 @@ class TestHost(ServerCase):
                      "xa.example", "a.example.org"):
             with self.subTest(host=host):
                 self.assertEqual(self.body_for(host), b"default d\n")
+
+    def test_absolute_form_names_the_host(self):
+        """RFC 9112 3.2.2: the target's authority, not Host."""
+        r = get(self.port, "http://b.example/", [("Host", "a.example")])
+        self.assertEqual((r.status, r.body), (200, b"site b\n"))
+        r = get(self.port, "http://A.example:81", [("Host", "b.example")])
+        self.assertEqual((r.status, r.body), (200, b"site a\n"))
+
+    def test_status_page_of_one_server(self):
+        r = host_get(self.port, "/tw-status", "a.example")
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertIn(b"Active connections", r.body)
+        self.assertEqual(host_get(self.port, "/tw-status", "b.example")
+                         .status, 404)
 
     def test_no_host_http10(self):
         r = get(self.port, "/", version="HTTP/1.0", host=False)

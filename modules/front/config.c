@@ -712,4 +712,5 @@ tw_config_print(const struct tw_config *c, FILE *out)
 	for (i = 0; i < tw_nopts; i++)
 		if (tw_opts[i].print != NULL)
 			tw_opts[i].print(c, &tw_opts[i], out);
+	tw_scope_print(c, out);
 }

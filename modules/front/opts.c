@@ -1234,6 +1234,11 @@ const struct tw_opt tw_opts[] = {
 	  "format) over the built-in table", NULL },
 	{ OWN("types", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 0, 0,
 	      parse_types, NULL, 0), NULL, NULL, NULL },
+	/* Blocks (front/scope): config prints them after every row. */
+	{ OWN("upstream", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 1, 1,
+	      tw_scope_parse_upstream, NULL, 0), NULL, NULL, NULL },
+	{ OWN("server", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 0, 0,
+	      tw_scope_parse_server, NULL, 0), NULL, NULL, NULL },
 	{ OWN("access_log", 0, 0, 1, 2, parse_access_log, print_access_log,
 	      OFF(access_log)), "FILE",
 	  "access log: FILE, - for stdout (default), or\noff", NULL },
@@ -1304,14 +1309,6 @@ const struct tw_opt tw_opts[] = {
 	  OFF(max_request_body), NULL, "SIZE",
 	  "request bodies read and discarded at most;\n"
 	  "larger get 413 (default 1m)", NULL },
-	/* Blocks (front/scope), printed last; upstreams print before the servers that
-	 * name them. */
-	{ OWN("upstream", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 1, 1,
-	      tw_scope_parse_upstream, tw_scope_print_upstreams, 0), NULL,
-	  NULL, NULL },
-	{ OWN("server", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 0, 0,
-	      tw_scope_parse_server, tw_scope_print_servers, 0), NULL, NULL,
-	  NULL },
 };
 
 const size_t tw_nopts = sizeof(tw_opts) / sizeof(tw_opts[0]);

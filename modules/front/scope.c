@@ -1259,16 +1259,7 @@ print_server(const struct tw_config_server *srv, FILE *out)
 	fputs("}\n", out);
 }
 
-void
-tw_scope_print_servers(const struct tw_config *c, const struct tw_opt *o,
-		       FILE *out)
-{
-	size_t i;
 
-	(void)o;
-	for (i = 0; i < c->nservers; i++)
-		print_server(c->servers[i], out);
-}
 
 static void
 print_upstream(const struct tw_config_upstream *up, FILE *out)
@@ -1308,15 +1299,15 @@ print_upstream(const struct tw_config_upstream *up, FILE *out)
 }
 
 void
-tw_scope_print_upstreams(const struct tw_config *c, const struct tw_opt *o,
-			 FILE *out)
+tw_scope_print(const struct tw_config *c, FILE *out)
 {
 	size_t i;
 
-	(void)o;
 	for (i = 0; i < c->nupstreams; i++)
 		if (!c->upstreams[i]->implicit)
 			print_upstream(c->upstreams[i], out);
+	for (i = 0; i < c->nservers; i++)
+		print_server(c->servers[i], out);
 }
 
 void

@@ -21,8 +21,10 @@
 /* The rows of "server { }" and "upstream NAME { }" (front/opts). */
 tw_opt_parse_fn tw_scope_parse_server;
 tw_opt_parse_fn tw_scope_parse_upstream;
-tw_opt_print_fn tw_scope_print_servers;
-tw_opt_print_fn tw_scope_print_upstreams;
+
+/* The blocks of c in the file syntax, upstreams first (check-config
+ * prints them after the top level's directives). */
+void tw_scope_print(const struct tw_config *c, FILE *out);
 
 /*
  * A directive that belongs in a block (location, alias, ...) met at the

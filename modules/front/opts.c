@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "front/scope.h"
+#include "front/upstreams.h"
 #include "http/status.h"
 #include "parse/mime.h"
 
@@ -1236,7 +1237,7 @@ const struct tw_opt tw_opts[] = {
 	      parse_types, NULL, 0), NULL, NULL, NULL },
 	/* Blocks (front/scope): config prints them after every row. */
 	{ OWN("upstream", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 1, 1,
-	      tw_scope_parse_upstream, NULL, 0), NULL, NULL, NULL },
+	      tw_upstreams_parse, NULL, 0), NULL, NULL, NULL },
 	{ OWN("server", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 0, 0,
 	      tw_scope_parse_server, NULL, 0), NULL, NULL, NULL },
 	{ OWN("access_log", 0, 0, 1, 2, parse_access_log, print_access_log,

@@ -3,11 +3,10 @@
  * scope: the block directives of the config file. server { } holds
  * listen, server_name, location { } blocks and the directives a server
  * may set for itself (root, index, listing, ...); location { } the same
- * and alias, return and proxy_pass; upstream NAME { } a group of
- * servers to proxy to. Parses them into struct tw_config's servers and
- * upstreams, prints them back, merges a location's settings with those
- * it inherits, and resolves upstream hosts when a configuration is
- * loaded. Layer 5 (front), beside opts, whose rows call it.
+ * and alias, return and proxy_pass (upstream blocks are front/
+ * upstreams'). Parses them into struct tw_config's servers, prints them
+ * back, and merges a location's settings with those it inherits.
+ * Layer 5 (front), beside opts, whose "server" row is here.
  */
 #ifndef TW_SCOPE_H
 #define TW_SCOPE_H
@@ -18,9 +17,8 @@
 #include "front/config.h"
 #include "front/opts.h"
 
-/* The rows of "server { }" and "upstream NAME { }" (front/opts). */
+/* The row of "server { }" (front/opts). */
 tw_opt_parse_fn tw_scope_parse_server;
-tw_opt_parse_fn tw_scope_parse_upstream;
 
 /* The blocks of c in the file syntax, upstreams first (check-config
  * prints them after the top level's directives). */

@@ -22,6 +22,7 @@
 
 #include "front/opts.h"
 #include "http/proxy.h"
+#include "front/scope.h"
 #include "parse/conf_parse.h"
 #include "parse/mime.h"
 
@@ -72,6 +73,7 @@ tw_config_init(struct tw_config *c)
 void
 tw_config_free(struct tw_config *c)
 {
+	tw_scope_free(c);
 	tw_opts_free(c);
 	tw_mime_table_destroy(c->types);
 	c->types = NULL;
@@ -93,6 +95,9 @@ apply_level(struct tw_opt_ctx *px, const struct tw_conf_node *n)
 		int err;
 
 		tw_opts_where(&org, n);
+		if (o == NULL && (err = tw_scope_misplaced(px, &org,
+							   n->name)) < 0)
+			return err;
 		if (o == NULL)
 			return tw_opts_failf(px, &org, "unknown directive "
 					     "'%s'", n->name);
@@ -715,6 +720,11 @@ tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 	if (r < 0)
 		goto out;
 	finish_listens(c);
+	if ((r = tw_scope_finish(c, err, sizeof(err))) < 0 ||
+	    (r = tw_config_resolve(c, err, sizeof(err))) < 0) {
+		say("%s", err);
+		r = TW_CONFIG_EFILE;
+	}
 out:
 	free(cl);
 	return r;
@@ -790,4 +800,5 @@ tw_config_print(const struct tw_config *c, FILE *out)
 	for (i = 0; i < tw_nopts; i++)
 		if (tw_opts[i].print != NULL)
 			tw_opts[i].print(c, &tw_opts[i], out);
+	tw_scope_print(c, out);
 }

@@ -16,12 +16,19 @@
 #include <stdio.h>
 
 #include "base/log.h"
+#include "http/proxy.h"
 #include "parse/fs.h"
 #include "run/mode.h"
 
 #define TW_CONFIG_MAX_LISTEN	16
 #define TW_CONFIG_MAX_HEADERS	32
 #define TW_CONFIG_MAX_PROXY_URLS 64	/* TW_UPSTREAM_MAX_SERVERS */
+#define TW_CONFIG_MAX_INDEX	8	/* names of one index directive */
+#define TW_CONFIG_MAX_NAMES	16	/* server_name words of a server */
+#define TW_CONFIG_MAX_SERVERS	64	/* server blocks */
+#define TW_CONFIG_MAX_LOCATIONS	64	/* location blocks of a server */
+#define TW_CONFIG_MAX_UPSTREAMS	64	/* upstream blocks and the implicit
+					 * groups of proxy_pass URLs */
 
 struct tw_listen {
 	const char *addr;	/* IPv4 or IPv6 literal */
@@ -35,6 +42,91 @@ struct tw_config_header {
 
 struct tw_config_arena;
 struct tw_mime_table;
+
+/*
+ * What a server or location block may set (front/scope). set has the
+ * bit TW_SCOPE_<X> of each directive given in the block itself; the
+ * others are inherited from the enclosing level (location from server,
+ * server from the top of the file and the flags), as in nginx.
+ */
+enum {
+	TW_SCOPE_ROOT = 1u << 0,
+	TW_SCOPE_ALIAS = 1u << 1,
+	TW_SCOPE_INDEX = 1u << 2,
+	TW_SCOPE_LISTING = 1u << 3,
+	TW_SCOPE_HIDDEN = 1u << 4,
+	TW_SCOPE_EXPIRES = 1u << 5,
+	TW_SCOPE_HEADERS = 1u << 6,
+	TW_SCOPE_STATUS = 1u << 7,
+	TW_SCOPE_RETURN = 1u << 8,
+	TW_SCOPE_PROXY = 1u << 9,
+};
+
+struct tw_config_scope {
+	const char *root;
+	const char *alias;		/* location only: replaces its prefix */
+	const char *index[TW_CONFIG_MAX_INDEX];	/* the first that exists */
+	size_t nindex;			/* 0: no index file */
+	bool listing;
+	bool hidden;
+	long long expires;		/* seconds; -1: off */
+	struct tw_config_header headers[TW_CONFIG_MAX_HEADERS];
+	size_t nheaders;
+	const char *status;		/* status page path, or NULL */
+	int ret_code;			/* return CODE; 0: none */
+	const char *ret_arg;		/* its URL or text, or NULL */
+	const char *proxy_pass;		/* as written, or NULL */
+	const char *proxy_where;	/* its FILE:LINE, for resolving */
+	struct tw_proxy_opts *proxy;	/* filled by tw_config_resolve() */
+	unsigned set;			/* TW_SCOPE_* given in this block */
+};
+
+struct tw_config_location {
+	const char *path;		/* the prefix or the exact path */
+	bool exact;			/* location = PATH */
+	struct tw_config_scope s;
+};
+
+struct tw_config_listen {
+	struct tw_listen l;
+	bool default_server;
+};
+
+struct tw_config_server {
+	const char *where;		/* FILE:LINE of "server {" */
+	struct tw_config_listen listens[TW_CONFIG_MAX_LISTEN];
+	size_t nlistens;		/* 0: the top level's listens */
+	const char *names[TW_CONFIG_MAX_NAMES];	/* exact or "*.suffix" */
+	size_t nnames;
+	const char *name_where[TW_CONFIG_MAX_NAMES];
+	struct tw_config_scope s;
+	struct tw_config_location *locs;	/* in the file's order */
+	size_t nlocs;
+};
+
+/* One "server HOST:PORT ..." line of an upstream block, as written. */
+struct tw_config_upstream_server {
+	const char *host;		/* a name or an IP literal */
+	uint16_t port;
+	const char *where;
+	struct tw_upstream_server_conf conf;	/* conf.name: "host:port" */
+};
+
+/* An upstream block, or the group of one of a proxy_pass URL. */
+struct tw_config_upstream {
+	const char *name;
+	const char *where;
+	bool implicit;			/* made for a proxy_pass URL */
+	struct tw_config_upstream_server srv[TW_UPSTREAM_MAX_SERVERS];
+	size_t nsrv;
+	enum tw_balance balance;
+	const char *hash_key;
+	unsigned keepalive;
+	struct tw_proxy_check check;
+	bool check_set;			/* health_check given */
+	unsigned seen;			/* balance, keepalive: once each */
+	struct tw_proxy_group group;	/* filled by tw_config_resolve() */
+};
 
 /* Whether text gets "; charset=utf-8" (see struct tw_static_opts). */
 enum tw_charset {
@@ -63,7 +155,9 @@ struct tw_config {
 	const char *root;
 	struct tw_listen listens[TW_CONFIG_MAX_LISTEN];
 	size_t nlistens;
-	const char *index;
+	const char *index;		/* the first of indexes, or the default */
+	const char *indexes[TW_CONFIG_MAX_INDEX];	/* index NAME ...; */
+	size_t nindexes;		/* 0: index alone */
 	bool listing;
 	bool hidden;
 	enum tw_fs_symlinks symlinks;
@@ -116,6 +210,13 @@ struct tw_config {
 	struct tw_config_header proxy_set_headers[TW_CONFIG_MAX_HEADERS];
 	size_t nproxy_set_headers;
 	uint64_t proxy_keepalive;	/* idle upstream connections a loop */
+	/* Blocks (front/scope); no server block: one implicit server made
+	 * of the settings above, as before servers existed. */
+	struct tw_config_server *servers[TW_CONFIG_MAX_SERVERS];
+	size_t nservers;
+	struct tw_config_upstream *upstreams[TW_CONFIG_MAX_UPSTREAMS];
+	size_t nupstreams;
+	bool listens_from_cli;		/* -p/-b: every server listens there */
 
 	/* Internal bookkeeping (command line and printing). */
 	int cli_port;			/* -p, or -1 */
@@ -167,6 +268,15 @@ int tw_config_load_buf(struct tw_config *c, const char *name, const char *buf,
 /* Read and parse the file at path (see tw_config_load_buf). */
 int tw_config_load_file(struct tw_config *c, const char *path, char *err,
 			size_t errlen);
+
+/*
+ * Resolve what a loaded configuration names outside itself: the hosts of
+ * upstream servers and proxy_pass URLs (getaddrinfo, so only when the
+ * configuration is loaded or reloaded, never on a loop), and upstream
+ * names used by proxy_pass. Returns 0, or TW_CONFIG_EFILE with one
+ * "FILE:LINE: what" line in err. tw_config_parse_args() calls it.
+ */
+int tw_config_resolve(struct tw_config *c, char *err, size_t errlen);
 
 /* Print the effective configuration in the file syntax (check-config):
  * tw_config_load_buf() of the output yields the same configuration. */

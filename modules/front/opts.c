@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "front/scope.h"
+#include "front/upstreams.h"
 #include "http/status.h"
 #include "parse/mime.h"
 
@@ -163,6 +165,12 @@ whole_number(const char *s, uint64_t max, uint64_t *out)
 	return parse_number(s, max, out, &s) == 0 && *s == '\0';
 }
 
+bool
+tw_opts_number(const char *s, uint64_t max, uint64_t *out)
+{
+	return whole_number(s, max, out);
+}
+
 static int
 scaled(const char *s, const char *const *units, const uint64_t *mul,
        uint64_t *out)
@@ -288,8 +296,8 @@ check_abs_path(const struct tw_opt_val *v, const struct tw_opt *o,
 	return 0;
 }
 
-static void
-put_quoted(FILE *out, const char *s)
+void
+tw_opts_put_quoted(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -305,6 +313,12 @@ put_quoted(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+static void
+put_quoted(FILE *out, const char *s)
+{
+	tw_opts_put_quoted(out, s);
+}
+
 /* "name "VALUE";" for a string option that is set. */
 static void
 print_str(const struct tw_config *c, const struct tw_opt *o, FILE *out)
@@ -315,6 +329,44 @@ print_str(const struct tw_config *c, const struct tw_opt *o, FILE *out)
 		return;
 	fprintf(out, "%s ", o->name);
 	put_quoted(out, s);
+	fputs(";\n", out);
+}
+
+/* index NAME ...: the first that is a file (one name on the command
+ * line, which replaces the file's list). */
+static int
+parse_index(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	struct tw_config *c = v->px->c;
+	size_t i;
+
+	(void)field;
+	for (i = 0; i < v->nargs; i++) {
+		if (*v->args[i] == '\0')
+			return tw_opts_failf(v->px, v->org, "'%s' needs a "
+					     "non-empty value", o->name);
+		if ((c->indexes[i] = keep_str(c, v->args[i])) == NULL)
+			return tw_opts_failf(v->px, v->org, "out of memory");
+	}
+	c->nindexes = v->nargs;
+	c->index = c->indexes[0];
+	return 0;
+}
+
+static void
+print_index(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	size_t i;
+
+	fputs(o->name, out);
+	if (c->nindexes == 0) {
+		fputc(' ', out);
+		put_quoted(out, c->index);
+	}
+	for (i = 0; i < c->nindexes; i++) {
+		fputc(' ', out);
+		put_quoted(out, c->indexes[i]);
+	}
 	fputs(";\n", out);
 }
 
@@ -482,22 +534,31 @@ print_workers(const struct tw_config *c, const struct tw_opt *o, FILE *out)
 		fprintf(out, "workers %u;\n", c->workers);
 }
 
+int
+tw_opts_expires(const char *s, long long *out)
+{
+	uint64_t ms;
+
+	if (strcmp(s, "off") == 0)
+		*out = -1;
+	else if (strcmp(s, "max") == 0)
+		*out = EXPIRES_MAX;
+	else if (tw_config_parse_duration(s, &ms) == 0 &&
+		 ms / 1000 <= (uint64_t)EXPIRES_MAX)
+		*out = (long long)(ms / 1000);
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int
 parse_expires(const struct tw_opt_val *v, const struct tw_opt *o,
 	      void *field)
 {
 	const char *s = v->args[0];
-	uint64_t ms;
 
 	(void)o;
-	if (strcmp(s, "off") == 0)
-		*(long long *)field = -1;
-	else if (strcmp(s, "max") == 0)
-		*(long long *)field = EXPIRES_MAX;
-	else if (tw_config_parse_duration(s, &ms) == 0 &&
-		 ms / 1000 <= (uint64_t)EXPIRES_MAX)
-		*(long long *)field = (long long)(ms / 1000);
-	else
+	if (tw_opts_expires(s, (long long *)field) < 0)
 		return tw_opts_failf(v->px, v->org, "expires '%s': expected a "
 				     "duration up to 10 years, max or off", s);
 	return 0;
@@ -580,6 +641,13 @@ parse_listen_addr(const char *s, const char **addr, size_t *addrlen,
 	memcpy(host, *addr, *addrlen);
 	host[*addrlen] = '\0';
 	return is_ip(host) ? 0 : -EINVAL;
+}
+
+int
+tw_opts_listen_addr(const char *s, const char **addr, size_t *addrlen,
+		    uint16_t *port)
+{
+	return parse_listen_addr(s, addr, addrlen, port);
 }
 
 static int
@@ -746,6 +814,12 @@ valid_header_value(const char *s)
 		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
 			return false;
 	return true;
+}
+
+bool
+tw_opts_header_ok(const char *name, size_t nlen, const char *value)
+{
+	return valid_header_name(name, nlen) && valid_header_value(value);
 }
 
 /* File: NAME VALUE; flag: "NAME: VALUE". */
@@ -1289,7 +1363,8 @@ const struct tw_opt tw_opts[] = {
 	      0, parse_test, NULL, 0), NULL,
 	  "check the configuration, print it and exit\n(as check-config)",
 	  NULL },
-	{ STR("index", 0, 0, index), "NAME",
+	{ OWN("index", 0, 0, 1, TW_CONFIG_MAX_INDEX, parse_index, print_index,
+	      0), "NAME",
 	  "index file of a directory (default index.html)", NULL },
 	{ BOOL("listing", 0, listing), NULL,
 	  "list directories that have no index file\n(default)",
@@ -1320,6 +1395,11 @@ const struct tw_opt tw_opts[] = {
 	  "format) over the built-in table", NULL },
 	{ OWN("types", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 0, 0,
 	      parse_types, NULL, 0), NULL, NULL, NULL },
+	/* Blocks (front/scope): config prints them after every row. */
+	{ OWN("upstream", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 1, 1,
+	      tw_upstreams_parse, NULL, 0), NULL, NULL, NULL },
+	{ OWN("server", 0, TW_OPT_REPEAT | TW_OPT_FILE | TW_OPT_BLOCK, 0, 0,
+	      tw_scope_parse_server, NULL, 0), NULL, NULL, NULL },
 	{ OWN("access_log", 0, 0, 1, 2, parse_access_log, print_access_log,
 	      OFF(access_log)), "FILE",
 	  "access log: FILE, - for stdout (default), or\noff", NULL },

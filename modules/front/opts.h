@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "front/config.h"
@@ -19,7 +20,7 @@
 
 #define TW_OPTS_MAX_ARGS	8	/* words after a directive's name */
 #define TW_OPTS_MAX_INCLUDE	16	/* include nesting */
-#define TW_OPTS_MAX_ROWS	64	/* rows in tw_opts[] at most */
+#define TW_OPTS_MAX_ROWS	96	/* rows in tw_opts[] at most */
 
 /* Where a value comes from, for messages: "--flag" or "FILE:LINE". */
 struct tw_opt_origin {
@@ -120,6 +121,17 @@ int tw_opts_resolve(const struct tw_opt_ctx *px, const char *file,
 
 /* "FILE:LINE" of a directive. */
 void tw_opts_where(struct tw_opt_origin *o, const struct tw_conf_node *n);
+
+/* Helpers the block directives (front/scope) share with the rows. */
+bool tw_opts_number(const char *s, uint64_t max, uint64_t *out);
+void tw_opts_put_quoted(FILE *out, const char *s);
+/* expires' words: a duration, max or off (-1). 0 or -EINVAL. */
+int tw_opts_expires(const char *s, long long *out);
+/* listen's words: PORT, ADDR, ADDR:PORT or [IPv6]:PORT. 0 or -EINVAL. */
+int tw_opts_listen_addr(const char *s, const char **addr, size_t *addrlen,
+			uint16_t *port);
+/* add_header's name and value: a token, and no control characters. */
+bool tw_opts_header_ok(const char *name, size_t nlen, const char *value);
 
 /* A copy of s[0..n) that lives until tw_config_free(), or NULL. */
 const char *tw_opts_keep(struct tw_config *c, const char *s, size_t n);

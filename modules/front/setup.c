@@ -13,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/shm.h"
+#include "front/scope.h"
+#include "front/upstreams.h"
 #include "net/listener.h"
 #include "parse/fs.h"
 #include "run/mode.h"
@@ -29,6 +32,35 @@
 #endif
 
 static bool serving;	/* past start-up: errors go to the error log */
+
+
+/* One location's handlers' options (and a server's, for the paths no
+ * location takes). */
+struct setup_loc {
+	struct tw_static_opts so;
+	struct tw_status_opts sto;
+	struct tw_return_opts ro;
+	struct tw_proxy_opts po;	/* its proxy_pass, its prefix known */
+	const char *index[TW_CONFIG_MAX_INDEX];
+	char *headers;		/* its add_header lines, joined */
+};
+
+/* Server blocks turned into http/vhost's tables and the routes of
+ * every location, in one array that http slices. */
+struct setup_scopes {
+	struct tw_vhosts vh;
+	struct tw_vhost_server *servers;
+	struct tw_vhost_listen listens[TW_CONFIG_MAX_LISTEN];
+	struct tw_listen addrs[TW_CONFIG_MAX_LISTEN];	/* to bind */
+	size_t naddrs;
+	struct tw_vhost_loc *vlocs;
+	struct setup_loc *locs;
+	size_t nlocs;
+	struct tw_http_route *routes;
+	size_t nroutes;
+	struct tw_fs **fs;	/* one per distinct root or alias */
+	size_t nfs;
+};
 
 /* One line per error: on stderr while starting (the operator is
  * watching), in the error log once serving (a reload). */
@@ -62,11 +94,13 @@ static int
 open_listeners(struct tw_server *s, struct tw_setup *g)
 {
 	const struct tw_config *cfg = &g->cfg;
+	const struct tw_listen *ls = g->scopes ? g->scopes->addrs :
+				     cfg->listens;
+	size_t i, n = g->scopes ? g->scopes->naddrs : cfg->nlistens;
 	uint16_t picked = 0;
-	size_t i;
 
-	for (i = 0; i < cfg->nlistens; i++) {
-		const struct tw_listen *l = &cfg->listens[i];
+	for (i = 0; i < n; i++) {
+		const struct tw_listen *l = &ls[i];
 		/* With port 0 every address shares the port the first got. */
 		uint16_t port = l->port == 0 ? picked : l->port;
 		int fd = tw_sockets_get(&s->sockets, l->addr, port,
@@ -199,6 +233,9 @@ tw_setup_print_startup(const struct tw_setup *g)
 			fprintf(stderr, " (files from %s first)",
 				tw_fs_root_path(g->fs));
 		fputs(" on ", stderr);
+	} else if (g->scopes != NULL) {
+		fprintf(stderr, "tinyweb: serving %zu server%s on ",
+			g->cfg.nservers, g->cfg.nservers == 1 ? "" : "s");
 	} else {
 		fprintf(stderr, "tinyweb: serving %s on ",
 			tw_fs_root_path(g->fs));
@@ -213,23 +250,46 @@ tw_setup_print_startup(const struct tw_setup *g)
 
 /* add_header lines as one block of "Name: value\r\n" for http. */
 static char *
-join_headers(const struct tw_config *cfg)
+join_header_lines(const struct tw_config_header *hs, size_t n)
 {
 	size_t i, len = 1;
 	char *out, *p;
 
-	for (i = 0; i < cfg->nheaders; i++)
-		len += strlen(cfg->headers[i].name) +
-		       strlen(cfg->headers[i].value) + 4;
+	for (i = 0; i < n; i++)
+		len += strlen(hs[i].name) + strlen(hs[i].value) + 4;
 	out = malloc(len);
 	if (out == NULL)
 		return NULL;
 	p = out;
 	*p = '\0';
-	for (i = 0; i < cfg->nheaders; i++)
-		p += sprintf(p, "%s: %s\r\n", cfg->headers[i].name,
-			     cfg->headers[i].value);
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s: %s\r\n", hs[i].name, hs[i].value);
 	return out;
+}
+
+static char *
+join_headers(const struct tw_config *cfg)
+{
+	return join_header_lines(cfg->headers, cfg->nheaders);
+}
+
+static void
+scopes_free(struct setup_scopes *sc)
+{
+	size_t i;
+
+	if (sc == NULL)
+		return;
+	for (i = 0; i < sc->nlocs; i++)
+		free(sc->locs[i].headers);
+	for (i = 0; i < sc->nfs; i++)
+		tw_fs_destroy(sc->fs[i]);
+	free(sc->fs);
+	free(sc->locs);
+	free(sc->vlocs);
+	free(sc->routes);
+	free(sc->servers);
+	free(sc);
 }
 
 void
@@ -240,6 +300,7 @@ tw_setup_free(struct tw_setup *g)
 	tw_http_destroy(g->srv);
 	if (g->pshm != NULL)
 		tw_shm_destroy(g->pshm);
+	scopes_free(g->scopes);
 	free(g->extra_headers);
 	tw_fs_destroy(g->fs);
 	tw_config_free(&g->cfg);
@@ -376,52 +437,335 @@ resolve_url(struct tw_setup *g, const char *url, struct tw_proxy_server *s,
 	return s->conf.name != NULL ? 0 : -1;
 }
 
-/* `tinyweb proxy URL...`: one group of the URLs, the proxy_* settings,
- * and the group's counters in shared memory, made before any fork. */
+/* `tinyweb proxy URL...`: one group of the URLs and the proxy_*
+ * settings; and the counters of every group, its and the upstream
+ * blocks', in shared memory made before any fork. */
 static int
 build_proxy(struct tw_setup *g)
 {
 	const struct tw_config *cfg = &g->cfg;
 	const char *path = NULL;
-	size_t i;
+	struct tw_upstream_shared *shared;
+	size_t i, nshared = 0;
 	int err;
 
+	for (i = 0; i < cfg->nupstreams; i++)
+		nshared += cfg->upstreams[i]->group.nservers;
+	if (nshared + cfg->nproxy_urls == 0)
+		return 0;
+	g->pshm = tw_shm_create((nshared + cfg->nproxy_urls) *
+				sizeof(struct tw_upstream_shared), &err);
+	if (g->pshm == NULL) {
+		report(err, "proxy: shared memory");
+		return -1;
+	}
+	shared = tw_shm_data(g->pshm);
+	for (i = 0; i < cfg->nupstreams; i++) {
+		struct tw_proxy_group *pg = &g->cfg.upstreams[i]->group;
+
+		pg->shared = shared;
+		shared += pg->nservers;
+	}
 	if (cfg->nproxy_urls == 0)
 		return 0;
 	for (i = 0; i < cfg->nproxy_urls; i++)
 		if (resolve_url(g, cfg->proxy_urls[i], &g->pg.servers[i],
 				&path) < 0)
 			return -1;
-	g->pshm = tw_shm_create(cfg->nproxy_urls *
-				sizeof(struct tw_upstream_shared), &err);
-	if (g->pshm == NULL) {
-		report(err, "proxy: shared memory");
-		return -1;
-	}
 	g->pg.name = "proxy";
 	g->pg.nservers = cfg->nproxy_urls;
 	g->pg.balance = (enum tw_balance)cfg->balance;
 	g->pg.hash_key = "$request_uri";
 	g->pg.keepalive = (unsigned)cfg->proxy_keepalive;
-	g->pg.shared = tw_shm_data(g->pshm);
-	g->po = (struct tw_proxy_opts){
-		.group = &g->pg,
-		.uri = path,
-		.connect_timeout_ms = cfg->proxy_connect_timeout_ms,
-		.read_timeout_ms = cfg->proxy_read_timeout_ms,
-		.send_timeout_ms = cfg->proxy_send_timeout_ms,
-		.next_upstream_tries = (unsigned)cfg->proxy_next_upstream_tries,
-		.next_upstream = cfg->proxy_next_upstream,
-		.max_body = cfg->proxy_max_body,
-		.header_buffer_size = (size_t)cfg->proxy_buffer_size,
-		.pass_request_headers = cfg->proxy_pass_request_headers,
-	};
-	for (i = 0; i < cfg->nproxy_set_headers; i++)
-		g->po.set_headers[g->po.nset_headers++] =
-			(struct tw_proxy_set_header){
-				cfg->proxy_set_headers[i].name,
-				cfg->proxy_set_headers[i].value };
+	g->pg.shared = shared;
+	tw_upstreams_proxy_opts(cfg, &g->pg, path, &g->po);
 	return 0;
+}
+
+/* ---- server blocks ----------------------------------------------------- */
+
+/* Whether srv is marked default_server: on the address l, or, when -p/-b
+ * replaced its listen lines (l NULL), on any of them. */
+static bool
+is_default(const struct tw_config_server *srv, const struct tw_listen *l)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlistens; i++)
+		if (srv->listens[i].default_server &&
+		    (l == NULL || (srv->listens[i].l.port == l->port &&
+				   strcmp(srv->listens[i].l.addr,
+					  l->addr) == 0)))
+			return true;
+	return false;
+}
+
+/* The index of l in sc->addrs, added if new; -1 if full. */
+static int
+addr_index(struct setup_scopes *sc, const struct tw_listen *l)
+{
+	size_t j;
+
+	for (j = 0; j < sc->naddrs; j++)
+		if (sc->addrs[j].port == l->port &&
+		    strcmp(sc->addrs[j].addr, l->addr) == 0)
+			return (int)j;
+	if (sc->naddrs == TW_CONFIG_MAX_LISTEN)
+		return -1;
+	sc->addrs[sc->naddrs] = *l;
+	return (int)sc->naddrs++;
+}
+
+/*
+ * Every server's addresses into sc->addrs, its bits into its listens,
+ * and the default server of each address: the one marked default_server
+ * there, else the first that listens there. A server without listen
+ * lines, and every server when -p/-b gave the addresses, listens on the
+ * top level's.
+ */
+static int
+plan_listens(struct setup_scopes *sc, const struct tw_config *cfg)
+{
+	uint32_t marked = 0, seen = 0, all = 0;
+	size_t si, i;
+
+	for (si = 0; si < cfg->nservers; si++) {
+		const struct tw_config_server *srv = cfg->servers[si];
+		bool own = srv->nlistens > 0 && !cfg->listens_from_cli;
+		size_t n = own ? srv->nlistens : cfg->nlistens;
+
+		for (i = 0; i < n; i++) {
+			const struct tw_listen *l = own ? &srv->listens[i].l :
+						    &cfg->listens[i];
+			bool dflt = is_default(srv, own ? l : NULL);
+			int j = addr_index(sc, l);
+
+			if (j < 0) {
+				report(0, "%s: more than %d listen addresses "
+				       "in all", srv->where,
+				       TW_CONFIG_MAX_LISTEN);
+				return -1;
+			}
+			sc->servers[si].listens |= 1u << j;
+			if ((!(seen & (1u << j))) ||
+			    (dflt && !(marked & (1u << j))))
+				sc->listens[j].default_server = si;
+			seen |= 1u << j;
+			if (dflt)
+				marked |= 1u << j;
+		}
+	}
+	all = sc->naddrs == 32 ? UINT32_MAX : (1u << sc->naddrs) - 1;
+	sc->vh.nlistens = sc->naddrs;
+	sc->vh.listens = sc->listens;
+	for (si = 0; si < cfg->nservers; si++)
+		if (sc->servers[si].listens != all)
+			sc->vh.by_listen = true;
+	for (i = 1; i < sc->naddrs; i++)
+		if (sc->listens[i].default_server !=
+		    sc->listens[0].default_server)
+			sc->vh.by_listen = true;
+	return 0;
+}
+
+/* The root directory of a location (its alias or root), opened once
+ * for every location that names it. */
+static struct tw_fs *
+scope_fs(struct tw_setup *g, struct setup_scopes *sc, const char *path)
+{
+	struct tw_fs_opts fso = { .root = path, .symlinks = g->cfg.symlinks };
+	struct tw_fs *fs;
+	size_t i;
+	int err;
+
+	if (strcmp(path, g->cfg.root) == 0)
+		return g->fs;
+	for (i = 0; i < sc->nfs; i++)
+		if (strcmp(tw_fs_root_path(sc->fs[i]), path) == 0)
+			return sc->fs[i];
+	fs = tw_fs_create(&fso, &err);
+	if (fs == NULL) {
+		report(err, "root %s", path);
+		return NULL;
+	}
+	/* Compared by the path given: tw_fs_root_path() may differ. */
+	for (i = 0; i < sc->nfs; i++)
+		if (strcmp(tw_fs_root_path(sc->fs[i]),
+			   tw_fs_root_path(fs)) == 0) {
+			tw_fs_destroy(fs);
+			return sc->fs[i];
+		}
+	sc->fs[sc->nfs++] = fs;
+	return fs;
+}
+
+/*
+ * The handlers of one location (loc NULL: its server's paths that no
+ * location takes), from the settings in force there: return, or
+ * proxy_pass, or the files, with the status page before them if it is
+ * on there.
+ */
+static int
+build_location(struct tw_setup *g, struct setup_scopes *sc,
+	       const struct tw_config_server *srv,
+	       const struct tw_config_location *loc, struct tw_vhost_loc *vl,
+	       struct tw_stats *stats, size_t open_files)
+{
+	const struct tw_config *cfg = &g->cfg;
+	struct setup_loc *sl = &sc->locs[sc->nlocs++];
+	struct tw_config_scope eff;
+	size_t i;
+
+	tw_scope_effective(cfg, srv, loc, &eff);
+	vl->path = loc ? loc->path : "/";
+	vl->len = strlen(vl->path);
+	vl->exact = loc ? loc->exact : false;
+	vl->first = sc->nroutes;
+	sl->headers = join_header_lines(eff.headers, eff.nheaders);
+	if (sl->headers == NULL)
+		return -1;
+	vl->extra_headers = sl->headers;
+	if (eff.status != NULL) {
+		sl->sto = (struct tw_status_opts){ .path = eff.status,
+						   .stats = stats,
+						   .version = VERSION };
+		for (i = 0; i < cfg->nstatus_allow; i++)
+			(void)tw_status_parse_net(cfg->status_allow[i],
+						  &sl->sto.allow[sl->sto.nallow++]);
+		sc->routes[sc->nroutes++] = (struct tw_http_route){
+			.handler = &tw_status_handler, .opts = &sl->sto };
+	}
+	if (eff.set & TW_SCOPE_RETURN) {
+		sl->ro = (struct tw_return_opts){ .code = eff.ret_code,
+						  .arg = eff.ret_arg };
+		sc->routes[sc->nroutes++] = (struct tw_http_route){
+			.handler = &tw_return_handler, .opts = &sl->ro };
+	} else if (eff.set & TW_SCOPE_PROXY) {
+		/* proxy_pass http://up/new/ in location /old/: /old/x goes
+		 * up as /new/x, as in nginx; a prefix location's own. */
+		sl->po = *eff.proxy;
+		sl->po.prefix = sl->po.uri != NULL && loc != NULL &&
+				!loc->exact ? loc->path : NULL;
+		sc->routes[sc->nroutes++] = (struct tw_http_route){
+			.handler = &tw_proxy_handler, .opts = &sl->po };
+	} else {
+		struct tw_fs *fs = scope_fs(g, sc, eff.alias ? eff.alias :
+					    eff.root);
+
+		if (fs == NULL)
+			return -1;
+		sl->so = g->so;
+		sl->so.fs = fs;
+		sl->so.index = eff.nindex ? eff.index[0] : NULL;
+		memcpy(sl->index, eff.index, sizeof(sl->index));
+		sl->so.indexes = sl->index;
+		sl->so.nindexes = eff.nindex;
+		sl->so.listing = eff.listing;
+		sl->so.hidden = eff.hidden;
+		sl->so.expires = eff.expires;
+		sl->so.open_files = open_files;
+		/* the prefix without its '/': what follows stays a path */
+		sl->so.strip = eff.alias && loc ? vl->len -
+			(vl->len > 0 && vl->path[vl->len - 1] == '/') : 0;
+		sc->routes[sc->nroutes++] = (struct tw_http_route){
+			.handler = &tw_static_handler, .opts = &sl->so };
+	}
+	vl->n = sc->nroutes - vl->first;
+	return 0;
+}
+
+/* The location of srv that is "location /", if there is one. */
+static const struct tw_vhost_loc *
+root_location(const struct tw_vhost_server *vs)
+{
+	size_t i;
+
+	for (i = 0; i < vs->nlocs; i++)
+		if (!vs->locs[i].exact && vs->locs[i].len == 1)
+			return &vs->locs[i];
+	return NULL;
+}
+
+/*
+ * Server blocks: the vhosts table and the routes of every location. The
+ * open-file descriptors a loop may keep are shared among the locations'
+ * file handlers.
+ */
+static int
+build_scopes(struct tw_setup *g, struct tw_stats *stats)
+{
+	const struct tw_config *cfg = &g->cfg;
+	struct setup_scopes *sc = calloc(1, sizeof(*sc));
+	size_t si, j, total = 0, off = 0, open_files;
+
+	if (sc == NULL)
+		return -1;
+	g->scopes = sc;
+	for (si = 0; si < cfg->nservers; si++)
+		total += cfg->servers[si]->nlocs + 1;
+	sc->servers = calloc(cfg->nservers, sizeof(*sc->servers));
+	sc->vlocs = calloc(total, sizeof(*sc->vlocs));
+	sc->locs = calloc(total, sizeof(*sc->locs));
+	sc->routes = calloc(2 * total, sizeof(*sc->routes));
+	sc->fs = calloc(total, sizeof(*sc->fs));
+	if (sc->servers == NULL || sc->vlocs == NULL || sc->locs == NULL ||
+	    sc->routes == NULL || sc->fs == NULL) {
+		report(-ENOMEM, "server blocks");
+		return -1;
+	}
+	if (plan_listens(sc, cfg) < 0)
+		return -1;
+	/* The loop's share of descriptors, split among the locations so
+	 * their caches together keep to it. */
+	open_files = g->so.open_files / total;
+	if (open_files < 4)
+		open_files = 4;
+	for (si = 0; si < cfg->nservers; si++) {
+		const struct tw_config_server *srv = cfg->servers[si];
+		struct tw_vhost_server *vs = &sc->servers[si];
+		const struct tw_vhost_loc *root;
+
+		vs->names = srv->names;
+		vs->nnames = srv->nnames;
+		vs->locs = &sc->vlocs[off];
+		vs->nlocs = srv->nlocs;
+		off += srv->nlocs;
+		for (j = 0; j < srv->nlocs; j++)
+			if (build_location(g, sc, srv, &srv->locs[j],
+					   &vs->locs[j], stats, open_files) < 0)
+				return -1;
+		tw_vhost_sort(vs->locs, vs->nlocs);
+		root = root_location(vs);
+		if (root != NULL)
+			vs->fallback = *root;
+		else if (build_location(g, sc, srv, NULL, &vs->fallback, stats,
+					open_files) < 0)
+			return -1;
+	}
+	sc->vh.servers = sc->servers;
+	sc->vh.nservers = cfg->nservers;
+	g->ho.vhosts = &sc->vh;
+	return 0;
+}
+
+/* The addresses really bound (a port 0 was picked), for matching a
+ * connection's local address. */
+static void
+scopes_bound(struct tw_setup *g)
+{
+	struct setup_scopes *sc = g->scopes;
+	size_t i;
+
+	for (i = 0; i < g->nfds && i < sc->naddrs; i++) {
+		struct tw_vhost_listen *l = &sc->listens[i];
+		socklen_t len = sizeof(l->addr);
+
+		if (getsockname(g->fds[i], (struct sockaddr *)&l->addr,
+				&len) < 0)
+			continue;
+		l->any = strcmp(sc->addrs[i].addr, "0.0.0.0") == 0 ||
+			 strcmp(sc->addrs[i].addr, "::") == 0;
+	}
 }
 
 int
@@ -443,6 +787,8 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		.fs = g->fs,
 		.types = cfg->types,
 		.index = cfg->index,
+		.indexes = cfg->indexes,
+		.nindexes = cfg->nindexes,
 		.listing = cfg->listing,
 		.hidden = cfg->hidden,
 		.gzip_static = cfg->gzip_static,
@@ -463,7 +809,15 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		.extra_headers = cfg->nheaders ? g->extra_headers : NULL,
 		.stats = s->stats,
 	};
-	g->srv = tw_http_create(&g->ho, g->routes, add_routes(g, s->stats));
+	if (cfg->nservers > 0) {
+		if (build_scopes(g, s->stats) < 0)
+			return -1;
+		g->srv = tw_http_create(&g->ho, g->scopes->routes,
+					g->scopes->nroutes);
+	} else {
+		g->srv = tw_http_create(&g->ho, g->routes,
+					add_routes(g, s->stats));
+	}
 	if (g->srv == NULL)
 		return -1;
 	g->proto = (struct tw_proto){
@@ -473,7 +827,11 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		.drain = tw_http_drain,
 		.arg = g->srv,
 	};
-	return open_listeners(s, g);
+	if (open_listeners(s, g) < 0)
+		return -1;
+	if (g->scopes != NULL)
+		scopes_bound(g);
+	return 0;
 }
 
 int

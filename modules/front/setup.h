@@ -14,8 +14,10 @@
 #include "front/config.h"
 #include "http/http.h"
 #include "http/proxy.h"
+#include "http/return.h"
 #include "http/static.h"
 #include "http/status.h"
+#include "http/vhost.h"
 #include "run/run.h"
 #include "run/server.h"
 
@@ -29,8 +31,10 @@ struct tw_setup {
 	struct tw_http_opts ho;
 	struct tw_proxy_group pg;	/* tinyweb proxy URL...: the group */
 	struct tw_proxy_opts po;
-	struct tw_shm_header *pshm;	/* pg's shared counters */
+	struct tw_shm_header *pshm;	/* the shared counters of pg and of
+					 * every upstream block's group */
 	struct tw_http_route routes[3];
+	struct setup_scopes *scopes;	/* server blocks, or NULL */
 	struct tw_http_server *srv;
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */

@@ -6,6 +6,7 @@
 #include "http/http.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/pool.h"
+#include "http/vhost.h"
 #include "net/loop.h"
 #include "parse/chunked.h"
 #include "parse/url.h"
@@ -55,6 +57,10 @@ struct http_conn {
 	bool async;		/* an exchange (x) is answering */
 	struct tw_http_exchange *x;	/* made at the first async request,
 					 * kept for the connection's life */
+	bool listen_known;	/* listen is looked up (vhosts by address) */
+	signed char listen;	/* the vhosts' listen it came in on, or -1 */
+	const char *route_headers;	/* the location's add_header lines
+					 * for the response being queued */
 };
 
 /*
@@ -118,6 +124,7 @@ struct http_loop {
 	struct tw_buf body;
 	struct tw_buf log;
 	struct tw_http_res res;
+	char vpath[PATH_MAX];	/* a request's decoded path (vhosts) */
 	struct http_conn *conns;	/* open ones, for drain */
 	/*
 	 * The reusable connections, in the order they became so: accepted
@@ -210,9 +217,9 @@ tw_http_reason(int status)
 	case 301: return "Moved Permanently";
 	case 302: return "Found";
 	case 303: return "See Other";
+	case 304: return "Not Modified";
 	case 307: return "Temporary Redirect";
 	case 308: return "Permanent Redirect";
-	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
@@ -625,7 +632,9 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 	else if (r != NULL && r->minor == 0)
 		tw_buf_append_str(h, "Connection: keep-alive\r\n");
 	tw_buf_append(h, res->headers->data, res->headers->len);
-	if (hc->srv->opts->extra_headers != NULL)
+	if (hc->route_headers != NULL)
+		tw_buf_append_str(h, hc->route_headers);
+	else if (hc->srv->opts->extra_headers != NULL)
 		tw_buf_append_str(h, hc->srv->opts->extra_headers);
 	tw_buf_append_str(h, "\r\n");
 	if (h->failed || res->headers->failed || res->body->failed) {
@@ -875,6 +884,84 @@ options_response(struct http_conn *hc, const struct tw_http_request *r,
 	queue_response(hc, r, res, false, keep);
 }
 
+/* The vhosts' listen of a connection: its local address, read once
+ * and only when the servers differ by address. */
+static int
+conn_listen(struct http_conn *hc, const struct tw_vhosts *vh)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (!vh->by_listen)
+		return -1;
+	if (!hc->listen_known) {
+		hc->listen_known = true;
+		hc->listen = -1;
+		if (getsockname(tw_conn_fd(hc->c), (struct sockaddr *)&ss,
+				&len) == 0)
+			hc->listen = (signed char)tw_vhost_listen_of(vh,
+				(const struct sockaddr *)&ss);
+	}
+	return hc->listen;
+}
+
+/* The authority of an absolute-form target ("http://HOST/..."), which
+ * names the host in place of Host (RFC 9112 3.2.2); false, and host
+ * left alone, for an origin-form one. */
+static bool
+target_authority(const struct tw_http_request *r, const char **host,
+		 size_t *len)
+{
+	const char *t = r->target, *end = t + r->target_len, *a, *e;
+
+	if (r->target_len == 0 || t[0] == '/')
+		return false;
+	a = memchr(t, ':', r->target_len);
+	if (a == NULL || end - a < 3 || a[1] != '/' || a[2] != '/')
+		return false;
+	a += 3;
+	for (e = a; e < end && *e != '/' && *e != '?' && *e != '#'; e++)
+		;
+	*host = a;
+	*len = (size_t)(e - a);
+	return true;
+}
+
+/*
+ * Server blocks: the handlers of the location that takes the request,
+ * routes[*first..*first+*n), chosen by Host, the address it came in on
+ * and its decoded path (the one the static handler serves). 0, or the
+ * status of a path that cannot be decoded.
+ */
+static int
+pick_location(struct http_conn *hc, const struct tw_http_request *r,
+	      const struct tw_http_req *req, size_t *first, size_t *n)
+{
+	const struct tw_vhosts *vh = hc->srv->opts->vhosts;
+	const struct tw_http_header *h = tw_http_find_header(r, "Host");
+	const struct tw_vhost_server *srv;
+	const struct tw_vhost_loc *loc;
+	char *path = hc->hl->vpath;
+	const char *host = h ? h->value : NULL;
+	size_t len, hlen = h ? h->value_len : 0;
+	int err;
+
+	(void)target_authority(r, &host, &hlen);
+	srv = tw_vhost_server(vh, host, hlen, conn_listen(hc, vh));
+	err = tw_url_decode_path(req->path, req->path_len, path, PATH_MAX,
+				 &len);
+	if (err == -ENAMETOOLONG)
+		return 414;
+	if (err < 0 || tw_url_remove_dots(path, &len) < 0)
+		return 400;
+	loc = tw_vhost_location(srv, path, len);
+	*first = loc->first;
+	*n = loc->n;
+	hc->route_headers = loc->extra_headers;
+	return 0;
+}
+
+
 static struct tw_http_exchange *exchange_get(struct http_conn *hc);
 static void exchange_begin(struct http_conn *hc,
 			   const struct tw_http_request *r,
@@ -895,14 +982,23 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
 	bool other = !head && !method_is(r, "GET");
 	bool split = split_target(r, &req), taken = false;
 	int status = 404, err = 0;
-	size_t i;
+	size_t i, first = 0, n = hc->srv->nroutes;
 
 	req.body_chunked = fr->chunked;
 	req.body_len = fr->len;
 	req.method = head ? TW_HTTP_HEAD : other ? TW_HTTP_OTHER : TW_HTTP_GET;
 	if (hc->srv->has_async)
 		req.x = exchange_get(hc);
-	for (i = 0; split && i < hc->srv->nroutes; i++) {
+	if (split && hc->srv->opts->vhosts != NULL &&
+	    (status = pick_location(hc, r, &req, &first, &n)) != 0) {
+		n = 0;		/* a path that cannot be decoded: 400, 414 */
+		taken = true;
+	} else {
+		status = 404;
+	}
+	if (n == 0)
+		reset_res(hc->hl, res);
+	for (i = first; split && i < first + n; i++) {
 		const struct tw_handler *h = hc->srv->routes[i].handler;
 
 		if (other && !h->any_method)
@@ -967,6 +1063,7 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
 			       r->target);
 	}
 	queue_response(hc, r, res, head, keep);
+	hc->route_headers = NULL;
 }
 
 static bool

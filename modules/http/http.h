@@ -128,6 +128,10 @@ struct tw_http_opts {
 	enum tw_log_format log_format;	/* access log lines */
 	const char *extra_headers;	/* "Name: value\r\n"... on every
 					 * response, or NULL */
+	const struct tw_vhosts *vhosts;	/* server blocks: each request goes
+					 * to its location's slice of the
+					 * routes (http/vhost); NULL: all of
+					 * them, in order */
 };
 
 /* One routing entry: a handler and the options its create() receives. */
@@ -137,6 +141,7 @@ struct tw_http_route {
 };
 
 struct tw_http_server;
+struct tw_vhosts;
 
 /*
  * Build the protocol from options and routes (tried in order). Both are

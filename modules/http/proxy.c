@@ -1025,9 +1025,13 @@ build_head(struct proxy_inst *pi, const struct tw_http_req *req,
 	/* A fragment never goes upstream. */
 	if (memchr(t, '#', tlen) != NULL)
 		tlen = (size_t)((const char *)memchr(t, '#', tlen) - t);
+	if (ulen > 0 && o->prefix != NULL) {
+		t += strlen(o->prefix);
+		tlen -= strlen(o->prefix);
+	}
 	if (ulen > 0 && ulen + tlen < sizeof(target)) {
 		memcpy(target, o->uri, ulen);
-		if (target[ulen - 1] == '/')
+		if (o->prefix == NULL && target[ulen - 1] == '/')
 			ulen--;
 		memcpy(target + ulen, t, tlen);
 		t = target;
@@ -1061,6 +1065,13 @@ proxy_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	if (!req->body_chunked && pi->o->max_body > 0 &&
 	    req->body_len > pi->o->max_body)
 		return 413;
+	/* The location matched the decoded, normalized path; its prefix
+	 * is replaced in the raw one only when that starts with it too
+	 * ("/x/../api/" matched "/api/" but holds no "/api/" to cut). */
+	if (pi->o->uri != NULL && pi->o->prefix != NULL &&
+	    (req->path_len < strlen(pi->o->prefix) ||
+	     memcmp(req->path, pi->o->prefix, strlen(pi->o->prefix)) != 0))
+		return 400;
 	pr = req_alloc(pi);
 	if (pr == NULL)
 		return 503;

@@ -60,6 +60,9 @@ struct tw_proxy_opts {
 	const struct tw_proxy_group *group;
 	const char *uri;	/* proxy_pass's path part, or NULL: the
 				 * request's target is passed unchanged */
+	const char *prefix;	/* with uri: the location's prefix, which
+				 * uri replaces; NULL: uri goes before the
+				 * path */
 	uint64_t connect_timeout_ms;
 	uint64_t read_timeout_ms;
 	uint64_t send_timeout_ms;

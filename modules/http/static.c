@@ -145,7 +145,10 @@ static_attach(void *inst, struct tw_loop *loop)
 
 	if (err == 0)
 		si->loop = loop;
-	return err;
+	/* Past the loop's few registrations (a location each, with server
+	 * blocks), an instance keeps to its own share of descriptors
+	 * (opts->open_files) without being asked to give some back. */
+	return err == -ENOSPC ? 0 : err;
 }
 
 static void
@@ -852,23 +855,27 @@ serve_dir(struct static_inst *si, const struct tw_http_req *req,
 	  struct tw_http_res *res, struct tw_fs_file *d, size_t rel_len)
 {
 	const struct tw_static_opts *o = si->opts;
+	const char *const *names = o->nindexes ? o->indexes : &o->index;
+	size_t i, n = o->nindexes ? o->nindexes : 1;
 	int err;
 
-	if (o->index != NULL && o->index[0] != '\0') {
-		size_t ilen = strlen(o->index);
+	/* Like nginx's index list: the first name that is a file. */
+	for (i = 0; i < n; i++) {
+		const char *index = names[i];
+		size_t ilen = index ? strlen(index) : 0;
 		size_t at = rel_len;
 
-		if (at + 1 + ilen + 4 < sizeof(si->scr.rel)) {
+		if (ilen > 0 && at + 1 + ilen + 4 < sizeof(si->scr.rel)) {
 			struct tw_fs_file *f;
 
 			if (at > 0)
 				si->scr.rel[at++] = '/';
-			memcpy(si->scr.rel + at, o->index, ilen + 1);
+			memcpy(si->scr.rel + at, index, ilen + 1);
 			f = tw_fs_cache_open(si->cache, si->scr.rel, at + ilen);
 			if (f != NULL && f->err == 0 &&
 			    S_ISREG(f->st.st_mode)) {
 				tw_fs_cache_release(d);
-				return serve_file(si, req, res, f, o->index,
+				return serve_file(si, req, res, f, index,
 						  at + ilen);
 			}
 			tw_fs_cache_release(f);
@@ -887,7 +894,7 @@ static_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	struct static_inst *si = inst;
 	const struct tw_static_opts *o = si->opts;
 	struct tw_fs_file *f;
-	size_t len, rel_len;
+	size_t len, rel_len, off = 1, end;
 	mode_t mode;
 	bool slash;
 	const char *name;
@@ -902,9 +909,18 @@ static_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	if (!o->hidden && tw_fs_is_hidden(si->scr.path, len))
 		return 404;
 	slash = si->scr.path[len - 1] == '/';
+	if (o->strip > 0) {
+		/* alias: what follows the location's prefix is under the
+		 * root; "/imgx" is not under location /img. */
+		if (len < o->strip ||
+		    (len > o->strip && si->scr.path[o->strip] != '/'))
+			return 404;
+		off = o->strip + 1;
+	}
 	/* The root-relative name: no leading slash, no trailing one. */
-	rel_len = len - 1 - (slash && len > 1);
-	memcpy(si->scr.rel, si->scr.path + 1, rel_len);
+	end = len - (slash && len > 1);
+	rel_len = end > off ? end - off : 0;
+	memcpy(si->scr.rel, si->scr.path + off, rel_len);
 	si->scr.rel[rel_len] = '\0';
 	f = tw_fs_cache_open(si->cache, si->scr.rel, rel_len);
 	if (f == NULL)

@@ -24,6 +24,12 @@ struct tw_static_opts {
 	const struct tw_fs *fs;			/* borrowed */
 	const struct tw_mime_table *types;	/* borrowed */
 	const char *index;			/* "index.html"; NULL: none */
+	const char *const *indexes;	/* or these, the first that exists */
+	size_t nindexes;		/* 0: index alone */
+	size_t strip;		/* alias: the decoded path's first strip
+				 * bytes (a location's prefix, without its
+				 * trailing '/') are replaced by the root;
+				 * 0: the path is under the root as is */
 	bool listing;
 	bool hidden;		/* serve and list dotfiles */
 	bool gzip_static;	/* FILE.br / FILE.gz sidecars */

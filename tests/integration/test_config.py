@@ -544,9 +544,10 @@ class TestBadConfigStopsStartup(unittest.TestCase):
              "file (line 7)"),
             ("include inc/open.conf;\n", {"inc/open.conf": "\ntypes {\n"},
              "inc/open.conf", 2, "block 'types' is not closed"),
-            # blocks that no directive takes yet, a stray '}'
-            ("\nserver {\n  listen 80;\n}\n", {}, "t.conf", 4,
-             "unknown directive 'server'"),
+            # a directive a block does not take, a stray '}'
+            ("\nserver {\n  listen 80;\n  workers 2;\n}\n", {}, "t.conf", 6,
+             "'workers' is allowed only at the top level, not in a server "
+             "block"),
             ("index a {\n}\n", {}, "t.conf", 3, "block not allowed here"),
             ("index a;\n}\n", {}, "t.conf", 4, "unexpected '}'"),
             # include works inside a block, its lines named by its file

@@ -800,6 +800,14 @@ class TestConfManPage(unittest.TestCase):
             for line in re.findall(r"(?m)^\.Dl (.*)$", entry):
                 conf = roff_text(line) + "\n"
                 r = check_config(conf)
+                # A directive of a block is shown alone; it must parse
+                # in the block its error names.
+                if "allowed only in a server block" in r.stderr:
+                    conf = "server { %s }\n" % conf
+                    r = check_config(conf)
+                elif "allowed only in a location block" in r.stderr:
+                    conf = "server { location /a/ { %s } }\n" % conf
+                    r = check_config(conf)
                 with self.subTest(example=conf):
                     # A path or a user this machine lacks is no syntax error.
                     if r.returncode != 0 or r.stderr:

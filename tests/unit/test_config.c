@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "front/config.h"
+#include "front/scope.h"
 #include "parse/mime.h"
 #include "support/guard.h"
 
@@ -657,8 +658,8 @@ static const struct bad_row bad_rows[] = {
 	{ "\"index\" a;\nnope;\n", 0, 2, "unknown directive 'nope'" },
 
 	/* argument counts */
-	{ "index;\n", 0, 1, "'index' takes 1 argument" },
-	{ "index a b;\n", 0, 1, "'index' takes 1 argument" },
+	{ "index;\n", 0, 1, "'index' takes up to 8 arguments" },
+	{ "pidfile a b;\n", 0, 1, "'pidfile' takes 1 argument" },
 	{ "root;\n", 0, 1, "'root' takes 1 argument" },
 	{ "listing;\n", 0, 1, "'listing' takes 1 argument" },
 	{ "listing on off;\n", 0, 1, "'listing' takes 1 argument" },
@@ -674,7 +675,7 @@ static const struct bad_row bad_rows[] = {
 	{ "listen 80 81;\n", 0, 1, "'listen' takes 1 argument" },
 	{ "index a b c d e f g h i;\n", 0, 1, "too many arguments to 'index'" },
 	/* the line of a directive is where its name is */
-	{ "\nindex\n a\n b;\n", 0, 2, "'index' takes 1 argument" },
+	{ "\nroot\n a\n b;\n", 0, 2, "'root' takes 1 argument" },
 
 	/* wrong types */
 	{ "listing yes;\n", 0, 1, "'listing' takes on or off, not 'yes'" },
@@ -828,8 +829,18 @@ static const struct bad_row bad_rows[] = {
 	{ "{ index a; }\n", 0, 1, "unexpected '{'" },
 	{ "index a {\n", 0, 1, "block 'index' is not closed" },
 	{ "index a {\n}\n", 0, 1, "block not allowed here: 'index' takes" },
-	{ "root /;\nserver {\n listen 80;\n}\n", 0, 2,
-	  "unknown directive 'server'" },
+	{ "root /;\nserver {\n listen 80;\n bogus 1;\n}\n", 0, 4,
+	  "unknown directive 'bogus' in a server block" },
+	{ "server {\n location /a {\n  listen 80;\n }\n}\n", 0, 3,
+	  "'listen' is allowed only in a server block" },
+	{ "server {\n location /a {\n  index a;\n  index b;\n }\n}\n", 0,
+	  4, "duplicate 'index'" },
+	{ "\nlocation /a { }\n", 0, 2,
+	  "'location' is allowed only in a server block" },
+	{ "server {\n location /a {\n  return 304;\n }\n}\n", 0, 3,
+	  "return '304'" },
+	{ "upstream u {\n server h:1 weight=0;\n}\n", 0, 2,
+	  "weight=N (1-1000)" },
 	{ "include a { }\n", 0, 1, "block not allowed here: 'include'" },
 	{ "index a;\n\n}\n", 0, 3, "unexpected '}' (no block is open)" },
 	{ "index a }\n", 0, 1, "expected ';' after 'index'" },
@@ -1730,6 +1741,74 @@ mime_types_files(void **state)
 	check_err(bad, err, 2, "malformed", "NUL in a mime file");
 }
 
+/* A location takes what it does not set from its server, the server
+ * from the top level, whatever the order in the file; add_header lines
+ * as a whole; a location never from another location. */
+static void
+scope_inheritance(void **state)
+{
+	static const char text[] =
+		"server {\n"
+		" listing off;\n"
+		" add_header X-S s;\n"
+		" location /a/ { root /ra; index x.html y.html; }\n"
+		" location /a/b/ { add_header X-B b; expires off; }\n"
+		" location /c/ { alias /rc/; hidden on; }\n"
+		"}\n"
+		"root /top;\n"
+		"index first.html second.html;\n"
+		"expires 1h;\n"
+		"add_header X-T t;\n"
+		"add_header X-U u;\n";
+	const struct tw_config_server *srv;
+	struct tw_config_scope e;
+	struct tw_config c;
+	char err[512];
+
+	(void)state;
+	if (load_text(&c, text, sizeof(text) - 1, false, err,
+		      sizeof(err)) != 0)
+		fail_msg("%s", err);
+	srv = c.servers[0];
+
+	tw_scope_effective(&c, srv, NULL, &e);
+	assert_string_equal(e.root, "/top");
+	assert_int_equal(e.nindex, 2);
+	assert_string_equal(e.index[1], "second.html");
+	assert_false(e.listing);
+	assert_int_equal(e.expires, 3600);
+	assert_int_equal(e.nheaders, 1);
+	assert_string_equal(e.headers[0].name, "X-S");
+
+	tw_scope_effective(&c, srv, &srv->locs[0], &e);
+	assert_string_equal(e.root, "/ra");
+	assert_null(e.alias);
+	assert_int_equal(e.nindex, 2);
+	assert_string_equal(e.index[0], "x.html");
+	assert_false(e.listing);
+	assert_int_equal(e.expires, 3600);
+	assert_string_equal(e.headers[0].name, "X-S");
+
+	/* /a/b/ is inside /a/ by path, not by block: the server's root */
+	tw_scope_effective(&c, srv, &srv->locs[1], &e);
+	assert_string_equal(e.root, "/top");
+	assert_string_equal(e.index[0], "first.html");
+	assert_int_equal(e.expires, -1);
+	assert_int_equal(e.nheaders, 1);
+	assert_string_equal(e.headers[0].name, "X-B");
+
+	tw_scope_effective(&c, srv, &srv->locs[2], &e);
+	assert_string_equal(e.alias, "/rc/");
+	assert_true(e.hidden);
+	assert_false(c.hidden);
+
+	/* the implicit server: the top level alone */
+	tw_scope_effective(&c, NULL, NULL, &e);
+	assert_true(e.listing);
+	assert_int_equal(e.nheaders, 2);
+	tw_config_free(&c);
+}
+
 /* check-config prints a configuration that reads back to itself. */
 static char *
 print_config(const struct tw_config *c, size_t *len)
@@ -1802,7 +1881,30 @@ print_reparses_to_same(void **state)
 		"proxy_buffer_size 8k;\n"
 		"proxy_pass_request_headers off;\n"
 		"proxy_set_header X-P \"a b\";\n"
-		"proxy_keepalive 7;\n", mime);
+		"proxy_keepalive 7;\n"
+		"server {\n"
+		" listen 127.0.0.1:81 default_server;\n"
+		" listen [::1]:82;\n"
+		" server_name A.example \"*.b.example\";\n"
+		" root \"/srv/a b\";\n"
+		" index i.htm \"two words.html\";\n"
+		" add_header X-S \"s;{}\";\n"
+		" expires max;\n"
+		" location = /exact { return 404 \"not \\\"here\\\"\"; }\n"
+		" location /img/ { alias /srv/img/; listing on; hidden off; }\n"
+		" location /old { return 308 http://b.example/new; }\n"
+		" location /api/ { proxy_pass http://backend/v1/; status /st; }\n"
+		"}\n"
+		"server { server_name c.example; location / { expires off; } }\n"
+		"upstream backend {\n"
+		" server 10.0.0.1:8080 weight=3 max_fails=2 fail_timeout=30s;\n"
+		" server [::1]:81 backup;\n"
+		" balance hash $request_uri consistent;\n"
+		" keepalive 16;\n"
+		" health_check uri=/health interval=2s fails=3 passes=2;\n"
+		"}\n"
+		"upstream other { server 10.0.0.2; balance least_conn; }\n",
+		mime);
 	if (load_text(&c1, text, strlen(text), false, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	out1 = print_config(&c1, &len1);
@@ -1842,6 +1944,40 @@ print_reparses_to_same(void **state)
 			    "text/x-pm");
 	assert_string_equal(tw_mime_table_lookup(c2.types, "a.x-y", 5),
 			    "text/x-foo");
+	/* ... blocks included */
+	assert_int_equal(c2.nservers, 2);
+	assert_int_equal(c2.servers[0]->nlistens, 2);
+	assert_true(c2.servers[0]->listens[0].default_server);
+	assert_false(c2.servers[0]->listens[1].default_server);
+	assert_string_equal(c2.servers[0]->names[0], "a.example");
+	assert_string_equal(c2.servers[0]->names[1], "*.b.example");
+	assert_int_equal(c2.servers[0]->s.nindex, 2);
+	assert_string_equal(c2.servers[0]->s.index[1], "two words.html");
+	assert_int_equal(c2.servers[0]->nlocs, 4);
+	assert_true(c2.servers[0]->locs[0].exact);
+	assert_string_equal(c2.servers[0]->locs[0].s.ret_arg,
+			    "not \"here\"");
+	assert_string_equal(c2.servers[0]->locs[1].s.alias, "/srv/img/");
+	assert_int_equal(c2.servers[0]->locs[2].s.ret_code, 308);
+	assert_string_equal(c2.servers[0]->locs[3].s.proxy_pass,
+			    "http://backend/v1/");
+	assert_int_equal(c2.servers[1]->locs[0].s.expires, -1);
+	assert_int_equal(c2.servers[1]->locs[0].s.set, TW_SCOPE_EXPIRES);
+	assert_int_equal(c2.nupstreams, 2);
+	assert_int_equal(c2.upstreams[0]->nsrv, 2);
+	assert_int_equal(c2.upstreams[0]->srv[0].conf.weight, 3);
+	assert_int_equal(c2.upstreams[0]->srv[0].conf.max_fails, 2);
+	assert_int_equal(c2.upstreams[0]->srv[0].conf.fail_timeout_ms, 30000);
+	assert_true(c2.upstreams[0]->srv[1].conf.backup);
+	assert_string_equal(c2.upstreams[0]->srv[1].conf.name, "[::1]:81");
+	assert_int_equal(c2.upstreams[0]->balance, TW_BALANCE_HASH_CONSISTENT);
+	assert_string_equal(c2.upstreams[0]->hash_key, "$request_uri");
+	assert_int_equal(c2.upstreams[0]->keepalive, 16);
+	assert_string_equal(c2.upstreams[0]->check.uri, "/health");
+	assert_int_equal(c2.upstreams[0]->check.interval_ms, 2000);
+	assert_int_equal(c2.upstreams[0]->check.fails, 3);
+	assert_int_equal(c2.upstreams[1]->balance, TW_BALANCE_LEAST_CONN);
+	assert_int_equal(c2.upstreams[1]->srv[0].port, 80);
 
 	/* Every directive was set away from its default: no line of the
 	 * defaults' output is in this one. */
@@ -1901,6 +2037,7 @@ main(void)
 		cmocka_unit_test(error_buffer_small),
 		cmocka_unit_test(mime_types_files),
 		cmocka_unit_test(print_reparses_to_same),
+		cmocka_unit_test(scope_inheritance),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, tmp_setup,

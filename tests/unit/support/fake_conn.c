@@ -504,6 +504,14 @@ fake_conn_saw_bad_fd(void)
 	return bad_fd;
 }
 
+/* No socket behind a fake connection. */
+int
+tw_conn_fd(const struct tw_conn *c)
+{
+	(void)c;
+	return -1;
+}
+
 const struct sockaddr *
 tw_conn_peer_addr(const struct tw_conn *c)
 {

@@ -38,6 +38,7 @@ TEST_DEPS_http = http chunked http_parse url page buf clock log pool stats shm l
 TEST_DEPS_http_conn = $(TEST_DEPS_http)
 TEST_DEPS_mode = mode
 TEST_DEPS_upstream = upstream
+TEST_DEPS_health = health upstream http_response http_parse conn resident aio loop page buf clock log pool stats shm
 TEST_DEPS_http_response = http_response http_parse
 TEST_DEPS_forward = forward http_response http_parse buf
 TEST_DEPS_signals = signals

@@ -38,9 +38,9 @@ enum tw_health_result {
 	TW_HEALTH_UNCHECKED,	/* no check has ended yet */
 	TW_HEALTH_PASS,		/* a 2xx or 3xx status */
 	TW_HEALTH_STATUS,	/* any other status (in status) */
-	TW_HEALTH_REFUSED,	/* connect refused, unreachable or reset */
+	TW_HEALTH_REFUSED,	/* the connect failed: refused, unreachable */
 	TW_HEALTH_TIMEOUT,	/* no complete head within the interval */
-	TW_HEALTH_CLOSED,	/* closed before a complete head */
+	TW_HEALTH_CLOSED,	/* closed or reset before a complete head */
 	TW_HEALTH_BAD,		/* a malformed or oversized head */
 	TW_HEALTH_RESULT_COUNT
 };

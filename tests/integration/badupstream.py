@@ -18,7 +18,8 @@ Each connection gets its own thread; requests are parsed strictly enough
 to record them (head, then a Content-Length or chunked body). What each
 mode answers to every request:
 
-  ok              200, Content-Length, `size` bytes of body; keep-alive
+  ok              `status` (200), Content-Length, `size` bytes of body,
+                  X-Upstream-Port; keep-alive unless asked to close
   slow_headers    a valid 200 whose head goes out one byte per `delay`
   garbage_status  a status line that is not HTTP ("HTTP/1.1 2OO OK")
   cl_and_te       Content-Length and Transfer-Encoding: chunked together
@@ -34,11 +35,15 @@ mode answers to every request:
   close_delimited a 200 with neither length nor chunked: ends at close
   chunked         chunked with chunk extensions and a trailer field
   websocket       the Upgrade handshake, then echoes every data frame
-                  (pings ponged, a close answered with a close)
+                  (fragments as fragments; pings ponged, a close
+                  answered with a close); no Upgrade: 426
+  close_at_once   reads the request and closes without a byte (the
+                  proxy's case for trying the next server)
 
-Every body the upstream sends in the bad modes carries MARKER, so a test
-can check that none of it reached a client; SPLIT is the marker of the
-smuggled second response.
+The bodies of the responses a proxy must never pass on (garbage_status,
+cl_and_te, two_cl, huge_headers, and answers_twice's second response)
+carry MARKER, so a test can check that none of it reached a client; SPLIT
+marks split_response's smuggled field and second response.
 """
 
 import argparse
@@ -53,7 +58,8 @@ import time
 
 MODES = ("ok", "slow_headers", "garbage_status", "cl_and_te", "two_cl",
          "huge_headers", "reset_mid_body", "never_answers", "answers_twice",
-         "split_response", "close_delimited", "chunked", "websocket")
+         "split_response", "close_delimited", "chunked", "websocket",
+         "close_at_once")
 
 MARKER = b"BADUPSTREAM"
 SPLIT = b"SPLIT-SMUGGLED"
@@ -195,10 +201,10 @@ def _ws_accept(key):
                             .digest()).decode()
 
 
-def ws_frame(opcode, payload, mask=None):
-    """One unfragmented WebSocket frame (masked when mask, 4 bytes, is
-    given: a client's frames must be)."""
-    head = bytes([0x80 | opcode])
+def ws_frame(opcode, payload, mask=None, fin=True):
+    """One WebSocket frame, the last of its message unless fin is false
+    (masked when mask, 4 bytes, is given: a client's frames must be)."""
+    head = bytes([(0x80 if fin else 0) | opcode])
     n = len(payload)
     mbit = 0x80 if mask else 0
     if n < 126:
@@ -216,10 +222,16 @@ def ws_frame(opcode, payload, mask=None):
 def ws_read_frame(rd):
     """(opcode, payload) of the next frame from a _Reader, unmasked; None
     at end of input."""
+    f = _ws_read(rd)
+    return f[1:] if f else None
+
+
+def _ws_read(rd):
+    """(fin, opcode, payload) of the next frame, or None."""
     h = rd.exactly(2)
     if h is None:
         return None
-    opcode, n = h[0] & 0x0F, h[1] & 0x7F
+    fin, opcode, n = bool(h[0] & 0x80), h[0] & 0x0F, h[1] & 0x7F
     if n == 126:
         n = struct.unpack("!H", rd.exactly(2) or b"\0\0")[0]
     elif n == 127:
@@ -230,21 +242,24 @@ def ws_read_frame(rd):
         return None
     if mask:
         payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return opcode, payload
+    return fin, opcode, payload
 
 
 class BadUpstream:
     """The upstream, listening on 127.0.0.1:port (0: a free one) in one of
-    MODES. size: body bytes of ok and reset_mid_body; delay: seconds
-    between the head bytes of slow_headers. .port .mode .requests
+    MODES. size: body bytes of ok, reset_mid_body and close_delimited;
+    delay: seconds between the head bytes of slow_headers; status: ok's
+    status code. .port .mode .requests
     .connections (accepted so far); raw(); stop(). A context manager."""
 
-    def __init__(self, mode, port=0, size=1024, delay=0.1, log=None):
+    def __init__(self, mode, port=0, size=1024, delay=0.1, status=200,
+                 log=None):
         if mode not in MODES:
             raise ValueError("mode %r: one of %s" % (mode, ", ".join(MODES)))
         self.mode = mode
         self.size = size
         self.delay = delay
+        self.status = status
         self.log = log
         self.requests = []
         self.connections = 0
@@ -345,9 +360,9 @@ class BadUpstream:
     def _ok(self, s, rd, req):
         body = self._body(self.size) if req.method != "HEAD" else b""
         close = _wants_close(req)
-        s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+        s.sendall(b"HTTP/1.1 %d Scripted\r\nContent-Type: text/plain\r\n"
                   b"Content-Length: %d\r\nX-Upstream-Port: %d\r\n%s\r\n"
-                  % (self.size, self.port,
+                  % (self.status, self.size, self.port,
                      b"Connection: close\r\n" if close else b"") + body)
         return not close
 
@@ -384,7 +399,7 @@ class BadUpstream:
         return False
 
     def _reset_mid_body(self, s, rd, req):
-        body = MARKER + self._body(max(self.size - len(MARKER), 0))
+        body = self._body(self.size)
         s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"
                   % len(body) + body[:len(body) // 2])
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -423,6 +438,9 @@ class BadUpstream:
                   b"0\r\nX-Trailer: done\r\n\r\n")
         return True
 
+    def _close_at_once(self, s, rd, req):
+        return False
+
     def _websocket(self, s, rd, req):
         key = req.header("Sec-WebSocket-Key")
         if (req.header("Upgrade") or "").lower() != "websocket" or not key:
@@ -434,12 +452,12 @@ class BadUpstream:
                   b"Sec-WebSocket-Accept: %s\r\n\r\n"
                   % _ws_accept(key).encode())
         while True:
-            f = ws_read_frame(rd)
+            f = _ws_read(rd)
             if f is None:
                 return False
-            opcode, payload = f
-            if opcode in (0x1, 0x2):
-                s.sendall(ws_frame(opcode, payload))
+            fin, opcode, payload = f
+            if opcode in (0x0, 0x1, 0x2):   # fragments echoed as such
+                s.sendall(ws_frame(opcode, payload, fin=fin))
             elif opcode == 0x9:
                 s.sendall(ws_frame(0xA, payload))
             elif opcode == 0x8:
@@ -459,12 +477,14 @@ def main(argv=None):
     ap.add_argument("--delay", type=float, default=0.1,
                     help="seconds between head bytes of slow_headers "
                     "(default 0.1)")
+    ap.add_argument("--status", type=int, default=200,
+                    help="the status code of mode ok (default 200)")
     a = ap.parse_args(argv)
 
     def log(line):
         print(line, flush=True)
 
-    up = BadUpstream(a.mode, a.port, a.size, a.delay, log=log)
+    up = BadUpstream(a.mode, a.port, a.size, a.delay, a.status, log=log)
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())

@@ -66,6 +66,17 @@ class BadUpstreamCase(unittest.TestCase):
                           ("GET", "/last", b"")])
         self.assertEqual(u.connections, 1)     # kept alive
 
+    def test_ok_status(self):
+        u = self.up("ok", size=3, status=503)
+        r, _ = parse_one(self.exchange(u, build("GET", "/", [
+            ("Connection", "close")])), eof=True)
+        self.assertEqual((r.status, r.body), (503, b"012"))
+
+    def test_close_at_once(self):
+        u = self.up("close_at_once")
+        self.assertEqual(self.exchange(u), b"")
+        self.assertEqual([q.target for q in u.requests], ["/x"])
+
     def test_records_bodies_not_requests(self):
         # A request hidden in a body (chunked or not) is a body.
         smuggled = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -226,6 +237,11 @@ class BadUpstreamCase(unittest.TestCase):
             self.assertEqual(ws_read_frame(rd), (0x1, b"hello"))
             self.assertEqual(ws_read_frame(rd), (0xA, b"p"))
             self.assertEqual(ws_read_frame(rd), (0x2, big))
+            # A message in two fragments comes back in two.
+            s.sendall(ws_frame(0x1, b"frag", mask=b"abcd", fin=False) +
+                      ws_frame(0x0, b"ment", mask=b"abcd"))
+            self.assertEqual(rd.exactly(6), b"\x01\x04frag")
+            self.assertEqual(rd.exactly(6), b"\x80\x04ment")
             s.sendall(ws_frame(0x8, b"\x03\xe8", mask=b"abcd"))
             self.assertEqual(ws_read_frame(rd), (0x8, b"\x03\xe8"))
             self.assertIsNone(ws_read_frame(rd))

@@ -40,6 +40,7 @@ TEST_DEPS_mode = mode
 TEST_DEPS_upstream = upstream
 TEST_DEPS_vhost = vhost
 TEST_DEPS_return = return buf
+TEST_DEPS_health = health upstream http_response http_parse conn resident aio loop page buf clock log pool stats shm
 TEST_DEPS_http_response = http_response http_parse
 TEST_DEPS_forward = forward http_response http_parse buf
 TEST_DEPS_signals = signals

@@ -5,9 +5,10 @@ responder on the same generated root, each bound to 127.0.0.1, loaded by
 wrk (rows a, b, c, e, f, g) and by small python clients (rows d and g's
 cold readers) in interleaved runs, with a verdict per ratio (ahead,
 behind, within noise); a second tinyweb build beside the first
-(--tinyweb-b); and a table of server designs: the blocking baselines of
+(--tinyweb-b); a table of server designs: the blocking baselines of
 bench/blocking.c (iterative, fork, thread) beside tinyweb's epoll,
-prefork and threads modes.
+prefork and threads modes; and a proxy table (rows p and q): tinyweb
+proxy, nginx proxy_pass and HAProxy in front of one upstream tinyweb.
 
 Started by bench/run.sh, which installs the tools, builds the binaries,
 makes the work directory and kills whatever this script leaves behind (it
@@ -540,6 +541,154 @@ class Responder(Server):
         return [self.bench.responder, str(self.port), str(self.workers)]
 
 
+# ---------------------------------------------------------------- proxies
+
+# Client connections a proxy may hold in the proxy table (wrk opens 50).
+PROXY_CONN = 4096
+
+
+class Upstream(Tinyweb):
+    """The proxies' upstream: tinyweb serving the root, the same for every
+    proxy, and measured directly too (the proxy table's ceiling). With 3
+    or more CPUs it has one of its own; otherwise it shares the proxies'
+    (the client's CPU is wrk's)."""
+    rows = set("pq")
+
+    def start(self, cpus):
+        super().start(self.bench.upstream_cpus or cpus)
+
+
+class TinywebProxy(Tinyweb):
+    """`tinyweb proxy URL`: the one-liner reverse proxy, one loop."""
+    rows = set("pq")
+
+    def __init__(self, key, label, bench, upstream, binary, help_text):
+        super().__init__(key, label, bench, binary=binary)
+        self.upstream = upstream
+        self.help = help_text
+
+    def argv(self, work):
+        a = [self.binary, "proxy", "http://127.0.0.1:%d" % self.upstream.port,
+             "-p", str(self.port), "-b", "127.0.0.1", "-q"]
+        # Idle upstream connections kept: 64, as nginx's keepalive here.
+        if "--proxy-keepalive" in self.help:
+            a += ["--proxy-keepalive", "64"]
+        return a + os.environ.get("BENCH_TINYWEB_ARGS", "").split()
+
+
+class NginxProxy(Server):
+    """nginx proxy_pass with keep-alive to the upstream, as its docs
+    (ngx_http_upstream_module, keepalive) ask: an upstream block with
+    keepalive, proxy_http_version 1.1 and an empty Connection header."""
+    rows = set("pq")
+
+    def __init__(self, key, label, bench, upstream):
+        super().__init__(key, label, bench)
+        self.upstream = upstream
+
+    def argv(self, work):
+        d = os.path.join(work, self.key)
+        os.makedirs(d, exist_ok=True)
+        temps = "".join("    %s_temp_path %s/%s;\n" % (t, d, t) for t in
+                        ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        # keepalive 64: every one of wrk's 50 connections keeps its
+        # upstream connection idle between requests (the docs' examples
+        # use 16 or 32 for many workers). Buffering stays on (the
+        # default) but never spills to a temporary file
+        # (proxy_max_temp_file_size 0: the 100 MiB row would otherwise
+        # write the body to disk and read it back), in 64 KiB buffers:
+        # measured here on 100 MiB, 4 connections, 3 alternating runs of
+        # 2 s, 1.09-1.22 GB/s against 0.90-0.95 with the default 4 KiB
+        # ones (buffering off: 0.73-0.78); 1 KiB requests the same.
+        conf = self.write_config(work, "nginx.conf", f"""\
+worker_processes 1;
+daemon off;
+master_process on;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+worker_rlimit_nofile {2 * PROXY_CONN + 100};
+events {{
+    worker_connections {2 * PROXY_CONN};
+}}
+http {{
+    access_log off;
+    keepalive_timeout 30s;
+    keepalive_requests 1000;
+{temps}
+    upstream backend {{
+        server 127.0.0.1:{self.upstream.port};
+        keepalive 64;
+    }}
+    server {{
+        listen 127.0.0.1:{self.port};
+        location / {{
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_max_temp_file_size 0;
+            proxy_buffer_size 64k;
+            proxy_buffers 8 64k;
+        }}
+    }}
+}}
+""")
+        return ["nginx", "-c", conf, "-e", os.path.join(d, "error.log")]
+
+
+class Haproxy(Server):
+    """HAProxy (Debian's 2.6) in HTTP mode, one thread, keep-alive on
+    both sides (its default, option http-keep-alive) and http-reuse
+    always, which its configuration manual recommends where the server
+    is known to keep connections open (it is: tinyweb, 1000 requests a
+    connection) for "a significant performance increase over safe".
+    option splice-response: the kernel moves response bodies (splice)
+    where HAProxy sees fit; measured here on 100 MiB, 4 connections, 3
+    alternating runs of 2 s, 1.33-1.36 GB/s against 0.89-1.09 without
+    (splice-auto: 0.91-1.10); 1 KiB requests the same."""
+    rows = set("pq")
+
+    def __init__(self, key, label, bench, upstream):
+        super().__init__(key, label, bench)
+        self.upstream = upstream
+
+    def argv(self, work):
+        conf = self.write_config(work, "haproxy.cfg", f"""\
+global
+    nbthread 1
+    maxconn {PROXY_CONN}
+
+defaults
+    mode http
+    option http-keep-alive
+    http-reuse always
+    option splice-response
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout http-keep-alive 30s
+
+frontend bench
+    bind 127.0.0.1:{self.port}
+    default_backend upstream
+
+backend upstream
+    server up 127.0.0.1:{self.upstream.port}
+""")
+        # -db: in the foreground, as the bench stops what it started.
+        return ["haproxy", "-db", "-f", conf]
+
+
+def proxy_help(binary):
+    """This tinyweb build's --help if it has the proxy command (its usage
+    names `tinyweb proxy`), else None."""
+    try:
+        r = subprocess.run([binary, "--help"], capture_output=True,
+                           text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return r.stdout if "tinyweb proxy " in r.stdout else None
+
+
 # ---------------------------------------------------------------- clients
 
 def http_get(port, path, headers=None, method="GET", timeout=10):
@@ -850,6 +999,12 @@ ROWS = [
      "MiB/s", "higher", "int"),
     ("g_disk", "g", "read from the disk meanwhile (eviction check)",
      "MiB/s", "info", "int"),
+    ("p50", "p", "1 KiB through the proxy, keep-alive, 50 conns", "req/s",
+     "higher", "int"),
+    ("p50p99", "p", "1 KiB through the proxy, keep-alive, 50 conns: p99",
+     "ms", "lower", "ms"),
+    ("q", "q", "100 MiB through the proxy, 4 conns", "MiB/s", "higher",
+     "int"),
 ]
 
 
@@ -859,7 +1014,9 @@ ROWS = [
 DESIGN_ROWS = ["a50", "a50p99", "a50_probe", "a500", "a500p99",
                "a500_probe", "d_mem", "d_pss", "d_held", "d_med", "d_p99"]
 MAIN_ROWS = [r[0] for r in ROWS if r[0] not in
-             ("a50_probe", "a500_probe", "d_pss")]
+             ("a50_probe", "a500_probe", "d_pss") and r[1] not in "pq"]
+# The proxy table: rows p and q only, through each proxy to one upstream.
+PROXY_ROWS = ["p50", "p50p99", "q"]
 
 
 # ---------------------------------------------------------------- verdicts
@@ -960,6 +1117,8 @@ class Bench:
         self.cur_title = None
         self.client_cpus = None
         self.wrk_threads = 1
+        # The proxy table's upstream: a CPU of its own when there is one.
+        self.upstream_cpus = None
         self.has_modes = self.modes_of(self.tinyweb)
         self.has_modes_b = self.modes_of(self.tinyweb_b) \
             if self.tinyweb_b else False
@@ -1024,7 +1183,7 @@ class Bench:
         try:
             self.prepare(up)
             t0 = time.monotonic()
-            for row in (r for r in "acefgdb" if r in self.rows and
+            for row in (r for r in "acefgdbpq" if r in self.rows and
                         r in rows):
                 self.row(row, up, secs, results)
                 log("%s: row %s done at %.0f s" % (title, row,
@@ -1076,6 +1235,24 @@ class Bench:
         if row == "g":
             st, _, body = http_get(p, "/cold/c000.bin")
             return st == 200 and len(body) == COLD_BYTES
+        if row == "p":
+            st, _, body = http_get(p, SMALL)
+            return st == 200 and len(body) == 1024
+        if row == "q":
+            # The whole body, once: a proxy that cuts it short is out.
+            c = http.client.HTTPConnection("127.0.0.1", p, timeout=30)
+            try:
+                c.request("GET", BIG)
+                r = c.getresponse()
+                n = 0
+                while True:
+                    chunk = r.read(1 << 20)
+                    if not chunk:
+                        break
+                    n += len(chunk)
+                return r.status == 200 and n == BIG_BYTES
+            finally:
+                c.close()
         return False
 
     def row(self, row, servers, secs, results):
@@ -1165,6 +1342,14 @@ class Bench:
             d = wrk(self, p, BIG, 4, max(secs, 2), timeout="20s")
             self.check_errors(s, "c", d)
             return {"c": d["bps"] / (1 << 20)}
+        if row == "p":
+            d = wrk(self, p, SMALL, 50, secs)
+            self.check_errors(s, "p", d)
+            return {"p50": d["rps"], "p50p99": d["p99_us"] / 1000}
+        if row == "q":
+            d = wrk(self, p, BIG, 4, max(secs, 2), timeout="20s")
+            self.check_errors(s, "q", d)
+            return {"q": d["bps"] / (1 << 20)}
         if row == "e":
             d = wrk(self, p, LISTDIR, 50, secs)
             self.check_errors(s, "e", d)
@@ -1320,6 +1505,49 @@ def designs_table(b, secs):
                    res, ratios, None, DESIGN_ROWS, idle)
 
 
+def proxy_table(b, secs):
+    """Rows p and q through tinyweb proxy, nginx proxy_pass and HAProxy,
+    each one worker, to the same upstream tinyweb; the upstream alone
+    (wrk straight at it) is the ceiling column. Pinned as the one-worker
+    table: the proxies on the first CPU, the clients on the second, the
+    upstream on a third if there is one, else beside the proxies."""
+    tw, twb = b.label, b.label_b
+    cpus = sorted(b.all_cpus)
+    b.upstream_cpus = str(cpus[2]) if len(cpus) >= 3 else None
+    up = Upstream("px_upstream", "upstream direct", b)
+    servers = [up]
+    builds = [("px_tinyweb", tw, b.tinyweb)]
+    if b.tinyweb_b:
+        builds.append(("px_tinyweb_b", twb, b.tinyweb_b))
+    for key, label, binary in builds:
+        h = proxy_help(binary)
+        if h:
+            servers.append(TinywebProxy(key, label, b, up, binary, h))
+        else:
+            b.note("%s has no `tinyweb proxy` yet: its proxy column is "
+                   "n/a" % label)
+            servers.append(Skip(key, label, b))
+    ratios = [(tw, "nginx proxy_pass"), (tw, "haproxy")]
+    if b.tinyweb_b:
+        ratios.append((twb, tw))
+    servers += [NginxProxy("px_nginx", "nginx proxy_pass", b, up),
+                Haproxy("px_haproxy", "haproxy", b, up)]
+    real = [s for s in servers if not isinstance(s, Skip)]
+    res = b.configuration("proxy", real, secs, True, rows="pq")
+    if len(cpus) >= 3:
+        pin = ("proxies on CPU %d, clients on CPU %d, upstream on CPU %d" %
+               (cpus[0], cpus[1], cpus[2]))
+    elif len(cpus) == 2:
+        pin = ("proxies and upstream on CPU %d, clients on CPU %d" %
+               (cpus[0], cpus[1]))
+    else:
+        pin = "no pinning"
+    return b.table("Reverse proxy to one upstream tinyweb (one worker "
+                   "each: tinyweb proxy, nginx worker_processes 1, "
+                   "haproxy nbthread 1; %s)" % pin, servers, res, ratios,
+                   "upstream direct", PROXY_ROWS)
+
+
 def versions(bench, only):
     def first(argv):
         try:
@@ -1336,6 +1564,11 @@ def versions(bench, only):
         out += [first(["nginx", "-v"]).replace("nginx version: ", ""),
                 first(["h2o", "-v"]),
                 first(["lighttpd", "-v"]).split(" - ")[0].split(" (")[0]]
+    if "proxy" in only:
+        if "one" not in only and "every" not in only:
+            out.append(first(["nginx", "-v"]).replace("nginx version: ",
+                                                      ""))
+        out.append(" ".join(first(["haproxy", "-v"]).split()[:3]))
     out.append(first(["wrk", "-v"]).split(" [")[0])
     return ", ".join(out)
 
@@ -1370,9 +1603,10 @@ def main():
                     help="build/bench/blocking, for the designs table")
     ap.add_argument("--out", required=True)
     ap.add_argument("--idle", type=int, default=10000)
-    ap.add_argument("--only", default="one,every,designs",
-                    help="tables to run: one, every, designs (comma list)")
-    ap.add_argument("--rows", default="abcdefg",
+    ap.add_argument("--only", default="one,every,designs,proxy",
+                    help="tables to run: one, every, designs, proxy "
+                    "(comma list)")
+    ap.add_argument("--rows", default="abcdefgpq",
                     help="rows to run, e.g. eg (for a quick look at two)")
     ap.add_argument("--runs", type=int, default=VERDICT_RUNS,
                     help="interleaved runs per row (default %d; a verdict "
@@ -1466,6 +1700,8 @@ def main():
                 servers, res, ratios, None))
         if "designs" in a.only:
             out.append(designs_table(b, secsN))
+        if "proxy" in a.only:
+            out.append(proxy_table(b, secs1))
     except KeyboardInterrupt:
         b.note("interrupted")
         b.procs.stop_all()
@@ -1499,6 +1735,11 @@ def main():
                      "%d requests in a row got no answer within %g s." %
                      (min(b.idle, DESIGN_IDLE), FRESH_GIVE_UP,
                       FRESH_TIMEOUT))
+    if "proxy" in a.only:
+        notes.append("Proxy table: every proxy forwards to the same "
+                     "upstream (tinyweb serve on the root, started once "
+                     "for the table); \"upstream direct\" is wrk "
+                     "straight at it, the ceiling no proxy can pass.")
     if b.quick:
         notes.append("--quick: 1 run per row (no verdicts), 1 s wrk runs, "
                      "%d cold files; figures are indicative only." %

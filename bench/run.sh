@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: MIT
 #
 # tinyweb's benchmark (make bench): tinyweb, nginx, h2o, lighttpd and a
-# bare epoll responder side by side on 127.0.0.1, loaded by wrk, and
-# tinyweb's modes beside the blocking designs of bench/blocking.c. See
-# bench/README.md.
+# bare epoll responder side by side on 127.0.0.1, loaded by wrk,
+# tinyweb's modes beside the blocking designs of bench/blocking.c, and
+# tinyweb proxy beside nginx proxy_pass and HAProxy. See bench/README.md.
 #
-#   bench/run.sh [--quick] [--runs N] [--only one,every,designs]
-#                [--rows abcdefg] [--idle N] [--no-install]
+#   bench/run.sh [--quick] [--runs N] [--only one,every,designs,proxy]
+#                [--rows abcdefgpq] [--idle N] [--no-install]
 #   TINYWEB_BIN=old TINYWEB_BIN_B=new bench/run.sh ...   (two builds)
 #
 # This script installs what is missing (Debian packages), builds the
@@ -23,7 +23,7 @@ OUT=build/bench
 QUICK=
 INSTALL=1
 PYARGS=()
-ONLY=one,every,designs
+ONLY=one,every,designs,proxy
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -39,11 +39,20 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-# ---- tools: nginx, h2o, lighttpd, wrk (and taskset, python3) from Debian
-# packages; the designs table alone needs no nginx, h2o or lighttpd.
+# ---- tools: nginx, h2o, lighttpd, haproxy, wrk (and taskset, python3)
+# from Debian packages; the designs table alone needs none of the servers,
+# the proxy table nginx and haproxy only.
 tools="wrk:wrk taskset:util-linux python3:python3 cc:gcc"
 case ,$ONLY, in
 *,one,*|*,every,*) tools="nginx:nginx h2o:h2o lighttpd:lighttpd $tools" ;;
+esac
+case ,$ONLY, in
+*,proxy,*)
+	case " $tools " in
+	*" nginx:nginx "*) ;;
+	*) tools="nginx:nginx $tools" ;;
+	esac
+	tools="haproxy:haproxy $tools" ;;
 esac
 missing=()
 for pair in $tools; do

@@ -11,10 +11,13 @@
 #ifndef TW_SETUP_H
 #define TW_SETUP_H
 
+#include <sys/socket.h>
+
 #include "front/config.h"
 #include "http/http.h"
 #include "http/static.h"
 #include "http/status.h"
+#include "net/tls.h"
 #include "run/run.h"
 #include "run/server.h"
 
@@ -31,6 +34,14 @@ struct tw_setup {
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */
 	size_t nfds;
+	/* TLS listeners: their context and http's own factory, which the
+	 * TLS one calls once a connection is wrapped. */
+	struct tw_tls_context *tls;
+	struct tw_proto inner;
+	bool all_tls;			/* no lookup per accept */
+	struct sockaddr_storage tls_addrs[TW_CONFIG_MAX_LISTEN];
+	socklen_t tls_addrlens[TW_CONFIG_MAX_LISTEN];
+	size_t ntls_addrs;
 };
 
 /* Reload and release through these (struct tw_server's ops). */

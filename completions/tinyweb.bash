@@ -6,7 +6,8 @@
 # that take a word from a fixed list (--symlinks, --charset, --access-log,
 # --log-format, --log-level, --mode, --workers, --status-allow, --accept,
 # --aio, --sendfile, --expires), files for the flags that name one (-c,
-# --access-log, --error-log, --mime-types, --pidfile, --index), user and
+# --access-log, --error-log, --mime-types, --pidfile, --index, --tls-cert,
+# --tls-key), the versions of --tls-protocols, user and
 # group names for --user, and a directory for DIR. It needs nothing from
 # the bash-completion package; install it as
 # /usr/share/bash-completion/completions/tinyweb or source it.
@@ -40,6 +41,8 @@ _tinyweb()
 		--status-allow --accept --aio --aio-threads --sendfile --user
 		--keepalive-timeout --header-timeout --send-timeout --send-min-rate
 		--max-connections --max-keepalive-requests --max-request-body
+		--tls-cert --tls-key --tls-protocols --tls-ciphers
+		--redirect-https
 		-h --help -V --version'
 	local i cmd=
 
@@ -153,14 +156,20 @@ _tinyweb()
 		_tinyweb_files -f
 		return 0
 		;;
-	-c | --config | --mime-types | --pidfile | --index)
+	--tls-protocols)
+		COMPREPLY=($(compgen -W 'TLSv1 TLSv1.1 TLSv1.2 TLSv1.3' -- "$cur"))
+		return 0
+		;;
+	-c | --config | --mime-types | --pidfile | --index | --tls-cert | \
+	--tls-key)
 		_tinyweb_files -f
 		return 0
 		;;
 	-p | --port | -b | --bind | --add-header | --status | \
 	--aio-threads | --keepalive-timeout | \
 	--header-timeout | --send-timeout | --send-min-rate | --max-connections | \
-	--max-keepalive-requests | --max-request-body)
+	--max-keepalive-requests | --max-request-body | --tls-ciphers | \
+	--redirect-https)
 		# A number, an address, a header or a time: nothing to offer.
 		return 0
 		;;

@@ -64,6 +64,11 @@ complete -c tinyweb -n $serve -l send-min-rate -x -d 'Bytes a second a client mu
 complete -c tinyweb -n $serve -l max-connections -x -d 'Open connections at most (default 10000, or fewer to fit RLIMIT_NOFILE)'
 complete -c tinyweb -n $serve -l max-keepalive-requests -x -d 'Requests on one connection (default 1000)'
 complete -c tinyweb -n $serve -l max-request-body -x -d 'Request bodies read and discarded at most (default 1m)'
+complete -c tinyweb -n $serve -l tls-cert -r -F -d 'Serve HTTPS with the certificate chain FILE (PEM)'
+complete -c tinyweb -n $serve -l tls-key -r -F -d 'The private key (PEM) of the --tls-cert before it'
+complete -c tinyweb -n $serve -l tls-protocols -x -a 'TLSv1 TLSv1.1 TLSv1.2 TLSv1.3' -d 'TLS versions (default TLSv1.2 TLSv1.3)'
+complete -c tinyweb -n $serve -l tls-ciphers -x -d 'OpenSSL cipher list for TLS 1.2 (default Mozilla intermediate)'
+complete -c tinyweb -n $serve -l redirect-https -x -d 'Answer 301 to https on PORT'
 complete -c tinyweb -n $serve -x -a '(__fish_complete_directories (commandline -ct))'
 
 # stop, quit, reload and reopen: which server, by its pid file.

@@ -1264,29 +1264,6 @@ const struct tw_opt tw_opts[] = {
 	  "IPv4 or IPv6 address to listen on; repeatable\n(default 0.0.0.0)",
 	  NULL },
 	{ STR("root", 0, TW_OPT_FILE, root), NULL, NULL, NULL },
-	{ OWN("tls_cert", 0, TW_OPT_CLI | TW_OPT_REPEAT, 1, 1, parse_tls_file,
-	      NULL, 0), "FILE",
-	  "serve HTTPS on the -p/-b listeners with the\n"
-	  "certificate chain FILE (PEM); repeatable,\n"
-	  "paired in order with --tls-key (RSA and ECDSA)", NULL },
-	{ OWN("tls_key", 0, TW_OPT_CLI | TW_OPT_REPEAT, 1, 1, parse_tls_file,
-	      NULL, 0), "FILE",
-	  "the private key (PEM) of the --tls-cert\nbefore it", NULL },
-	{ OWN("tls_certificate", 0, TW_OPT_FILE | TW_OPT_REPEAT, 1, 1,
-	      parse_tls_file, print_tls_files, 0), NULL, NULL, NULL },
-	{ OWN("tls_certificate_key", 0, TW_OPT_FILE | TW_OPT_REPEAT, 1, 1,
-	      parse_tls_file, print_tls_files, 0), NULL, NULL, NULL },
-	{ OWN("tls_protocols", 0, 0, 1, 4, parse_tls_protocols,
-	      print_tls_protocols, OFF(tls_protocols)), "LIST",
-	  "TLS versions: \"TLSv1.2 TLSv1.3\" (default); also\n"
-	  "TLSv1 and TLSv1.1", NULL },
-	{ STR("tls_ciphers", 0, 0, tls_ciphers), "LIST",
-	  "OpenSSL cipher list for TLS 1.2 (default:\n"
-	  "Mozilla intermediate); TLS 1.3 keeps its suites", NULL },
-	{ OWN("redirect_https", 0, 0, 1, 1, parse_redirect_https,
-	      print_redirect_https, OFF(redirect_https)), "PORT",
-	  "plain-HTTP listeners answer every request with\n"
-	  "301 to https://HOST:PORT/same/path (off by\ndefault)", NULL },
 	{ OWN("config", 'c', TW_OPT_CLI | TW_OPT_EARLY, 1, 1, parse_conf_file,
 	      NULL, 0), "FILE",
 	  "read directives from FILE; flags win over it", NULL },
@@ -1395,6 +1372,29 @@ const struct tw_opt tw_opts[] = {
 	  OFF(max_request_body), NULL, "SIZE",
 	  "request bodies read and discarded at most;\n"
 	  "larger get 413 (default 1m)", NULL },
+	{ OWN("tls_cert", 0, TW_OPT_CLI | TW_OPT_REPEAT, 1, 1, parse_tls_file,
+	      NULL, 0), "FILE",
+	  "serve HTTPS on the -p/-b listeners with the\n"
+	  "certificate chain FILE (PEM); repeatable,\n"
+	  "paired in order with --tls-key (RSA and ECDSA)", NULL },
+	{ OWN("tls_key", 0, TW_OPT_CLI | TW_OPT_REPEAT, 1, 1, parse_tls_file,
+	      NULL, 0), "FILE",
+	  "the private key (PEM) of the --tls-cert\nbefore it", NULL },
+	{ OWN("tls_certificate", 0, TW_OPT_FILE | TW_OPT_REPEAT, 1, 1,
+	      parse_tls_file, print_tls_files, 0), NULL, NULL, NULL },
+	{ OWN("tls_certificate_key", 0, TW_OPT_FILE | TW_OPT_REPEAT, 1, 1,
+	      parse_tls_file, print_tls_files, 0), NULL, NULL, NULL },
+	{ OWN("tls_protocols", 0, 0, 1, 4, parse_tls_protocols,
+	      print_tls_protocols, OFF(tls_protocols)), "LIST",
+	  "TLS versions: \"TLSv1.2 TLSv1.3\" (default); also\n"
+	  "TLSv1 and TLSv1.1", NULL },
+	{ STR("tls_ciphers", 0, 0, tls_ciphers), "LIST",
+	  "OpenSSL cipher list for TLS 1.2 (default:\n"
+	  "Mozilla intermediate); TLS 1.3 keeps its suites", NULL },
+	{ OWN("redirect_https", 0, 0, 1, 1, parse_redirect_https,
+	      print_redirect_https, OFF(redirect_https)), "PORT",
+	  "plain-HTTP listeners answer every request with\n"
+	  "301 to https://HOST:PORT/same/path (off by\ndefault)", NULL },
 };
 
 const size_t tw_nopts = sizeof(tw_opts) / sizeof(tw_opts[0]);

@@ -448,6 +448,14 @@ tw_setup_parse(int argc, char **argv, int *status)
 	}
 	if (g->cfg.quiet && strcmp(g->cfg.access_log, "-") == 0)
 		g->cfg.access_log = "off";
+	/* http cannot tell a request's listener yet: every one would
+	 * redirect, the TLS ones to themselves. */
+	if (g->cfg.redirect_https != 0 && any_tls(&g->cfg)) {
+		report(0, "redirect_https makes every listener redirect: "
+		       "give it a server of plain listeners only");
+		tw_setup_free(g);
+		return NULL;
+	}
 	if (g->cfg.mode == TW_MODE_THREADS &&
 	    g->cfg.accept == TW_ACCEPT_MUTEX_FILE) {
 		report(0, "accept mutex-file works between processes only; "
@@ -483,6 +491,12 @@ add_routes(struct tw_setup *g, struct tw_stats *stats)
 			       "that name under the root", cfg->status);
 		g->routes[nroutes++] = (struct tw_http_route){
 			.handler = &tw_status_handler, .opts = &g->sto };
+	}
+	if (cfg->redirect_https != 0) {
+		g->ro.port = (uint16_t)cfg->redirect_https;
+		g->routes[nroutes++] = (struct tw_http_route){
+			.handler = &tw_redirect_handler, .opts = &g->ro };
+		return nroutes;
 	}
 	g->routes[nroutes++] = (struct tw_http_route){
 		.handler = &tw_static_handler, .opts = &g->so };

@@ -15,6 +15,7 @@
 
 #include "front/config.h"
 #include "http/http.h"
+#include "http/redirect.h"
 #include "http/static.h"
 #include "http/status.h"
 #include "net/tls.h"
@@ -29,7 +30,8 @@ struct tw_setup {
 	struct tw_static_opts so;
 	struct tw_status_opts sto;
 	struct tw_http_opts ho;
-	struct tw_http_route routes[2];
+	struct tw_redirect_opts ro;
+	struct tw_http_route routes[3];
 	struct tw_http_server *srv;
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */

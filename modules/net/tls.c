@@ -142,6 +142,8 @@ keys_get(struct tw_tls_keys *k, struct ticket_key *cur,
 
 /* ---- contexts ---------------------------------------------------------- */
 
+static bool kernel_has_tls(void);
+
 struct tls_name {
 	char *name;		/* lowercase; "*.x" matches one label */
 	SSL_CTX *ctx;
@@ -432,8 +434,11 @@ new_ctx(struct tw_tls_context *t, const struct tw_tls_cert *certs,
 	 */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 			    SSL_OP_NO_RENEGOTIATION |
-			    SSL_OP_IGNORE_UNEXPECTED_EOF |
-			    SSL_OP_ENABLE_KTLS | t->no_versions);
+			    SSL_OP_IGNORE_UNEXPECTED_EOF | t->no_versions);
+	/* OpenSSL asks the kernel for its TLS ULP after each handshake:
+	 * one failing setsockopt per connection where it has none. */
+	if (kernel_has_tls())
+		SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
 	/*
 	 * Partial writes: SSL_write reports each record as it goes, so a
 	 * full socket costs no re-encryption; the queue may move between
@@ -580,7 +585,7 @@ tw_tls_context_destroy(struct tw_tls_context *t)
  * handshake (SSL_OP_ENABLE_KTLS) and keeps to user space when refused.
  */
 static bool
-kernel_has_tls(void)
+probe_kernel_tls(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -608,14 +613,23 @@ out:
 	return ok;
 }
 
-const char *
-tw_tls_file_path(void)
+/* Asked once per process, before any worker thread starts (contexts are
+ * built first). */
+static bool
+kernel_has_tls(void)
 {
 	static int has = -1;
 
 	if (has < 0)
-		has = kernel_has_tls();
-	return has ? "kernel TLS (SSL_sendfile) where the cipher allows" :
+		has = probe_kernel_tls();
+	return has;
+}
+
+const char *
+tw_tls_file_path(void)
+{
+	return kernel_has_tls() ?
+		     "kernel TLS (SSL_sendfile) where the cipher allows" :
 		     "copied through SSL_write in full records (this kernel "
 		     "has no TLS ULP)";
 }

@@ -216,6 +216,9 @@ serve(struct tw_tls_context *t, int fd, int file_fd)
 	tw_conn_set_ops(s.c, &ops, &s);
 	tw_conn_set_timeout(s.c, GUARD_MS, 0);
 	tw_conn_start(s.c);
+	/* Bytes already there may end it in its first run, before any
+	 * event batch would reap it. */
+	tw_conn_reap(loop);
 	tw_loop_set_after_batch(loop, after_batch, &s);
 	if (!s.closed)
 		loop_guard_run(loop, &g, GUARD_MS);

@@ -29,6 +29,7 @@ TEST_DEPS_static = static listing resident http_parse mime fs url page buf clock
 TEST_DEPS_config = config opts scope upstreams conf_parse mode mime url status http_parse buf clock stats shm
 TEST_DEPS_loop = loop clock
 TEST_DEPS_conn = conn resident aio loop page buf clock log pool stats shm
+TEST_DEPS_tls = tls $(TEST_DEPS_conn)
 TEST_DEPS_aio = aio loop clock
 TEST_DEPS_resident = resident
 TEST_DEPS_shmtx = shmtx shm

@@ -13,7 +13,8 @@ CFLAGS = -std=gnu17 -O2 -g $(WARN)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 MAGIC_LIBS = $(shell pkg-config --libs libmagic 2>/dev/null || echo -lmagic)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
-LDLIBS = $(MAGIC_LIBS) -lpthread
+SSL_LIBS = $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+LDLIBS = $(MAGIC_LIBS) $(SSL_LIBS) -lpthread
 
 FUZZCC = clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined

@@ -6,8 +6,9 @@
 # or -c FILE), every flag of `tinyweb --help`, the values of the flags
 # that take a word from a fixed list (--symlinks, --charset, --access-log,
 # --log-format, --log-level, --mode, --workers, --status-allow, --accept,
-# --aio, --sendfile, --expires, --balance), files for the flags that name one (-c,
-# --access-log, --error-log, --mime-types, --pidfile, --index), user and
+# --aio, --sendfile, --expires, --balance), files for the flags that name
+# one (-c, --access-log, --error-log, --mime-types, --pidfile, --index,
+# --tls-cert, --tls-key), the versions of --tls-protocols, user and
 # group names for --user, and a directory for DIR. It needs nothing from
 # the bash-completion package; install it as
 # /usr/share/bash-completion/completions/tinyweb or source it.
@@ -46,6 +47,8 @@ _tinyweb()
 		--proxy-next-upstream --proxy-max-body --proxy-buffer-size
 		--proxy-pass-request-headers --no-proxy-pass-request-headers
 		--proxy-set-header --proxy-keepalive
+		--tls-cert --tls-key --tls-protocols --tls-ciphers
+		--redirect-https
 		-h --help -V --version'
 	local i cmd=
 
@@ -164,7 +167,12 @@ _tinyweb()
 		_tinyweb_files -f
 		return 0
 		;;
-	-c | --config | --mime-types | --pidfile | --index)
+	--tls-protocols)
+		COMPREPLY=($(compgen -W 'TLSv1 TLSv1.1 TLSv1.2 TLSv1.3' -- "$cur"))
+		return 0
+		;;
+	-c | --config | --mime-types | --pidfile | --index | --tls-cert | \
+	--tls-key)
 		_tinyweb_files -f
 		return 0
 		;;
@@ -174,7 +182,8 @@ _tinyweb()
 	--max-keepalive-requests | --max-request-body | \
 	--proxy-connect-timeout | --proxy-read-timeout | --proxy-send-timeout | \
 	--proxy-next-upstream-tries | --proxy-next-upstream | --proxy-max-body | \
-	--proxy-buffer-size | --proxy-set-header | --proxy-keepalive)
+	--proxy-buffer-size | --proxy-set-header | --proxy-keepalive | \
+	--tls-ciphers | --redirect-https)
 		# A number, an address, a header or a time: nothing to offer.
 		return 0
 		;;

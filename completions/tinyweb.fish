@@ -78,6 +78,11 @@ complete -c tinyweb -n $serve -l proxy-pass-request-headers -d 'Proxy: pass the 
 complete -c tinyweb -n $serve -l no-proxy-pass-request-headers -d 'Proxy: send only the proxy own fields'
 complete -c tinyweb -n $serve -l proxy-set-header -x -d "Proxy: set a request field 'NAME: VALUE' upstream; repeatable"
 complete -c tinyweb -n $serve -l proxy-keepalive -x -d 'Proxy: idle upstream connections kept by each worker (default 32)'
+complete -c tinyweb -n $serve -l tls-cert -r -F -d 'Serve HTTPS with the certificate chain FILE (PEM)'
+complete -c tinyweb -n $serve -l tls-key -r -F -d 'The private key (PEM) of the --tls-cert before it'
+complete -c tinyweb -n $serve -l tls-protocols -x -a 'TLSv1 TLSv1.1 TLSv1.2 TLSv1.3' -d 'TLS versions (default TLSv1.2 TLSv1.3)'
+complete -c tinyweb -n $serve -l tls-ciphers -x -d 'OpenSSL cipher list for TLS 1.2 (default Mozilla intermediate)'
+complete -c tinyweb -n $serve -l redirect-https -x -d 'Answer 301 to https on PORT'
 complete -c tinyweb -n $serve -x -a '(__fish_complete_directories (commandline -ct))'
 
 # stop, quit, reload and reopen: which server, by its pid file.

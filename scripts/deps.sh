@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # Installs on Debian what tinyweb's build and tests need, and only what is
-# missing: the compiler and make, pkg-config, libmagic (the server),
-# cmocka (unit tests), curl and python3 (integration tests), clang and its
-# runtime libraries (libFuzzer, sanitizers).
+# missing: the compiler and make, pkg-config, libmagic and OpenSSL 3 (the
+# server), cmocka (unit tests), curl, the openssl command and python3
+# (integration tests), clang and its runtime libraries (libFuzzer,
+# sanitizers).
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
 #   scripts/deps.sh --check   list what is missing, exit 1 if anything is
@@ -28,7 +29,7 @@ esac
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps.sh: no dpkg/apt-get: this script knows Debian only; install by hand:" >&2
-	echo "  a C17 compiler, make, pkg-config, libmagic, cmocka, curl, python3, clang with its sanitizer/libFuzzer runtime" >&2
+	echo "  a C17 compiler, make, pkg-config, libmagic, OpenSSL 3 (libssl), cmocka, curl, openssl, python3, clang with its sanitizer/libFuzzer runtime" >&2
 	exit 1
 fi
 
@@ -43,8 +44,8 @@ fi
 
 packages=(
 	build-essential gcc make pkg-config
-	libmagic-dev libcmocka-dev
-	curl python3
+	libmagic-dev libssl-dev libcmocka-dev
+	curl openssl python3
 	clang "libclang-rt-$clang_major-dev"
 )
 

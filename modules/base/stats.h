@@ -42,6 +42,13 @@ struct tw_stats {
 	_Atomic uint64_t file_cache_misses;
 	_Atomic uint64_t aio_reads;	/* cold windows read by the aio pool */
 	_Atomic uint64_t aio_bytes;
+	_Atomic uint64_t tls_handshakes;	/* completed, resumed or not */
+	_Atomic uint64_t tls_resumed;		/* ... of them resumed */
+	_Atomic uint64_t tls_failed;		/* handshakes that failed */
+	_Atomic uint64_t tls_plain;		/* plain HTTP to a TLS port */
+	_Atomic uint64_t tls_v12;		/* handshakes by version */
+	_Atomic uint64_t tls_v13;
+	_Atomic uint64_t tls_vold;		/* TLS 1.0/1.1, if allowed */
 	struct tw_stats_worker workers[TW_STATS_MAX_WORKERS];
 };
 

@@ -575,13 +575,14 @@ finish_listens(struct tw_config *c)
 
 		c->nlistens = 0;
 		for (i = 0; i < c->ncli_binds; i++)
-			c->listens[c->nlistens++] =
-				(struct tw_listen){ c->cli_binds[i], port };
+			c->listens[c->nlistens++] = (struct tw_listen){
+				c->cli_binds[i], port, c->cli_tls };
 		if (c->nlistens == 0)
-			c->listens[c->nlistens++] =
-				(struct tw_listen){ "0.0.0.0", port };
+			c->listens[c->nlistens++] = (struct tw_listen){
+				"0.0.0.0", port, c->cli_tls };
 	} else if (c->nlistens == 0) {
-		c->listens[c->nlistens++] = (struct tw_listen){ "0.0.0.0", 8080 };
+		c->listens[c->nlistens++] = (struct tw_listen){
+			"0.0.0.0", 8080, c->cli_tls };
 	}
 }
 
@@ -663,6 +664,30 @@ take_operands(struct tw_config *c, int argc, char **argv, bool proxy)
 	return 0;
 }
 
+/* TLS settings that only make sense together. 0 or -1 (said). */
+static int
+finish_tls(const struct tw_config *c)
+{
+	size_t i;
+
+	if (c->ntls_certs != c->ntls_keys) {
+		say("tls_certificate and tls_certificate_key (--tls-cert, "
+		    "--tls-key) come in pairs: %zu certificate%s, %zu key%s",
+		    c->ntls_certs, c->ntls_certs == 1 ? "" : "s",
+		    c->ntls_keys, c->ntls_keys == 1 ? "" : "s");
+		return -1;
+	}
+	for (i = 0; i < c->nlistens; i++) {
+		if (c->listens[i].tls && c->ntls_certs == 0) {
+			say("listen %s:%u tls needs tls_certificate and "
+			    "tls_certificate_key", c->listens[i].addr,
+			    c->listens[i].port);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 		     enum tw_config_cmd *cmd)
@@ -723,6 +748,8 @@ tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 	if ((r = tw_scope_finish(c, err, sizeof(err))) < 0 ||
 	    (r = tw_config_resolve(c, err, sizeof(err))) < 0) {
 		say("%s", err);
+		r = TW_CONFIG_EFILE;
+	} else if (finish_tls(c) < 0) {
 		r = TW_CONFIG_EFILE;
 	}
 out:

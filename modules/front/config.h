@@ -29,10 +29,12 @@
 #define TW_CONFIG_MAX_LOCATIONS	64	/* location blocks of a server */
 #define TW_CONFIG_MAX_UPSTREAMS	64	/* upstream blocks and the implicit
 					 * groups of proxy_pass URLs */
+#define TW_CONFIG_MAX_CERTS	4	/* RSA and ECDSA pairs, say */
 
 struct tw_listen {
 	const char *addr;	/* IPv4 or IPv6 literal */
 	uint16_t port;
+	bool tls;		/* listen ... tls; */
 };
 
 struct tw_config_header {
@@ -192,6 +194,15 @@ struct tw_config {
 	const char *user;		/* or NULL */
 	const char *group;		/* or NULL */
 	struct tw_mime_table *types;	/* built-ins + mime_types + types */
+	/* TLS: certificate and key files pair up in order. */
+	const char *tls_certs[TW_CONFIG_MAX_CERTS];
+	size_t ntls_certs;
+	const char *tls_keys[TW_CONFIG_MAX_CERTS];
+	size_t ntls_keys;
+	const char *tls_protocols;	/* NULL: TLSv1.2 TLSv1.3 */
+	const char *tls_ciphers;	/* NULL: Mozilla intermediate */
+	uint64_t redirect_https;	/* plain listeners: 301 to this
+					 * https port; 0: off */
 
 	/* The proxy: `tinyweb proxy URL... [DIR]` and the flat proxy_*
 	 * directives (the settings of every proxied request). */
@@ -224,6 +235,7 @@ struct tw_config {
 					 * is, not fitted to RLIMIT_NOFILE */
 	const char *cli_binds[TW_CONFIG_MAX_LISTEN];
 	size_t ncli_binds;
+	bool cli_tls;			/* --tls-cert: -p/-b listen tls */
 	struct config_mime_op *mime_ops;
 	size_t nmime_ops;
 	unsigned char seen[64];		/* directives met in the file */

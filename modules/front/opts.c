@@ -663,11 +663,15 @@ parse_listen(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
 	if (parse_listen_addr(s, &addr, &alen, &port) < 0)
 		return tw_opts_failf(v->px, v->org, "listen '%s': expected "
 				     "PORT, ADDR, ADDR:PORT or [IPv6]:PORT", s);
+	if (v->nargs == 2 && strcmp(v->args[1], "tls") != 0)
+		return tw_opts_failf(v->px, v->org, "listen %s '%s': the only "
+				     "flag is tls", s, v->args[1]);
 	if (c->nlistens == TW_CONFIG_MAX_LISTEN)
 		return tw_opts_failf(v->px, v->org, "at most %d listen lines",
 				     TW_CONFIG_MAX_LISTEN);
 	c->listens[c->nlistens].addr = tw_opts_keep(c, addr, alen);
 	c->listens[c->nlistens].port = port;
+	c->listens[c->nlistens].tls = v->nargs == 2;
 	if (c->listens[c->nlistens].addr == NULL)
 		return tw_opts_failf(v->px, v->org, "out of memory");
 	c->nlistens++;
@@ -683,8 +687,9 @@ print_listen(const struct tw_config *c, const struct tw_opt *o, FILE *out)
 	for (j = 0; j < c->nlistens; j++) {
 		bool v6 = strchr(c->listens[j].addr, ':') != NULL;
 
-		fprintf(out, "listen %s%s%s:%u;\n", v6 ? "[" : "",
-			c->listens[j].addr, v6 ? "]" : "", c->listens[j].port);
+		fprintf(out, "listen %s%s%s:%u%s;\n", v6 ? "[" : "",
+			c->listens[j].addr, v6 ? "]" : "", c->listens[j].port,
+			c->listens[j].tls ? " tls" : "");
 	}
 }
 
@@ -717,6 +722,143 @@ parse_bind(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
 				     TW_CONFIG_MAX_LISTEN);
 	c->cli_binds[c->ncli_binds++] = v->args[0];
 	return 0;
+}
+
+/* ---- TLS ------------------------------------------------------------------- */
+
+/*
+ * tls_certificate / tls_certificate_key FILE (and --tls-cert/--tls-key):
+ * appended in order, the nth certificate paired with the nth key. The
+ * first flag replaces the file's pairs (flags win) and puts TLS on the
+ * -p/-b listeners.
+ */
+static int
+parse_tls_file(const struct tw_opt_val *v, const struct tw_opt *o,
+	       void *field)
+{
+	struct tw_config *c = v->px->c;
+	bool key = strstr(o->name, "key") != NULL;
+	const char **list = key ? c->tls_keys : c->tls_certs;
+	size_t *n = key ? &c->ntls_keys : &c->ntls_certs;
+	char full[PATH_MAX];
+
+	(void)field;
+	if (v->org->cli && !c->cli_tls) {
+		c->cli_tls = true;
+		c->ntls_certs = c->ntls_keys = 0;
+	}
+	if (*v->args[0] == '\0')
+		return tw_opts_failf(v->px, v->org, "'%s' needs a file",
+				     o->name);
+	if (*n == TW_CONFIG_MAX_CERTS)
+		return tw_opts_failf(v->px, v->org, "at most %d %s files",
+				     TW_CONFIG_MAX_CERTS, o->name);
+	if (tw_opts_resolve(v->px, v->node ? v->node->file : NULL, v->args[0],
+			    full, sizeof(full)) < 0)
+		return tw_opts_failf(v->px, v->org, "%s path too long",
+				     o->name);
+	if ((list[*n] = keep_str(c, full)) == NULL)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+static void
+print_tls_files(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	bool key = strstr(o->name, "key") != NULL;
+	const char *const *list = key ? c->tls_keys : c->tls_certs;
+	size_t i, n = key ? c->ntls_keys : c->ntls_certs;
+
+	for (i = 0; i < n; i++) {
+		fprintf(out, "%s ", o->name);
+		put_quoted(out, list[i]);
+		fputs(";\n", out);
+	}
+}
+
+/* TLSv1 TLSv1.1 TLSv1.2 TLSv1.3, as words or one flag value. */
+static int
+parse_tls_protocols(const struct tw_opt_val *v, const struct tw_opt *o,
+		    void *field)
+{
+	static const char *const names[] = { "TLSv1", "TLSv1.1", "TLSv1.2",
+					     "TLSv1.3", NULL };
+	char joined[64] = "", word[16];
+	size_t i;
+
+	for (i = 0; i < v->nargs; i++) {
+		const char *p = v->args[i];
+
+		while (*p != '\0') {
+			size_t n;
+
+			p += strspn(p, " \t,");
+			n = strcspn(p, " \t,");
+			if (n == 0)
+				break;
+			if (n >= sizeof(word))
+				n = sizeof(word) - 1;
+			memcpy(word, p, n);
+			word[n] = '\0';
+			p += strcspn(p, " \t,");
+			if (name_index(names, word) < 0)
+				return tw_opts_failf(v->px, v->org, "%s '%s': "
+						     "expected TLSv1, TLSv1.1, "
+						     "TLSv1.2 or TLSv1.3",
+						     o->name, word);
+			if (strstr(joined, word) != NULL &&
+			    strlen(word) == 7)	/* TLSv1.x: no dup */
+				continue;
+			if (strlen(joined) + n + 2 > sizeof(joined))
+				break;
+			if (joined[0] != '\0')
+				strcat(joined, " ");
+			strcat(joined, word);
+		}
+	}
+	if (joined[0] == '\0')
+		return tw_opts_failf(v->px, v->org, "'%s' needs a protocol",
+				     o->name);
+	if ((STR_FIELD(field) = keep_str(v->px->c, joined)) == NULL)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	return 0;
+}
+
+static void
+print_tls_protocols(const struct tw_config *c, const struct tw_opt *o,
+		    FILE *out)
+{
+	(void)o;
+	if (c->tls_protocols != NULL)
+		fprintf(out, "tls_protocols %s;\n", c->tls_protocols);
+}
+
+static int
+parse_redirect_https(const struct tw_opt_val *v, const struct tw_opt *o,
+		     void *field)
+{
+	uint64_t n;
+
+	(void)o;
+	if (strcmp(v->args[0], "off") == 0)
+		n = 0;
+	else if (!whole_number(v->args[0], 65535, &n) || n == 0)
+		return tw_opts_failf(v->px, v->org, "redirect_https '%s': "
+				     "expected a port from 1 to 65535 or off",
+				     v->args[0]);
+	U64_FIELD(field) = n;
+	return 0;
+}
+
+static void
+print_redirect_https(const struct tw_config *c, const struct tw_opt *o,
+		     FILE *out)
+{
+	(void)o;
+	if (c->redirect_https != 0)
+		fprintf(out, "redirect_https %llu;\n",
+			(unsigned long long)c->redirect_https);
 }
 
 /* ---- logs ------------------------------------------------------------------ */
@@ -1346,7 +1488,7 @@ INT_SIZED(balance);
 	print, f, NULL
 
 const struct tw_opt tw_opts[] = {
-	{ OWN("listen", 0, TW_OPT_REPEAT | TW_OPT_FILE, 1, 1, parse_listen,
+	{ OWN("listen", 0, TW_OPT_REPEAT | TW_OPT_FILE, 1, 2, parse_listen,
 	      print_listen, 0), NULL, NULL, NULL },
 	{ OWN("port", 'p', TW_OPT_CLI, 1, 1, parse_port, NULL, 0), "N",
 	  "TCP port (default 8080; 0 picks a free port);\n"
@@ -1510,6 +1652,29 @@ const struct tw_opt tw_opts[] = {
 	{ COUNT("proxy_keepalive", proxy_keepalive, NULL), "N",
 	  "proxy: idle upstream connections each worker\n"
 	  "keeps for reuse (default 32)", NULL },
+	{ OWN("tls_cert", 0, TW_OPT_CLI | TW_OPT_REPEAT, 1, 1, parse_tls_file,
+	      NULL, 0), "FILE",
+	  "serve HTTPS on the -p/-b listeners with the\n"
+	  "certificate chain FILE (PEM); repeatable,\n"
+	  "paired in order with --tls-key (RSA and ECDSA)", NULL },
+	{ OWN("tls_key", 0, TW_OPT_CLI | TW_OPT_REPEAT, 1, 1, parse_tls_file,
+	      NULL, 0), "FILE",
+	  "the private key (PEM) of the --tls-cert\nbefore it", NULL },
+	{ OWN("tls_certificate", 0, TW_OPT_FILE | TW_OPT_REPEAT, 1, 1,
+	      parse_tls_file, print_tls_files, 0), NULL, NULL, NULL },
+	{ OWN("tls_certificate_key", 0, TW_OPT_FILE | TW_OPT_REPEAT, 1, 1,
+	      parse_tls_file, print_tls_files, 0), NULL, NULL, NULL },
+	{ OWN("tls_protocols", 0, 0, 1, 4, parse_tls_protocols,
+	      print_tls_protocols, OFF(tls_protocols)), "LIST",
+	  "TLS versions: \"TLSv1.2 TLSv1.3\" (default); also\n"
+	  "TLSv1 and TLSv1.1", NULL },
+	{ STR("tls_ciphers", 0, 0, tls_ciphers), "LIST",
+	  "OpenSSL cipher list for TLS 1.2 (default:\n"
+	  "Mozilla intermediate); TLS 1.3 keeps its suites", NULL },
+	{ OWN("redirect_https", 0, 0, 1, 1, parse_redirect_https,
+	      print_redirect_https, OFF(redirect_https)), "PORT",
+	  "plain-HTTP listeners answer every request with\n"
+	  "301 to https://HOST:PORT/same/path (off by\ndefault)", NULL },
 };
 
 const size_t tw_nopts = sizeof(tw_opts) / sizeof(tw_opts[0]);

@@ -5,9 +5,11 @@
 #include "front/setup.h"
 #include "front/opts.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -88,6 +90,185 @@ void
 tw_setup_serving(void)
 {
 	serving = true;
+}
+
+/* ---- TLS ------------------------------------------------------------------ */
+
+/*
+ * What a client that speaks plain HTTP to a TLS port reads before the
+ * close (nginx answers the same way). Made here: net/tls sends the bytes
+ * it is given and knows no HTTP.
+ */
+#define PLAIN_BODY "<html>\r\n<head><title>400 The plain HTTP request " \
+	"was sent to HTTPS port</title></head>\r\n<body>\r\n<h1>400 Bad " \
+	"Request</h1>\r\n<p>The plain HTTP request was sent to HTTPS " \
+	"port.</p>\r\n</body>\r\n</html>\r\n"
+#define PLAIN_REPLY "HTTP/1.1 400 Bad Request\r\nServer: tinyweb\r\n" \
+	"Content-Type: text/html\r\nConnection: close\r\n" \
+	"Content-Length: %zu\r\n\r\n%s"
+
+/* Ticket keys: one set for the process and every generation it builds,
+ * made before the first fork so all workers share them. */
+static struct tw_tls_keys *ticket_keys;
+
+/* A TLS context of cfg's certificates, or NULL (reported). */
+static struct tw_tls_context *
+tls_build(const struct tw_config *cfg)
+{
+	struct tw_tls_cert certs[TW_CONFIG_MAX_CERTS];
+	char reply[sizeof(PLAIN_REPLY) + sizeof(PLAIN_BODY) + 16];
+	char err[PATH_MAX * 2 + 128];
+	struct tw_tls_opts o = {
+		.certs = certs,
+		.ncerts = cfg->ntls_certs,
+		.protocols = cfg->tls_protocols,
+		.ciphers = cfg->tls_ciphers,
+		.plain_reply = reply,
+	};
+	struct tw_tls_context *t;
+	size_t i;
+	int n, e;
+
+	if (ticket_keys == NULL && (ticket_keys = tw_tls_keys_create(&e)) ==
+	    NULL)
+		report(e, "TLS ticket keys (tickets resume on one worker "
+		       "only)");
+	o.keys = ticket_keys;
+	for (i = 0; i < cfg->ntls_certs; i++)
+		certs[i] = (struct tw_tls_cert){ cfg->tls_certs[i],
+						 cfg->tls_keys[i] };
+	n = snprintf(reply, sizeof(reply), PLAIN_REPLY, sizeof(PLAIN_BODY) - 1,
+		     PLAIN_BODY);
+	o.plain_reply_len = (size_t)n;
+	t = tw_tls_context_create(&o, err, sizeof(err));
+	if (t == NULL)
+		report(0, "%s", err);
+	return t;
+}
+
+static bool
+any_tls(const struct tw_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nlistens; i++)
+		if (cfg->listens[i].tls)
+			return true;
+	return false;
+}
+
+/* The connection came in on a TLS listener. Only asked when TLS and
+ * plain listeners are mixed: one getsockname per accept then. */
+static bool
+came_by_tls(const struct tw_setup *g, int fd)
+{
+	struct sockaddr_storage a;
+	socklen_t alen = sizeof(a);
+	size_t i;
+
+	if (g->all_tls)
+		return true;
+	if (getsockname(fd, (struct sockaddr *)&a, &alen) < 0)
+		return false;
+	for (i = 0; i < g->ntls_addrs; i++) {
+		const struct sockaddr_storage *l = &g->tls_addrs[i];
+
+		/* A wildcard listener matches any local address of its
+		 * family and port. */
+		if (a.ss_family == AF_INET && l->ss_family == AF_INET) {
+			const struct sockaddr_in *x = (const void *)&a;
+			const struct sockaddr_in *y = (const void *)l;
+
+			if (x->sin_port == y->sin_port &&
+			    (y->sin_addr.s_addr == htonl(INADDR_ANY) ||
+			     x->sin_addr.s_addr == y->sin_addr.s_addr))
+				return true;
+		} else if (a.ss_family == AF_INET6 &&
+			   l->ss_family == AF_INET6) {
+			const struct sockaddr_in6 *x = (const void *)&a;
+			const struct sockaddr_in6 *y = (const void *)l;
+
+			if (x->sin6_port == y->sin6_port &&
+			    (IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr) ||
+			     IN6_ARE_ADDR_EQUAL(&x->sin6_addr, &y->sin6_addr)))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The protocol's factory behind TLS: wrap, then hand to http. */
+static int
+accept_tls(struct tw_conn *c, void *arg)
+{
+	struct tw_setup *g = arg;
+
+	if (came_by_tls(g, tw_conn_fd(c))) {
+		int err = tw_tls_wrap(c, g->tls);
+
+		if (err < 0)
+			return err;
+	}
+	return g->inner.accept(c, g->inner.arg);
+}
+
+static int
+loop_init_tls(struct tw_loop *loop, void *arg)
+{
+	struct tw_setup *g = arg;
+
+	return g->inner.loop_init(loop, g->inner.arg);
+}
+
+static void
+loop_exit_tls(struct tw_loop *loop, void *arg)
+{
+	struct tw_setup *g = arg;
+
+	g->inner.loop_exit(loop, g->inner.arg);
+}
+
+static void
+drain_tls(struct tw_loop *loop, void *arg)
+{
+	struct tw_setup *g = arg;
+
+	g->inner.drain(loop, g->inner.arg);
+}
+
+/* Put TLS in front of http on the listeners that ask for it. 0 or -1. */
+static int
+setup_tls(struct tw_setup *g)
+{
+	const struct tw_config *cfg = &g->cfg;
+	size_t i;
+
+	if (!any_tls(cfg))
+		return 0;
+	g->tls = tls_build(cfg);
+	if (g->tls == NULL)
+		return -1;
+	g->all_tls = true;
+	for (i = 0; i < g->nfds && i < cfg->nlistens; i++) {
+		if (!cfg->listens[i].tls) {
+			g->all_tls = false;
+			continue;
+		}
+		g->tls_addrlens[g->ntls_addrs] = sizeof(g->tls_addrs[0]);
+		if (getsockname(g->fds[i], (struct sockaddr *)
+				&g->tls_addrs[g->ntls_addrs],
+				&g->tls_addrlens[g->ntls_addrs]) == 0)
+			g->ntls_addrs++;
+	}
+	g->inner = g->proto;
+	g->proto = (struct tw_proto){
+		.accept = accept_tls,
+		.loop_init = loop_init_tls,
+		.loop_exit = loop_exit_tls,
+		.drain = drain_tls,
+		.arg = g,
+	};
+	return 0;
 }
 
 static int
@@ -240,12 +421,20 @@ tw_setup_print_startup(const struct tw_setup *g)
 		fprintf(stderr, "tinyweb: serving %s on ",
 			tw_fs_root_path(g->fs));
 	}
-	for (i = 0; i < g->nfds; i++)
-		fprintf(stderr, "%s%s", i ? ", " : "",
-			tw_listener_url(g->fds[i], url, sizeof(url)));
+	for (i = 0; i < g->nfds; i++) {
+		bool tls = i < g->cfg.nlistens && g->cfg.listens[i].tls;
+
+		/* "http://" -> "https://" */
+		tw_listener_url(g->fds[i], url, sizeof(url));
+		fprintf(stderr, "%s%.4s%s%s", i ? ", " : "", url,
+			tls ? "s" : "", url + 4);
+	}
 	fprintf(stderr, " (%s, %u worker%s)\n", tw_mode_name(g->cfg.mode), n,
 		n == 1 ? "" : "s");
 	log_cap(g);
+	if (g->tls != NULL)
+		tw_log(TW_LOG_INFO, 0, "TLS file bodies: %s",
+		       tw_tls_file_path());
 }
 
 /* add_header lines as one block of "Name: value\r\n" for http. */
@@ -301,6 +490,7 @@ tw_setup_free(struct tw_setup *g)
 	if (g->pshm != NULL)
 		tw_shm_destroy(g->pshm);
 	scopes_free(g->scopes);
+	tw_tls_context_destroy(g->tls);
 	free(g->extra_headers);
 	tw_fs_destroy(g->fs);
 	tw_config_free(&g->cfg);
@@ -338,6 +528,14 @@ tw_setup_parse(int argc, char **argv, int *status)
 	}
 	if (g->cfg.quiet && strcmp(g->cfg.access_log, "-") == 0)
 		g->cfg.access_log = "off";
+	/* http cannot tell a request's listener yet: every one would
+	 * redirect, the TLS ones to themselves. */
+	if (g->cfg.redirect_https != 0 && any_tls(&g->cfg)) {
+		report(0, "redirect_https makes every listener redirect: "
+		       "give it a server of plain listeners only");
+		tw_setup_free(g);
+		return NULL;
+	}
 	if (g->cfg.mode == TW_MODE_THREADS &&
 	    g->cfg.accept == TW_ACCEPT_MUTEX_FILE) {
 		report(0, "accept mutex-file works between processes only; "
@@ -373,6 +571,12 @@ add_routes(struct tw_setup *g, struct tw_stats *stats)
 			       "that name under the root", cfg->status);
 		g->routes[nroutes++] = (struct tw_http_route){
 			.handler = &tw_status_handler, .opts = &g->sto };
+	}
+	if (cfg->redirect_https != 0) {
+		g->ro.port = (uint16_t)cfg->redirect_https;
+		g->routes[nroutes++] = (struct tw_http_route){
+			.handler = &tw_redirect_handler, .opts = &g->ro };
+		return nroutes;
 	}
 	if (g->pg.nservers == 0 || cfg->proxy_dir) {
 		g->so.decline_missing = g->pg.nservers > 0;
@@ -831,7 +1035,7 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		return -1;
 	if (g->scopes != NULL)
 		scopes_bound(g);
-	return 0;
+	return setup_tls(g);
 }
 
 int
@@ -864,6 +1068,11 @@ check(struct tw_server *s)
 	struct tw_setup *g = tw_setup_parse(s->argc, s->argv, &status);
 	bool valid = g != NULL;
 
+	/* Certificates and keys are read now: a renewal with a broken key
+	 * is refused here, and the running server keeps its own. */
+	if (valid && any_tls(&g->cfg) &&
+	    (g->tls = tls_build(&g->cfg)) == NULL)
+		valid = false;
 	tw_setup_free(g);
 	return valid ? 0 : -1;
 }

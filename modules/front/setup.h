@@ -11,13 +11,17 @@
 #ifndef TW_SETUP_H
 #define TW_SETUP_H
 
+#include <sys/socket.h>
+
 #include "front/config.h"
 #include "http/http.h"
 #include "http/proxy.h"
+#include "http/redirect.h"
 #include "http/return.h"
 #include "http/static.h"
 #include "http/status.h"
 #include "http/vhost.h"
+#include "net/tls.h"
 #include "run/run.h"
 #include "run/server.h"
 
@@ -33,12 +37,21 @@ struct tw_setup {
 	struct tw_proxy_opts po;
 	struct tw_shm_header *pshm;	/* the shared counters of pg and of
 					 * every upstream block's group */
-	struct tw_http_route routes[3];
 	struct setup_scopes *scopes;	/* server blocks, or NULL */
+	struct tw_redirect_opts ro;
+	struct tw_http_route routes[3];
 	struct tw_http_server *srv;
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */
 	size_t nfds;
+	/* TLS listeners: their context and http's own factory, which the
+	 * TLS one calls once a connection is wrapped. */
+	struct tw_tls_context *tls;
+	struct tw_proto inner;
+	bool all_tls;			/* no lookup per accept */
+	struct sockaddr_storage tls_addrs[TW_CONFIG_MAX_LISTEN];
+	socklen_t tls_addrlens[TW_CONFIG_MAX_LISTEN];
+	size_t ntls_addrs;
 };
 
 /* Reload and release through these (struct tw_server's ops). */

@@ -115,6 +115,8 @@ struct snap {
 	uint64_t reloads;
 	uint64_t fhits, fmisses;
 	uint64_t aio_reads, aio_bytes;
+	uint64_t tls_hs, tls_resumed, tls_failed, tls_plain;
+	uint64_t tls_v12, tls_v13, tls_vold;
 	uint64_t status[6];
 	int64_t active, reading, writing, waiting, start, reload;
 };
@@ -139,6 +141,13 @@ take(const struct tw_stats *st, struct snap *s)
 	s->fmisses = atomic_load(&m->file_cache_misses);
 	s->aio_reads = atomic_load(&m->aio_reads);
 	s->aio_bytes = atomic_load(&m->aio_bytes);
+	s->tls_hs = atomic_load(&m->tls_handshakes);
+	s->tls_resumed = atomic_load(&m->tls_resumed);
+	s->tls_failed = atomic_load(&m->tls_failed);
+	s->tls_plain = atomic_load(&m->tls_plain);
+	s->tls_v12 = atomic_load(&m->tls_v12);
+	s->tls_v13 = atomic_load(&m->tls_v13);
+	s->tls_vold = atomic_load(&m->tls_vold);
 	s->reloads = atomic_load(&m->reloads);
 	for (i = 0; i < 6; i++)
 		s->status[i] = atomic_load(&m->status[i]);
@@ -237,6 +246,14 @@ render_json(const struct tw_stats *st, const struct snap *s,
 	tw_buf_append_str(b, "},\"aio\":{");
 	kv(b, "reads", (int64_t)s->aio_reads, true);
 	kv(b, "bytes", (int64_t)s->aio_bytes, false);
+	tw_buf_append_str(b, "},\"tls\":{");
+	kv(b, "handshakes", (int64_t)s->tls_hs, true);
+	kv(b, "resumed", (int64_t)s->tls_resumed, true);
+	kv(b, "failed", (int64_t)s->tls_failed, true);
+	kv(b, "plain_http", (int64_t)s->tls_plain, true);
+	kv(b, "tls1_3", (int64_t)s->tls_v13, true);
+	kv(b, "tls1_2", (int64_t)s->tls_v12, true);
+	kv(b, "older", (int64_t)s->tls_vold, false);
 	tw_buf_append_str(b, "},\"workers\":[");
 	for (i = 0; i < TW_STATS_MAX_WORKERS; i++) {
 		struct tw_stats_worker *w = &m->workers[i];
@@ -357,6 +374,24 @@ render_prometheus(const struct tw_stats *st, const struct snap *s,
 	metric(b, "aio_read_bytes_total", "counter",
 	       "Bytes read by the aio pool.");
 	sample(b, "aio_read_bytes_total", NULL, (int64_t)s->aio_bytes);
+	metric(b, "tls_handshakes_total", "counter",
+	       "TLS handshakes completed, by protocol version.");
+	sample(b, "tls_handshakes_total", "version=\"TLSv1.2\"",
+	       (int64_t)s->tls_v12);
+	sample(b, "tls_handshakes_total", "version=\"TLSv1.3\"",
+	       (int64_t)s->tls_v13);
+	sample(b, "tls_handshakes_total", "version=\"older\"",
+	       (int64_t)s->tls_vold);
+	metric(b, "tls_resumed_total", "counter",
+	       "TLS handshakes that resumed a session.");
+	sample(b, "tls_resumed_total", NULL, (int64_t)s->tls_resumed);
+	metric(b, "tls_handshake_failures_total", "counter",
+	       "TLS handshakes that failed (no ClientHello included).");
+	sample(b, "tls_handshake_failures_total", NULL,
+	       (int64_t)s->tls_failed);
+	metric(b, "tls_plain_http_total", "counter",
+	       "Plain HTTP requests sent to a TLS port (answered 400).");
+	sample(b, "tls_plain_http_total", NULL, (int64_t)s->tls_plain);
 	metric(b, "start_time_seconds", "gauge", "Server start, unix time.");
 	sample(b, "start_time_seconds", NULL, s->start);
 	metric(b, "last_reload_time_seconds", "gauge",
@@ -413,6 +448,13 @@ render_html(const struct tw_stats *st, const struct snap *s,
 	row(b, "Open-file cache hits", (int64_t)s->fhits);
 	row(b, "Open-file cache misses", (int64_t)s->fmisses);
 	row(b, "Cold reads by the aio pool", (int64_t)s->aio_reads);
+	row(b, "TLS handshakes", (int64_t)s->tls_hs);
+	row(b, "TLS sessions resumed", (int64_t)s->tls_resumed);
+	row(b, "TLS handshakes failed", (int64_t)s->tls_failed);
+	row(b, "Plain HTTP to a TLS port", (int64_t)s->tls_plain);
+	row(b, "TLSv1.3 handshakes", (int64_t)s->tls_v13);
+	row(b, "TLSv1.2 handshakes", (int64_t)s->tls_v12);
+	row(b, "Older TLS handshakes", (int64_t)s->tls_vold);
 	tw_buf_append_str(b, "</table>\n<h2>Workers</h2>\n<table>\n<tr><th>slot"
 			  "</th><th>pid</th><th>requests</th><th>restarts</th>"
 			  "</tr>\n");

@@ -131,6 +131,8 @@ struct tw_conn {
 	bool watched : 1;	/* registered with the loop */
 	bool connecting : 1;	/* outbound, not established yet */
 	bool connect_failed : 1;	/* connect() failed at once: conn_err */
+	bool recv_wants_write : 1;	/* tw_conn_io_wait: a write edge */
+	bool send_wants_read : 1;	/* ... a read edge retries the other */
 	uint8_t timeout_flags;
 	union {
 		uint32_t timeout_ms;	/* 49 days at most: plenty */
@@ -364,6 +366,15 @@ tw_conn_set_io(struct tw_conn *c, const struct tw_conn_io *io, void *io_ctx)
 	c->xio_ctx = io_ctx;
 }
 
+void
+tw_conn_io_wait(struct tw_conn *c, unsigned events)
+{
+	if (events & TW_LOOP_WRITE)
+		c->recv_wants_write = true;
+	if (events & TW_LOOP_READ)
+		c->send_wants_read = true;
+}
+
 int
 tw_conn_fd(const struct tw_conn *c)
 {
@@ -454,6 +465,15 @@ on_io(struct tw_loop *loop, int fd, unsigned events, void *ctx)
 		c->hup = true;
 	if (events & (TW_LOOP_WRITE | TW_LOOP_HUP))
 		c->writable = true;
+	/* An I/O table's call that waits for the other direction. */
+	if (c->recv_wants_write && (events & (TW_LOOP_WRITE | TW_LOOP_HUP))) {
+		c->recv_wants_write = false;
+		c->readable = true;
+	}
+	if (c->send_wants_read && (events & (TW_LOOP_READ | TW_LOOP_HUP))) {
+		c->send_wants_read = false;
+		c->writable = true;
+	}
 	conn_run(c);
 }
 

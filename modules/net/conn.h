@@ -78,6 +78,16 @@ extern const struct tw_conn_io tw_conn_io_plain;
 void tw_conn_set_io(struct tw_conn *c, const struct tw_conn_io *io,
 		    void *io_ctx);
 
+/*
+ * For an I/O table whose call just returned -EAGAIN for want of the
+ * other direction (a TLS read that must first write handshake bytes, a
+ * write that must first read some): the next event of events
+ * (TW_LOOP_WRITE for a read, TW_LOOP_READ for a write) retries it. Edge
+ * triggering reports each direction once; without this the call would
+ * wait for an edge of its own that may never come.
+ */
+void tw_conn_io_wait(struct tw_conn *c, unsigned events);
+
 /* The socket (for an I/O table) and the loop c lives on. */
 int tw_conn_fd(const struct tw_conn *c);
 struct tw_loop *tw_conn_loop(const struct tw_conn *c);

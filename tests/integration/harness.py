@@ -65,7 +65,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 BIN = os.environ.get("TINYWEB_BIN") or os.path.join(REPO, "build", "tinyweb")
 MODE_ARGS = os.environ.get("TINYWEB_MODE_ARGS", "").split()
 
-STARTUP_RE = re.compile(r"http://[^ ]*:(\d+)/")
+STARTUP_RE = re.compile(r"https?://[^ ]*:(\d+)/")
 # Reports of the sanitizer builds; any of them fails the server's stop().
 SANITIZER_RE = re.compile(r"ERROR: (Address|Leak|Memory|Thread)Sanitizer|"
                           r"runtime error: |SUMMARY: \w+Sanitizer")

@@ -696,7 +696,7 @@ class TestFishCompletion(FlagSetsMixin, unittest.TestCase):
 
 # Flags without a directive of their own: -p/-b are `listen`.
 NO_DIRECTIVE = {"--config", "--test-config", "--port", "--bind", "--help",
-                "--version"}
+                "--version", "--tls-cert", "--tls-key"}
 
 
 def man_directives(text):

@@ -672,7 +672,8 @@ static const struct bad_row bad_rows[] = {
 	{ "add_header X-A b c;\n", 0, 1, "'add_header' takes 2 arguments" },
 	{ "include;\n", 0, 1, "'include' takes 1 argument" },
 	{ "mime_types;\n", 0, 1, "'mime_types' takes 1 argument" },
-	{ "listen 80 81;\n", 0, 1, "'listen' takes 1 argument" },
+	{ "listen 80 81;\n", 0, 1, "listen 80 '81': the only flag is tls" },
+	{ "listen 80 tls tls;\n", 0, 1, "'listen' takes up to 2 arguments" },
 	{ "index a b c d e f g h i;\n", 0, 1, "too many arguments to 'index'" },
 	/* the line of a directive is where its name is */
 	{ "\nroot\n a\n b;\n", 0, 2, "'root' takes 1 argument" },

@@ -331,6 +331,13 @@ sample_stats(void)
 	st->file_cache_misses = 62;
 	st->aio_reads = 9;
 	st->aio_bytes = 4718592;
+	st->tls_handshakes = 31;
+	st->tls_resumed = 11;
+	st->tls_failed = 3;
+	st->tls_plain = 2;
+	st->tls_v12 = 5;
+	st->tls_v13 = 25;
+	st->tls_vold = 1;
 	st->workers[0].pid = 4242;
 	st->workers[0].started = 1700000001;
 	st->workers[0].requests = 13;
@@ -541,6 +548,8 @@ render_json_structure(void **state)
 		"\"hits\":77",
 		"\"misses\":5",
 		"\"aio\":{\"reads\":9,\"bytes\":4718592}",
+		"\"tls\":{\"handshakes\":31,\"resumed\":11,\"failed\":3,"
+		"\"plain_http\":2,\"tls1_3\":25,\"tls1_2\":5,\"older\":1}",
 		"\"slot\":0,\"pid\":4242,\"started\":1700000001,"
 		"\"requests\":13,\"restarts\":0",
 		"\"slot\":7,\"pid\":4343,\"started\":1700000002,"
@@ -750,6 +759,12 @@ render_prometheus_format(void **state)
 		"\ntinyweb_file_cache_misses_total 62\n",
 		"\ntinyweb_aio_reads_total 9\n",
 		"\ntinyweb_aio_read_bytes_total 4718592\n",
+		"\ntinyweb_tls_handshakes_total{version=\"TLSv1.2\"} 5\n",
+		"\ntinyweb_tls_handshakes_total{version=\"TLSv1.3\"} 25\n",
+		"\ntinyweb_tls_handshakes_total{version=\"older\"} 1\n",
+		"\ntinyweb_tls_resumed_total 11\n",
+		"\ntinyweb_tls_handshake_failures_total 3\n",
+		"\ntinyweb_tls_plain_http_total 2\n",
 		"\ntinyweb_start_time_seconds 1700000000\n",
 		"\ntinyweb_last_reload_time_seconds 1700000500\n",
 		"\ntinyweb_worker_requests_total{slot=\"0\"} 13\n",
@@ -789,7 +804,7 @@ render_prometheus_many_workers(void **state)
 	s = render(st, TW_STATUS_PROMETHEUS);
 	check_prometheus(s, &nsamples);
 	assert_non_null(strstr(s, "\ntinyweb_worker_requests_total{slot=\"255\"} 255\n"));
-	assert_int_equal(nsamples, 22 + 2 * TW_STATS_MAX_WORKERS);
+	assert_int_equal(nsamples, 28 + 2 * TW_STATS_MAX_WORKERS);
 	free(s);
 	free(st);
 }
@@ -802,6 +817,12 @@ render_html_figures(void **state)
 		"<td>12</td>", "<td>123456789012</td>", "<td>77</td>",
 		"<td>4242</td>", "<td>4343</td>", "<td>1000</td>",
 		"<td>9</td>", "<th>Idle shed at the cap</th><td>31</td>",
+		"<th>TLS handshakes</th><td>31</td>",
+		"<th>TLS sessions resumed</th><td>11</td>",
+		"<th>TLS handshakes failed</th><td>3</td>",
+		"<th>Plain HTTP to a TLS port</th><td>2</td>",
+		"<th>TLSv1.3 handshakes</th><td>25</td>",
+		"<th>TLSv1.2 handshakes</th><td>5</td>",
 	};
 	struct tw_stats *st = sample_stats();
 	char *s;

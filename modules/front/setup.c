@@ -23,6 +23,7 @@
 #include "base/shm.h"
 #include "front/scope.h"
 #include "front/upstreams.h"
+#include "http/health.h"
 #include "net/listener.h"
 #include "parse/fs.h"
 #include "run/mode.h"
@@ -561,7 +562,9 @@ add_routes(struct tw_setup *g, struct tw_stats *stats)
 
 		g->sto = (struct tw_status_opts){ .path = cfg->status,
 						  .stats = stats,
-						  .version = VERSION };
+						  .version = VERSION,
+						  .groups = g->groups,
+						  .ngroups = g->ngroups };
 		for (i = 0; i < cfg->nstatus_allow; i++)
 			(void)tw_status_parse_net(cfg->status_allow[i],
 						  &g->sto.allow[g->sto.nallow++]);
@@ -650,25 +653,42 @@ build_proxy(struct tw_setup *g)
 	const struct tw_config *cfg = &g->cfg;
 	const char *path = NULL;
 	struct tw_upstream_shared *shared;
-	size_t i, nshared = 0;
+	struct tw_health_shared *health;
+	size_t i, nshared = 0, nhealth = 0;
 	int err;
 
-	for (i = 0; i < cfg->nupstreams; i++)
-		nshared += cfg->upstreams[i]->group.nservers;
+	for (i = 0; i < cfg->nupstreams; i++) {
+		const struct tw_proxy_group *pg = &cfg->upstreams[i]->group;
+
+		nshared += pg->nservers;
+		if (pg->check.interval_ms > 0)
+			nhealth += pg->nservers;
+	}
 	if (nshared + cfg->nproxy_urls == 0)
 		return 0;
 	g->pshm = tw_shm_create((nshared + cfg->nproxy_urls) *
-				sizeof(struct tw_upstream_shared), &err);
+				sizeof(struct tw_upstream_shared) +
+				nhealth * sizeof(struct tw_health_shared),
+				&err);
 	if (g->pshm == NULL) {
 		report(err, "proxy: shared memory");
 		return -1;
 	}
+	/* The health results after every group's counters: both are
+	 * 8-byte aligned records. */
 	shared = tw_shm_data(g->pshm);
+	health = (struct tw_health_shared *)(void *)
+		(shared + nshared + cfg->nproxy_urls);
 	for (i = 0; i < cfg->nupstreams; i++) {
 		struct tw_proxy_group *pg = &g->cfg.upstreams[i]->group;
 
+		g->groups[g->ngroups++] = pg;
 		pg->shared = shared;
 		shared += pg->nservers;
+		if (pg->check.interval_ms > 0) {
+			pg->health = health;
+			health += pg->nservers;
+		}
 	}
 	if (cfg->nproxy_urls == 0)
 		return 0;
@@ -682,6 +702,7 @@ build_proxy(struct tw_setup *g)
 	g->pg.hash_key = "$request_uri";
 	g->pg.keepalive = (unsigned)cfg->proxy_keepalive;
 	g->pg.shared = shared;
+	g->groups[g->ngroups++] = &g->pg;
 	tw_upstreams_proxy_opts(cfg, &g->pg, path, &g->po);
 	return 0;
 }
@@ -832,7 +853,9 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 	if (eff.status != NULL) {
 		sl->sto = (struct tw_status_opts){ .path = eff.status,
 						   .stats = stats,
-						   .version = VERSION };
+						   .version = VERSION,
+						   .groups = g->groups,
+						   .ngroups = g->ngroups };
 		for (i = 0; i < cfg->nstatus_allow; i++)
 			(void)tw_status_parse_net(cfg->status_allow[i],
 						  &sl->sto.allow[sl->sto.nallow++]);

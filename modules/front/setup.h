@@ -38,6 +38,9 @@ struct tw_setup {
 	struct tw_shm_header *pshm;	/* the shared counters of pg and of
 					 * every upstream block's group */
 	struct setup_scopes *scopes;	/* server blocks, or NULL */
+	/* Every upstream group (the status page shows them) */
+	const struct tw_proxy_group *groups[TW_CONFIG_MAX_UPSTREAMS + 1];
+	size_t ngroups;
 	struct tw_redirect_opts ro;
 	struct tw_http_route routes[3];
 	struct tw_http_server *srv;

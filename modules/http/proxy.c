@@ -19,7 +19,9 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/stats.h"
 #include "http/forward.h"
+#include "http/health.h"
 #include "http/http.h"
 #include "net/conn.h"
 #include "net/loop.h"
@@ -93,6 +95,8 @@ struct proxy_inst {
 	struct upconn *pool[TW_UPSTREAM_MAX_SERVERS];
 	size_t npooled;
 	struct preq *free_reqs;
+	struct tw_health *health;	/* the group's checks, if this
+					 * instance runs them */
 	bool draining;
 };
 
@@ -100,6 +104,7 @@ static const struct tw_conn_ops up_ops;
 static const struct tw_http_exchange_ops x_ops;
 
 static void req_free(struct preq *pr);
+static void stop_checks(struct proxy_inst *pi);
 static void try_next(struct preq *pr, bool timeout);
 static void pump(struct preq *pr);
 static void relay(struct preq *pr);
@@ -754,6 +759,8 @@ take_head(struct preq *pr)
 				   &pi->fields);
 	tw_http_set_upstream(pr->x, pi->g->servers[pr->uc->server].conf.name,
 			     res.status, tw_clock_us_now() - pr->t_start_us);
+	tw_upstream_answered(pi->up, pr->uc->server,
+			     tw_clock_us_now() - pr->t_start_us);
 	if (pi->fields.failed ||
 	    tw_http_respond(pr->x, res.status, pi->fields.data,
 			    pi->fields.len, len) < 0) {
@@ -1182,6 +1189,7 @@ proxy_destroy(void *inst)
 {
 	struct proxy_inst *pi = inst;
 
+	stop_checks(pi);
 	while (pi->free_reqs != NULL) {
 		struct preq *pr = pi->free_reqs;
 
@@ -1197,6 +1205,66 @@ proxy_destroy(void *inst)
 	free(pi);
 }
 
+/*
+ * Active checks run on one loop, worker 0's (every mode has one; a new
+ * generation's worker 0 takes over from the draining one), once per group
+ * however many locations forward to it: the loop keeps which groups it
+ * checks already.
+ */
+#define CHECKED_MAX 128
+
+struct checked {
+	size_t n;
+	const struct tw_proxy_group *g[CHECKED_MAX];
+};
+
+static struct tw_loop_key checked_key;
+
+static int
+proxy_attach(void *inst, struct tw_loop *loop)
+{
+	struct proxy_inst *pi = inst;
+	const struct tw_proxy_group *g = pi->g;
+	struct tw_stats *st = tw_stats_current();
+	struct checked *ck;
+	size_t i;
+	int err;
+
+	if (g->check.interval_ms == 0 || g->health == NULL ||
+	    (st != NULL && tw_stats_self() != &st->workers[0]))
+		return 0;
+	ck = tw_loop_get(loop, &checked_key);
+	if (ck == NULL) {
+		ck = calloc(1, sizeof(*ck));
+		if (ck == NULL)
+			return -ENOMEM;
+		err = tw_loop_set(loop, &checked_key, ck, free);
+		if (err < 0) {
+			free(ck);
+			return err;
+		}
+	}
+	for (i = 0; i < ck->n; i++)
+		if (ck->g[i] == g)
+			return 0;
+	if (ck->n == CHECKED_MAX)
+		return -ENOSPC;
+	pi->health = tw_health_start(loop, g, pi->up, g->health, &err);
+	if (pi->health == NULL)
+		return err;
+	ck->g[ck->n++] = g;
+	return 0;
+}
+
+static void
+stop_checks(struct proxy_inst *pi)
+{
+	if (pi->health != NULL) {
+		tw_health_stop(pi->health);
+		pi->health = NULL;
+	}
+}
+
 /* A draining loop ends when its last connection does: the idle ones
  * in the pool go now, and no more are kept. */
 static void
@@ -1206,6 +1274,7 @@ proxy_drain(void *inst)
 	size_t i;
 
 	pi->draining = true;
+	stop_checks(pi);
 	for (i = 0; i < TW_UPSTREAM_MAX_SERVERS; i++)
 		while (pi->pool[i] != NULL) {
 			struct upconn *uc = pi->pool[i];
@@ -1221,5 +1290,6 @@ const struct tw_handler tw_proxy_handler = {
 	.handle = proxy_handle,
 	.create = proxy_create,
 	.destroy = proxy_destroy,
+	.attach = proxy_attach,
 	.drain = proxy_drain,
 };

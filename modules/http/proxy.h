@@ -21,6 +21,8 @@
 
 #define TW_PROXY_MAX_SET_HEADERS 32
 
+struct tw_health_shared;
+
 /* One upstream server: where it is, and how the balancer treats it. */
 struct tw_proxy_server {
 	struct sockaddr_storage addr;
@@ -48,6 +50,9 @@ struct tw_proxy_group {
 	/* nservers entries every worker sees: shared memory made before
 	 * the fork (front/setup), or NULL for counters of the loop's own */
 	struct tw_upstream_shared *shared;
+	/* With check.interval_ms: nservers results of the active checks,
+	 * in the same shared memory (the status page reads them) */
+	struct tw_health_shared *health;
 };
 
 struct tw_proxy_set_header {

@@ -14,6 +14,8 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/stats.h"
+#include "http/health.h"
+#include "http/proxy.h"
 #include "parse/http_parse.h"
 
 int
@@ -121,6 +123,86 @@ struct snap {
 	int64_t active, reading, writing, waiting, start, reload;
 };
 
+/* The upstream groups a page shows (none for tw_status_render). */
+struct groups {
+	const struct tw_proxy_group *const *g;
+	size_t n;
+};
+
+/* One upstream server as the page shows it. */
+struct server_view {
+	const char *state;	/* "up", "down" (passive), "checked_down" */
+	int64_t active;
+	uint64_t requests, failures, time_us;
+	const char *check;	/* the last check's result, or NULL */
+	uint64_t checks;
+};
+
+static void
+view_server(const struct tw_proxy_group *g, size_t i, uint64_t now_ms,
+	    struct server_view *v)
+{
+	struct tw_upstream_shared *sh = &g->shared[i];
+
+	v->active = atomic_load(&sh->active);
+	if (v->active < 0)
+		v->active = 0;
+	v->requests = atomic_load(&sh->requests);
+	v->failures = atomic_load(&sh->failures);
+	v->time_us = atomic_load(&sh->time_us);
+	if (atomic_load(&sh->check_down) != 0)
+		v->state = "checked_down";
+	else if (now_ms < atomic_load(&sh->down_until_ms))
+		v->state = "down";
+	else
+		v->state = "up";
+	v->check = NULL;
+	v->checks = 0;
+	if (g->health != NULL) {
+		struct tw_health_state hs;
+
+		tw_health_read(&g->health[i], &hs);
+		v->check = tw_health_result_names[hs.result];
+		v->checks = hs.checks;
+	}
+}
+
+/* v as a JSON string's contents (or a Prometheus label's: the same
+ * escapes): names come from the config file, where a quoted word may
+ * hold anything. */
+static void
+json_chars(struct tw_buf *b, const char *v)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *v != '\0'; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c == '"' || c == '\\') {
+			tw_buf_append_char(b, '\\');
+			tw_buf_append_char(b, (char)c);
+		} else if (c < 0x20 || c == 0x7f) {
+			tw_buf_append_str(b, "\\u00");
+			tw_buf_append_char(b, hex[c >> 4]);
+			tw_buf_append_char(b, hex[c & 15]);
+		} else {
+			tw_buf_append_char(b, (char)c);
+		}
+	}
+}
+
+static void
+str(struct tw_buf *b, const char *key, const char *v, bool comma)
+{
+	tw_buf_append_char(b, '"');
+	tw_buf_append_str(b, key);
+	tw_buf_append_str(b, "\":\"");
+	json_chars(b, v);
+	tw_buf_append_char(b, '"');
+	if (comma)
+		tw_buf_append_char(b, ',');
+}
+
 static void
 take(const struct tw_stats *st, struct snap *s)
 {
@@ -207,9 +289,50 @@ kv(struct tw_buf *b, const char *key, int64_t v, bool comma)
 		tw_buf_append_char(b, ',');
 }
 
+/* "upstreams":[{"name":...,"servers":[{...},...]},...], */
+static void
+json_upstreams(struct tw_buf *b, const struct groups *gs)
+{
+	uint64_t now_ms = tw_clock_us_now() / 1000;
+	size_t gi, i;
+
+	tw_buf_append_str(b, "\"upstreams\":[");
+	for (gi = 0; gi < gs->n; gi++) {
+		const struct tw_proxy_group *g = gs->g[gi];
+
+		tw_buf_append_str(b, gi ? ",{" : "{");
+		str(b, "name", g->name, true);
+		tw_buf_append_str(b, "\"servers\":[");
+		for (i = 0; i < g->nservers; i++) {
+			struct server_view v;
+
+			view_server(g, i, now_ms, &v);
+			tw_buf_append_str(b, i ? ",{" : "{");
+			str(b, "server", g->servers[i].conf.name, true);
+			str(b, "state", v.state, true);
+			tw_buf_append_str(b, g->servers[i].conf.backup ?
+					  "\"backup\":true," :
+					  "\"backup\":false,");
+			kv(b, "active", v.active, true);
+			kv(b, "requests", (int64_t)v.requests, true);
+			kv(b, "failures", (int64_t)v.failures, true);
+			kv(b, "response_time_us", (int64_t)v.time_us,
+			   v.check != NULL);
+			if (v.check != NULL) {
+				str(b, "check", v.check, true);
+				kv(b, "checks", (int64_t)v.checks, false);
+			}
+			tw_buf_append_char(b, '}');
+		}
+		tw_buf_append_str(b, "]}");
+	}
+	tw_buf_append_str(b, "],");
+}
+
 static void
 render_json(const struct tw_stats *st, const struct snap *s,
-	    const char *version, time_t now, struct tw_buf *b)
+	    const char *version, time_t now, const struct groups *gs,
+	    struct tw_buf *b)
 {
 	static const char *const classes[] = { "", "1xx", "2xx", "3xx", "4xx", "5xx" };
 	struct tw_stats *m = (struct tw_stats *)(uintptr_t)st;
@@ -254,7 +377,9 @@ render_json(const struct tw_stats *st, const struct snap *s,
 	kv(b, "tls1_3", (int64_t)s->tls_v13, true);
 	kv(b, "tls1_2", (int64_t)s->tls_v12, true);
 	kv(b, "older", (int64_t)s->tls_vold, false);
-	tw_buf_append_str(b, "},\"workers\":[");
+	tw_buf_append_str(b, "},");
+	json_upstreams(b, gs);
+	tw_buf_append_str(b, "\"workers\":[");
 	for (i = 0; i < TW_STATS_MAX_WORKERS; i++) {
 		struct tw_stats_worker *w = &m->workers[i];
 		int64_t pid = atomic_load(&w->pid);
@@ -326,9 +451,46 @@ worker_series(struct tw_stats *m, struct tw_buf *b, const char *name,
 	}
 }
 
+/* One series of every upstream server, labelled by group and server. */
+static void
+upstream_series(struct tw_buf *b, const struct groups *gs, const char *name,
+		const char *type, const char *help, int which)
+{
+	uint64_t now_ms = tw_clock_us_now() / 1000;
+	size_t gi, i;
+
+	if (gs->n == 0)
+		return;
+	metric(b, name, type, help);
+	for (gi = 0; gi < gs->n; gi++) {
+		const struct tw_proxy_group *g = gs->g[gi];
+
+		for (i = 0; i < g->nservers; i++) {
+			struct server_view v;
+			int64_t val;
+
+			view_server(g, i, now_ms, &v);
+			val = which == 0 ? (int64_t)v.requests :
+			      which == 1 ? (int64_t)v.failures :
+			      which == 2 ? (int64_t)v.time_us :
+			      which == 3 ? v.active :
+			      strcmp(v.state, "up") == 0;
+			tw_buf_append_str(b, "tinyweb_");
+			tw_buf_append_str(b, name);
+			tw_buf_append_str(b, "{upstream=\"");
+			json_chars(b, g->name);
+			tw_buf_append_str(b, "\",server=\"");
+			json_chars(b, g->servers[i].conf.name);
+			tw_buf_append_str(b, "\"} ");
+			num(b, val);
+			tw_buf_append_char(b, '\n');
+		}
+	}
+}
+
 static void
 render_prometheus(const struct tw_stats *st, const struct snap *s,
-		  struct tw_buf *b)
+		  const struct groups *gs, struct tw_buf *b)
 {
 	static const char *const classes[] = {
 		"", "class=\"1xx\"", "class=\"2xx\"", "class=\"3xx\"",
@@ -401,6 +563,17 @@ render_prometheus(const struct tw_stats *st, const struct snap *s,
 		      offsetof(struct tw_stats_worker, requests));
 	worker_series(m, b, "worker_restarts_total", "Respawns by worker slot.",
 		      offsetof(struct tw_stats_worker, restarts));
+	upstream_series(b, gs, "upstream_requests_total", "counter",
+			"Requests an upstream server answered.", 0);
+	upstream_series(b, gs, "upstream_failures_total", "counter",
+			"Requests that failed on an upstream server.", 1);
+	upstream_series(b, gs, "upstream_response_time_us_total", "counter",
+			"Time to the response head, summed (microseconds).",
+			2);
+	upstream_series(b, gs, "upstream_active", "gauge",
+			"Requests in flight on an upstream server.", 3);
+	upstream_series(b, gs, "upstream_up", "gauge",
+			"1 when an upstream server takes requests.", 4);
 }
 
 static void
@@ -414,8 +587,54 @@ row(struct tw_buf *b, const char *name, int64_t v)
 }
 
 static void
+cell(struct tw_buf *b, int64_t v)
+{
+	tw_buf_append_str(b, "<td>");
+	num(b, v);
+	tw_buf_append_str(b, "</td>");
+}
+
+static void
+html_upstreams(struct tw_buf *b, const struct groups *gs)
+{
+	uint64_t now_ms = tw_clock_us_now() / 1000;
+	size_t gi, i;
+
+	for (gi = 0; gi < gs->n; gi++) {
+		const struct tw_proxy_group *g = gs->g[gi];
+
+		tw_buf_append_str(b, "<h2>Upstream ");
+		tw_buf_append_html(b, g->name, strlen(g->name));
+		tw_buf_append_str(b, "</h2>\n<table>\n<tr><th>server</th>"
+				  "<th>state</th><th>active</th><th>requests"
+				  "</th><th>failures</th><th>time (us)</th>"
+				  "<th>last check</th></tr>\n");
+		for (i = 0; i < g->nservers; i++) {
+			struct server_view v;
+
+			view_server(g, i, now_ms, &v);
+			tw_buf_append_str(b, "<tr><th>");
+			tw_buf_append_html(b, g->servers[i].conf.name,
+					   strlen(g->servers[i].conf.name));
+			tw_buf_append_str(b, "</th><td>");
+			tw_buf_append_str(b, v.state);
+			tw_buf_append_str(b, "</td>");
+			cell(b, v.active);
+			cell(b, (int64_t)v.requests);
+			cell(b, (int64_t)v.failures);
+			cell(b, (int64_t)v.time_us);
+			tw_buf_append_str(b, "<td>");
+			tw_buf_append_str(b, v.check ? v.check : "-");
+			tw_buf_append_str(b, "</td></tr>\n");
+		}
+		tw_buf_append_str(b, "</table>\n");
+	}
+}
+
+static void
 render_html(const struct tw_stats *st, const struct snap *s,
-	    const char *version, time_t now, struct tw_buf *b)
+	    const char *version, time_t now, const struct groups *gs,
+	    struct tw_buf *b)
 {
 	struct tw_stats *m = (struct tw_stats *)(uintptr_t)st;
 	size_t i;
@@ -473,12 +692,14 @@ render_html(const struct tw_stats *st, const struct snap *s,
 		num(b, (int64_t)atomic_load(&m->workers[i].restarts));
 		tw_buf_append_str(b, "</td></tr>\n");
 	}
-	tw_buf_append_str(b, "</table>\n</body></html>\n");
+	tw_buf_append_str(b, "</table>\n");
+	html_upstreams(b, gs);
+	tw_buf_append_str(b, "</body></html>\n");
 }
 
-void
-tw_status_render(const struct tw_stats *st, const char *version,
-		 enum tw_status_format f, time_t now, struct tw_buf *out)
+static void
+render(const struct tw_stats *st, const char *version, const struct groups *gs,
+       enum tw_status_format f, time_t now, struct tw_buf *out)
 {
 	struct snap s;
 
@@ -488,15 +709,33 @@ tw_status_render(const struct tw_stats *st, const char *version,
 		render_text(&s, out);
 		break;
 	case TW_STATUS_JSON:
-		render_json(st, &s, version, now, out);
+		render_json(st, &s, version, now, gs, out);
 		break;
 	case TW_STATUS_PROMETHEUS:
-		render_prometheus(st, &s, out);
+		render_prometheus(st, &s, gs, out);
 		break;
 	case TW_STATUS_HTML:
-		render_html(st, &s, version, now, out);
+		render_html(st, &s, version, now, gs, out);
 		break;
 	}
+}
+
+void
+tw_status_render(const struct tw_stats *st, const char *version,
+		 enum tw_status_format f, time_t now, struct tw_buf *out)
+{
+	struct groups none = { NULL, 0 };
+
+	render(st, version, &none, f, now, out);
+}
+
+void
+tw_status_render_opts(const struct tw_status_opts *o,
+		      enum tw_status_format f, time_t now, struct tw_buf *out)
+{
+	struct groups gs = { o->groups, o->ngroups };
+
+	render(o->stats, o->version ? o->version : "", &gs, f, now, out);
 }
 
 /* ?format=... wins; then the Accept header; then stub_status text. */
@@ -556,8 +795,7 @@ status_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	if (!tw_status_allowed(o, req->peer))
 		return 403;
 	f = pick_format(req);
-	tw_status_render(o->stats, o->version ? o->version : "", f,
-			 tw_clock_now(), res->body);
+	tw_status_render_opts(o, f, tw_clock_now(), res->body);
 	res->status = 200;
 	tw_buf_append_str(res->headers, "Content-Type: ");
 	tw_buf_append_str(res->headers, types[f]);

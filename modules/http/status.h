@@ -18,6 +18,7 @@
 #include "http/http.h"
 
 struct tw_buf;
+struct tw_proxy_group;
 struct tw_stats;
 
 #define TW_STATUS_MAX_ALLOW 32
@@ -34,6 +35,10 @@ struct tw_status_opts {
 	size_t nallow;		/* 0: loopback only */
 	struct tw_stats *stats;
 	const char *version;	/* shown in JSON and HTML */
+	/* The proxy's upstream groups, per server: state, requests,
+	 * failures, time, the active check's last result */
+	const struct tw_proxy_group *const *groups;
+	size_t ngroups;
 };
 
 enum tw_status_format {
@@ -60,5 +65,11 @@ bool tw_status_allowed(const struct tw_status_opts *o,
  * compute uptime from. */
 void tw_status_render(const struct tw_stats *st, const char *version,
 		      enum tw_status_format f, time_t now, struct tw_buf *out);
+
+/* The same with o's upstream groups (JSON, Prometheus and HTML; the
+ * stub_status text has no place for them). */
+void tw_status_render_opts(const struct tw_status_opts *o,
+			   enum tw_status_format f, time_t now,
+			   struct tw_buf *out);
 
 #endif /* TW_STATUS_H */

@@ -380,6 +380,15 @@ tw_upstream_release(struct tw_upstream *u, int i)
 }
 
 void
+tw_upstream_answered(struct tw_upstream *u, int i, uint64_t us)
+{
+	atomic_fetch_add_explicit(&u->shared[i].requests, 1,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&u->shared[i].time_us, us,
+				  memory_order_relaxed);
+}
+
+void
 tw_upstream_report(struct tw_upstream *u, int i, bool ok, uint64_t now_ms)
 {
 	const struct tw_upstream_server_conf *c = &u->s[i].conf;
@@ -392,6 +401,7 @@ tw_upstream_report(struct tw_upstream *u, int i, bool ok, uint64_t now_ms)
 					      memory_order_relaxed);
 		return;
 	}
+	atomic_fetch_add_explicit(&sh->failures, 1, memory_order_relaxed);
 	if (c->max_fails == 0)
 		return;
 	/* A new window once the last one is over. Two workers may both

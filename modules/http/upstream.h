@@ -51,6 +51,12 @@ struct tw_upstream_shared {
 	_Atomic uint64_t fail_start_ms;	/*   this time */
 	_Atomic uint64_t down_until_ms;	/* passive: out until then */
 	_Atomic uint32_t check_down;	/* active check: 1 = down */
+	/* For the status page: */
+	_Atomic uint64_t requests;	/* answered with a response head */
+	_Atomic uint64_t failures;	/* failed (connect, timeout, reset,
+					 * a bad head) */
+	_Atomic uint64_t time_us;	/* sum over requests: the time to
+					 * the response head */
 };
 
 struct tw_upstream;
@@ -87,6 +93,10 @@ int tw_upstream_pick(struct tw_upstream *u, const struct tw_upstream_key *k,
 /* A request on server i begins / ends (least_conn's counts). */
 void tw_upstream_acquire(struct tw_upstream *u, int i);
 void tw_upstream_release(struct tw_upstream *u, int i);
+
+/* Server i answered a request with a response head, us after it was
+ * sent there (the status page's requests and time). */
+void tw_upstream_answered(struct tw_upstream *u, int i, uint64_t us);
 
 /* The outcome of a request on server i: a failure counts toward
  * max_fails within fail_timeout; a success clears the count. */

@@ -3,9 +3,9 @@
 #
 # Installs on Debian what tinyweb's build and tests need, and only what is
 # missing: the compiler and make, pkg-config, libmagic and OpenSSL 3 (the
-# server), cmocka (unit tests), curl, the openssl command and python3
-# (integration tests), clang and its runtime libraries (libFuzzer,
-# sanitizers).
+# server), cmocka (unit tests), curl, the openssl command, python3 and
+# python3-websockets (integration tests: a real WebSocket client through
+# the proxy), clang and its runtime libraries (libFuzzer, sanitizers).
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
 #   scripts/deps.sh --check   list what is missing, exit 1 if anything is
@@ -45,7 +45,7 @@ fi
 packages=(
 	build-essential gcc make pkg-config
 	libmagic-dev libssl-dev libcmocka-dev
-	curl openssl python3
+	curl openssl python3 python3-websockets
 	clang "libclang-rt-$clang_major-dev"
 )
 

@@ -13,6 +13,7 @@ The upstreams are tinyweb itself, each serving a file that names it.
 import os
 import re
 import shutil
+import signal
 import unittest
 
 from harness import Server, get, start, status_json, unique_tmpdir, \
@@ -60,7 +61,8 @@ def who(port, path="/who.txt"):
     return r.status, r.body.decode("utf-8", "replace")
 
 
-class UpstreamCase:
+class Fixture:
+    """Upstreams and the server in front of them, for one test."""
     mode_args = []
 
     def setUp(self):
@@ -94,6 +96,9 @@ class UpstreamCase:
                          modes=False)
         return self.srv.port
 
+
+
+class UpstreamCase(Fixture):
     def test_prefix_replaced_as_nginx_does(self):
         port = self.serve(1, "server SERVER0;", """
             location /api/ { proxy_pass http://back/; }
@@ -205,6 +210,41 @@ class UpstreamCase:
         self.assertIsNotNone(row, html)
         self.assertEqual(re.findall(r"<td>([^<]*)</td>", row.group(1))[:4],
                          ["up", "0", "10", "0"])
+
+
+class TestReloadKeepsWhatWasLearnt(Fixture, unittest.TestCase):
+    """A prefork reload (HUP) builds the next generation in the same
+    master: the servers that stay keep their counters and health."""
+    mode_args = MODES["prefork"]
+
+    def test_hup_keeps_counters_and_health(self):
+        port = self.serve(2, """
+            server SERVER0;
+            server SERVER1;
+            health_check uri=/a.txt interval=200ms fails=2 passes=2;""", """
+            location / { proxy_pass http://back; }
+            location = /status { status /status; }""")
+        for _ in range(10):
+            self.assertEqual(who(port)[0], 200)
+        self.ups.kill(1)
+
+        def view():
+            data, _ = status_json(port)
+            return data["upstreams"][0]["servers"], \
+                sorted(w["pid"] for w in data["workers"])
+
+        self.assertTrue(wait_until(
+            lambda: view()[0][1]["state"] == "checked_down", 10.0, 0.1))
+        before, pids = view()
+        self.srv.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_until(lambda: not set(view()[1]) & set(pids),
+                                   10.0, 0.1), "no new workers")
+        after, _ = view()
+        self.assertEqual([s["requests"] for s in after],
+                         [s["requests"] for s in before])
+        self.assertEqual(sum(s["requests"] for s in after), 10)
+        self.assertEqual(after[1]["state"], "checked_down")
+        self.assertGreaterEqual(after[1]["checks"], before[1]["checks"])
 
 
 class TestUpstreamsEpoll(UpstreamCase, unittest.TestCase):

@@ -46,6 +46,8 @@ struct setup_loc {
 	struct tw_proxy_opts po;	/* its proxy_pass, its prefix known */
 	const char *index[TW_CONFIG_MAX_INDEX];
 	char *headers;		/* its add_header lines, joined */
+	bool has_static;	/* so is the options of route static_route */
+	size_t static_route;
 };
 
 /* Server blocks turned into http/vhost's tables and the routes of
@@ -889,6 +891,45 @@ scope_fs(struct tw_setup *g, struct setup_scopes *sc, const char *path)
 	return fs;
 }
 
+static bool
+same_static(const struct tw_static_opts *a, const struct tw_static_opts *b)
+{
+	size_t i;
+
+	if (a->fs != b->fs || a->nindexes != b->nindexes ||
+	    a->listing != b->listing || a->hidden != b->hidden ||
+	    a->expires != b->expires || a->strip != b->strip)
+		return false;
+	for (i = 0; i < a->nindexes; i++)
+		if (strcmp(a->indexes[i], b->indexes[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * A location whose only handler is the files, with the options of an
+ * earlier one's (one that differs in add_header alone, say), shares
+ * that one's route: one instance per loop, with its open-file cache,
+ * rather than two of the same.
+ */
+static bool
+share_static(struct setup_scopes *sc, struct setup_loc *sl,
+	     struct tw_vhost_loc *vl)
+{
+	size_t i;
+
+	if (vl->first != sc->nroutes)
+		return false;
+	for (i = 0; i + 1 < sc->nlocs; i++)
+		if (sc->locs[i].has_static &&
+		    same_static(&sc->locs[i].so, &sl->so)) {
+			vl->first = sc->locs[i].static_route;
+			vl->n = 1;
+			return true;
+		}
+	return false;
+}
+
 /*
  * The handlers of one location (loc NULL: its server's paths that no
  * location takes), from the settings in force there: return, or
@@ -959,6 +1000,10 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 		/* the prefix without its '/': what follows stays a path */
 		sl->so.strip = eff.alias && loc ? vl->len -
 			(vl->len > 0 && vl->path[vl->len - 1] == '/') : 0;
+		if (share_static(sc, sl, vl))
+			return 0;
+		sl->has_static = true;
+		sl->static_route = sc->nroutes;
 		sc->routes[sc->nroutes++] = (struct tw_http_route){
 			.handler = &tw_static_handler, .opts = &sl->so };
 	}

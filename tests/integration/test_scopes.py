@@ -424,6 +424,59 @@ class TestLocations(ServerCase):
         self.assertNotIn(b"root f", r.body)
 
 
+# ------------------------------------------------------------ instances
+
+def root_fds(pid, root):
+    """Descriptors of pid's process tree open on the directory root: the
+    file handler holds one per instance and event loop."""
+    n = 0
+    for p in harness.process_tree(pid):
+        try:
+            names = os.listdir("/proc/%d/fd" % p)
+        except OSError:
+            continue
+        for fd in names:
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (p, fd)) == root:
+                    n += 1
+            except OSError:
+                pass
+    return n
+
+
+class TestSharedInstances(unittest.TestCase):
+    """Locations that differ from their server only in add_header (or
+    return, ...) share its file handler: forty of them hold no more
+    descriptors than one."""
+
+    def test_forty_locations_one_file_handler(self):
+        tmp = unique_tmpdir()
+        self.addCleanup(harness.shutil.rmtree, tmp, True)
+        root = os.path.join(tmp, "root")
+        make_tree(tmp, {"root": {"l0": {"f": b"f\n"}, "l39": {"f": b"f\n"}}})
+        confs = {}
+        for name, n in (("one", 1), ("many", 40)):
+            confs[name] = os.path.join(tmp, name + ".conf")
+            with open(confs[name], "w") as f:
+                f.write("server {\n%s}\n" % "".join(
+                    "location /l%d/ { add_header X-N %d; }\n" % (i, i)
+                    for i in range(n)))
+        one = Server(root, "-c", confs["one"])
+        self.addCleanup(one.stop)
+        many = Server(root, "-c", confs["many"])
+        self.addCleanup(many.stop)
+        for srv, last in ((one, 0), (many, 39)):
+            r = get(srv.port, "/l%d/f" % last)
+            self.assertEqual((r.status, r.header("X-N")), (200, str(last)))
+        # Once a loop has answered, its handlers are all made: forty
+        # instances of their own would hold forty more descriptors.
+        same = wait_until(lambda: root_fds(many.pid, root) ==
+                          root_fds(one.pid, root), 5)
+        self.assertTrue(same, "%d descriptors on the root with 40 "
+                        "locations, %d with 1" % (root_fds(many.pid, root),
+                                                  root_fds(one.pid, root)))
+
+
 # ------------------------------------------------------------ bad configs
 
 class TestBadBlocks(unittest.TestCase):

@@ -417,8 +417,8 @@ class TestLocations(ServerCase):
         self.assertEqual((r.status, r.body), (200, b"hidden dot\n"))
 
     def test_proxy_pass_location_answers_502(self):
-        """Nothing listens on port 1: a proxy answers 502, and so does
-        this build until the proxy handler is wired in."""
+        """Nothing listens on port 1: the proxy answers 502 (connection
+        refused), never the files of the server's root."""
         r = self.get("/api/x")
         self.assertEqual(r.status, 502)
         self.assertNotIn(b"root f", r.body)

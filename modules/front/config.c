@@ -668,7 +668,8 @@ take_operands(struct tw_config *c, int argc, char **argv, bool proxy)
 static int
 finish_tls(const struct tw_config *c)
 {
-	size_t i;
+	bool servers_certs = false;
+	size_t i, j;
 
 	if (c->ntls_certs != c->ntls_keys) {
 		say("tls_certificate and tls_certificate_key (--tls-cert, "
@@ -677,13 +678,43 @@ finish_tls(const struct tw_config *c)
 		    c->ntls_keys, c->ntls_keys == 1 ? "" : "s");
 		return -1;
 	}
+	for (i = 0; i < c->nservers; i++) {
+		const struct tw_config_server *srv = c->servers[i];
+
+		if (srv->ntls_certs != srv->ntls_keys) {
+			say("%s: tls_certificate and tls_certificate_key come "
+			    "in pairs: %zu certificate%s, %zu key%s",
+			    srv->tls_where, srv->ntls_certs,
+			    srv->ntls_certs == 1 ? "" : "s", srv->ntls_keys,
+			    srv->ntls_keys == 1 ? "" : "s");
+			return -1;
+		}
+		servers_certs |= srv->ntls_certs > 0;
+	}
 	for (i = 0; i < c->nlistens; i++) {
-		if (c->listens[i].tls && c->ntls_certs == 0) {
+		if (c->listens[i].tls && c->ntls_certs == 0 &&
+		    !servers_certs) {
 			say("listen %s:%u tls needs tls_certificate and "
 			    "tls_certificate_key", c->listens[i].addr,
 			    c->listens[i].port);
 			return -1;
 		}
+	}
+	/* A server's tls listen: its own pairs, or the top level's. */
+	for (i = 0; i < c->nservers; i++) {
+		const struct tw_config_server *srv = c->servers[i];
+
+		for (j = 0; j < srv->nlistens; j++)
+			if (srv->listens[j].l.tls && srv->ntls_certs == 0 &&
+			    c->ntls_certs == 0) {
+				say("%s: listen %s:%u tls needs "
+				    "tls_certificate and tls_certificate_key "
+				    "in this server or at the top level",
+				    srv->listens[j].where,
+				    srv->listens[j].l.addr,
+				    srv->listens[j].l.port);
+				return -1;
+			}
 	}
 	return 0;
 }

@@ -92,6 +92,7 @@ struct tw_config_location {
 struct tw_config_listen {
 	struct tw_listen l;
 	bool default_server;
+	const char *where;		/* FILE:LINE of the listen line */
 };
 
 struct tw_config_server {
@@ -101,6 +102,11 @@ struct tw_config_server {
 	const char *names[TW_CONFIG_MAX_NAMES];	/* exact or "*.suffix" */
 	size_t nnames;
 	const char *name_where[TW_CONFIG_MAX_NAMES];
+	/* Its certificates for SNI (pairs in order), or none */
+	const char *tls_certs[TW_CONFIG_MAX_CERTS];
+	const char *tls_keys[TW_CONFIG_MAX_CERTS];
+	size_t ntls_certs, ntls_keys;
+	const char *tls_where;		/* FILE:LINE of the first of them */
 	struct tw_config_scope s;
 	struct tw_config_location *locs;	/* in the file's order */
 	size_t nlocs;

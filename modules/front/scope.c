@@ -254,17 +254,26 @@ row_listen(struct scope_ctx *x, const struct tw_conf_node *n,
 		return tw_opts_failf(x->px, org, "listen '%s': expected PORT, "
 				     "ADDR, ADDR:PORT or [IPv6]:PORT",
 				     n->args[0]);
-	if (n->nargs == 2 && strcmp(n->args[1], "default_server") != 0)
-		return tw_opts_failf(x->px, org, "listen: '%s' is not "
-				     "default_server", n->args[1]);
 	if (srv->nlistens == TW_CONFIG_MAX_LISTEN)
 		return tw_opts_failf(x->px, org, "at most %d listen lines",
 				     TW_CONFIG_MAX_LISTEN);
 	l = &srv->listens[srv->nlistens];
+	*l = (struct tw_config_listen){ 0 };
+	for (i = 1; i < n->nargs; i++) {
+		bool *flag = strcmp(n->args[i], "default_server") == 0 ?
+			     &l->default_server :
+			     strcmp(n->args[i], "tls") == 0 ? &l->l.tls : NULL;
+
+		if (flag == NULL || *flag)
+			return tw_opts_failf(x->px, org, "listen: '%s' is not "
+					     "default_server or tls, once",
+					     n->args[i]);
+		*flag = true;
+	}
 	l->l.addr = tw_opts_keep(x->px->c, addr, alen);
 	l->l.port = port;
-	l->default_server = n->nargs == 2;
-	if (l->l.addr == NULL)
+	l->where = keep(x, org->where);
+	if (l->l.addr == NULL || l->where == NULL)
 		return oom(x, org);
 	for (i = 0; i < srv->nlistens; i++)
 		if (srv->listens[i].l.port == port &&
@@ -289,6 +298,39 @@ valid_server_name(const char *s)
 		    *s != '_')
 			return false;
 	return true;
+}
+
+/*
+ * tls_certificate / tls_certificate_key FILE in a server block: this
+ * server's pairs, in order (RSA and ECDSA together), given to the
+ * clients whose SNI names one of its server_names. Paths as at the top
+ * level: relative to the file that names them.
+ */
+static int
+row_tls_file(struct scope_ctx *x, const struct tw_conf_node *n,
+	     const struct tw_opt_origin *org)
+{
+	struct tw_config_server *srv = x->srv;
+	bool key = strcmp(n->name, "tls_certificate_key") == 0;
+	const char **list = key ? srv->tls_keys : srv->tls_certs;
+	size_t *cnt = key ? &srv->ntls_keys : &srv->ntls_certs;
+	char full[PATH_MAX];
+
+	if (*n->args[0] == '\0')
+		return tw_opts_failf(x->px, org, "'%s' needs a file", n->name);
+	if (*cnt == TW_CONFIG_MAX_CERTS)
+		return tw_opts_failf(x->px, org, "at most %d %s files",
+				     TW_CONFIG_MAX_CERTS, n->name);
+	if (tw_opts_resolve(x->px, n->file, n->args[0], full,
+			    sizeof(full)) < 0)
+		return tw_opts_failf(x->px, org, "%s path too long", n->name);
+	if ((list[*cnt] = keep(x, full)) == NULL)
+		return oom(x, org);
+	if (srv->tls_where == NULL &&
+	    (srv->tls_where = keep(x, org->where)) == NULL)
+		return oom(x, org);
+	(*cnt)++;
+	return 0;
 }
 
 static int
@@ -384,7 +426,9 @@ static const struct scope_row rows[] = {
 	{ "return", TW_SCOPE_RETURN, IN_LOCATION, 1, 2, false, row_return },
 	{ "proxy_pass", TW_SCOPE_PROXY, IN_LOCATION, 1, 1, false,
 	  row_proxy_pass },
-	{ "listen", 0, IN_SERVER, 1, 2, false, row_listen },
+	{ "listen", 0, IN_SERVER, 1, 3, false, row_listen },
+	{ "tls_certificate", 0, IN_SERVER, 1, 1, false, row_tls_file },
+	{ "tls_certificate_key", 0, IN_SERVER, 1, 1, false, row_tls_file },
 	{ "server_name", 0, IN_SERVER, 1, TW_OPTS_MAX_ARGS, false,
 	  row_server_name },
 	{ "location", 0, IN_SERVER, 1, 2, true, row_location },
@@ -765,9 +809,20 @@ print_server(const struct tw_config_server *srv, FILE *out)
 		const struct tw_config_listen *l = &srv->listens[i];
 		bool v6 = strchr(l->l.addr, ':') != NULL;
 
-		fprintf(out, "    listen %s%s%s:%u%s;\n", v6 ? "[" : "",
+		fprintf(out, "    listen %s%s%s:%u%s%s;\n", v6 ? "[" : "",
 			l->l.addr, v6 ? "]" : "", l->l.port,
-			l->default_server ? " default_server" : "");
+			l->default_server ? " default_server" : "",
+			l->l.tls ? " tls" : "");
+	}
+	for (i = 0; i < srv->ntls_certs; i++) {
+		fputs("    tls_certificate ", out);
+		tw_opts_put_quoted(out, srv->tls_certs[i]);
+		fputs(";\n", out);
+	}
+	for (i = 0; i < srv->ntls_keys; i++) {
+		fputs("    tls_certificate_key ", out);
+		tw_opts_put_quoted(out, srv->tls_keys[i]);
+		fputs(";\n", out);
 	}
 	for (i = 0; i < srv->nnames; i++)
 		fprintf(out, "    server_name %s;\n", srv->names[i]);

@@ -114,22 +114,106 @@ tw_setup_serving(void)
  * made before the first fork so all workers share them. */
 static struct tw_tls_keys *ticket_keys;
 
-/* A TLS context of cfg's certificates, or NULL (reported). */
+/* The pairs of certificate and key files of n names in certs. */
+static size_t
+cert_pairs(const char *const *files, const char *const *keys, size_t n,
+	   struct tw_tls_cert *certs)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		certs[i] = (struct tw_tls_cert){ files[i], keys[i] };
+	return n;
+}
+
+/*
+ * SNI: each server block with certificates of its own gives them to the
+ * clients that name one of its server_names (exact or "*.suffix"). 0 or
+ * -1 (reported).
+ */
+static int
+tls_add_servers(const struct tw_config *cfg, struct tw_tls_context *t)
+{
+	struct tw_tls_cert certs[TW_CONFIG_MAX_CERTS];
+	char err[PATH_MAX * 2 + 128];
+	size_t i, j, n;
+
+	for (i = 0; i < cfg->nservers; i++) {
+		const struct tw_config_server *srv = cfg->servers[i];
+
+		if (srv->ntls_certs == 0)
+			continue;
+		n = cert_pairs(srv->tls_certs, srv->tls_keys, srv->ntls_certs,
+			       certs);
+		for (j = 0; j < srv->nnames; j++)
+			if (tw_tls_context_add_name(t, srv->names[j], certs, n,
+						    err, sizeof(err)) < 0) {
+				report(0, "%s", err);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/* Whether srv has a tls listen line, marked default_server if dflt. */
+static bool
+listens_tls(const struct tw_config_server *srv, bool dflt)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlistens; i++)
+		if (srv->listens[i].l.tls &&
+		    (!dflt || srv->listens[i].default_server))
+			return true;
+	return false;
+}
+
+/*
+ * The server whose certificates a client gets when its SNI names no
+ * server (or it sends none): the default_server of a tls listen line,
+ * else the first server with a tls listen line, else the first with
+ * certificates. One for every TLS address: the context is shared.
+ */
+static const struct tw_config_server *
+default_tls_server(const struct tw_config *cfg)
+{
+	const struct tw_config_server *first = NULL, *first_any = NULL;
+	size_t i;
+
+	for (i = 0; i < cfg->nservers; i++) {
+		const struct tw_config_server *srv = cfg->servers[i];
+
+		if (srv->ntls_certs == 0)
+			continue;
+		if (listens_tls(srv, true))
+			return srv;
+		if (first == NULL && listens_tls(srv, false))
+			first = srv;
+		if (first_any == NULL)
+			first_any = srv;
+	}
+	return first != NULL ? first : first_any;
+}
+
+/*
+ * A TLS context of cfg's certificates, or NULL (reported). A client
+ * whose SNI names no server with certificates of its own gets the top
+ * level's, or, without those, default_tls_server()'s.
+ */
 static struct tw_tls_context *
 tls_build(const struct tw_config *cfg)
 {
+	const struct tw_config_server *dflt;
 	struct tw_tls_cert certs[TW_CONFIG_MAX_CERTS];
 	char reply[sizeof(PLAIN_REPLY) + sizeof(PLAIN_BODY) + 16];
 	char err[PATH_MAX * 2 + 128];
 	struct tw_tls_opts o = {
 		.certs = certs,
-		.ncerts = cfg->ntls_certs,
 		.protocols = cfg->tls_protocols,
 		.ciphers = cfg->tls_ciphers,
 		.plain_reply = reply,
 	};
 	struct tw_tls_context *t;
-	size_t i;
 	int n, e;
 
 	if (ticket_keys == NULL && (ticket_keys = tw_tls_keys_create(&e)) ==
@@ -137,26 +221,36 @@ tls_build(const struct tw_config *cfg)
 		report(e, "TLS ticket keys (tickets resume on one worker "
 		       "only)");
 	o.keys = ticket_keys;
-	for (i = 0; i < cfg->ntls_certs; i++)
-		certs[i] = (struct tw_tls_cert){ cfg->tls_certs[i],
-						 cfg->tls_keys[i] };
+	o.ncerts = cert_pairs(cfg->tls_certs, cfg->tls_keys, cfg->ntls_certs,
+			      certs);
+	if (o.ncerts == 0 && (dflt = default_tls_server(cfg)) != NULL)
+		o.ncerts = cert_pairs(dflt->tls_certs, dflt->tls_keys,
+				      dflt->ntls_certs, certs);
 	n = snprintf(reply, sizeof(reply), PLAIN_REPLY, sizeof(PLAIN_BODY) - 1,
 		     PLAIN_BODY);
 	o.plain_reply_len = (size_t)n;
 	t = tw_tls_context_create(&o, err, sizeof(err));
 	if (t == NULL)
 		report(0, "%s", err);
+	else if (tls_add_servers(cfg, t) < 0) {
+		tw_tls_context_destroy(t);
+		t = NULL;
+	}
 	return t;
 }
 
 static bool
 any_tls(const struct tw_config *cfg)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < cfg->nlistens; i++)
 		if (cfg->listens[i].tls)
 			return true;
+	for (i = 0; i < cfg->nservers; i++)
+		for (j = 0; j < cfg->servers[i]->nlistens; j++)
+			if (cfg->servers[i]->listens[j].l.tls)
+				return true;
 	return false;
 }
 
@@ -244,7 +338,10 @@ static int
 setup_tls(struct tw_setup *g)
 {
 	const struct tw_config *cfg = &g->cfg;
-	size_t i;
+	/* The addresses open_listeners() opened, in its order. */
+	const struct tw_listen *ls = g->scopes ? g->scopes->addrs :
+				     cfg->listens;
+	size_t i, n = g->scopes ? g->scopes->naddrs : cfg->nlistens;
 
 	if (!any_tls(cfg))
 		return 0;
@@ -252,8 +349,8 @@ setup_tls(struct tw_setup *g)
 	if (g->tls == NULL)
 		return -1;
 	g->all_tls = true;
-	for (i = 0; i < g->nfds && i < cfg->nlistens; i++) {
-		if (!cfg->listens[i].tls) {
+	for (i = 0; i < g->nfds && i < n; i++) {
+		if (!ls[i].tls) {
 			g->all_tls = false;
 			continue;
 		}
@@ -425,7 +522,10 @@ tw_setup_print_startup(const struct tw_setup *g)
 			tw_fs_root_path(g->fs));
 	}
 	for (i = 0; i < g->nfds; i++) {
-		bool tls = i < g->cfg.nlistens && g->cfg.listens[i].tls;
+		/* the addresses in open_listeners()'s order */
+		bool tls = g->scopes ? i < g->scopes->naddrs &&
+				       g->scopes->addrs[i].tls :
+			   i < g->cfg.nlistens && g->cfg.listens[i].tls;
 
 		/* "http://" -> "https://" */
 		tw_listener_url(g->fds[i], url, sizeof(url));
@@ -800,8 +900,12 @@ addr_index(struct setup_scopes *sc, const struct tw_listen *l)
 
 	for (j = 0; j < sc->naddrs; j++)
 		if (sc->addrs[j].port == l->port &&
-		    strcmp(sc->addrs[j].addr, l->addr) == 0)
+		    strcmp(sc->addrs[j].addr, l->addr) == 0) {
+			/* tls on one server's listen line makes the address
+			 * TLS for every server there, as in nginx */
+			sc->addrs[j].tls |= l->tls;
 			return (int)j;
+		}
 	if (sc->naddrs == TW_CONFIG_MAX_LISTEN)
 		return -1;
 	sc->addrs[sc->naddrs] = *l;

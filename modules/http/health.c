@@ -109,7 +109,7 @@ detach(struct probe *p)
 }
 
 static void
-end(struct probe *p, enum tw_health_result result, int status)
+probe_end(struct probe *p, enum tw_health_result result, int status)
 {
 	detach(p);
 	verdict(p, result, status);
@@ -129,13 +129,13 @@ on_data(struct tw_conn *c, void *ctx)
 		/* The body does not matter: Connection: close was asked,
 		 * and closing now frees the server's worker too. */
 		if (res->status >= 200 && res->status < 400)
-			end(p, TW_HEALTH_PASS, res->status);
+			probe_end(p, TW_HEALTH_PASS, res->status);
 		else
-			end(p, TW_HEALTH_STATUS, res->status);
+			probe_end(p, TW_HEALTH_STATUS, res->status);
 	} else if (r != TW_PARSE_AGAIN || tw_conn_input_full(c)) {
-		end(p, TW_HEALTH_BAD, 0);
+		probe_end(p, TW_HEALTH_BAD, 0);
 	} else if (tw_conn_eof(c)) {
-		end(p, TW_HEALTH_CLOSED, 0);
+		probe_end(p, TW_HEALTH_CLOSED, 0);
 	}
 }
 
@@ -150,7 +150,7 @@ static void
 on_timeout(struct tw_conn *c, void *ctx)
 {
 	(void)c;
-	end(ctx, TW_HEALTH_TIMEOUT, 0);
+	probe_end(ctx, TW_HEALTH_TIMEOUT, 0);
 }
 
 static void
@@ -164,7 +164,8 @@ static void
 on_error(struct tw_conn *c, void *ctx, int err)
 {
 	(void)c;
-	end(ctx, err == -ETIMEDOUT ? TW_HEALTH_TIMEOUT : TW_HEALTH_REFUSED, 0);
+	probe_end(ctx, err == -ETIMEDOUT ? TW_HEALTH_TIMEOUT :
+		  TW_HEALTH_REFUSED, 0);
 }
 
 /* Only a connection that conn closed itself (a reset, a failed read or
@@ -225,7 +226,7 @@ round_fire(struct tw_loop *loop, struct tw_timer *t)
 	/* A check still in flight has had its interval: the timeout. */
 	for (i = 0; i < h->n; i++) {
 		if (h->probes[i].c != NULL)
-			end(&h->probes[i], TW_HEALTH_TIMEOUT, 0);
+			probe_end(&h->probes[i], TW_HEALTH_TIMEOUT, 0);
 		probe_start(&h->probes[i]);
 	}
 }

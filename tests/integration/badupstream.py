@@ -30,8 +30,9 @@ mode answers to every request:
   never_answers   reads the request, sends nothing, holds the connection
   answers_twice   two complete 200 responses to one request
   split_response  response splitting: a field value carrying a bare LF
-                  and a Set-Cookie after it, and a second response
-                  ("HTTP/1.1 200 OK ... SPLIT") behind a Content-Length: 0
+                  and a Set-Cookie after it, another a bare CR and a
+                  field after it, and a second response ("HTTP/1.1 200
+                  OK ... SPLIT") behind a Content-Length: 0
   close_delimited a 200 with neither length nor chunked: ends at close
   chunked         chunked with chunk extensions and a trailer field
   websocket       the Upgrade handshake, then echoes every data frame
@@ -421,6 +422,7 @@ class BadUpstream:
     def _split_response(self, s, rd, req):
         s.sendall(b"HTTP/1.1 200 OK\r\n"
                   b"X-Split: a\nSet-Cookie: " + SPLIT + b"=1\r\n"
+                  b"X-Split-CR: b\rX-Injected: " + SPLIT + b"\r\n"
                   b"Content-Length: 0\r\n\r\n"
                   b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n" + SPLIT)
         return True

@@ -191,6 +191,7 @@ class BadUpstreamCase(unittest.TestCase):
         # A bare LF inside one CRLF-delimited line carries a Set-Cookie.
         self.assertIn((b"X-Split", b"a\nSet-Cookie: " + SPLIT + b"=1"),
                       fields)
+        self.assertIn((b"X-Split-CR", b"b\rX-Injected: " + SPLIT), fields)
         self.assertIn((b"Content-Length", b"0"), fields)
         self.assertTrue(rest.startswith(b"HTTP/1.1 200 OK\r\n"))
         self.assertTrue(rest.endswith(SPLIT))

@@ -531,10 +531,34 @@ class TestReload(unittest.TestCase):
             old = file_fingerprint(_mod["ec"][0])
             new = file_fingerprint(_mod["ec2"][0])
             self.assertEqual(fingerprint(s.port), old)
-            self.put(*_mod["ec2"])
-            self.hup(mode, True)
-            self.assertTrue(wait_until(lambda: fingerprint(s.port) == new,
-                                       10), "the renewal is not served")
+            # A bounded load on new connections across the reload: none
+            # may fail.
+            stop_load = threading.Event()
+            results = []
+
+            def load():
+                while not stop_load.is_set() and len(results) < 2000:
+                    try:
+                        results.append(https_get(s.port, "/small.txt")[2]
+                                       == SMALL)
+                    except (OSError, http.client.HTTPException) as e:
+                        results.append(e)
+            th = threading.Thread(target=load)
+            th.start()
+            try:
+                self.put(*_mod["ec2"])
+                self.hup(mode, True)
+                self.assertTrue(wait_until(
+                    lambda: fingerprint(s.port) == new, 10),
+                    "the renewal is not served")
+                time.sleep(0.3)
+            finally:
+                stop_load.set()
+                th.join(30)
+            failed = [r for r in results if r is not True]
+            self.assertEqual(failed, [], "requests failed during the "
+                             "reload")
+            self.assertGreater(len(results), 5)
             # A key of another certificate: one error, the old pair stays.
             shutil.copyfile(_mod["stray"], self.key)
             self.hup(mode, False)

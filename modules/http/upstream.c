@@ -427,8 +427,18 @@ tw_upstream_report(struct tw_upstream *u, int i, bool ok, uint64_t now_ms)
 void
 tw_upstream_set_check_down(struct tw_upstream *u, int i, bool down)
 {
-	atomic_store_explicit(&u->shared[i].check_down, down ? 1u : 0u,
-			      memory_order_relaxed);
+	struct tw_upstream_shared *sh = &u->shared[i];
+
+	/* Back up by the check: the failures the requests saw while it was
+	 * down are over too (a restarted server is not kept out for the
+	 * rest of fail_timeout). A check that only confirms "up" leaves
+	 * the passive count alone. */
+	if (atomic_exchange_explicit(&sh->check_down, down ? 1u : 0u,
+				     memory_order_relaxed) != 0 && !down) {
+		atomic_store_explicit(&sh->down_until_ms, 0,
+				      memory_order_relaxed);
+		atomic_store_explicit(&sh->fails, 0, memory_order_relaxed);
+	}
 }
 
 size_t

@@ -103,7 +103,8 @@ void tw_upstream_answered(struct tw_upstream *u, int i, uint64_t us);
 void tw_upstream_report(struct tw_upstream *u, int i, bool ok,
 			uint64_t now_ms);
 
-/* The active health check's verdict on server i. */
+/* The active health check's verdict on server i; back up after being
+ * down, it also ends a passive mark (max_fails within fail_timeout). */
 void tw_upstream_set_check_down(struct tw_upstream *u, int i, bool down);
 
 /* True if server i may be chosen at now_ms (not tried aside). */

@@ -14,10 +14,11 @@ import os
 import re
 import shutil
 import signal
+import threading
 import unittest
 
-from harness import Server, get, start, status_json, unique_tmpdir, \
-    wait_until
+from harness import Conn, Server, get, start, status_json, \
+    unique_tmpdir, wait_until
 
 MODES = {
     "epoll": [],
@@ -43,7 +44,9 @@ class Upstreams:
         self.ports = [s.port for s in self.servers]
 
     def kill(self, i):
-        self.servers[i].stop()
+        """SIGKILL: no goodbye to the connections the proxy pools."""
+        self.servers[i].proc.kill()
+        self.servers[i].proc.wait(10)
 
     def restart(self, i):
         """Up again on its old port."""
@@ -54,6 +57,43 @@ class Upstreams:
         for s in self.servers:
             if s.proc.poll() is None:
                 s.stop()
+
+
+class Load:
+    """GETs one after another on keep-alive connections, until stop():
+    the count answered 200 and every other outcome."""
+
+    def __init__(self, port):
+        self.port = port
+        self.ok = 0
+        self.failed = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                with Conn(self.port, timeout=10) as c:
+                    for _ in range(50):
+                        if self._stop.is_set():
+                            return
+                        r = c.request("GET", "/who.txt")
+                        if r.status == 200:
+                            self.ok += 1
+                        else:
+                            self.failed.append(r.status)
+                        if r.closes():
+                            break
+            except (OSError, AssertionError) as e:
+                self.failed.append(repr(e))
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(15)
 
 
 def who(port, path="/who.txt"):
@@ -150,12 +190,18 @@ class UpstreamCase(Fixture):
             self.assertEqual(who(port), (200, "up1"))
 
     def test_health_checks_follow_an_upstream(self):
-        port = self.serve(2, """
+        """Under a bounded load that never stops, one of three upstreams
+        is killed (SIGKILL) and later started again: no GET fails, and
+        the status page's state follows it."""
+        port = self.serve(3, """
             server SERVER0;
             server SERVER1;
+            server SERVER2;
             health_check uri=/a.txt interval=200ms fails=2 passes=2;""", """
             location / { proxy_pass http://back; }
             location = /status { status /status; }""")
+        load = Load(port)
+        self.addCleanup(load.stop)
 
         def states():
             data, _ = status_json(port)
@@ -165,21 +211,26 @@ class UpstreamCase(Fixture):
             data, _ = status_json(port)
             return [s.get("check") for s in data["upstreams"][0]["servers"]]
 
-        self.assertTrue(wait_until(lambda: checks() == ["pass", "pass"],
+        self.assertTrue(wait_until(lambda: checks() == ["pass"] * 3,
                                    10.0, 0.1), checks())
+        load.start()
+        self.assertTrue(wait_until(lambda: load.ok >= 100, 10.0, 0.05))
         self.ups.kill(1)
-        self.assertTrue(wait_until(lambda: states() == ["up",
-                                                        "checked_down"],
+        self.assertTrue(wait_until(lambda: states() == ["up", "checked_down",
+                                                        "up"],
                                    10.0, 0.1), states())
         self.assertEqual(checks()[1], "refused")
-        # Down by the check: every request goes to the other one.
-        for _ in range(20):
-            self.assertEqual(who(port), (200, "up0"))
+        # Down by the check: every request goes to the others.
+        seen = {who(port)[1] for _ in range(30)}
+        self.assertEqual(seen, {"up0", "up2"})
         self.ups.restart(1)
-        self.assertTrue(wait_until(lambda: states() == ["up", "up"], 10.0,
+        self.assertTrue(wait_until(lambda: states() == ["up"] * 3, 10.0,
                                    0.1), states())
-        seen = {who(port)[1] for _ in range(20)}
-        self.assertEqual(seen, {"up0", "up1"})
+        seen = {who(port)[1] for _ in range(30)}
+        self.assertEqual(seen, {"up0", "up1", "up2"})
+        load.stop()
+        self.assertGreater(load.ok, 200)
+        self.assertEqual(load.failed, [], "%d GETs answered" % load.ok)
 
     def test_status_formats_show_upstreams(self):
         port = self.serve(2, """

@@ -410,6 +410,35 @@ passive_health_counts_within_the_window(void **state)
 	tw_upstream_destroy(u);
 }
 
+/*
+ * The active check's "up again" ends a passive mark (a restarted server
+ * is not kept out for the rest of fail_timeout); a check that only says
+ * "still up" leaves the passive mark alone.
+ */
+static void
+check_recovery_ends_passive_mark(void **state)
+{
+	struct tw_upstream_server_conf c = { .name = "a:80", .weight = 1,
+		.max_fails = 1, .fail_timeout_ms = 10000 };
+	struct tw_upstream_shared sh[1] = { 0 };
+	struct tw_upstream *u;
+	int err;
+
+	(void)state;
+	u = tw_upstream_create(&c, 1, TW_BALANCE_ROUND_ROBIN, sh, &err);
+	assert_non_null(u);
+	tw_upstream_report(u, 0, false, 1000);
+	assert_false(tw_upstream_usable(u, 0, 1001));
+	tw_upstream_set_check_down(u, 0, false);	/* was up: no change */
+	assert_false(tw_upstream_usable(u, 0, 1002));
+	tw_upstream_set_check_down(u, 0, true);
+	assert_false(tw_upstream_usable(u, 0, 1003));
+	tw_upstream_set_check_down(u, 0, false);	/* back up */
+	assert_true(tw_upstream_usable(u, 0, 1004));
+	assert_int_equal(pick(u, 1004), 0);
+	tw_upstream_destroy(u);
+}
+
 static void
 bad_groups_are_refused(void **state)
 {
@@ -469,6 +498,7 @@ main(void)
 		cmocka_unit_test(consistent_hash_moves_only_the_removed_servers_keys),
 		cmocka_unit_test(consistent_hash_follows_weights),
 		cmocka_unit_test(passive_health_counts_within_the_window),
+		cmocka_unit_test(check_recovery_ends_passive_mark),
 		cmocka_unit_test(bad_groups_are_refused),
 	};
 

@@ -909,6 +909,9 @@ x_body(struct tw_http_exchange *x, void *ctx)
 
 	(void)x;
 	pr->body_ready = true;
+	/* A tunnel is idle only when neither side speaks. */
+	if (pr->tunnel && pr->uc != NULL)
+		tw_conn_set_timeout(pr->uc->c, pr->pi->o->read_timeout_ms, 0);
 	if (pr->uc != NULL && pr->uc->connected && !pr->body_done &&
 	    (pr->has_body || pr->tunnel))
 		pump(pr);

@@ -964,16 +964,19 @@ tw_opts_header_ok(const char *name, size_t nlen, const char *value)
 	return valid_header_name(name, nlen) && valid_header_value(value);
 }
 
-/* File: NAME VALUE; flag: "NAME: VALUE". */
+/*
+ * A header line for list (n entries so far), named what for messages:
+ * "NAME: VALUE" as one flag word, or NAME VALUE as two words of a
+ * directive (a missing VALUE is "" where empty is allowed).
+ */
 static int
-parse_header(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+parse_header_into(const struct tw_opt_val *v, const char *what,
+		  struct tw_config_header *list, size_t *n, bool empty_ok)
 {
 	struct tw_config *c = v->px->c;
 	const char *name = v->args[0], *value;
 	size_t nlen;
 
-	(void)o;
-	(void)field;
 	if (v->org->cli) {
 		const char *colon = strchr(name, ':');
 
@@ -984,24 +987,37 @@ parse_header(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
 		value = colon + 1 + strspn(colon + 1, " \t");
 	} else {
 		nlen = strlen(name);
-		value = v->args[1];
+		value = v->nargs > 1 ? v->args[1] : empty_ok ? "" : NULL;
+		if (value == NULL)
+			return tw_opts_failf(v->px, v->org, "%s: a value is "
+					     "needed", what);
 	}
 	if (!valid_header_name(name, nlen))
-		return tw_opts_failf(v->px, v->org, "add_header: '%.*s' is not "
-				     "a header name", (int)nlen, name);
+		return tw_opts_failf(v->px, v->org, "%s: '%.*s' is not a "
+				     "header name", what, (int)nlen, name);
 	if (!valid_header_value(value))
-		return tw_opts_failf(v->px, v->org, "add_header: the value "
-				     "holds control characters");
-	if (c->nheaders == TW_CONFIG_MAX_HEADERS)
-		return tw_opts_failf(v->px, v->org, "at most %d add_header "
-				     "lines", TW_CONFIG_MAX_HEADERS);
-	c->headers[c->nheaders].name = tw_opts_keep(c, name, nlen);
-	c->headers[c->nheaders].value = keep_str(c, value);
-	if (c->headers[c->nheaders].name == NULL ||
-	    c->headers[c->nheaders].value == NULL)
+		return tw_opts_failf(v->px, v->org, "%s: the value holds "
+				     "control characters", what);
+	if (*n == TW_CONFIG_MAX_HEADERS)
+		return tw_opts_failf(v->px, v->org, "at most %d %s lines",
+				     TW_CONFIG_MAX_HEADERS, what);
+	list[*n].name = tw_opts_keep(c, name, nlen);
+	list[*n].value = keep_str(c, value);
+	if (list[*n].name == NULL || list[*n].value == NULL)
 		return tw_opts_failf(v->px, v->org, "out of memory");
-	c->nheaders++;
+	(*n)++;
 	return 0;
+}
+
+static int
+parse_header(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	struct tw_config *c = v->px->c;
+
+	(void)o;
+	(void)field;
+	return parse_header_into(v, "add_header", c->headers, &c->nheaders,
+				 false);
 }
 
 static void
@@ -1372,41 +1388,11 @@ parse_set_header(const struct tw_opt_val *v, const struct tw_opt *o,
 		 void *field)
 {
 	struct tw_config *c = v->px->c;
-	const char *name = v->args[0], *value;
-	size_t nlen;
 
 	(void)o;
 	(void)field;
-	if (v->org->cli) {
-		const char *colon = strchr(name, ':');
-
-		if (colon == NULL)
-			return tw_opts_failf(v->px, v->org, "'%s': expected "
-					     "'NAME: VALUE'", name);
-		nlen = (size_t)(colon - name);
-		value = colon + 1 + strspn(colon + 1, " \t");
-	} else {
-		nlen = strlen(name);
-		value = v->nargs > 1 ? v->args[1] : "";
-	}
-	if (!valid_header_name(name, nlen))
-		return tw_opts_failf(v->px, v->org, "proxy_set_header: '%.*s' "
-				     "is not a header name", (int)nlen, name);
-	if (!valid_header_value(value))
-		return tw_opts_failf(v->px, v->org, "proxy_set_header: the "
-				     "value holds control characters");
-	if (c->nproxy_set_headers == TW_CONFIG_MAX_HEADERS)
-		return tw_opts_failf(v->px, v->org, "at most %d "
-				     "proxy_set_header lines",
-				     TW_CONFIG_MAX_HEADERS);
-	c->proxy_set_headers[c->nproxy_set_headers].name =
-		tw_opts_keep(c, name, nlen);
-	c->proxy_set_headers[c->nproxy_set_headers].value = keep_str(c, value);
-	if (c->proxy_set_headers[c->nproxy_set_headers].name == NULL ||
-	    c->proxy_set_headers[c->nproxy_set_headers].value == NULL)
-		return tw_opts_failf(v->px, v->org, "out of memory");
-	c->nproxy_set_headers++;
-	return 0;
+	return parse_header_into(v, "proxy_set_header", c->proxy_set_headers,
+				 &c->nproxy_set_headers, true);
 }
 
 static void

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "parse/fs.h"
 #include "run/mode.h"
 #include "run/sockets.h"
+#include "run/upgrade.h"
 #include "run/worker.h"
 
 #ifndef VERSION
@@ -645,6 +647,145 @@ carry_over(const struct tw_setup *old, struct tw_setup *g)
 				carry_group(old->groups[i], g->groups[j]);
 				break;
 			}
+}
+
+/*
+ * Across an upgrade, and an epoll or threads reload (a new process): the
+ * staying servers' health and counters go to the new process as a small
+ * text file (a memfd it inherits), one line a server:
+ *   GROUP SERVER fails fail_start down_until check_down requests failures
+ *   time_us [down result status streak checks last_time]
+ * Names hold no blanks (upstream names and host:port); the times are
+ * CLOCK_MONOTONIC milliseconds, the same in both processes.
+ */
+static void
+write_group(FILE *f, const struct tw_proxy_group *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nservers; i++) {
+		struct tw_upstream_shared *a = &g->shared[i];
+
+		fprintf(f, "%s %s %u %llu %llu %u %llu %llu %llu", g->name,
+			g->servers[i].conf.name, atomic_load(&a->fails),
+			(unsigned long long)atomic_load(&a->fail_start_ms),
+			(unsigned long long)atomic_load(&a->down_until_ms),
+			atomic_load(&a->check_down),
+			(unsigned long long)atomic_load(&a->requests),
+			(unsigned long long)atomic_load(&a->failures),
+			(unsigned long long)atomic_load(&a->time_us));
+		if (g->health != NULL) {
+			struct tw_health_shared *h = &g->health[i];
+
+			fprintf(f, " %u %u %u %u %llu %lld",
+				atomic_load(&h->down), atomic_load(&h->result),
+				atomic_load(&h->status), atomic_load(&h->streak),
+				(unsigned long long)atomic_load(&h->checks),
+				(long long)atomic_load(&h->last_time));
+		}
+		fputc('\n', f);
+	}
+}
+
+static int
+state_out(struct tw_server *s)
+{
+	int fd, dup_fd;
+	FILE *f;
+	size_t i;
+
+	(void)s;
+	if (last_built == NULL || last_built->ngroups == 0)
+		return -1;
+	fd = memfd_create("tinyweb-state", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	dup_fd = dup(fd);
+	f = dup_fd >= 0 ? fdopen(dup_fd, "w") : NULL;
+	if (f == NULL) {
+		if (dup_fd >= 0)
+			(void)close(dup_fd);
+		(void)close(fd);
+		return -1;
+	}
+	for (i = 0; i < last_built->ngroups; i++)
+		write_group(f, last_built->groups[i]);
+	if (fclose(f) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One line of the old process's file onto the server it names, if it
+ * is still in a group of the same name. */
+static void
+carry_line(struct tw_setup *g, const char *line)
+{
+	char gname[256], sname[300];
+	unsigned fails, check_down, hdown, result, status, streak;
+	unsigned long long start, until, req, failures, us, checks;
+	long long last;
+	size_t gi, i;
+	int n;
+
+	n = sscanf(line, "%255s %299s %u %llu %llu %u %llu %llu %llu %u %u %u "
+		   "%u %llu %lld", gname, sname, &fails, &start, &until,
+		   &check_down, &req, &failures, &us, &hdown, &result, &status,
+		   &streak, &checks, &last);
+	if (n != 9 && n != 15)
+		return;
+	for (gi = 0; gi < g->ngroups; gi++) {
+		const struct tw_proxy_group *pg = g->groups[gi];
+
+		if (strcmp(pg->name, gname) != 0)
+			continue;
+		for (i = 0; i < pg->nservers; i++) {
+			struct tw_upstream_shared *b = &pg->shared[i];
+
+			if (strcmp(pg->servers[i].conf.name, sname) != 0)
+				continue;
+			atomic_store(&b->fails, fails);
+			atomic_store(&b->fail_start_ms, start);
+			atomic_store(&b->down_until_ms, until);
+			atomic_store(&b->check_down, check_down);
+			atomic_store(&b->requests, req);
+			atomic_store(&b->failures, failures);
+			atomic_store(&b->time_us, us);
+			if (n == 15 && pg->health != NULL &&
+			    result < TW_HEALTH_RESULT_COUNT) {
+				struct tw_health_shared *h = &pg->health[i];
+
+				atomic_store(&h->down, hdown);
+				atomic_store(&h->result, result);
+				atomic_store(&h->status, status);
+				atomic_store(&h->streak, streak);
+				atomic_store(&h->checks, checks);
+				atomic_store(&h->last_time, last);
+			}
+			return;
+		}
+	}
+}
+
+/* The first generation of a process an old one started: its file. */
+static void
+carry_in(struct tw_setup *g)
+{
+	int fd = tw_upgrade_state_fd();
+	char line[1024];
+	FILE *f;
+
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "r");
+	if (f == NULL) {
+		(void)close(fd);
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+		carry_line(g, line);
+	(void)fclose(f);
 }
 
 void
@@ -1274,7 +1415,10 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		scopes_bound(g);
 	if (setup_tls(g) < 0)
 		return -1;
-	carry_over(last_built, g);
+	if (last_built != NULL)
+		carry_over(last_built, g);
+	else
+		carry_in(g);
 	last_built = g;
 	return 0;
 }
@@ -1347,4 +1491,5 @@ const struct tw_server_ops tw_setup_server_ops = {
 	.check = check,
 	.build = build,
 	.free = release,
+	.state = state_out,
 };

@@ -104,9 +104,13 @@ upgrade(void *arg)
 		.cwd = s->cwd,
 		.sockets = &s->sockets,
 		.pidfile = &s->pidfile,
+		.state = s->ops->state != NULL ? s->ops->state(s) : -1,
 	};
+	int r = tw_upgrade_start(&u);
 
-	return tw_upgrade_start(&u);
+	if (u.state >= 0)
+		(void)close(u.state);
+	return r;
 }
 
 static int

@@ -35,6 +35,10 @@ struct tw_server_ops {
 	int (*build)(struct tw_server *s, struct tw_run_opts *next);
 	/* Free a generation's owner. */
 	void (*free)(struct tw_server *s, void *owner);
+	/* Optional, before an upgrade or an epoll/threads reload starts
+	 * the new process: a descriptor of what it should carry on with
+	 * (tw_upgrade_state_fd() there), closed here after; or -1. */
+	int (*state)(struct tw_server *s);
 };
 
 struct tw_server {

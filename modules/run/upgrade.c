@@ -29,24 +29,28 @@ extern char **environ;
  * NULL if out of memory.
  */
 static char **
-child_env(char *fdlist_var, char *ready_var)
+child_env(char *fdlist_var, char *ready_var, char *state_var)
 {
 	size_t n = 0, k = 0, i;
 	char **env;
 
 	while (environ[n] != NULL)
 		n++;
-	env = calloc(n + 3, sizeof(*env));
+	env = calloc(n + 4, sizeof(*env));
 	if (env == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], TW_SOCKETS_ENV "=",
 			    sizeof(TW_SOCKETS_ENV)) != 0 &&
 		    strncmp(environ[i], TW_UPGRADE_ENV_READY "=",
-			    sizeof(TW_UPGRADE_ENV_READY)) != 0)
+			    sizeof(TW_UPGRADE_ENV_READY)) != 0 &&
+		    strncmp(environ[i], TW_UPGRADE_ENV_STATE "=",
+			    sizeof(TW_UPGRADE_ENV_STATE)) != 0)
 			env[k++] = environ[i];
 	env[k++] = fdlist_var;
 	env[k++] = ready_var;
+	if (state_var != NULL)
+		env[k++] = state_var;
 	env[k] = NULL;
 	return env;
 }
@@ -66,6 +70,7 @@ spawn_new(const struct tw_upgrade *u, const char *fdlist, int ready)
 	const struct tw_sockets *s = u->sockets;
 	char fdvar[sizeof(TW_SOCKETS_ENV) + TW_SOCKETS_INHERIT_MAX * 12];
 	char readyvar[sizeof(TW_UPGRADE_ENV_READY) + 16];
+	char statevar[sizeof(TW_UPGRADE_ENV_STATE) + 16];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
@@ -77,7 +82,9 @@ spawn_new(const struct tw_upgrade *u, const char *fdlist, int ready)
 	(void)snprintf(fdvar, sizeof(fdvar), "%s=%s", TW_SOCKETS_ENV, fdlist);
 	(void)snprintf(readyvar, sizeof(readyvar), "%s=%d",
 		       TW_UPGRADE_ENV_READY, ready);
-	env = child_env(fdvar, readyvar);
+	(void)snprintf(statevar, sizeof(statevar), "%s=%d",
+		       TW_UPGRADE_ENV_STATE, u->state);
+	env = child_env(fdvar, readyvar, u->state >= 0 ? statevar : NULL);
 	if (env == NULL)
 		return -ENOMEM;
 	err = posix_spawn_file_actions_init(&fa);
@@ -91,6 +98,9 @@ spawn_new(const struct tw_upgrade *u, const char *fdlist, int ready)
 						       s->sib[i]);
 	if (err == 0)
 		err = posix_spawn_file_actions_adddup2(&fa, ready, ready);
+	if (err == 0 && u->state >= 0)
+		err = posix_spawn_file_actions_adddup2(&fa, u->state,
+						       u->state);
 	if (err == 0 && u->cwd[0] != '\0')
 		err = posix_spawn_file_actions_addchdir_np(&fa, u->cwd);
 	if (err != 0)
@@ -146,6 +156,21 @@ tw_upgrade_start(const struct tw_upgrade *u)
 	}
 	tw_log(TW_LOG_INFO, 0, "new binary started as pid %d", (int)pid);
 	return 0;
+}
+
+int
+tw_upgrade_state_fd(void)
+{
+	const char *v = getenv(TW_UPGRADE_ENV_STATE);
+	int fd;
+
+	if (v == NULL)
+		return -1;
+	fd = atoi(v);
+	(void)unsetenv(TW_UPGRADE_ENV_STATE);
+	/* Ours now: not for a later upgrade's child. */
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
 }
 
 int

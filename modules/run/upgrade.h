@@ -11,6 +11,7 @@
 #define TW_UPGRADE_H
 
 #define TW_UPGRADE_ENV_READY	"TINYWEB_READY_FD"
+#define TW_UPGRADE_ENV_STATE	"TINYWEB_STATE_FD"
 
 struct tw_pidfile;
 struct tw_sockets;
@@ -21,6 +22,8 @@ struct tw_upgrade {
 	const char *cwd;		/* where to start it, or "" */
 	const struct tw_sockets *sockets;	/* handed over */
 	struct tw_pidfile *pidfile;	/* moves aside for the new one */
+	int state;			/* what the new one should know of
+					 * ours (a file), or -1 */
 };
 
 /*
@@ -36,5 +39,9 @@ int tw_upgrade_start(const struct tw_upgrade *u);
  * we were started otherwise. Reads and unsets TINYWEB_READY_FD.
  */
 int tw_upgrade_ready_fd(void);
+
+/* In the new binary: the descriptor of the old one's state file, once
+ * (the variable is removed), or -1. */
+int tw_upgrade_state_fd(void);
 
 #endif /* TW_UPGRADE_H */

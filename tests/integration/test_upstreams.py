@@ -263,10 +263,11 @@ class UpstreamCase(Fixture):
                          ["up", "0", "10", "0"])
 
 
-class TestReloadKeepsWhatWasLearnt(Fixture, unittest.TestCase):
-    """A prefork reload (HUP) builds the next generation in the same
-    master: the servers that stay keep their counters and health."""
-    mode_args = MODES["prefork"]
+class ReloadKeepsWhatWasLearnt(Fixture):
+    """A reload (HUP) keeps what the servers that stay have shown: their
+    counters and health. A prefork master builds the next generation
+    beside the old one; epoll and threads start a new process, which is
+    handed the old one's state."""
 
     def test_hup_keeps_counters_and_health(self):
         port = self.serve(2, """
@@ -296,6 +297,18 @@ class TestReloadKeepsWhatWasLearnt(Fixture, unittest.TestCase):
         self.assertEqual(sum(s["requests"] for s in after), 10)
         self.assertEqual(after[1]["state"], "checked_down")
         self.assertGreaterEqual(after[1]["checks"], before[1]["checks"])
+
+
+class TestReloadEpoll(ReloadKeepsWhatWasLearnt, unittest.TestCase):
+    mode_args = MODES["epoll"]
+
+
+class TestReloadPrefork(ReloadKeepsWhatWasLearnt, unittest.TestCase):
+    mode_args = MODES["prefork"]
+
+
+class TestReloadThreads(ReloadKeepsWhatWasLearnt, unittest.TestCase):
+    mode_args = MODES["threads"]
 
 
 class TestUpstreamsEpoll(UpstreamCase, unittest.TestCase):

@@ -569,8 +569,11 @@ finish_listens(struct tw_config *c)
 {
 	size_t i;
 
-	/* -p and -b replace the file's listen lines: a flag wins. */
-	if (c->cli_port >= 0 || c->ncli_binds > 0) {
+	/* -p, -b and --listen replace the file's listen lines: a flag
+	 * wins. */
+	if (c->ncli_listens > 0 && c->cli_port < 0 && c->ncli_binds == 0) {
+		c->nlistens = 0;
+	} else if (c->cli_port >= 0 || c->ncli_binds > 0) {
 		uint16_t port = c->cli_port >= 0 ? (uint16_t)c->cli_port : 8080;
 
 		c->nlistens = 0;
@@ -584,6 +587,9 @@ finish_listens(struct tw_config *c)
 		c->listens[c->nlistens++] = (struct tw_listen){
 			"0.0.0.0", 8080, c->cli_tls };
 	}
+	for (i = 0; i < c->ncli_listens &&
+		    c->nlistens < TW_CONFIG_MAX_LISTEN; i++)
+		c->listens[c->nlistens++] = c->cli_listens[i];
 }
 
 /* http://HOST[:PORT][/PATH]: resolved when the generation is built. */

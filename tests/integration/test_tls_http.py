@@ -5,7 +5,8 @@ access log names each TLS request's protocol and cipher (plain lines and
 the combined format stay as they were); `return 301
 https://$host:PORT$request_uri` in a plain server sends curl -L to the
 TLS server, which adds HSTS; `redirect_https` beside a TLS listener
-redirects the plain requests only; an unknown variable in a return is one
+redirects the plain requests only, from a config file or from the
+one-liner's --listen beside TLS on -p; an unknown variable in a return is one
 error line naming FILE:LINE. The certificates and helpers are test_tls's.
 """
 
@@ -233,6 +234,52 @@ add_header Strict-Transport-Security %(hsts)s;
             self.assertEqual((status, body), (200, test_tls.SMALL))
             self.assertEqual(headers.get("Strict-Transport-Security"), HSTS)
         self.each_mode(check)
+
+
+class TestOneLiner(unittest.TestCase):
+    """tinyweb serve -p TLS --tls-cert ... --listen PLAIN --redirect-https
+    TLS: HTTPS and the redirect to it from one command."""
+
+    def test_listen_beside_tls_redirects(self):
+        m = test_tls._mod
+        for mode in MODES:
+            with self.subTest(mode=mode[0]):
+                plain = free_port()
+                tls = free_port()
+                p = subprocess.Popen(
+                    [BIN, "serve", m["root"], "-q", "-m"] + list(mode) +
+                    ["-p", str(tls), "-b", "127.0.0.1", "--listen",
+                     "127.0.0.1:%d" % plain, "--redirect-https", str(tls),
+                     "--add-header", "Strict-Transport-Security: " + HSTS] +
+                    test_tls.tls_args(), stderr=subprocess.PIPE, text=True)
+                try:
+                    line = p.stderr.readline()
+                    self.assertIn("https://127.0.0.1:%d/" % tls, line)
+                    self.assertIn("http://127.0.0.1:%d/" % plain, line)
+                    rc, code, out, err = curl_follow(
+                        "http://localhost:%d/small.txt?v" % plain)
+                    self.assertEqual((rc, code), (0, "200"), err)
+                    self.assertIn(b"\r\nLocation: https://localhost:%d/"
+                                  b"small.txt?v\r\n" % tls, out)
+                    self.assertTrue(out.endswith(b"\r\n\r\n" +
+                                                 test_tls.SMALL))
+                    self.assertIn(b"Strict-Transport-Security: " +
+                                  HSTS.encode(), out)
+                finally:
+                    p.terminate()
+                    p.wait(10)
+                    p.stderr.close()
+
+    def test_check_config_prints_the_flags_listeners(self):
+        r = run([BIN, "check-config", "-p", "8443", "--listen", "8080",
+                 "--listen", "[::1]:81", "--redirect-https", "8443"] +
+                test_tls.tls_args(), timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("listen 0.0.0.0:8443 tls;\nlisten 0.0.0.0:8080;\n"
+                      "listen [::1]:81;\n", r.stdout)
+        r = run([BIN, "check-config", "--listen", "nope:x"], timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--listen", r.stderr)
 
 
 class TestUnknownVariable(unittest.TestCase):

@@ -564,7 +564,7 @@ scan_args(struct tw_opt_ctx *px, struct cli *cl, int argc, char **argv,
 	return 0;
 }
 
-static void
+static int
 finish_listens(struct tw_config *c)
 {
 	size_t i;
@@ -587,9 +587,14 @@ finish_listens(struct tw_config *c)
 		c->listens[c->nlistens++] = (struct tw_listen){
 			"0.0.0.0", 8080, c->cli_tls };
 	}
-	for (i = 0; i < c->ncli_listens &&
-		    c->nlistens < TW_CONFIG_MAX_LISTEN; i++)
+	if (c->nlistens + c->ncli_listens > TW_CONFIG_MAX_LISTEN) {
+		say("-p/-b and --listen: at most %d addresses together",
+		    TW_CONFIG_MAX_LISTEN);
+		return TW_CONFIG_EUSAGE;
+	}
+	for (i = 0; i < c->ncli_listens; i++)
 		c->listens[c->nlistens++] = c->cli_listens[i];
+	return 0;
 }
 
 /* http://HOST[:PORT][/PATH]: resolved when the generation is built. */
@@ -781,7 +786,8 @@ tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 	r = take_operands(c, argc, argv, proxy);
 	if (r < 0)
 		goto out;
-	finish_listens(c);
+	if ((r = finish_listens(c)) < 0)
+		goto out;
 	if ((r = tw_scope_finish(c, err, sizeof(err))) < 0 ||
 	    (r = tw_config_resolve(c, err, sizeof(err))) < 0) {
 		say("%s", err);

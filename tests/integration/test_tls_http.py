@@ -280,6 +280,19 @@ class TestOneLiner(unittest.TestCase):
         r = run([BIN, "check-config", "--listen", "nope:x"], timeout=10)
         self.assertEqual(r.returncode, 2)
         self.assertIn("--listen", r.stderr)
+        # Together they fit the 16 listeners or are refused, never cut.
+        binds = []
+        for i in range(16):
+            binds += ["-b", "127.0.0.%d" % (i + 1)]
+        r = run([BIN, "check-config", "-p", "8080", "--listen", "81"] +
+                binds, timeout=10)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "tinyweb: -p/-b and --listen: at most "
+                         "16 addresses together\n")
+        r = run([BIN, "check-config", "-p", "8080", "--listen", "81"] +
+                binds[:30], timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.count("\nlisten "), 16)
 
 
 class TestUnknownVariable(unittest.TestCase):

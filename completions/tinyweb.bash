@@ -33,7 +33,7 @@ _tinyweb()
 	local control_opts='--pidfile -c --config'
 	# The same flags for serve and check-config: check-config validates
 	# exactly what serve would run with.
-	local serve_opts='-p --port -b --bind -c --config -t --test-config
+	local serve_opts='-p --port -b --bind --listen -c --config -t --test-config
 		--index --listing --no-listing --hidden --no-hidden
 		--symlinks --charset --gzip-static --no-gzip-static
 		--add-header --expires --mime-types --access-log --log-format
@@ -176,7 +176,7 @@ _tinyweb()
 		_tinyweb_files -f
 		return 0
 		;;
-	-p | --port | -b | --bind | --add-header | --status | \
+	-p | --port | -b | --bind | --listen | --add-header | --status | \
 	--aio-threads | --keepalive-timeout | \
 	--header-timeout | --send-timeout | --send-min-rate | --max-connections | \
 	--max-keepalive-requests | --max-request-body | \

@@ -27,6 +27,7 @@ complete -c tinyweb -n $not_control -s V -l version -d 'Print the version and ex
 set -l serve '__fish_seen_subcommand_from serve proxy check-config'
 complete -c tinyweb -n $serve -s p -l port -x -d 'TCP port (default 8080; 0 picks a free port)'
 complete -c tinyweb -n $serve -s b -l bind -x -d 'IPv4 or IPv6 address to listen on; repeatable'
+complete -c tinyweb -n $serve -l listen -x -d 'Also listen for plain HTTP on ADDR:PORT; repeatable'
 complete -c tinyweb -n $serve -s c -l config -r -F -d 'Read directives from FILE; flags win over it'
 complete -c tinyweb -n $serve -s t -l test-config -d 'Check the configuration, print it and exit'
 complete -c tinyweb -n $serve -l index -r -F -d 'Index file of a directory (default index.html)'

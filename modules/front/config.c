@@ -564,13 +564,16 @@ scan_args(struct tw_opt_ctx *px, struct cli *cl, int argc, char **argv,
 	return 0;
 }
 
-static void
+static int
 finish_listens(struct tw_config *c)
 {
 	size_t i;
 
-	/* -p and -b replace the file's listen lines: a flag wins. */
-	if (c->cli_port >= 0 || c->ncli_binds > 0) {
+	/* -p, -b and --listen replace the file's listen lines: a flag
+	 * wins. */
+	if (c->ncli_listens > 0 && c->cli_port < 0 && c->ncli_binds == 0) {
+		c->nlistens = 0;
+	} else if (c->cli_port >= 0 || c->ncli_binds > 0) {
 		uint16_t port = c->cli_port >= 0 ? (uint16_t)c->cli_port : 8080;
 
 		c->nlistens = 0;
@@ -584,6 +587,14 @@ finish_listens(struct tw_config *c)
 		c->listens[c->nlistens++] = (struct tw_listen){
 			"0.0.0.0", 8080, c->cli_tls };
 	}
+	if (c->nlistens + c->ncli_listens > TW_CONFIG_MAX_LISTEN) {
+		say("-p/-b and --listen: at most %d addresses together",
+		    TW_CONFIG_MAX_LISTEN);
+		return TW_CONFIG_EUSAGE;
+	}
+	for (i = 0; i < c->ncli_listens; i++)
+		c->listens[c->nlistens++] = c->cli_listens[i];
+	return 0;
 }
 
 /* http://HOST[:PORT][/PATH]: resolved when the generation is built. */
@@ -775,7 +786,8 @@ tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 	r = take_operands(c, argc, argv, proxy);
 	if (r < 0)
 		goto out;
-	finish_listens(c);
+	if ((r = finish_listens(c)) < 0)
+		goto out;
 	if ((r = tw_scope_finish(c, err, sizeof(err))) < 0 ||
 	    (r = tw_config_resolve(c, err, sizeof(err))) < 0) {
 		say("%s", err);

@@ -241,6 +241,8 @@ struct tw_config {
 					 * is, not fitted to RLIMIT_NOFILE */
 	const char *cli_binds[TW_CONFIG_MAX_LISTEN];
 	size_t ncli_binds;
+	struct tw_listen cli_listens[TW_CONFIG_MAX_LISTEN];	/* --listen */
+	size_t ncli_listens;
 	bool cli_tls;			/* --tls-cert: -p/-b listen tls */
 	struct config_mime_op *mime_ops;
 	size_t nmime_ops;

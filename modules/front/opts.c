@@ -666,6 +666,21 @@ parse_listen(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
 	if (v->nargs == 2 && strcmp(v->args[1], "tls") != 0)
 		return tw_opts_failf(v->px, v->org, "listen %s '%s': the only "
 				     "flag is tls", s, v->args[1]);
+	/* A flag's listener is plain, beside -p/-b's (TLS with
+	 * --tls-cert): the one-liner's HTTP port next to its HTTPS one. */
+	if (v->org->cli) {
+		struct tw_listen *l = &c->cli_listens[c->ncli_listens];
+
+		if (c->ncli_listens == TW_CONFIG_MAX_LISTEN)
+			return tw_opts_failf(v->px, v->org, "at most %d "
+					     "addresses", TW_CONFIG_MAX_LISTEN);
+		*l = (struct tw_listen){ tw_opts_keep(c, addr, alen), port,
+					 false };
+		if (l->addr == NULL)
+			return tw_opts_failf(v->px, v->org, "out of memory");
+		c->ncli_listens++;
+		return 0;
+	}
 	if (c->nlistens == TW_CONFIG_MAX_LISTEN)
 		return tw_opts_failf(v->px, v->org, "at most %d listen lines",
 				     TW_CONFIG_MAX_LISTEN);
@@ -1474,8 +1489,6 @@ INT_SIZED(balance);
 	print, f, NULL
 
 const struct tw_opt tw_opts[] = {
-	{ OWN("listen", 0, TW_OPT_REPEAT | TW_OPT_FILE, 1, 2, parse_listen,
-	      print_listen, 0), NULL, NULL, NULL },
 	{ OWN("port", 'p', TW_OPT_CLI, 1, 1, parse_port, NULL, 0), "N",
 	  "TCP port (default 8080; 0 picks a free port);\n"
 	  "with -b, replaces the file's listen lines", NULL },
@@ -1483,6 +1496,11 @@ const struct tw_opt tw_opts[] = {
 	      0), "ADDR",
 	  "IPv4 or IPv6 address to listen on; repeatable\n(default 0.0.0.0)",
 	  NULL },
+	{ OWN("listen", 0, TW_OPT_REPEAT, 1, 2, parse_listen, print_listen,
+	      0), "ADDR:PORT",
+	  "also listen for plain HTTP on PORT, ADDR or\n"
+	  "ADDR:PORT; repeatable (beside TLS on -p, with\n"
+	  "--redirect-https)", NULL },
 	{ STR("root", 0, TW_OPT_FILE, root), NULL, NULL, NULL },
 	{ OWN("config", 'c', TW_OPT_CLI | TW_OPT_EARLY, 1, 1, parse_conf_file,
 	      NULL, 0), "FILE",

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "front/upstreams.h"
+#include "http/return.h"
 
 #define IN_SERVER	0x1u
 #define IN_LOCATION	0x2u
@@ -192,6 +193,8 @@ row_return(struct scope_ctx *x, const struct tw_conf_node *n,
 	   const struct tw_opt_origin *org)
 {
 	const char *arg = n->nargs > 1 ? n->args[1] : NULL;
+	const char *bad;
+	size_t badlen;
 	uint64_t code;
 
 	if (!tw_opts_number(n->args[0], 599, &code) || code < 200 ||
@@ -205,6 +208,12 @@ row_return(struct scope_ctx *x, const struct tw_conf_node *n,
 		return tw_opts_failf(x->px, org, "return %d needs a URL "
 				     "without control characters",
 				     (int)code);
+	/* As nginx: a typo in a variable's name is found now, not by the
+	 * first client who gets a Location with "$hots" in it. */
+	if (arg != NULL && !tw_return_check(arg, &bad, &badlen))
+		return tw_opts_failf(x->px, org, "return: unknown variable "
+				     "'%.*s' (known: $host, $request_uri, "
+				     "$scheme)", (int)badlen, bad);
 	x->sc->ret_code = (int)code;
 	if (arg != NULL && (x->sc->ret_arg = keep(x, arg)) == NULL)
 		return oom(x, org);
@@ -423,7 +432,7 @@ static const struct scope_row rows[] = {
 	{ "expires", TW_SCOPE_EXPIRES, SL, 1, 1, false, row_expires },
 	{ "add_header", 0, SL, 2, 2, false, row_add_header },
 	{ "status", TW_SCOPE_STATUS, SL, 1, 1, false, row_status },
-	{ "return", TW_SCOPE_RETURN, IN_LOCATION, 1, 2, false, row_return },
+	{ "return", TW_SCOPE_RETURN, SL, 1, 2, false, row_return },
 	{ "proxy_pass", TW_SCOPE_PROXY, IN_LOCATION, 1, 1, false,
 	  row_proxy_pass },
 	{ "listen", 0, IN_SERVER, 1, 3, false, row_listen },
@@ -655,7 +664,8 @@ tw_scope_finish(struct tw_config *c, char *err, size_t errlen)
 {
 	int r;
 
-	c->listens_from_cli = c->cli_port >= 0 || c->ncli_binds > 0;
+	c->listens_from_cli = c->cli_port >= 0 || c->ncli_binds > 0 ||
+			      c->ncli_listens > 0;
 	if ((r = check_defaults(c, err, errlen)) < 0)
 		return r;
 	return check_names(c, err, errlen);
@@ -727,6 +737,12 @@ tw_scope_effective(const struct tw_config *c,
 		overlay(out, &srv->s);
 	if (loc != NULL)
 		overlay(out, &loc->s);
+	/* nginx runs a server's return before it looks for a location: it
+	 * answers every request of the server, whatever the location. */
+	if (srv != NULL && (srv->s.set & TW_SCOPE_RETURN)) {
+		out->ret_code = srv->s.ret_code;
+		out->ret_arg = srv->s.ret_arg;
+	}
 }
 
 /* ---- printing ----------------------------------------------------- */

@@ -2,8 +2,8 @@
 /*
  * scope: the block directives of the config file. server { } holds
  * listen, server_name, location { } blocks and the directives a server
- * may set for itself (root, index, listing, ...); location { } the same
- * and alias, return and proxy_pass (upstream blocks are front/
+ * may set for itself (root, index, listing, return, ...); location { }
+ * the same and alias and proxy_pass (upstream blocks are front/
  * upstreams'). Parses them into struct tw_config's servers, prints them
  * back, and merges a location's settings with those it inherits.
  * Layer 5 (front), beside opts, whose "server" row is here.

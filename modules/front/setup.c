@@ -837,14 +837,6 @@ tw_setup_parse(int argc, char **argv, int *status)
 	}
 	if (g->cfg.quiet && strcmp(g->cfg.access_log, "-") == 0)
 		g->cfg.access_log = "off";
-	/* http cannot tell a request's listener yet: every one would
-	 * redirect, the TLS ones to themselves. */
-	if (g->cfg.redirect_https != 0 && any_tls(&g->cfg)) {
-		report(0, "redirect_https makes every listener redirect: "
-		       "give it a server of plain listeners only");
-		tw_setup_free(g);
-		return NULL;
-	}
 	if (g->cfg.mode == TW_MODE_THREADS &&
 	    g->cfg.accept == TW_ACCEPT_MUTEX_FILE) {
 		report(0, "accept mutex-file works between processes only; "
@@ -887,7 +879,10 @@ add_routes(struct tw_setup *g, struct tw_stats *stats)
 		g->ro.port = (uint16_t)cfg->redirect_https;
 		g->routes[nroutes++] = (struct tw_http_route){
 			.handler = &tw_redirect_handler, .opts = &g->ro };
-		return nroutes;
+		/* Plain requests all redirect; TLS ones pass it by (it
+		 * declines them) to the files. */
+		if (!any_tls(cfg))
+			return nroutes;
 	}
 	if (g->pg.nservers == 0 || cfg->proxy_dir) {
 		g->so.decline_missing = g->pg.nservers > 0;
@@ -1175,6 +1170,19 @@ share_static(struct setup_scopes *sc, struct setup_loc *sl,
 	return false;
 }
 
+/* $host of a request that names none: the server's first exact name
+ * (nginx's server name), or NULL. */
+static const char *
+first_name(const struct tw_config_server *srv)
+{
+	size_t i;
+
+	for (i = 0; srv != NULL && i < srv->nnames; i++)
+		if (srv->names[i][0] != '*' && srv->names[i][0] != '\0')
+			return srv->names[i];
+	return NULL;
+}
+
 /*
  * The handlers of one location (loc NULL: its server's paths that no
  * location takes), from the settings in force there: return, or
@@ -1215,7 +1223,9 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 	}
 	if (eff.set & TW_SCOPE_RETURN) {
 		sl->ro = (struct tw_return_opts){ .code = eff.ret_code,
-						  .arg = eff.ret_arg };
+						  .arg = eff.ret_arg,
+						  .default_host =
+							first_name(srv) };
 		sc->routes[sc->nroutes++] = (struct tw_http_route){
 			.handler = &tw_return_handler, .opts = &sl->ro };
 	} else if (eff.set & TW_SCOPE_PROXY) {

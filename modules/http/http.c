@@ -436,12 +436,22 @@ json_escaped(struct tw_buf *b, const char *s, size_t n)
 	tw_buf_append_char(b, '"');
 }
 
+/* A name OpenSSL gave, or "-" before the handshake agreed on one. */
+static void
+log_json_name(struct tw_buf *b, const char *s)
+{
+	if (s == NULL)
+		s = "-";
+	json_escaped(b, s, strlen(s));
+}
+
 static void
 log_json(struct http_conn *hc, const struct tw_http_request *r, int status,
 	 uint64_t bytes, const char *ip)
 {
 	struct tw_buf *b = &hc->hl->log;
 	const struct tw_http_header *h;
+	struct tw_conn_security sec;
 	uint64_t now = tw_clock_us_now();
 
 	tw_buf_append_str(b, "{\"time\":\"");
@@ -473,6 +483,15 @@ log_json(struct http_conn *hc, const struct tw_http_request *r, int status,
 		tw_buf_append_u64(b, (uint64_t)hc->x->up_status);
 		tw_buf_append_str(b, ",\"upstream_time_us\":");
 		tw_buf_append_u64(b, hc->x->up_time_us);
+	}
+	/* Only on TLS connections, like the upstream fields on proxied
+	 * requests: a plain line stays as it was. */
+	tw_conn_security(hc->c, &sec);
+	if (sec.secure) {
+		tw_buf_append_str(b, ",\"tls_protocol\":");
+		log_json_name(b, sec.protocol);
+		tw_buf_append_str(b, ",\"tls_cipher\":");
+		log_json_name(b, sec.cipher);
 	}
 	tw_buf_append_str(b, "}\n");
 }
@@ -977,7 +996,8 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
 	 const struct body_fr *fr, size_t head_len, size_t *ahead)
 {
 	struct tw_http_res *res = &hc->hl->res;
-	struct tw_http_req req = { .raw = r, .peer = tw_conn_peer_addr(hc->c) };
+	struct tw_http_req req = { .raw = r, .peer = tw_conn_peer_addr(hc->c),
+				   .secure = tw_conn_is_secure(hc->c) };
 	bool head = method_is(r, "HEAD");
 	bool other = !head && !method_is(r, "GET");
 	bool split = split_target(r, &req), taken = false;

@@ -45,6 +45,7 @@ struct tw_http_req {
 	const char *query;	/* after '?', or NULL */
 	size_t query_len;
 	const struct sockaddr *peer;	/* the client's address */
+	bool secure;		/* it came over TLS (https, not http) */
 	/* The request body's framing, checked already (RFC 9112 6). */
 	bool body_chunked;	/* Transfer-Encoding: chunked */
 	uint64_t body_len;	/* Content-Length (0: none, unless chunked) */

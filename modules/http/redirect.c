@@ -33,22 +33,30 @@ valid_host(const char *h, size_t n)
 }
 
 long
-tw_redirect_location(const char *host, size_t host_len, const char *path,
-		     size_t path_len, const char *query, size_t query_len,
-		     uint16_t port, char *buf, size_t len)
+tw_redirect_host(const char *host, size_t host_len)
 {
-	const char *colon;
-	char portbuf[8] = "";
-	int n;
+	const char *colon = memrchr(host, ':', host_len);
 
 	/* The port the client used is the plain one: drop it. */
-	colon = memrchr(host, ':', host_len);
 	if (colon != NULL && (host[0] != '[' ||
 			      memchr(colon, ']', host_len -
 				     (size_t)(colon - host)) == NULL))
 		host_len = (size_t)(colon - host);
-	if (!valid_host(host, host_len))
+	return valid_host(host, host_len) ? (long)host_len : -1;
+}
+
+long
+tw_redirect_location(const char *host, size_t host_len, const char *path,
+		     size_t path_len, const char *query, size_t query_len,
+		     uint16_t port, char *buf, size_t len)
+{
+	char portbuf[8] = "";
+	long hn = tw_redirect_host(host, host_len);
+	int n;
+
+	if (hn < 0)
 		return -1;
+	host_len = (size_t)hn;
 	if (port != 443)
 		(void)snprintf(portbuf, sizeof(portbuf), ":%u", port);
 	n = snprintf(buf, len, "https://%.*s%s%.*s%s%.*s", (int)host_len,
@@ -76,6 +84,8 @@ redirect_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	char loc[8192 + 512];
 	long n;
 
+	if (req->secure)
+		return TW_DECLINED;	/* already https: the files answer */
 	if (h == NULL)
 		return 400;	/* HTTP/1.0 without Host: nowhere to go */
 	/* Path and query as sent, percent-encoding kept: the parser let

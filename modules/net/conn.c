@@ -375,6 +375,23 @@ tw_conn_io_wait(struct tw_conn *c, unsigned events)
 		c->send_wants_read = true;
 }
 
+void
+tw_conn_security(const struct tw_conn *c, struct tw_conn_security *out)
+{
+	*out = (struct tw_conn_security){ .secure = false };
+	if (c->xio != NULL && c->xio->describe != NULL)
+		c->xio->describe(c, c->xio_ctx, out);
+}
+
+bool
+tw_conn_is_secure(const struct tw_conn *c)
+{
+	struct tw_conn_security s;
+
+	tw_conn_security(c, &s);
+	return s.secure;
+}
+
 int
 tw_conn_fd(const struct tw_conn *c)
 {

@@ -54,6 +54,13 @@ struct tw_conn_ops {
 	void (*on_error)(struct tw_conn *c, void *ctx, int err);
 };
 
+/* A connection's transport as the layers above may name it. */
+struct tw_conn_security {
+	bool secure;		/* encrypted (TLS) */
+	const char *protocol;	/* "TLSv1.3"; static strings, NULL when */
+	const char *cipher;	/* not secure or not agreed yet */
+};
+
 /*
  * How a connection moves its bytes. Each call returns bytes moved (recv:
  * 0 at end of input) or -errno, -EAGAIN when it would block. sendfile may
@@ -69,6 +76,11 @@ struct tw_conn_io {
 			    uint64_t off, size_t len);
 	int (*shutdown)(struct tw_conn *c, void *ctx);	/* no more output */
 	void (*close)(struct tw_conn *c, void *ctx);
+	/* Optional (NULL: a plain stream): what protects the bytes, for
+	 * the layers above that must not know the transport (a log line,
+	 * http or https in a redirect). */
+	void (*describe)(const struct tw_conn *c, void *ctx,
+			 struct tw_conn_security *out);
 };
 
 /* read/sendmsg/sendfile/shutdown/close on the socket: the default. */
@@ -87,6 +99,13 @@ void tw_conn_set_io(struct tw_conn *c, const struct tw_conn_io *io,
  * wait for an edge of its own that may never come.
  */
 void tw_conn_io_wait(struct tw_conn *c, unsigned events);
+
+/* Fill *out from c's I/O table: all zero for a plain socket. No system
+ * call, no allocation: cheap enough for every request. */
+void tw_conn_security(const struct tw_conn *c, struct tw_conn_security *out);
+
+/* True if c's I/O table encrypts (TLS), handshake done or not. */
+bool tw_conn_is_secure(const struct tw_conn *c);
 
 /* The socket (for an I/O table) and the loop c lives on. */
 int tw_conn_fd(const struct tw_conn *c);

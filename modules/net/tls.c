@@ -930,12 +930,28 @@ tls_close(struct tw_conn *c, void *ctx)
 	(void)close(tw_conn_fd(c));
 }
 
+/* OpenSSL's names are static strings of its tables: nothing to free,
+ * nothing copied per request. */
+static void
+tls_describe(const struct tw_conn *c, void *ctx, struct tw_conn_security *out)
+{
+	const struct tls_conn *ts = ctx;
+
+	(void)c;
+	out->secure = true;
+	if (!ts->done)
+		return;
+	out->protocol = SSL_get_version(ts->ssl);
+	out->cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(ts->ssl));
+}
+
 static const struct tw_conn_io tls_io = {
 	.recv = tls_recv,
 	.sendv = tls_sendv,
 	.sendfile = NULL,	/* files by conn's copy path */
 	.shutdown = tls_shutdown,
 	.close = tls_close,
+	.describe = tls_describe,
 };
 
 static const struct tw_conn_io tls_io_ktls = {
@@ -944,6 +960,7 @@ static const struct tw_conn_io tls_io_ktls = {
 	.sendfile = tls_sendfile,
 	.shutdown = tls_shutdown,
 	.close = tls_close,
+	.describe = tls_describe,
 };
 
 int

@@ -112,7 +112,7 @@ class Flags:
 HELP_OPT_RE = re.compile(
     r"^\s{1,8}(?:(-[A-Za-z0-9])(?:,[ \t]*|(?=\s)))?"
     r"(--[a-z0-9][a-z0-9-]*)?"
-    r"(?:[ =]('[A-Z][^']*'|[A-Z][A-Z0-9_|]*(?:\[[^\]\s]*\])?))?"
+    r"(?:[ =]('[A-Z][^']*'|[A-Z][A-Z0-9_|:]*(?:\[[^\]\s]*\])?))?"
     r"(?=\s{2,}|\s*$)")
 
 
@@ -802,7 +802,8 @@ class TestConfManPage(unittest.TestCase):
                 r = check_config(conf)
                 # A directive of a block is shown alone; it must parse
                 # in the block its error names.
-                if "allowed only in a server block" in r.stderr:
+                if ("allowed only in a server block" in r.stderr or
+                        "allowed only in a server or location" in r.stderr):
                     conf = "server { %s }\n" % conf
                     r = check_config(conf)
                 elif "allowed only in a location block" in r.stderr:

@@ -765,11 +765,20 @@ class TestRedirect(unittest.TestCase):
         finally:
             stop(s)
 
-    def test_redirect_refused_with_a_tls_listener(self):
-        r = run([BIN, "serve", _mod["root"], "-p", "0", "-b", "127.0.0.1",
-                 "--redirect-https", "443"] + tls_args(), timeout=10)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("redirect_https", r.stderr)
+    def test_redirect_beside_tls_serves_tls(self):
+        """The one-liner's listeners are all TLS: --redirect-https starts
+        (it redirects plain requests only) and every request is served;
+        test_tls_http has plain and TLS listeners together."""
+        for mode in MODES:
+            with self.subTest(mode=mode[0]):
+                s = start(_mod["root"], *mode_args(mode), "--redirect-https",
+                          "443", *tls_args(), modes=False)
+                try:
+                    status, headers, body = https_get(s.port, "/small.txt")
+                    self.assertEqual((status, body), (200, SMALL))
+                    self.assertNotIn("Location", headers)
+                finally:
+                    stop(s)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ static struct {
 	char path[256];
 	char query[256];
 	bool has_query;
+	bool secure;		/* req->secure of the last request */
 	char file[64];		/* a temp file served for "/file" */
 	int last_fd;
 	struct tw_loop *drain_loop;	/* "/drain" drains it */
@@ -64,6 +65,7 @@ test_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	assert_ptr_equal(inst, &inst_token);
 	hs.calls++;
 	hs.method = req->method;
+	hs.secure = req->secure;
 	memcpy(hs.path, req->path, n);
 	hs.path[n] = '\0';
 	hs.has_query = req->query != NULL;
@@ -1395,6 +1397,74 @@ access_log_escapes(void **state)
 	free(log);
 }
 
+/* A line of the log at path: the nth (0-based), copied into out. */
+static void
+log_line(const char *log, size_t n, char *out, size_t cap)
+{
+	const char *p = log, *e;
+
+	while (n-- > 0) {
+		p = strchr(p, '\n');
+		assert_non_null(p);
+		p++;
+	}
+	e = strchr(p, '\n');
+	assert_non_null(e);
+	assert_true((size_t)(e - p) < cap);
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
+}
+
+/* What protects a connection reaches handlers (req->secure) and the
+ * json log (tls_protocol, tls_cipher: "-" before a handshake named
+ * them), never the combined or common lines, which stay nginx's. */
+static void
+access_log_names_tls(void **state)
+{
+	struct fx *f = *state;
+	char path[] = "/tmp/tw-http-log-XXXXXX";
+	char line[1024];
+	size_t len;
+	char *log;
+	int fd = mkstemp(path);
+	struct tw_conn *c;
+
+	assert_true(fd >= 0);
+	(void)close(fd);
+	assert_int_equal(tw_log_access_open(path), 0);
+	f->opts.log_format = TW_LOG_FORMAT_JSON;
+	c = fx_accept(f);
+	fake_conn_feed_str(c, "GET /plain HTTP/1.1\r\nHost: h\r\n\r\n");
+	assert_false(hs.secure);
+	fake_conn_set_security(c, "TLSv1.3", "TLS_AES_128_GCM_SHA256");
+	fake_conn_feed_str(c, "GET /tls HTTP/1.1\r\nHost: h\r\n\r\n");
+	assert_true(hs.secure);
+	fake_conn_set_security(c, NULL, NULL);
+	fake_conn_feed_str(c, "GET /early HTTP/1.1\r\nHost: h\r\n\r\n");
+	f->opts.log_format = TW_LOG_FORMAT_COMBINED;
+	fake_conn_set_security(c, "TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256");
+	fake_conn_feed_str(c, "GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
+	assert_true(hs.secure);
+	assert_int_equal(tw_log_access_open("off"), 0);
+	log = slurp(path, &len);
+	(void)unlink(path);
+	log_line(log, 0, line, sizeof(line));
+	assert_null(strstr(line, "tls"));
+	assert_true(line[strlen(line) - 1] == '}');
+	log_line(log, 1, line, sizeof(line));
+	assert_non_null(strstr(line, "\"uri\":\"/tls\""));
+	assert_non_null(strstr(line, ",\"tls_protocol\":\"TLSv1.3\","
+			       "\"tls_cipher\":\"TLS_AES_128_GCM_SHA256\"}"));
+	log_line(log, 2, line, sizeof(line));
+	assert_non_null(strstr(line, ",\"tls_protocol\":\"-\","
+			       "\"tls_cipher\":\"-\"}"));
+	log_line(log, 3, line, sizeof(line));
+	assert_non_null(strstr(line, "\"GET /c HTTP/1.1\" 200 2 \"-\" \"-\""));
+	assert_null(strstr(line, "TLS"));
+	assert_int_equal(line[strlen(line) - 1], '"');
+	free(log);
+}
+
 /* ---- asynchronous exchanges --------------------------------------------- */
 
 /* The async handler: takes every method for "/a..." and records what
@@ -1746,6 +1816,7 @@ main(void)
 		FX(two_loops_drain_apart),
 		FX(stats_gauges_balance),
 		FX(access_log_escapes),
+		FX(access_log_names_tls),
 		AS(async_chunked_both_ways),
 		AS(async_http10_close_delimited),
 		AS(async_length_and_head),

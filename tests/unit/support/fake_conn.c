@@ -46,6 +46,7 @@ struct tw_conn {
 	bool closing;
 	bool shut_wr;
 	bool stalled;		/* the peer is not reading: output waits */
+	struct tw_conn_security sec;	/* fake_conn_set_security */
 	uint64_t timeout_ms;
 	unsigned timeout_flags;
 	uint64_t min_rate;	/* the last tw_conn_set_min_rate */
@@ -510,6 +511,27 @@ tw_conn_fd(const struct tw_conn *c)
 {
 	(void)c;
 	return -1;
+}
+
+void
+fake_conn_set_security(struct tw_conn *c, const char *protocol,
+		       const char *cipher)
+{
+	c->sec = (struct tw_conn_security){ .secure = true,
+					    .protocol = protocol,
+					    .cipher = cipher };
+}
+
+void
+tw_conn_security(const struct tw_conn *c, struct tw_conn_security *out)
+{
+	*out = c->sec;
+}
+
+bool
+tw_conn_is_secure(const struct tw_conn *c)
+{
+	return c->sec.secure;
 }
 
 const struct sockaddr *

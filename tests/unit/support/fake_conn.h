@@ -39,6 +39,11 @@ void fake_conn_feed_eof(struct tw_conn *c);
  * writes it all and callbacks run until nothing moves. */
 void fake_conn_set_stalled(struct tw_conn *c, bool stalled);
 
+/* c speaks TLS from now on, as tw_conn_security tells: protocol and
+ * cipher (NULL: before the handshake agreed on them). */
+void fake_conn_set_security(struct tw_conn *c, const char *protocol,
+			    const char *cipher);
+
 /* The timeout set by tw_conn_set_timeout expires now (outside any other
  * callback, as the loop's timer would). Fails the test if none is set. */
 void fake_conn_fire_timeout(struct tw_conn *c);

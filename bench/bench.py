@@ -24,6 +24,7 @@ import resource
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -285,6 +286,7 @@ class Server:
     """One server under test: how to start it and what it takes part in."""
 
     rows = set("abcdefg")
+    scheme = "http"
 
     def __init__(self, key, label, bench):
         self.key = key
@@ -365,6 +367,10 @@ class Tinyweb(Server):
 
 
 class Nginx(Server):
+    # The TLS table's nginx adds to the listen line and the server block.
+    listen_extra = ""
+    server_extra = ""
+
     def __init__(self, key, label, bench, workers=1):
         super().__init__(key, label, bench)
         self.workers = workers
@@ -398,8 +404,8 @@ http {{
     open_file_cache max=10000 inactive=60s;
 {temps}
     server {{
-        listen 127.0.0.1:{self.port};
-        root {self.bench.root};
+        listen 127.0.0.1:{self.port}{self.listen_extra};
+{self.server_extra}        root {self.bench.root};
         location /list/ {{
             autoindex on;
         }}
@@ -410,6 +416,11 @@ http {{
 
 
 class H2o(Server):
+    # The TLS table's h2o adds an ssl block to the listener and top-level
+    # directives.
+    listen_extra = ""
+    top_extra = ""
+
     def __init__(self, key, label, bench, threads=1):
         super().__init__(key, label, bench)
         self.threads = threads
@@ -428,7 +439,7 @@ user: root
 listen:
   host: 127.0.0.1
   port: {self.port}
-num-threads: {self.threads}
+{self.listen_extra}{self.top_extra}num-threads: {self.threads}
 max-connections: {MAX_CONN}
 http1-request-timeout: 30
 pid-file: {d}/h2o.pid
@@ -678,6 +689,98 @@ backend upstream
         return ["haproxy", "-db", "-f", conf]
 
 
+# ---------------------------------------------------------------- TLS
+
+# Mozilla's "intermediate" TLS 1.2 list (what tinyweb uses by default),
+# given to nginx and h2o too so that every server offers the same suites.
+TLS_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+               "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+               "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+               "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"
+               "DHE-RSA-CHACHA20-POLY1305")
+# Full handshakes at once in row t: openssl s_time clients, each one
+# connection at a time.
+HANDSHAKE_CLIENTS = 4
+
+
+def make_tls_cert(work):
+    """One ECDSA P-256 certificate and key for every server of the TLS
+    table, made with the openssl command in the work directory."""
+    d = os.path.join(work, "tls")
+    os.makedirs(d, exist_ok=True)
+    crt, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    r = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt,
+         "-days", "30", "-subj", "/CN=localhost", "-addext",
+         "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise Failed("openssl req: %s" % r.stderr.strip())
+    return crt, key
+
+
+class TinywebTls(Tinyweb):
+    """tinyweb serve with --tls-cert/--tls-key and its TLS defaults
+    (TLS 1.2 and 1.3, tickets with shared rotated keys, a shared 1.2
+    session cache): nothing to tune."""
+    rows = set("tuv")
+    scheme = "https"
+
+    def argv(self, work):
+        crt, key = self.bench.tls_cert
+        a = super().argv(work)
+        return a[:3] + ["--tls-cert", crt, "--tls-key", key] + a[3:]
+
+
+class NginxTls(Nginx):
+    """nginx with its documented TLS settings (the ssl module's docs and
+    Mozilla's intermediate profile): a shared session cache, tickets,
+    TLS 1.2 and 1.3, the intermediate ciphers, X25519 and P-256."""
+    rows = set("tuv")
+    scheme = "https"
+
+    def argv(self, work):
+        crt, key = self.bench.tls_cert
+        self.listen_extra = " ssl"
+        self.server_extra = f"""\
+        ssl_certificate {crt};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_ciphers {TLS_CIPHERS};
+        ssl_prefer_server_ciphers off;
+        ssl_ecdh_curve X25519:prime256v1;
+        ssl_session_cache shared:SSL:10m;
+        ssl_session_timeout 1d;
+        ssl_session_tickets on;
+"""
+        return super().argv(work)
+
+
+class H2oTls(H2o):
+    """h2o with its ssl block: the same certificate, TLS 1.2 at least,
+    the intermediate ciphers, client preference, and session resumption
+    by both cache and tickets (ssl-session-resumption mode all)."""
+    rows = set("tuv")
+    scheme = "https"
+
+    def argv(self, work):
+        crt, key = self.bench.tls_cert
+        self.listen_extra = f"""\
+  ssl:
+    certificate-file: {crt}
+    key-file: {key}
+    minimum-version: TLSv1.2
+    cipher-suite: {TLS_CIPHERS}
+    cipher-preference: client
+"""
+        self.top_extra = """\
+ssl-session-resumption:
+  mode: all
+"""
+        return super().argv(work)
+
+
 def proxy_help(binary):
     """This tinyweb build's --help if it has the proxy command (its usage
     names `tinyweb proxy`), else None."""
@@ -691,8 +794,9 @@ def proxy_help(binary):
 
 # ---------------------------------------------------------------- clients
 
-def http_get(port, path, headers=None, method="GET", timeout=10):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def http_get(port, path, headers=None, method="GET", timeout=10,
+             scheme="http"):
+    c = connection(port, scheme, timeout)
     try:
         c.request(method, path, headers=headers or {})
         r = c.getresponse()
@@ -702,10 +806,28 @@ def http_get(port, path, headers=None, method="GET", timeout=10):
         c.close()
 
 
+def connection(port, scheme="http", timeout=10):
+    if scheme == "http":
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    # The bench's own certificate: nothing to verify it against.
+    ctx = ssl._create_unverified_context()
+    return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                       context=ctx)
+
+
+def tls_version(port):
+    """The protocol a default client gets from the server."""
+    ctx = ssl._create_unverified_context()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        with ctx.wrap_socket(s, server_hostname="localhost") as t:
+            return t.version()
+
+
 WRK_RE = re.compile(r"BENCH (.*)")
 
 
-def wrk(bench, port, path, conns, secs, headers=(), timeout="5s"):
+def wrk(bench, port, path, conns, secs, headers=(), timeout="5s",
+        scheme="http"):
     """One wrk run; returns a dict of its counters (see report.lua)."""
     threads = max(1, min(conns, bench.wrk_threads))
     # wrk takes whole seconds only.
@@ -715,7 +837,7 @@ def wrk(bench, port, path, conns, secs, headers=(), timeout="5s"):
             "-s", os.path.join(HERE, "report.lua")]
     for h in headers:
         argv += ["-H", h]
-    argv.append("http://127.0.0.1:%d%s" % (port, path))
+    argv.append("%s://127.0.0.1:%d%s" % (scheme, port, path))
     if bench.client_cpus is not None:
         argv = ["taskset", "-c", bench.client_cpus] + argv
     r = subprocess.run(argv, capture_output=True, text=True,
@@ -730,6 +852,65 @@ def wrk(bench, port, path, conns, secs, headers=(), timeout="5s"):
     d["errors"] = d["connect"] + d["read"] + d["write"] + d["status"] + \
         d["timeout"]
     return d
+
+
+def cpu_seconds(pid):
+    """utime + stime of pid and its descendants (nginx's workers)."""
+    ticks = 0
+    for p in [pid] + descendants(pid):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                v = f.read().rsplit(")", 1)[1].split()
+            ticks += int(v[11]) + int(v[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+S_TIME_RE = re.compile(r"(\d+) connections in [\d.]+s;")
+S_TIME_BYTES_RE = re.compile(r"(\d+) bytes read per connection")
+
+
+def new_tls_connections(bench, s, secs):
+    """Full TLS 1.3 handshakes with one request each: openssl s_time -new
+    (a new session for every connection, one HTTP/1.0 GET, read to the
+    close), HANDSHAKE_CLIENTS of them at once on the client CPU. wrk is
+    no use here: it keeps the session of its last connection and resumes
+    it. Returns connections per second, the server's CPU time per
+    connection (what tells the servers apart when the client is the
+    bottleneck), and the bytes each connection read."""
+    argv = ["openssl", "s_time", "-connect", "127.0.0.1:%d" % s.port,
+            "-new", "-tls1_3", "-www", SMALL,
+            "-time", str(max(1, round(secs)))]
+    if bench.client_cpus is not None:
+        argv = ["taskset", "-c", bench.client_cpus] + argv
+    pid = s.proc.pid
+    cpu0 = cpu_seconds(pid)
+    t0 = time.monotonic()
+    ps = [subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True) for _ in range(HANDSHAKE_CLIENTS)]
+    outs = []
+    for p in ps:
+        try:
+            outs.append(p.communicate(timeout=secs + 30))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            outs.append(p.communicate())
+    wall = time.monotonic() - t0
+    cpu = cpu_seconds(pid) - cpu0
+    n, per = 0, []
+    for out, err in outs:
+        m = S_TIME_RE.search(out)
+        if not m:
+            raise Failed("openssl s_time: %s" % (err.strip()[-300:] or
+                                                 out.strip()[-300:]))
+        n += int(m.group(1))
+        b = S_TIME_BYTES_RE.search(out)
+        per.append(int(b.group(1)) if b else 0)
+    if n == 0:
+        raise Failed("openssl s_time made no connection")
+    return {"t": n / wall, "t_cpu": cpu / n * 1e6, "bytes": min(per)}
 
 
 def recv_response(s, buf=b""):
@@ -1005,6 +1186,15 @@ ROWS = [
      "ms", "lower", "ms"),
     ("q", "q", "100 MiB through the proxy, 4 conns", "MiB/s", "higher",
      "int"),
+    ("t", "t", "new TLS 1.3 connections, full handshake, one 1 KiB "
+     "request each", "conn/s", "higher", "int"),
+    ("t_cpu", "t", "server CPU time per new TLS 1.3 connection", "µs",
+     "lower", "int"),
+    ("u50", "u", "1 KiB keep-alive over TLS, 50 conns", "req/s", "higher",
+     "int"),
+    ("u50p99", "u", "1 KiB keep-alive over TLS, 50 conns: p99", "ms",
+     "lower", "ms"),
+    ("v", "v", "100 MiB file over TLS, 4 conns", "MiB/s", "higher", "int"),
 ]
 
 
@@ -1014,9 +1204,11 @@ ROWS = [
 DESIGN_ROWS = ["a50", "a50p99", "a50_probe", "a500", "a500p99",
                "a500_probe", "d_mem", "d_pss", "d_held", "d_med", "d_p99"]
 MAIN_ROWS = [r[0] for r in ROWS if r[0] not in
-             ("a50_probe", "a500_probe", "d_pss") and r[1] not in "pq"]
+             ("a50_probe", "a500_probe", "d_pss") and r[1] not in "pqtuv"]
 # The proxy table: rows p and q only, through each proxy to one upstream.
 PROXY_ROWS = ["p50", "p50p99", "q"]
+# The TLS table: rows t, u and v, each server serving HTTPS only.
+TLS_ROWS = ["t", "t_cpu", "u50", "u50p99", "v"]
 
 
 # ---------------------------------------------------------------- verdicts
@@ -1119,6 +1311,8 @@ class Bench:
         self.wrk_threads = 1
         # The proxy table's upstream: a CPU of its own when there is one.
         self.upstream_cpus = None
+        # The TLS table's certificate and key (make_tls_cert).
+        self.tls_cert = None
         self.has_modes = self.modes_of(self.tinyweb)
         self.has_modes_b = self.modes_of(self.tinyweb_b) \
             if self.tinyweb_b else False
@@ -1183,7 +1377,7 @@ class Bench:
         try:
             self.prepare(up)
             t0 = time.monotonic()
-            for row in (r for r in "acefgdbpq" if r in self.rows and
+            for row in (r for r in "acefgdbpqtuv" if r in self.rows and
                         r in rows):
                 self.row(row, up, secs, results)
                 log("%s: row %s done at %.0f s" % (title, row,
@@ -1201,6 +1395,14 @@ class Bench:
 
     def prepare(self, servers):
         for s in list(servers):
+            if s.scheme == "https":
+                # A warm-up over TLS (rows t, u, v only).
+                if not self.quick:
+                    try:
+                        wrk(self, s.port, SMALL, 50, 1, scheme="https")
+                    except Failed as e:
+                        self.note("%s warm-up: %s" % (s.label, e))
+                continue
             if "f" in s.rows:
                 st, h, _ = http_get(s.port, SMALL, method="HEAD")
                 s.etag = h.get("etag")
@@ -1238,9 +1440,19 @@ class Bench:
         if row == "p":
             st, _, body = http_get(p, SMALL)
             return st == 200 and len(body) == 1024
-        if row == "q":
-            # The whole body, once: a proxy that cuts it short is out.
-            c = http.client.HTTPConnection("127.0.0.1", p, timeout=30)
+        if row == "t":
+            v = tls_version(p)
+            if v != "TLSv1.3":
+                self.note("%s negotiates %s, not TLSv1.3" % (s.label, v))
+                return False
+            st, _, body = http_get(p, SMALL, scheme="https")
+            return st == 200 and len(body) == 1024
+        if row == "u":
+            st, _, body = http_get(p, SMALL, scheme="https")
+            return st == 200 and len(body) == 1024
+        if row in "qv":
+            # The whole body, once: a server that cuts it short is out.
+            c = connection(p, s.scheme, 30)
             try:
                 c.request("GET", BIG)
                 r = c.getresponse()
@@ -1350,6 +1562,21 @@ class Bench:
             d = wrk(self, p, BIG, 4, max(secs, 2), timeout="20s")
             self.check_errors(s, "q", d)
             return {"q": d["bps"] / (1 << 20)}
+        if row == "t":
+            d = new_tls_connections(self, s, secs)
+            if d["bytes"] < 1024:
+                self.note("%s row t: %d bytes read per connection, short "
+                          "of the 1 KiB body" % (s.label, d["bytes"]))
+            return {"t": d["t"], "t_cpu": d["t_cpu"]}
+        if row == "u":
+            d = wrk(self, p, SMALL, 50, secs, scheme="https")
+            self.check_errors(s, "u", d)
+            return {"u50": d["rps"], "u50p99": d["p99_us"] / 1000}
+        if row == "v":
+            d = wrk(self, p, BIG, 4, max(secs, 2), timeout="20s",
+                    scheme="https")
+            self.check_errors(s, "v", d)
+            return {"v": d["bps"] / (1 << 20)}
         if row == "e":
             d = wrk(self, p, LISTDIR, 50, secs)
             self.check_errors(s, "e", d)
@@ -1548,6 +1775,29 @@ def proxy_table(b, secs):
                    "upstream direct", PROXY_ROWS)
 
 
+def tls_table(b, secs):
+    """Rows t, u and v over HTTPS: tinyweb, nginx and h2o, one worker
+    each, the same ECDSA P-256 certificate, each with its documented TLS
+    settings; pinned as the one-worker table."""
+    tw, twb = b.label, b.label_b
+    b.tls_cert = make_tls_cert(b.work)
+    servers = [TinywebTls("tls_tinyweb", tw, b)]
+    ratios = [(tw, "nginx"), (tw, "h2o")]
+    if b.tinyweb_b:
+        servers.append(TinywebTls("tls_tinyweb_b", twb, b,
+                                  binary=b.tinyweb_b))
+        ratios.append((twb, tw))
+    servers += [NginxTls("tls_nginx", "nginx", b),
+                H2oTls("tls_h2o", "h2o", b)]
+    res = b.configuration("tls", servers, secs, True, rows="tuv")
+    cpus = sorted(b.all_cpus)
+    pin = ("server on CPU %d, clients on CPU %d" % (cpus[0], cpus[1])
+           if b.ncpu >= 2 else "no pinning")
+    return b.table("HTTPS (one worker each, the same ECDSA P-256 "
+                   "certificate; %s)" % pin, servers, res, ratios, None,
+                   TLS_ROWS)
+
+
 def versions(bench, only):
     def first(argv):
         try:
@@ -1564,8 +1814,13 @@ def versions(bench, only):
         out += [first(["nginx", "-v"]).replace("nginx version: ", ""),
                 first(["h2o", "-v"]),
                 first(["lighttpd", "-v"]).split(" - ")[0].split(" (")[0]]
+    elif "tls" in only:
+        out += [first(["nginx", "-v"]).replace("nginx version: ", ""),
+                first(["h2o", "-v"])]
+    if "tls" in only:
+        out.append(first(["openssl", "version"]).split(" (")[0])
     if "proxy" in only:
-        if "one" not in only and "every" not in only:
+        if not {"one", "every", "tls"} & set(only.split(",")):
             out.append(first(["nginx", "-v"]).replace("nginx version: ",
                                                       ""))
         out.append(" ".join(first(["haproxy", "-v"]).split()[:3]))
@@ -1603,10 +1858,10 @@ def main():
                     help="build/bench/blocking, for the designs table")
     ap.add_argument("--out", required=True)
     ap.add_argument("--idle", type=int, default=10000)
-    ap.add_argument("--only", default="one,every,designs,proxy",
-                    help="tables to run: one, every, designs, proxy "
+    ap.add_argument("--only", default="one,every,designs,proxy,tls",
+                    help="tables to run: one, every, designs, proxy, tls "
                     "(comma list)")
-    ap.add_argument("--rows", default="abcdefgpq",
+    ap.add_argument("--rows", default="abcdefgpqtuv",
                     help="rows to run, e.g. eg (for a quick look at two)")
     ap.add_argument("--runs", type=int, default=VERDICT_RUNS,
                     help="interleaved runs per row (default %d; a verdict "
@@ -1702,6 +1957,8 @@ def main():
             out.append(designs_table(b, secsN))
         if "proxy" in a.only:
             out.append(proxy_table(b, secs1))
+        if "tls" in a.only:
+            out.append(tls_table(b, secs1))
     except KeyboardInterrupt:
         b.note("interrupted")
         b.procs.stop_all()
@@ -1740,6 +1997,19 @@ def main():
                      "upstream (tinyweb serve on the root, started once "
                      "for the table); \"upstream direct\" is wrk "
                      "straight at it, the ceiling no proxy can pass.")
+    if "tls" in a.only:
+        notes.append("TLS table: rows u and v are wrk over https. Row t "
+                     "is %d openssl s_time -new -tls1_3 clients at once, "
+                     "each a full handshake and one HTTP/1.0 GET per "
+                     "connection (wrk would resume: it keeps the session "
+                     "of a closed connection for the next, half of its "
+                     "Connection: close handshakes were resumptions on "
+                     "tinyweb's status page); the client side does the "
+                     "heavier half of a handshake (it verifies the "
+                     "signature), so with one client CPU its rate is "
+                     "mostly the client's, and the server CPU time per "
+                     "connection is what compares the servers."
+                     % HANDSHAKE_CLIENTS)
     if b.quick:
         notes.append("--quick: 1 run per row (no verdicts), 1 s wrk runs, "
                      "%d cold files; figures are indicative only." %

@@ -4,10 +4,11 @@
 # tinyweb's benchmark (make bench): tinyweb, nginx, h2o, lighttpd and a
 # bare epoll responder side by side on 127.0.0.1, loaded by wrk,
 # tinyweb's modes beside the blocking designs of bench/blocking.c, and
-# tinyweb proxy beside nginx proxy_pass and HAProxy. See bench/README.md.
+# tinyweb proxy beside nginx proxy_pass and HAProxy, and tinyweb, nginx and
+# h2o over HTTPS. See bench/README.md.
 #
-#   bench/run.sh [--quick] [--runs N] [--only one,every,designs,proxy]
-#                [--rows abcdefgpq] [--idle N] [--no-install]
+#   bench/run.sh [--quick] [--runs N] [--only one,every,designs,proxy,tls]
+#                [--rows abcdefgpqtuv] [--idle N] [--no-install]
 #   TINYWEB_BIN=old TINYWEB_BIN_B=new bench/run.sh ...   (two builds)
 #
 # This script installs what is missing (Debian packages), builds the
@@ -23,7 +24,7 @@ OUT=build/bench
 QUICK=
 INSTALL=1
 PYARGS=()
-ONLY=one,every,designs,proxy
+ONLY=one,every,designs,proxy,tls
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--idle|--rows|--runs) PYARGS+=("$1" "$2"); shift ;;
 	--no-install) INSTALL= ;;
 	-h|--help)
-		sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0 ;;
 	*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -41,10 +42,15 @@ done
 
 # ---- tools: nginx, h2o, lighttpd, haproxy, wrk (and taskset, python3)
 # from Debian packages; the designs table alone needs none of the servers,
-# the proxy table nginx and haproxy only.
+# the proxy table nginx and haproxy only, the TLS table nginx, h2o and the
+# openssl command (the certificate, and s_time for new connections).
 tools="wrk:wrk taskset:util-linux python3:python3 cc:gcc"
 case ,$ONLY, in
 *,one,*|*,every,*) tools="nginx:nginx h2o:h2o lighttpd:lighttpd $tools" ;;
+*,tls,*) tools="nginx:nginx h2o:h2o $tools" ;;
+esac
+case ,$ONLY, in
+*,tls,*) tools="openssl:openssl $tools" ;;
 esac
 case ,$ONLY, in
 *,proxy,*)

@@ -5,7 +5,8 @@
 # missing: the compiler and make, pkg-config, libmagic and OpenSSL 3 (the
 # server), cmocka (unit tests), curl, the openssl command, python3 and
 # python3-websockets (integration tests: a real WebSocket client through
-# the proxy), clang and its runtime libraries (libFuzzer, sanitizers).
+# the proxy), testssl.sh (the HTTPS audit test), clang and its runtime
+# libraries (libFuzzer, sanitizers).
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
 #   scripts/deps.sh --check   list what is missing, exit 1 if anything is
@@ -29,7 +30,7 @@ esac
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps.sh: no dpkg/apt-get: this script knows Debian only; install by hand:" >&2
-	echo "  a C17 compiler, make, pkg-config, libmagic, OpenSSL 3 (libssl), cmocka, curl, openssl, python3, clang with its sanitizer/libFuzzer runtime" >&2
+	echo "  a C17 compiler, make, pkg-config, libmagic, OpenSSL 3 (libssl), cmocka, curl, openssl, python3, testssl.sh, clang with its sanitizer/libFuzzer runtime" >&2
 	exit 1
 fi
 
@@ -46,6 +47,8 @@ packages=(
 	build-essential gcc make pkg-config
 	libmagic-dev libssl-dev libcmocka-dev
 	curl openssl python3 python3-websockets
+	# test_tls_audit scans the HTTPS server with it (it skips without)
+	testssl.sh
 	clang "libclang-rt-$clang_major-dev"
 )
 

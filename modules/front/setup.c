@@ -591,63 +591,9 @@ scopes_free(struct setup_scopes *sc)
  * one beside it: what its groups learnt of the servers that stay (passive
  * and active health, the status page's counters) carries over, matched
  * by group and server name. The epoll and threads modes reload into a new
- * process, which starts from nothing, as after an upgrade.
+ * process, as an upgrade does: it is handed the same in a file.
  */
 static struct tw_setup *last_built;
-
-static void
-carry_server(struct tw_upstream_shared *a, struct tw_upstream_shared *b)
-{
-	atomic_store(&b->fails, atomic_load(&a->fails));
-	atomic_store(&b->fail_start_ms, atomic_load(&a->fail_start_ms));
-	atomic_store(&b->down_until_ms, atomic_load(&a->down_until_ms));
-	atomic_store(&b->check_down, atomic_load(&a->check_down));
-	atomic_store(&b->requests, atomic_load(&a->requests));
-	atomic_store(&b->failures, atomic_load(&a->failures));
-	atomic_store(&b->time_us, atomic_load(&a->time_us));
-}
-
-static void
-carry_check(struct tw_health_shared *a, struct tw_health_shared *b)
-{
-	atomic_store(&b->down, atomic_load(&a->down));
-	atomic_store(&b->result, atomic_load(&a->result));
-	atomic_store(&b->status, atomic_load(&a->status));
-	atomic_store(&b->streak, atomic_load(&a->streak));
-	atomic_store(&b->checks, atomic_load(&a->checks));
-	atomic_store(&b->last_time, atomic_load(&a->last_time));
-}
-
-static void
-carry_group(const struct tw_proxy_group *from, const struct tw_proxy_group *to)
-{
-	size_t i, j;
-
-	for (j = 0; j < to->nservers; j++)
-		for (i = 0; i < from->nservers; i++) {
-			if (strcmp(from->servers[i].conf.name,
-				   to->servers[j].conf.name) != 0)
-				continue;
-			carry_server(&from->shared[i], &to->shared[j]);
-			if (from->health != NULL && to->health != NULL)
-				carry_check(&from->health[i], &to->health[j]);
-			break;
-		}
-}
-
-static void
-carry_over(const struct tw_setup *old, struct tw_setup *g)
-{
-	size_t i, j;
-
-	for (j = 0; old != NULL && j < g->ngroups; j++)
-		for (i = 0; i < old->ngroups; i++)
-			if (strcmp(old->groups[i]->name,
-				   g->groups[j]->name) == 0) {
-				carry_group(old->groups[i], g->groups[j]);
-				break;
-			}
-}
 
 /*
  * Across an upgrade, and an epoll or threads reload (a new process): the
@@ -766,6 +712,29 @@ carry_line(struct tw_setup *g, const char *line)
 			return;
 		}
 	}
+}
+
+/* A prefork reload: the generation built before this one, in the same
+ * process, through the same lines. */
+static void
+carry_over(const struct tw_setup *old, struct tw_setup *g)
+{
+	char *text = NULL, *line, *next;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < old->ngroups; i++)
+		write_group(f, old->groups[i]);
+	if (fclose(f) == 0)
+		for (line = text; line != NULL && *line != '\0'; line = next) {
+			next = strchr(line, '\n');
+			if (next != NULL)
+				*next++ = '\0';
+			carry_line(g, line);
+		}
+	free(text);
 }
 
 /* The first generation of a process an old one started: its file. */

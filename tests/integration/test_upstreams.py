@@ -17,8 +17,8 @@ import signal
 import threading
 import unittest
 
-from harness import Conn, Server, get, start, status_json, \
-    unique_tmpdir, wait_until
+from harness import Conn, Server, alive, get, read_pid, start, \
+    status_json, unique_tmpdir, wait_until
 
 MODES = {
     "epoll": [],
@@ -113,10 +113,21 @@ class Fixture:
             f.write("local")
         self.ups = None
         self.srv = None
+        self.pidfile = os.path.join(self.tmp, "tinyweb.pid")
 
     def tearDown(self):
         if self.srv is not None and self.srv.proc.poll() is None:
             self.srv.stop()
+        # A reload in epoll and threads modes left a new process, the
+        # pidfile's, which the harness did not start.
+        pid = read_pid(self.pidfile) if os.path.exists(self.pidfile) \
+            else None
+        if pid and pid != (self.srv.pid if self.srv else None):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            wait_until(lambda: not alive(pid), 10.0)
         if self.ups is not None:
             self.ups.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -132,10 +143,9 @@ class Fixture:
         with open(conf, "w") as f:
             f.write("root %s;\nupstream back {\n%s\n}\nserver {\n%s\n}\n"
                     % (self.front, body, locations))
-        self.srv = start(self.front, "-c", conf, *self.mode_args,
-                         modes=False)
+        self.srv = start(self.front, "-c", conf, "--pidfile", self.pidfile,
+                         *self.mode_args, modes=False)
         return self.srv.port
-
 
 
 class UpstreamCase(Fixture):

@@ -605,10 +605,14 @@ class FailureCase:
             with harness.Conn(px.port) as c:
                 for _ in range(n // 5):
                     self.assertEqual(c.request("GET", "/f").body, b"r")
-        # The status request itself is counted once answered.
+        # The status request itself is counted once answered. A GET sent
+        # on a pooled connection that then fails without an answer is
+        # sent again (idempotent), and the upstream may have counted the
+        # first: seen once in a loaded make check, never on its own.
         counts = [harness.status_json(u.port)[0]["requests"]["total"]
                   for u in ups]
-        self.assertEqual(sum(counts), n)
+        self.assertGreaterEqual(sum(counts), n)
+        self.assertLessEqual(sum(counts), n + 2, counts)
         for k in counts:
             self.assertLess(abs(k - n / 3), n / 3 * 0.1, counts)
 

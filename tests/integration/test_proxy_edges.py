@@ -129,8 +129,13 @@ class EdgeCase:
                 p.port, b"GET /good HTTP/1.1\r\nHost: x\r\n"
                         b"Connection: close\r\n\r\n"))
             self.assertEqual([r.status for r in rs], [200])
-            self.assertEqual([(q.method, q.target) for q in up.requests],
-                             [("GET", "/good")])
+            # What the upstream saw: the good request, and nothing of the
+            # refused ones (their targets are /a and /b). Judged by
+            # target, not by count: a port the kernel hands out again may
+            # take a stray request from an earlier test's leftovers.
+            seen = [q.target for q in up.requests]
+            self.assertIn("/good", seen)
+            self.assertFalse({"/a", "/b"} & set(seen), seen)
 
     def test_split_and_double_answers_stop_at_the_proxy(self):
         for mode, want in (("split_response", 502), ("answers_twice", 200),
@@ -164,7 +169,8 @@ class EdgeCase:
                                capture_output=True, text=True, timeout=60)
             self.assertEqual((r.returncode, r.stdout.strip()), (0, "ok"),
                              r.stderr[-2000:])
-            self.assertEqual(up.requests[0].header("Upgrade"), "websocket")
+            self.assertIn("websocket", [q.header("Upgrade")
+                                        for q in up.requests])
 
 
 class TestEdgesEpoll(EdgeCase, unittest.TestCase):

@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * listing: the HTML index of a directory (autoindex). Reads the directory
- * through fs, so the same symlink policy that guards file requests also
- * decides what is listed, sorts the names and renders an HTML5 page into
- * a tw_buf without printf. Every name is untrusted text: it is escaped
- * for HTML, percent-encoded for the href, and a name no valid URL can
- * reach is shown but not linked. Layer 3 (handler): knows nothing of
- * sockets, of the request or of how the page is sent.
+ * listing: the index of a directory (autoindex), an HTML page for people
+ * or JSON for programs. Reads the directory through fs, so the same
+ * symlink policy that guards file requests also decides what is listed,
+ * sorts the entries as the view asks (collate's natural order for names)
+ * and renders into a tw_buf without printf. Every name is untrusted
+ * text: it is escaped for HTML or JSON, percent-encoded for the href, and
+ * a name no valid URL can reach is shown but not linked. Layer 3
+ * (handler): knows nothing of sockets or of how the page is sent; of the
+ * request it reads only the query and Accept it is handed.
  *
  * Cost, as measured on a 1,000-entry directory: the kernel's work (one
  * fstatat per entry, getdents) dominates, so the user side keeps out of
  * its way: the directory is read into one buffer with getdents64 and the
  * names stay there (no allocation per entry), names are classified once,
- * most sort comparisons are integer compares of a 16-byte key, dates
- * need no gmtime_r, and the common row (a name of unreserved bytes only)
- * is written with one reservation.
+ * name comparisons skip shared leading bytes eight at a time, dates need
+ * no gmtime_r, and the common row (a name of unreserved bytes only) is
+ * written with one reservation.
  */
 #include "http/listing.h"
 
@@ -831,7 +833,7 @@ put_column(struct tw_buf *b, const struct tw_listing_view *v,
 	"th,td{padding:.3em .5em;border-bottom:1px solid var(--l);" \
 	"text-align:left;vertical-align:top;overflow-wrap:anywhere}\n" \
 	".s{width:6.5em;text-align:right;font-variant-numeric:tabular-nums}\n" \
-	"th:last-child{width:11em}\n" \
+	"th:last-child{width:13em}\n" \
 	"@media(max-width:40em){body{padding:.5em}.s{width:5em}" \
 	"th:last-child{width:6.5em}}\n"
 

@@ -53,7 +53,7 @@
 #define ROW_CLOSE_A	"</a>"
 #define ROW_SIZE	"</td><td class=\"s\" title=\""
 #define ROW_BYTES	" bytes\">"
-#define ROW_BYTE	" byte\">"
+#define ROW_SIZE_EXACT	"</td><td class=\"s\">"
 #define ROW_NO_SIZE	"</td><td class=\"s\">-"
 #define ROW_DATE	"</td><td>"
 #define ROW_END		"</td></tr>\n"
@@ -675,8 +675,9 @@ tw_listing_fmt_size(uint64_t size, char out[TW_LISTING_SIZE_MAX])
 	return n;
 }
 
-/* The cells after the name: size (exact bytes in the title; "-" for a
- * directory or another kind) and date. */
+/* The cells after the name: size (exact bytes in the title where the
+ * size shown is rounded; "-" for a directory or another kind) and
+ * date. */
 static void
 put_tail(struct tw_buf *b, const struct entry *e, struct date_memo *dm)
 {
@@ -686,11 +687,15 @@ put_tail(struct tw_buf *b, const struct entry *e, struct date_memo *dm)
 		return;
 	if (e->kind != KIND_FILE) {
 		p = put(p, LIT(ROW_NO_SIZE));
+	} else if (e->size < 1024) {
+		/* Exact already: a title would only add bytes to every row
+		 * of a directory of small files. */
+		p = put(p, LIT(ROW_SIZE_EXACT));
+		p += tw_listing_fmt_size(e->size, p);
 	} else {
 		p = put(p, LIT(ROW_SIZE));
 		p += tw_buf_fmt_u64(p, e->size);
-		p = e->size == 1 ? put(p, LIT(ROW_BYTE)) :
-				   put(p, LIT(ROW_BYTES));
+		p = put(p, LIT(ROW_BYTES));
 		p += tw_listing_fmt_size(e->size, p);
 	}
 	p = put(p, LIT(ROW_DATE));

@@ -89,8 +89,8 @@ unsigned tw_listing_view_index(const struct tw_listing_view *v);
  *   to its other order); a "../" row unless url_path is "/".
  * - Rows: the name (dirs with a trailing '/'), linked to its
  *   percent-encoded href; the size as a person reads it ("1.2 MiB", see
- *   tw_listing_fmt_size) with the exact bytes in a title attribute, "-"
- *   for directories; the date as "YYYY-MM-DD HH:MM UTC" ("-" outside
+ *   tw_listing_fmt_size) with the exact bytes in a title attribute from
+ *   1 KiB on (below, "512 B" is exact already), "-" for directories; the date as "YYYY-MM-DD HH:MM UTC" ("-" outside
  *   the years 0..9999).
  * - Links to directories (entries, "../", breadcrumbs) carry the view's
  *   sort and order when they are not the default, so a reader keeps

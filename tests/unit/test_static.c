@@ -1007,9 +1007,9 @@ cached_listing(struct fx *f, struct tw_page **page)
 	return second;
 }
 
-/* A listing row's size cell, the exact bytes in its title. */
-#define ONE_BYTE "<td class=\"s\" title=\"1 byte\">"
-#define FIVE_BYTES "<td class=\"s\" title=\"5 bytes\">"
+/* A listing row's size cell. */
+#define ONE_BYTE "<td class=\"s\">1 B<"
+#define FIVE_BYTES "<td class=\"s\">5 B<"
 
 static void
 listing_cache_shares_one_page(void **state)

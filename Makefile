@@ -59,7 +59,7 @@ TEST_BINS = $(TESTS:%=build/test/test_%)
 all: build/tinyweb
 
 build/tinyweb: $(OBJ)
-	$(CC) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 build/tinyweb-asan: $(ASAN_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(ASAN_OBJ) $(LDLIBS)
@@ -154,7 +154,7 @@ build/bench/blocking: bench/blocking.c $(call sources,$(BENCH_DEPS)) | build/ben
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(ZSHCOMPDIR) \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 build/tinyweb $(DESTDIR)$(PREFIX)/bin/tinyweb
 	install -m 644 man/tinyweb.1 $(DESTDIR)$(MANPREFIX)/man1/tinyweb.1
@@ -164,7 +164,7 @@ install: all
 	install -m 644 completions/tinyweb.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tinyweb
 	install -m 644 completions/_tinyweb \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tinyweb
+		$(DESTDIR)$(ZSHCOMPDIR)/_tinyweb
 	install -m 644 completions/tinyweb.fish \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tinyweb.fish
 
@@ -175,8 +175,20 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/tinyweb/tinyweb.conf \
 		$(DESTDIR)$(PREFIX)/share/tinyweb/mime.types \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tinyweb \
-		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tinyweb \
+		$(DESTDIR)$(ZSHCOMPDIR)/_tinyweb \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tinyweb.fish
+
+# make deb: the Debian package, in build/deb, checked by lintian
+# (scripts/deb.sh; README, "Debian package"). make check-deb installs it
+# in a fresh Debian 12 chroot, serves a file and purges it: it needs root
+# and the network, so make check leaves it out.
+deb:
+	@scripts/deb.sh
+
+check-deb: deb
+	@PYTHONPATH=tests/deb python3 tests/integration/run.py deb_chroot
+
+.PHONY: deb check-deb
 
 dist:
 	git archive --prefix=tinyweb-$(VERSION)/ -o tinyweb-$(VERSION).tar.gz HEAD

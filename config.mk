@@ -5,11 +5,11 @@ PREFIX = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 
 CC = cc
-CPPFLAGS = -Imodules -D_GNU_SOURCE -DVERSION=\"$(VERSION)\"
+CPPFLAGS = -Imodules -D_GNU_SOURCE -DVERSION=\"$(VERSION)\" $(EXTRA_CPPFLAGS)
 WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
        -Wmissing-prototypes -Wmissing-declarations -Wpointer-arith \
        -Wcast-qual -Wformat=2
-CFLAGS = -std=gnu17 -O2 -g $(WARN)
+CFLAGS = -std=gnu17 -O2 -g $(WARN) $(EXTRA_CFLAGS)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 MAGIC_LIBS = $(shell pkg-config --libs libmagic 2>/dev/null || echo -lmagic)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -20,3 +20,13 @@ FUZZCC = clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
 FUZZ_SECONDS = 30
 FUZZ_LONG_SECONDS = 1800
+
+# zsh's directory for completions: site-functions is zsh's own default;
+# Debian's zsh reads packages' completions from vendor-completions
+# (debian/rules says so).
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
+# Flags a distribution's build adds after the project's own, which stay:
+# debian/rules passes dpkg-buildflags' hardening flags here.
+EXTRA_CFLAGS =
+EXTRA_CPPFLAGS =
+LDFLAGS =

@@ -11,6 +11,9 @@
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
 #   scripts/deps.sh --check   list what is missing, exit 1 if anything is
+#   scripts/deps.sh --deb     also what make deb and make check-deb need:
+#                             debhelper, dpkg-dev, fakeroot, lintian and
+#                             debootstrap (make check does not need them)
 #
 # Running it again when everything is there changes nothing and asks the
 # network nothing.
@@ -18,16 +21,19 @@ set -euo pipefail
 
 usage()
 {
-	echo "usage: $0 [--check]" >&2
+	echo "usage: $0 [--check] [--deb]" >&2
 	exit 2
 }
 
 check=0
-case $# in
-0) ;;
-1) [[ $1 == --check ]] || usage; check=1 ;;
-*) usage ;;
-esac
+deb=0
+for arg in "$@"; do
+	case $arg in
+	--check) check=1 ;;
+	--deb) deb=1 ;;
+	*) usage ;;
+	esac
+done
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps.sh: no dpkg/apt-get: this script knows Debian only; install by hand:" >&2
@@ -55,6 +61,11 @@ packages=(
 	chromium fonts-noto-color-emoji fonts-wqy-zenhei
 	clang "libclang-rt-$clang_major-dev"
 )
+# make deb (dpkg-buildpackage, dh, lintian) and make check-deb (a
+# debootstrapped chroot); asked for with --deb only.
+if (( deb )); then
+	packages+=(debhelper dpkg-dev fakeroot lintian debootstrap)
+fi
 
 installed()
 {

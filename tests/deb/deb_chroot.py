@@ -168,6 +168,17 @@ class DebianChroot(unittest.TestCase):
                   "/usr/share/fish/vendor_completions.d/tinyweb.fish",
                   "/usr/lib/sysusers.d/tinyweb.conf"):
             self.assertIn(f, files)
+        if os.path.exists(os.path.join(TOP, "dist", "systemd",
+                                       "tinyweb.socket")):
+            for f in ("/lib/systemd/system/tinyweb.service",
+                      "/lib/systemd/system/tinyweb.socket"):
+                self.assertIn(f, files)
+            # Enabled (deb-systemd-helper's link), the socket unit not.
+            wants = host("/etc/systemd/system/multi-user.target.wants/")
+            self.assertTrue(os.path.islink(wants + "tinyweb.service"))
+            self.assertFalse(os.path.exists(
+                host("/etc/systemd/system/sockets.target.wants/"
+                     "tinyweb.socket")))
         conff = inside("dpkg-query", "-W", "-f", "${Conffiles}",
                        "tinyweb").stdout
         self.assertIn("/etc/tinyweb/tinyweb.conf", conff)

@@ -9,6 +9,9 @@ installs the package for real, in a chroot).
   logrotate snippet use.
 - The logrotate snippet's postrotate command, run against a live server,
   makes it write to a new access log.
+- The systemd units, where dist/systemd has them, run the conffile as
+  the sysusers user, with its pidfile and log directories, and the socket
+  unit binds its listen line.
 - debian/changelog's version is config.mk's.
 """
 
@@ -21,6 +24,12 @@ import unittest
 from harness import BIN, REPO, Server, get, run, unique_tmpdir, wait_until
 
 DEB = os.path.join(REPO, "debian")
+UNITS_SRC = os.path.join(REPO, "dist", "systemd")
+# debian/rules installs the units when the source has them.
+UNITS = ({"lib/systemd/system/tinyweb.service",
+          "lib/systemd/system/tinyweb.socket"}
+         if os.path.exists(os.path.join(UNITS_SRC, "tinyweb.socket"))
+         else set())
 
 
 def read(name):
@@ -74,7 +83,7 @@ class DebianFiles(unittest.TestCase):
             words = line.split()
             if words and not words[0].startswith("debian/"):
                 listed.add(words[0])
-        self.assertEqual(sorted(tree(self.dest)), sorted(listed))
+        self.assertEqual(sorted(tree(self.dest)), sorted(listed | UNITS))
         # Debian's places, not the source tree's defaults.
         for path in ("usr/bin/tinyweb",
                      "usr/share/man/man1/tinyweb.1",
@@ -150,6 +159,29 @@ class DebianFiles(unittest.TestCase):
         r = subprocess.run(["sh", "-ec", sh], capture_output=True, text=True,
                            timeout=10)
         self.assertEqual(r.returncode, 0, r.stderr)
+
+    def unit(self, name):
+        if not UNITS:
+            self.skipTest("no systemd units in dist/systemd")
+        with open(os.path.join(self.dest, "lib/systemd/system", name)) as f:
+            return dict(line.split("=", 1) for line in f.read().splitlines()
+                        if "=" in line and not line.startswith("#"))
+
+    def test_service_unit_runs_the_conffile(self):
+        u = self.unit("tinyweb.service")
+        user = read("tinyweb.sysusers").split("\nu ")[1].split()[0]
+        self.assertEqual(u["User"], user)
+        self.assertEqual(u["ExecStart"],
+                         "/usr/bin/tinyweb serve -c /etc/tinyweb/tinyweb.conf")
+        pidfile = conf_value(self.conf, "pidfile")[0]
+        self.assertEqual(os.path.dirname(pidfile),
+                         "/run/" + u["RuntimeDirectory"])
+        log = conf_value(self.conf, "access_log")[0]
+        self.assertEqual(os.path.dirname(log), "/var/log/" + u["LogsDirectory"])
+
+    def test_socket_unit_matches_a_listen_line(self):
+        u = self.unit("tinyweb.socket")
+        self.assertEqual(conf_value(self.conf, "listen"), [u["ListenStream"]])
 
     def test_changelog_version_is_the_source_version(self):
         with open(os.path.join(REPO, "config.mk")) as f:

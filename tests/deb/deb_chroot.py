@@ -129,6 +129,16 @@ class DebianChroot(unittest.TestCase):
         os.makedirs(ROOT)
         sh("tar", "-C", ROOT, "-xf", BASE)
         sh("mount", "-t", "proc", "proc", host("/proc"))
+        try:
+            cls.prepare()
+        except BaseException:
+            # unittest skips tearDownClass when setUpClass fails: the
+            # chroot's /proc must not stay mounted under build/.
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def prepare(cls):
         shutil.copy("/etc/resolv.conf", host("/etc/resolv.conf"))
         cls.deb = sorted(glob.glob(os.path.join(
             OUT, "tinyweb_%s_*.deb" % version())))[-1]
@@ -146,8 +156,12 @@ class DebianChroot(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         if cls.server is not None and cls.server.poll() is None:
-            cls.server.kill()
-            cls.server.wait()
+            cls.server.terminate()  # the master takes its workers along
+            try:
+                cls.server.wait(10)
+            except subprocess.TimeoutExpired:
+                cls.server.kill()
+                cls.server.wait()
         umount_proc()
         shutil.rmtree(ROOT, ignore_errors=True)
 

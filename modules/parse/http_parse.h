@@ -203,4 +203,14 @@ bool tw_http_etag_match(const char *v, size_t len, const char *etag,
  */
 int tw_http_accept_q(const char *v, size_t len, const char *coding);
 
+/*
+ * Every well-formed element of an Accept-Encoding style list v[0..len),
+ * in order: fn(coding, coding_len, q in thousandths, ctx). Malformed
+ * elements are skipped, as tw_http_accept_q skips them.
+ */
+void tw_http_accept_each(const char *v, size_t len,
+			 void (*fn)(const char *c, size_t clen, int q,
+				    void *ctx),
+			 void *ctx);
+
 #endif /* TW_HTTP_PARSE_H */

@@ -1761,7 +1761,7 @@ scope_inheritance(void **state)
 		" add_header X-S s;\n"
 		" location /a/ { root /ra; index x.html y.html; }\n"
 		" location /a/b/ { add_header X-B b; expires off; }\n"
-		" location /c/ { alias /rc/; hidden on; }\n"
+		" location /c/ { alias /rc/; hidden on; compress off; }\n"
 		"}\n"
 		"root /top;\n"
 		"index first.html second.html;\n"
@@ -1809,6 +1809,9 @@ scope_inheritance(void **state)
 	assert_string_equal(e.alias, "/rc/");
 	assert_true(e.hidden);
 	assert_false(c.hidden);
+	assert_false(e.compress);
+	tw_scope_effective(&c, srv, &srv->locs[1], &e);
+	assert_true(e.compress);	/* the top level's default */
 
 	/* the implicit server: the top level alone */
 	tw_scope_effective(&c, NULL, NULL, &e);
@@ -1905,7 +1908,8 @@ print_reparses_to_same(void **state)
 		" add_header X-S \"s;{}\";\n"
 		" expires max;\n"
 		" location = /exact { return 404 \"not \\\"here\\\"\"; }\n"
-		" location /img/ { alias /srv/img/; listing on; hidden off; }\n"
+		" location /img/ { alias /srv/img/; listing on; hidden off; "
+		"compress off; }\n"
 		" location /old { return 308 http://b.example/new; }\n"
 		" location /api/ { proxy_pass http://backend/v1/; status /st; }\n"
 		"}\n"

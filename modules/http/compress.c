@@ -92,6 +92,7 @@ struct job {
 	int fd;			/* a dup of the file's, closed by work */
 	int level;
 	int err;
+	bool encoded;		/* work ran the encoder */
 	struct tw_buf out;
 };
 
@@ -104,6 +105,7 @@ struct tw_compress {
 	size_t entries;
 	size_t pending;
 	uint64_t made;
+	uint64_t encoded;
 	uint64_t evicted;
 	struct tw_aio *aio;
 	bool dying;		/* destroyed while jobs were out */
@@ -408,6 +410,7 @@ entry_add(struct tw_compress *z, const struct stat *st, enum tw_coding c)
 
 	if (!make_room(z, sizeof(*e)) || (e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
+	e->state = NO_GAIN;
 	e->k.dev = st->st_dev;
 	e->k.ino = st->st_ino;
 	e->k.size = st->st_size;
@@ -518,9 +521,11 @@ job_work(struct tw_aio_job *aj)
 	j->err = -ENOMEM;
 	if (in != NULL) {
 		j->err = read_all(j->fd, in, size, &j->e->k);
-		if (j->err == 0)
+		if (j->err == 0) {
 			j->err = encode(j->e->k.coding, j->level, in, size,
 					&j->out);
+			j->encoded = true;
+		}
 		free(in);
 	}
 	(void)close(j->fd);
@@ -535,6 +540,7 @@ job_done(struct tw_aio_job *aj)
 	struct entry *e = j->e;
 
 	z->pending--;
+	z->encoded += j->encoded;
 	if (z->dying) {
 		free(e);
 		if (z->pending == 0)
@@ -582,8 +588,12 @@ start_job(struct tw_compress *z, int fd, const struct stat *st,
 	return NULL;
 }
 
-/* Compress on the loop a small file whose pages are in memory; NULL
- * without a trace if they are not (the pool then reads it). */
+/*
+ * Compress on the loop a small file whose pages are in memory; NULL
+ * without a trace if they are not (the pool then reads it). The entry
+ * comes first: a file the cache has no room for is not compressed at
+ * all, rather than once per request.
+ */
 static struct tw_page *
 inline_variant(struct tw_compress *z, int fd, const struct stat *st,
 	       enum tw_coding c, int level, bool *cold)
@@ -592,31 +602,38 @@ inline_variant(struct tw_compress *z, int fd, const struct stat *st,
 	struct tw_buf out = { 0 };
 	struct stat after;
 	struct entry *e;
-	char *in = malloc(size);
+	char *in;
 	int err;
 
 	*cold = false;
-	if (in == NULL)
+	if ((e = entry_add(z, st, c)) == NULL)
 		return NULL;
-	if (!tw_resident_read(fd, in, size)) {
-		free(in);
+	e->state = PENDING;
+	in = malloc(size);
+	if (in != NULL && !tw_resident_read(fd, in, size)) {
 		*cold = true;
-		return NULL;
-	}
+		err = -EAGAIN;
+	} else if (in == NULL) {
+		err = -ENOMEM;
 	/* A write since the stat shows in ctime: these bytes may be of
 	 * another version than st's. */
-	if (fstat(fd, &after) < 0 || !same_ts(&after.st_ctim, &st->st_ctim) ||
-	    after.st_size != st->st_size) {
-		free(in);
+	} else if (fstat(fd, &after) < 0 ||
+		   !same_ts(&after.st_ctim, &st->st_ctim) ||
+		   after.st_size != st->st_size) {
+		err = -ESTALE;
+	} else {
+		err = encode(c, level, in, size, &out);
+		z->encoded++;
+	}
+	free(in);
+	if (err == -EAGAIN || err == -ESTALE) {
+		e->state = NO_GAIN;
+		entry_free(z, e);
 		return NULL;
 	}
-	err = encode(c, level, in, size, &out);
-	free(in);
-	e = entry_add(z, st, c);
-	if (e != NULL)
-		entry_settle(z, e, err, &out);
+	entry_settle(z, e, err, &out);
 	tw_buf_free(&out);
-	return e != NULL && e->state == READY ? tw_page_ref(e->page) : NULL;
+	return e->state == READY ? tw_page_ref(e->page) : NULL;
 }
 
 struct tw_page *
@@ -656,6 +673,7 @@ tw_compress_stats(const struct tw_compress *z, struct tw_compress_stats *out)
 	out->entries = z->entries;
 	out->pending = z->pending;
 	out->made = z->made;
+	out->encoded = z->encoded;
 	out->evicted = z->evicted;
 }
 

@@ -128,7 +128,8 @@ struct tw_compress_stats {
 	size_t bytes;		/* counted against max */
 	size_t entries;		/* variants, misses and jobs */
 	size_t pending;		/* jobs in the aio pool */
-	uint64_t made;		/* variants compressed */
+	uint64_t made;		/* variants compressed and kept */
+	uint64_t encoded;	/* compressions run, kept or not */
 	uint64_t evicted;	/* entries dropped for room */
 };
 

@@ -166,6 +166,7 @@ file_compressed_once(void **state)
 	assert_ptr_not_equal(a, c);
 	tw_compress_stats(z, &s);
 	assert_int_equal(s.made, 2);
+	assert_int_equal(s.encoded, 2);	/* b came from the cache */
 	assert_int_equal(s.entries, 2);
 	assert_true(s.bytes >= a->len + c->len && s.bytes <= 1 << 20);
 	tw_page_unref(a);
@@ -278,6 +279,14 @@ cache_bounded_lru(void **state)
 	tw_compress_stats(z, &s);
 	assert_true(s.bytes <= one / 2);
 	tw_compress_destroy(z);
+	/* No room at all: nothing is compressed, not once per request. */
+	z = tw_compress_create(0, NULL);
+	assert_null(tw_compress_file(z, fd[2], &st[2], TW_CODING_GZIP, 9));
+	assert_null(tw_compress_file(z, fd[2], &st[2], TW_CODING_GZIP, 9));
+	tw_compress_stats(z, &s);
+	assert_int_equal(s.encoded, 0);
+	assert_int_equal(s.bytes, 0);
+	tw_compress_destroy(z);
 	for (i = 0; i < 4; i++) {
 		close(fd[i]);
 		free(in[i]);
@@ -312,6 +321,7 @@ incompressible_goes_plain(void **state)
 
 		tw_compress_stats(z, &s);
 		assert_int_equal(s.made, 0);
+		assert_int_equal(s.encoded, 1);
 		assert_int_equal(s.entries, 1);
 	}
 	close(fd);

@@ -26,8 +26,8 @@ static const char *const suffixes[TW_CODING_COUNT] = {
 /*
  * Ties go to the smallest body at the levels we use: measured on a
  * 173 KiB JavaScript file, a 1.8 MiB HTML and a 2.9 MiB JSON file, br
- * (level 6) came out 1-3 % under zstd (level 9) and 11-30 % under
- * gzip (libdeflate 9), at compress-once cost; identity last, since a
+ * (level 6) came out 0.6-2.2 % under zstd (level 9) and 11-29 % under
+ * gzip (libdeflate 9), each compressed once; identity last, since a
  * client naming a coding can decode it.
  */
 static const enum tw_coding preference[TW_CODING_COUNT] = {

@@ -5,8 +5,9 @@
 # missing: the compiler and make, pkg-config, libmagic, OpenSSL 3,
 # libdeflate, libbrotli and libzstd (the server), cmocka (unit tests),
 # curl, the openssl command, python3 and python3-websockets (integration
-# tests: a real WebSocket client through the proxy), testssl.sh (the HTTPS audit test), clang and its runtime
-# libraries (libFuzzer, sanitizers).
+# tests: a real WebSocket client through the proxy), chromium and two
+# fonts (the listing's browser test), testssl.sh (the HTTPS audit test),
+# clang and its runtime libraries (libFuzzer, sanitizers).
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
 #   scripts/deps.sh --check   list what is missing, exit 1 if anything is
@@ -51,6 +52,9 @@ packages=(
 	curl openssl python3 python3-websockets
 	# test_tls_audit scans the HTTPS server with it (it skips without)
 	testssl.sh
+	# test_listing_browser renders listings in headless Chromium (it
+	# skips without); the fonts give emoji and Chinese names real widths
+	chromium fonts-noto-color-emoji fonts-wqy-zenhei
 	clang "libclang-rt-$clang_major-dev"
 )
 

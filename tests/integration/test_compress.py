@@ -238,6 +238,14 @@ class TestCodings(CompressCase):
         self.assertIn("accept-encoding", plain.header("Vary", "").lower())
         self.assertEqual(gzip.decompress(r.body), plain.body)
 
+    def test_json_listing_compressed(self):
+        r = self.coded("/dir/?format=json", "gzip", "gzip")
+        self.assertEqual(r.header("Content-Type"), "application/json")
+        plain = self.get("/dir/?format=json")
+        self.assertIsNone(plain.header("Content-Encoding"))
+        self.assertEqual(gzip.decompress(r.body), plain.body)
+        self.assertIn(b"entry-039.txt", plain.body)
+
     def test_error_page_plain_below_min_length(self):
         # About 120 bytes: under compress_min_length (256), sent plain.
         r = self.get("/nope", [("Accept-Encoding", "gzip")])

@@ -7,8 +7,11 @@ cold readers) in interleaved runs, with a verdict per ratio (ahead,
 behind, within noise); a second tinyweb build beside the first
 (--tinyweb-b); a table of server designs: the blocking baselines of
 bench/blocking.c (iterative, fork, thread) beside tinyweb's epoll,
-prefork and threads modes; and a proxy table (rows p and q): tinyweb
-proxy, nginx proxy_pass and HAProxy in front of one upstream tinyweb.
+prefork and threads modes; a proxy table (rows p and q): tinyweb
+proxy, nginx proxy_pass and HAProxy in front of one upstream tinyweb;
+and a compression table (row z): a 200 KiB JavaScript file asked for
+with Accept-Encoding: gzip from tinyweb, nginx gzip at levels 1 and 6,
+and h2o compress.
 
 Started by bench/run.sh, which installs the tools, builds the binaries,
 makes the work directory and kills whatever this script leaves behind (it
@@ -17,6 +20,7 @@ records every pid it starts in WORK/pids). Python standard library only.
 
 import argparse
 import datetime
+import gzip
 import http.client
 import os
 import re
@@ -37,6 +41,9 @@ SMALL = "/1k.html"
 BIG = "/100m.bin"
 LISTDIR = "/list/"
 LIST_ENTRIES = 1000
+# Row z: a JavaScript file of this size, asked for with gzip.
+JS = "/app.js"
+JS_BYTES = 200 * 1024
 BIG_BYTES = 100 << 20
 COLD_BYTES = 1 << 20
 # Row g's cold clients fetch this many 1 MiB files per second in all.
@@ -231,6 +238,8 @@ def make_root(root, ncold):
     os.makedirs(os.path.join(root, "cold"))
     with open(os.path.join(root, "1k.html"), "w") as f:
         f.write(("<p>tinyweb bench</p>\n" * 60)[:1024])
+    with open(os.path.join(root, JS.lstrip("/")), "wb") as f:
+        f.write(javascript(JS_BYTES))
     block = os.urandom(1 << 20)
     with open(os.path.join(root, "100m.bin"), "wb") as f:
         for _ in range(BIG_BYTES >> 20):
@@ -247,6 +256,46 @@ def make_root(root, ncold):
         os.chmod(dirpath, 0o755)
         for n in files:
             os.chmod(os.path.join(dirpath, n), 0o644)
+
+
+def javascript(n):
+    """n bytes of made-up JavaScript, the same every run: functions over a
+    vocabulary of identifiers and strings, numbers from a fixed seed, so
+    that it compresses about as a real bundle does (gzip -6: 4-5x)."""
+    import random
+    rnd = random.Random(15)
+    words = ["data", "value", "item", "index", "result", "options", "node",
+             "element", "config", "state", "props", "event", "handler",
+             "callback", "request", "response", "error", "message", "count",
+             "length", "buffer", "offset", "target", "source", "parent",
+             "child", "list", "map", "key", "name", "type", "id", "url",
+             "path", "query", "params", "headers", "body", "status", "cache"]
+    ops = ["+", "-", "*", "===", "!==", "<", ">", "&&", "||"]
+    out = []
+    size = 0
+    while size < n:
+        a, b, c = (rnd.choice(words) for _ in range(3))
+        f = "%s%s%d" % (a, b.capitalize(), rnd.randrange(1000))
+        body = [
+            "function %s(%s, %s) {" % (f, a, b),
+            "  var %s = %s.%s %s %d;" % (c, a, rnd.choice(words),
+                                         rnd.choice(ops),
+                                         rnd.randrange(100000)),
+            "  if (%s %s %s.%s) {" % (c, rnd.choice(ops), b,
+                                      rnd.choice(words)),
+            "    return %s(%s, \"%s-%s\");" % (rnd.choice(words), c,
+                                              rnd.choice(words),
+                                              rnd.randrange(100)),
+            "  }",
+            "  %s.%s = [%s];" % (b, rnd.choice(words), ", ".join(
+                str(rnd.randrange(256)) for _ in range(rnd.randrange(6)))),
+            "  return %s;" % c,
+            "}",
+        ]
+        text = "\n".join(body) + "\n"
+        out.append(text)
+        size += len(text)
+    return "".join(out).encode()[:n]
 
 
 def cold_path(root, i):
@@ -295,6 +344,7 @@ class Server:
         self.proc = None
         self.port = None
         self.etag = None
+        self.z_bytes = None
         self.config = None
 
     def argv(self, work):
@@ -455,6 +505,38 @@ hosts:
         file.dir: {root}
 """)
         return ["h2o", "-c", conf]
+
+
+class TinywebZ(Tinyweb):
+    """tinyweb as it ships: compression is on by default."""
+    rows = set("z")
+
+
+class NginxGzip(Nginx):
+    """nginx with gzip on at a level (its docs' gzip module), the types a
+    site compresses, and Vary (gzip_vary), as tinyweb sends."""
+    rows = set("z")
+
+    def __init__(self, key, label, bench, level):
+        super().__init__(key, label, bench)
+        self.level = level
+
+    def argv(self, work):
+        self.server_extra = f"""\
+        gzip on;
+        gzip_comp_level {self.level};
+        gzip_vary on;
+        gzip_types text/css application/javascript application/json image/svg+xml application/xml;
+"""
+        return super().argv(work)
+
+
+class H2oCompress(H2o):
+    """h2o with compress: ON (its on-the-fly gzip, and brotli where built
+    in; wrk asks for gzip only), the other settings as in the one-worker
+    table."""
+    rows = set("z")
+    top_extra = "compress: ON\n"
 
 
 def nofile_hard():
@@ -826,6 +908,29 @@ def tls_version(port):
 WRK_RE = re.compile(r"BENCH (.*)")
 
 
+def compress_table(b, secs):
+    """Row z: tinyweb (compression on by default), nginx with gzip at
+    levels 1 and 6, h2o with compress ON, one worker each, pinned as the
+    one-worker table."""
+    tw, twb = b.label, b.label_b
+    servers = [TinywebZ("z_tinyweb", tw, b)]
+    ratios = [(tw, "nginx gzip 1"), (tw, "nginx gzip 6"), (tw, "h2o")]
+    if b.tinyweb_b:
+        servers.append(TinywebZ("z_tinyweb_b", twb, b, binary=b.tinyweb_b))
+        ratios.append((twb, tw))
+    servers += [NginxGzip("z_nginx1", "nginx gzip 1", b, 1),
+                NginxGzip("z_nginx6", "nginx gzip 6", b, 6),
+                H2oCompress("z_h2o", "h2o", b)]
+    res = b.configuration("compress", servers, secs, True, rows="z")
+    cpus = sorted(b.all_cpus)
+    pin = ("server on CPU %d, clients on CPU %d" % (cpus[0], cpus[1])
+           if b.ncpu >= 2 else "no pinning")
+    return b.table("On-the-fly compression (one worker each: tinyweb "
+                   "as shipped, nginx gzip on at comp_level 1 and 6, h2o "
+                   "compress ON; %s)" % pin, servers, res, ratios, None,
+                   COMPRESS_ROWS)
+
+
 def wrk(bench, port, path, conns, secs, headers=(), timeout="5s",
         scheme="http"):
     """One wrk run; returns a dict of its counters (see report.lua)."""
@@ -1195,6 +1300,10 @@ ROWS = [
     ("u50p99", "u", "1 KiB keep-alive over TLS, 50 conns: p99", "ms",
      "lower", "ms"),
     ("v", "v", "100 MiB file over TLS, 4 conns", "MiB/s", "higher", "int"),
+    ("z", "z", "200 KiB JavaScript, Accept-Encoding: gzip, keep-alive, 50 "
+     "conns", "req/s", "higher", "int"),
+    ("z_bytes", "z", "bytes per response (the gzip body)", "bytes", "lower",
+     "int"),
 ]
 
 
@@ -1204,11 +1313,13 @@ ROWS = [
 DESIGN_ROWS = ["a50", "a50p99", "a50_probe", "a500", "a500p99",
                "a500_probe", "d_mem", "d_pss", "d_held", "d_med", "d_p99"]
 MAIN_ROWS = [r[0] for r in ROWS if r[0] not in
-             ("a50_probe", "a500_probe", "d_pss") and r[1] not in "pqtuv"]
+             ("a50_probe", "a500_probe", "d_pss") and r[1] not in "pqtuvz"]
 # The proxy table: rows p and q only, through each proxy to one upstream.
 PROXY_ROWS = ["p50", "p50p99", "q"]
 # The TLS table: rows t, u and v, each server serving HTTPS only.
 TLS_ROWS = ["t", "t_cpu", "u50", "u50p99", "v"]
+# The compression table: row z.
+COMPRESS_ROWS = ["z", "z_bytes"]
 
 
 # ---------------------------------------------------------------- verdicts
@@ -1377,7 +1488,7 @@ class Bench:
         try:
             self.prepare(up)
             t0 = time.monotonic()
-            for row in (r for r in "acefgdbpqtuv" if r in self.rows and
+            for row in (r for r in "acefgdbpqtuvz" if r in self.rows and
                         r in rows):
                 self.row(row, up, secs, results)
                 log("%s: row %s done at %.0f s" % (title, row,
@@ -1450,6 +1561,8 @@ class Bench:
         if row == "u":
             st, _, body = http_get(p, SMALL, scheme="https")
             return st == 200 and len(body) == 1024
+        if row == "z":
+            return self.probe_gzip(s)
         if row in "qv":
             # The whole body, once: a server that cuts it short is out.
             c = connection(p, s.scheme, 30)
@@ -1466,6 +1579,32 @@ class Bench:
             finally:
                 c.close()
         return False
+
+    def probe_gzip(self, s):
+        """Row z: the server answers the JavaScript in gzip that decodes
+        to the file (tinyweb sends a file that changed in the last
+        moments plain: asked again for up to 5 s); its size is the
+        row's bytes per response."""
+        with open(os.path.join(self.root, JS.lstrip("/")), "rb") as f:
+            want = f.read()
+        deadline = time.monotonic() + 5
+        while True:
+            st, h, body = http_get(s.port, JS,
+                                   {"Accept-Encoding": "gzip"})
+            if st == 200 and h.get("content-encoding") == "gzip":
+                break
+            if time.monotonic() > deadline:
+                self.note("%s: no gzip answer for %s (status %d, %s)" %
+                          (s.label, JS, st,
+                           h.get("content-encoding", "plain")))
+                return False
+            time.sleep(0.1)
+        if gzip.decompress(body) != want:
+            self.note("%s: its gzip body of %s does not decode to the "
+                      "file" % (s.label, JS))
+            return False
+        s.z_bytes = len(body)
+        return True
 
     def row(self, row, servers, secs, results):
         runs = {}
@@ -1577,6 +1716,10 @@ class Bench:
                     scheme="https")
             self.check_errors(s, "v", d)
             return {"v": d["bps"] / (1 << 20)}
+        if row == "z":
+            d = wrk(self, p, JS, 50, secs, ["Accept-Encoding: gzip"])
+            self.check_errors(s, "z", d)
+            return {"z": d["rps"], "z_bytes": s.z_bytes}
         if row == "e":
             d = wrk(self, p, LISTDIR, 50, secs)
             self.check_errors(s, "e", d)
@@ -1814,7 +1957,7 @@ def versions(bench, only):
         out += [first(["nginx", "-v"]).replace("nginx version: ", ""),
                 first(["h2o", "-v"]),
                 first(["lighttpd", "-v"]).split(" - ")[0].split(" (")[0]]
-    elif "tls" in only:
+    elif "tls" in only or "compress" in only:
         out += [first(["nginx", "-v"]).replace("nginx version: ", ""),
                 first(["h2o", "-v"])]
     if "tls" in only:
@@ -1858,10 +2001,10 @@ def main():
                     help="build/bench/blocking, for the designs table")
     ap.add_argument("--out", required=True)
     ap.add_argument("--idle", type=int, default=10000)
-    ap.add_argument("--only", default="one,every,designs,proxy,tls",
-                    help="tables to run: one, every, designs, proxy, tls "
-                    "(comma list)")
-    ap.add_argument("--rows", default="abcdefgpqtuv",
+    ap.add_argument("--only", default="one,every,designs,proxy,tls,compress",
+                    help="tables to run: one, every, designs, proxy, tls, "
+                    "compress (comma list)")
+    ap.add_argument("--rows", default="abcdefgpqtuvz",
                     help="rows to run, e.g. eg (for a quick look at two)")
     ap.add_argument("--runs", type=int, default=VERDICT_RUNS,
                     help="interleaved runs per row (default %d; a verdict "
@@ -1959,6 +2102,8 @@ def main():
             out.append(proxy_table(b, secs1))
         if "tls" in a.only:
             out.append(tls_table(b, secs1))
+        if "compress" in a.only:
+            out.append(compress_table(b, secs1))
     except KeyboardInterrupt:
         b.note("interrupted")
         b.procs.stop_all()
@@ -2010,6 +2155,14 @@ def main():
                      "mostly the client's, and the server CPU time per "
                      "connection is what compares the servers."
                      % HANDSHAKE_CLIENTS)
+    if "compress" in a.only:
+        notes.append("Compression table: wrk asks for %s (%d bytes of "
+                     "JavaScript made up from a fixed seed) with "
+                     "Accept-Encoding: gzip; each server's gzip body was "
+                     "checked to decode to the file first, and its size "
+                     "is the bytes row. tinyweb compresses the file once "
+                     "and sends the kept variant; nginx and h2o compress "
+                     "it for every response." % (JS, JS_BYTES))
     if b.quick:
         notes.append("--quick: 1 run per row (no verdicts), 1 s wrk runs, "
                      "%d cold files; figures are indicative only." %

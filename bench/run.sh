@@ -4,11 +4,12 @@
 # tinyweb's benchmark (make bench): tinyweb, nginx, h2o, lighttpd and a
 # bare epoll responder side by side on 127.0.0.1, loaded by wrk,
 # tinyweb's modes beside the blocking designs of bench/blocking.c, and
-# tinyweb proxy beside nginx proxy_pass and HAProxy, and tinyweb, nginx and
-# h2o over HTTPS. See bench/README.md.
+# tinyweb proxy beside nginx proxy_pass and HAProxy, tinyweb, nginx and
+# h2o over HTTPS, and their on-the-fly gzip. See bench/README.md.
 #
-#   bench/run.sh [--quick] [--runs N] [--only one,every,designs,proxy,tls]
-#                [--rows abcdefgpqtuv] [--idle N] [--no-install]
+#   bench/run.sh [--quick] [--runs N]
+#                [--only one,every,designs,proxy,tls,compress]
+#                [--rows abcdefgpqtuvz] [--idle N] [--no-install]
 #   TINYWEB_BIN=old TINYWEB_BIN_B=new bench/run.sh ...   (two builds)
 #
 # This script installs what is missing (Debian packages), builds the
@@ -24,7 +25,7 @@ OUT=build/bench
 QUICK=
 INSTALL=1
 PYARGS=()
-ONLY=one,every,designs,proxy,tls
+ONLY=one,every,designs,proxy,tls,compress
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -47,7 +48,7 @@ done
 tools="wrk:wrk taskset:util-linux python3:python3 cc:gcc"
 case ,$ONLY, in
 *,one,*|*,every,*) tools="nginx:nginx h2o:h2o lighttpd:lighttpd $tools" ;;
-*,tls,*) tools="nginx:nginx h2o:h2o $tools" ;;
+*,tls,*|*,compress,*) tools="nginx:nginx h2o:h2o $tools" ;;
 esac
 case ,$ONLY, in
 *,tls,*) tools="openssl:openssl $tools" ;;

@@ -36,6 +36,8 @@ _tinyweb()
 	local serve_opts='-p --port -b --bind --listen -c --config -t --test-config
 		--index --listing --no-listing --hidden --no-hidden
 		--symlinks --charset --gzip-static --no-gzip-static
+		--compress --no-compress --compress-types --compress-min-length
+		--compress-max-size --compress-cache --compress-level
 		--add-header --expires --mime-types --access-log --log-format
 		-q --quiet --no-quiet --error-log --log-level --pidfile
 		-d --daemon --no-daemon -m --mode -w --workers --status
@@ -169,6 +171,16 @@ _tinyweb()
 		;;
 	--tls-protocols)
 		COMPREPLY=($(compgen -W 'TLSv1 TLSv1.1 TLSv1.2 TLSv1.3' -- "$cur"))
+		return 0
+		;;
+	--compress-level)
+		COMPREPLY=($(compgen -W 'gzip= br= zstd=' -- "$cur"))
+		compopt -o nospace 2>/dev/null
+		return 0
+		;;
+	--compress-types | --compress-min-length | --compress-max-size | \
+	--compress-cache)
+		# Types or a size: nothing to offer.
 		return 0
 		;;
 	-c | --config | --mime-types | --pidfile | --index | --tls-cert | \

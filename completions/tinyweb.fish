@@ -39,6 +39,13 @@ complete -c tinyweb -n $serve -l symlinks -x -a 'never\t"follow none" inside\t"f
 complete -c tinyweb -n $serve -l charset -x -a 'auto\t"charset=utf-8 on UTF-8 text files (default)" off\t"bare content types"' -d 'charset=utf-8 on UTF-8 text files, or bare types'
 complete -c tinyweb -n $serve -l gzip-static -d 'Send FILE.gz/FILE.br to clients that accept them (default)'
 complete -c tinyweb -n $serve -l no-gzip-static -d 'Never send the .gz/.br sidecars'
+complete -c tinyweb -n $serve -l compress -d 'Compress text on the fly for clients that accept it (default)'
+complete -c tinyweb -n $serve -l no-compress -d 'Send files as they are on disk'
+complete -c tinyweb -n $serve -l compress-types -x -d 'Types to compress, comma-separated'
+complete -c tinyweb -n $serve -l compress-min-length -x -d 'Smaller files are sent plain (default 256)'
+complete -c tinyweb -n $serve -l compress-max-size -x -d 'Larger files are sent plain (default 16m)'
+complete -c tinyweb -n $serve -l compress-cache -x -d 'Compressed variants kept by each worker (default 32m)'
+complete -c tinyweb -n $serve -l compress-level -x -a 'gzip= br= zstd=' -d 'Level per coding, e.g. gzip=9,br=6,zstd=9'
 complete -c tinyweb -n $serve -l add-header -x -d "Add a header 'NAME: VALUE' to every response; repeatable"
 complete -c tinyweb -n $serve -l expires -x -a 'max\t"10 years" off\t"no Cache-Control or Expires (default)"' -d 'Cache-Control max-age and Expires: TIME, max or off'
 complete -c tinyweb -n $serve -l mime-types -r -F -d 'Read extension types from a mime.types file'

@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: MIT
 #
 # Installs on Debian what tinyweb's build and tests need, and only what is
-# missing: the compiler and make, pkg-config, libmagic and OpenSSL 3 (the
-# server), cmocka (unit tests), curl, the openssl command, python3 and
-# python3-websockets (integration tests: a real WebSocket client through
-# the proxy), chromium and two fonts (the listing's browser test),
-# testssl.sh (the HTTPS audit test), clang and its runtime
-# libraries (libFuzzer, sanitizers).
+# missing: the compiler and make, pkg-config, libmagic, OpenSSL 3,
+# libdeflate, libbrotli and libzstd (the server), cmocka (unit tests),
+# curl, the openssl command, python3 and python3-websockets (integration
+# tests: a real WebSocket client through the proxy), chromium and two
+# fonts (the listing's browser test), testssl.sh (the HTTPS audit test),
+# clang and its runtime libraries (libFuzzer, sanitizers).
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
 #   scripts/deps.sh --check   list what is missing, exit 1 if anything is
@@ -37,7 +37,7 @@ done
 
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps.sh: no dpkg/apt-get: this script knows Debian only; install by hand:" >&2
-	echo "  a C17 compiler, make, pkg-config, libmagic, OpenSSL 3 (libssl), cmocka, curl, openssl, python3, testssl.sh, clang with its sanitizer/libFuzzer runtime" >&2
+	echo "  a C17 compiler, make, pkg-config, libmagic, OpenSSL 3 (libssl), libdeflate, libbrotli, libzstd, cmocka, curl, openssl, python3, testssl.sh, clang with its sanitizer/libFuzzer runtime" >&2
 	exit 1
 fi
 
@@ -53,6 +53,8 @@ fi
 packages=(
 	build-essential gcc make pkg-config
 	libmagic-dev libssl-dev libcmocka-dev
+	# on-the-fly compression: gzip (libdeflate), br, zstd
+	libdeflate-dev libbrotli-dev libzstd-dev
 	curl openssl python3 python3-websockets
 	# test_tls_audit scans the HTTPS server with it (it skips without)
 	testssl.sh

@@ -40,6 +40,7 @@ tw_config_init(struct tw_config *c)
 	c->symlinks = TW_FS_SYMLINKS_INSIDE;
 	c->charset = TW_CHARSET_AUTO;
 	c->gzip_static = true;
+	tw_compress_opts_default(&c->compress);
 	c->access_log = "-";
 	c->log_format = TW_LOG_FORMAT_COMBINED;
 	c->error_log = "-";

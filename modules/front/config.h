@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "base/log.h"
+#include "http/compress.h"
 #include "http/proxy.h"
 #include "parse/fs.h"
 #include "run/mode.h"
@@ -62,6 +63,7 @@ enum {
 	TW_SCOPE_STATUS = 1u << 7,
 	TW_SCOPE_RETURN = 1u << 8,
 	TW_SCOPE_PROXY = 1u << 9,
+	TW_SCOPE_COMPRESS = 1u << 16,
 };
 
 struct tw_config_scope {
@@ -80,6 +82,7 @@ struct tw_config_scope {
 	const char *proxy_pass;		/* as written, or NULL */
 	const char *proxy_where;	/* its FILE:LINE, for resolving */
 	struct tw_proxy_opts *proxy;	/* filled by tw_config_resolve() */
+	bool compress;			/* on-the-fly compression */
 	unsigned set;			/* TW_SCOPE_* given in this block */
 };
 
@@ -171,6 +174,11 @@ struct tw_config {
 	enum tw_fs_symlinks symlinks;
 	enum tw_charset charset;
 	bool gzip_static;
+	/* On-the-fly compression (http/compress); compress.types points
+	 * at compress_types once set up, NULL until then. */
+	struct tw_compress_opts compress;
+	const char *compress_types[TW_COMPRESS_MAX_TYPES];
+	size_t ncompress_types;		/* 0: the default list */
 	const char *access_log;		/* "-", "off" or a path */
 	enum tw_log_format log_format;
 	bool quiet;

@@ -1446,6 +1446,154 @@ parse_test(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
 	return 0;
 }
 
+/* ---- compression ------------------------------------------------------- */
+
+/*
+ * Words of a list directive, each of which may itself be a comma list
+ * (the flag's one argument): fn(item, ctx) for each non-empty item.
+ */
+static int
+each_item(const struct tw_opt_val *v, int (*fn)(const struct tw_opt_val *v,
+						const char *item, size_t n),
+	  size_t *count)
+{
+	size_t i;
+	int err;
+
+	*count = 0;
+	for (i = 0; i < v->nargs; i++) {
+		const char *p = v->args[i];
+
+		while (*p != '\0') {
+			size_t n = strcspn(p, ",");
+
+			if (n > 0) {
+				if ((err = fn(v, p, n)) < 0)
+					return err;
+				(*count)++;
+			}
+			p += n + (p[n] == ',');
+		}
+	}
+	return 0;
+}
+
+static int
+add_compress_type(const struct tw_opt_val *v, const char *item, size_t n)
+{
+	struct tw_config *c = v->px->c;
+	const char *slash = memchr(item, '/', n);
+
+	if (slash == NULL || slash == item || slash == item + n - 1)
+		return tw_opts_failf(v->px, v->org, "compress_types: '%.*s' "
+				     "is not a type such as text/css or "
+				     "text/*", (int)n, item);
+	if (c->ncompress_types == TW_COMPRESS_MAX_TYPES)
+		return tw_opts_failf(v->px, v->org, "compress_types: at most "
+				     "%d types", TW_COMPRESS_MAX_TYPES);
+	c->compress_types[c->ncompress_types] = tw_opts_keep(c, item, n);
+	if (c->compress_types[c->ncompress_types] == NULL)
+		return tw_opts_failf(v->px, v->org, "out of memory");
+	c->ncompress_types++;
+	return 0;
+}
+
+/* compress_types TYPE...; or --compress-types T1,T2: replaces the list. */
+static int
+parse_compress_types(const struct tw_opt_val *v, const struct tw_opt *o,
+		     void *field)
+{
+	size_t n;
+	int err;
+
+	(void)o;
+	(void)field;
+	v->px->c->ncompress_types = 0;
+	if ((err = each_item(v, add_compress_type, &n)) < 0)
+		return err;
+	if (n == 0)
+		return tw_opts_failf(v->px, v->org, "compress_types needs a "
+				     "type");
+	return 0;
+}
+
+static void
+print_compress_types(const struct tw_config *c, const struct tw_opt *o,
+		     FILE *out)
+{
+	const char *const *t = c->ncompress_types ? c->compress_types :
+				tw_compress_default_types;
+	size_t i, n = c->ncompress_types ? c->ncompress_types : SIZE_MAX;
+
+	fputs(o->name, out);
+	for (i = 0; i < n && t[i] != NULL; i++) {
+		fputc(' ', out);
+		put_quoted(out, t[i]);
+	}
+	fputs(";\n", out);
+}
+
+/* One CODING=LEVEL item of compress_level. */
+static int
+set_compress_level(const struct tw_opt_val *v, const char *item, size_t n)
+{
+	char word[32];
+	const char *eq;
+	uint64_t level;
+	int c;
+
+	if (n >= sizeof(word))
+		n = sizeof(word) - 1;
+	memcpy(word, item, n);
+	word[n] = '\0';
+	eq = strchr(word, '=');
+	for (c = TW_CODING_GZIP; eq != NULL && c < TW_CODING_COUNT; c++) {
+		const char *name = tw_coding_name((enum tw_coding)c);
+
+		if ((size_t)(eq - word) == strlen(name) &&
+		    memcmp(word, name, strlen(name)) == 0 &&
+		    whole_number(eq + 1, 99, &level) &&
+		    tw_compress_level_ok((enum tw_coding)c, (int)level)) {
+			v->px->c->compress.level[c] = (int)level;
+			return 0;
+		}
+	}
+	return tw_opts_failf(v->px, v->org, "compress_level: '%s' is not "
+			     "gzip=0..12, br=0..11 or zstd=0..19", word);
+}
+
+/* compress_level gzip=N br=N zstd=N; (or commas): the codings named
+ * change, 0 turns one off. */
+static int
+parse_compress_level(const struct tw_opt_val *v, const struct tw_opt *o,
+		     void *field)
+{
+	size_t n;
+	int err;
+
+	(void)o;
+	(void)field;
+	if ((err = each_item(v, set_compress_level, &n)) < 0)
+		return err;
+	if (n == 0)
+		return tw_opts_failf(v->px, v->org, "compress_level needs "
+				     "CODING=LEVEL");
+	return 0;
+}
+
+static void
+print_compress_level(const struct tw_config *c, const struct tw_opt *o,
+		     FILE *out)
+{
+	int i;
+
+	fputs(o->name, out);
+	for (i = TW_CODING_GZIP; i < TW_CODING_COUNT; i++)
+		fprintf(out, " %s=%d", tw_coding_name((enum tw_coding)i),
+			c->compress.level[i]);
+	fputs(";\n", out);
+}
+
 /* ---- the table ------------------------------------------------------------- */
 
 static const char *const symlink_names[] = { "never", "inside", "always", NULL };
@@ -1528,6 +1676,31 @@ const struct tw_opt tw_opts[] = {
 	  "send FILE.gz/FILE.br beside FILE to clients\n"
 	  "that accept them (default)",
 	  "never send the .gz/.br sidecars" },
+	{ BOOL("compress", 0, compress.on), NULL,
+	  "compress text on the fly (gzip, br, zstd) for\n"
+	  "clients that accept it, once per file version\n"
+	  "(default)",
+	  "send files as they are on disk" },
+	{ OWN("compress_types", 0, 0, 1, TW_OPTS_MAX_ARGS,
+	      parse_compress_types, print_compress_types, 0), "TYPES",
+	  "types to compress, comma-separated; type/* for\n"
+	  "a whole kind (default text/*, JSON, JavaScript,\n"
+	  "SVG, XML, wasm)", NULL },
+	{ "compress_min_length", 0, 0, 1, 1, parse_size, NULL, print_u64,
+	  OFF(compress.min_length), NULL, "SIZE",
+	  "smaller files are sent plain (default 256)", NULL },
+	{ "compress_max_size", 0, 0, 1, 1, parse_size, NULL, print_u64,
+	  OFF(compress.max_size), NULL, "SIZE",
+	  "larger files are sent plain (default 16m)", NULL },
+	{ "compress_cache", 0, 0, 1, 1, parse_size, NULL, print_u64,
+	  OFF(compress.cache), NULL, "SIZE",
+	  "compressed variants kept by each worker, least\n"
+	  "recently used out first (default 32m)", NULL },
+	{ OWN("compress_level", 0, 0, 1, 3, parse_compress_level,
+	      print_compress_level, 0), "LEVELS",
+	  "level per coding, comma-separated: gzip=1..12\n"
+	  "br=1..11 zstd=1..19, 0 turns one off (default\n"
+	  "gzip=9,br=6,zstd=9)", NULL },
 	{ OWN("add_header", 0, TW_OPT_REPEAT, 2, 2, parse_header,
 	      print_headers, 0), "'NAME: VALUE'",
 	  "add a header to every response; repeatable", NULL },

@@ -133,6 +133,13 @@ row_hidden(struct scope_ctx *x, const struct tw_conf_node *n,
 }
 
 static int
+row_compress(struct scope_ctx *x, const struct tw_conf_node *n,
+	     const struct tw_opt_origin *org)
+{
+	return on_off(x, n, org, &x->sc->compress);
+}
+
+static int
 row_expires(struct scope_ctx *x, const struct tw_conf_node *n,
 	    const struct tw_opt_origin *org)
 {
@@ -430,6 +437,7 @@ static const struct scope_row rows[] = {
 	{ "listing", TW_SCOPE_LISTING, SL, 1, 1, false, row_listing },
 	{ "hidden", TW_SCOPE_HIDDEN, SL, 1, 1, false, row_hidden },
 	{ "expires", TW_SCOPE_EXPIRES, SL, 1, 1, false, row_expires },
+	{ "compress", TW_SCOPE_COMPRESS, SL, 1, 1, false, row_compress },
 	{ "add_header", 0, SL, 2, 2, false, row_add_header },
 	{ "status", TW_SCOPE_STATUS, SL, 1, 1, false, row_status },
 	{ "return", TW_SCOPE_RETURN, SL, 1, 2, false, row_return },
@@ -693,6 +701,8 @@ overlay(struct tw_config_scope *out, const struct tw_config_scope *b)
 		out->hidden = b->hidden;
 	if (b->set & TW_SCOPE_EXPIRES)
 		out->expires = b->expires;
+	if (b->set & TW_SCOPE_COMPRESS)
+		out->compress = b->compress;
 	/* As in nginx: a block's add_header lines replace all the
 	 * inherited ones. */
 	if (b->set & TW_SCOPE_HEADERS) {
@@ -730,6 +740,7 @@ tw_scope_effective(const struct tw_config *c,
 	out->listing = c->listing;
 	out->hidden = c->hidden;
 	out->expires = c->expires;
+	out->compress = c->compress.on;
 	memcpy(out->headers, c->headers, sizeof(out->headers));
 	out->nheaders = c->nheaders;
 	out->status = c->status;
@@ -789,6 +800,9 @@ print_scope(const struct tw_config_scope *sc, int depth, FILE *out)
 			fprintf(out, "%*sexpires %llds;\n", 4 * depth, "",
 				sc->expires);
 	}
+	if (sc->set & TW_SCOPE_COMPRESS)
+		fprintf(out, "%*scompress %s;\n", 4 * depth, "",
+			sc->compress ? "on" : "off");
 	for (i = 0; i < sc->nheaders; i++) {
 		fprintf(out, "%*sadd_header %s ", 4 * depth, "",
 			sc->headers[i].name);

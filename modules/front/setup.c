@@ -44,6 +44,7 @@ static bool serving;	/* past start-up: errors go to the error log */
  * location takes). */
 struct setup_loc {
 	struct tw_static_opts so;
+	struct tw_compress_opts co;	/* so.compress, its own on/off */
 	struct tw_status_opts sto;
 	struct tw_return_opts ro;
 	struct tw_proxy_opts po;	/* its proxy_pass, its prefix known */
@@ -835,7 +836,8 @@ add_routes(struct tw_setup *g, struct tw_stats *stats)
 						  .stats = stats,
 						  .version = VERSION,
 						  .groups = g->groups,
-						  .ngroups = g->ngroups };
+						  .ngroups = g->ngroups,
+						  .compress = &g->co };
 		for (i = 0; i < cfg->nstatus_allow; i++)
 			(void)tw_status_parse_net(cfg->status_allow[i],
 						  &g->sto.allow[g->sto.nallow++]);
@@ -1109,7 +1111,8 @@ same_static(const struct tw_static_opts *a, const struct tw_static_opts *b)
 
 	if (a->fs != b->fs || a->nindexes != b->nindexes ||
 	    a->listing != b->listing || a->hidden != b->hidden ||
-	    a->expires != b->expires || a->strip != b->strip)
+	    a->expires != b->expires || a->strip != b->strip ||
+	    a->compress->on != b->compress->on)
 		return false;
 	for (i = 0; i < a->nindexes; i++)
 		if (strcmp(a->indexes[i], b->indexes[i]) != 0)
@@ -1185,7 +1188,8 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 						   .stats = stats,
 						   .version = VERSION,
 						   .groups = g->groups,
-						   .ngroups = g->ngroups };
+						   .ngroups = g->ngroups,
+						   .compress = &g->co };
 		for (i = 0; i < cfg->nstatus_allow; i++)
 			(void)tw_status_parse_net(cfg->status_allow[i],
 						  &sl->sto.allow[sl->sto.nallow++]);
@@ -1222,6 +1226,9 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 		sl->so.listing = eff.listing;
 		sl->so.hidden = eff.hidden;
 		sl->so.expires = eff.expires;
+		sl->co = g->co;
+		sl->co.on = eff.compress;
+		sl->so.compress = &sl->co;
 		sl->so.open_files = open_files;
 		/* the prefix without its '/': what follows stays a path */
 		sl->so.strip = eff.alias && loc ? vl->len -
@@ -1346,6 +1353,9 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 	g->extra_headers = join_headers(cfg);
 	if (g->extra_headers == NULL || build_proxy(g) < 0)
 		return -1;
+	g->co = cfg->compress;
+	g->co.types = cfg->ncompress_types ? cfg->compress_types : NULL;
+	g->co.ntypes = cfg->ncompress_types;
 	g->so = (struct tw_static_opts){
 		.fs = g->fs,
 		.types = cfg->types,
@@ -1355,6 +1365,7 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		.listing = cfg->listing,
 		.hidden = cfg->hidden,
 		.gzip_static = cfg->gzip_static,
+		.compress = &g->co,
 		.charset = cfg->charset,
 		.expires = cfg->expires,
 		.open_files = tw_fs_cache_fd_share(tw_worker_max_fds(),

@@ -31,6 +31,7 @@ struct tw_setup {
 	struct tw_fs *fs;
 	char *extra_headers;
 	struct tw_static_opts so;
+	struct tw_compress_opts co;	/* so.compress: cfg's, types set */
 	struct tw_status_opts sto;
 	struct tw_http_opts ho;
 	struct tw_proxy_group pg;	/* tinyweb proxy URL...: the group */

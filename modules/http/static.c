@@ -18,9 +18,11 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/page.h"
+#include "http/compress.h"
 #include "http/listing.h"
 #include "net/loop.h"
 #include "net/resident.h"
+#include "parse/coding.h"
 #include "parse/fs.h"
 #include "parse/http_parse.h"
 #include "parse/mime.h"
@@ -67,6 +69,9 @@ struct scratch {
 /* A directory's page and the directory as it was when it was read. */
 struct page_slot {
 	struct tw_page *page;	/* NULL: a free slot */
+	struct tw_page *enc[TW_CODING_COUNT];	/* page compressed, made on
+						 * first demand; the slot's
+						 * references */
 	bool held;		/* the slot owns a reference (a small page) */
 	char *rel;		/* the directory, relative to the root */
 	size_t rel_len;
@@ -85,6 +90,7 @@ struct static_inst {
 	struct tw_mime *mime;
 	struct tw_fs_cache *cache;	/* this loop's open files */
 	struct tw_loop *loop;		/* where it is registered to shed */
+	struct tw_compress *z;		/* the loop's variants, or NULL */
 	char boundary[BOUNDARY_LEN + 1];
 	struct page_slot pages[PAGE_SLOTS];
 	size_t held_bytes;	/* in held pages */
@@ -146,7 +152,14 @@ static int
 static_attach(void *inst, struct tw_loop *loop)
 {
 	struct static_inst *si = inst;
-	int err = tw_loop_reclaim_add(loop, static_reclaim, si);
+	const struct tw_compress_opts *co = si->opts->compress;
+	int err;
+
+	/* Without a cache (no room in the loop's context), files go
+	 * plain: compressing per request is what the cache avoids. */
+	if (co != NULL && co->on)
+		si->z = tw_compress_of_loop(loop, co->cache);
+	err = tw_loop_reclaim_add(loop, static_reclaim, si);
 
 	if (err == 0)
 		si->loop = loop;
@@ -321,26 +334,6 @@ add_file_seg(struct tw_http_res *res, uint64_t off, uint64_t len)
 }
 
 /*
- * Read a whole small file without ever blocking the loop on the disk:
- * RWF_NOWAIT fails (EAGAIN) or reads short when pages are not in memory,
- * and the caller then sends by sendfile, which brings them in for the
- * next request. Filesystems that cannot do RWF_NOWAIT (overlay) get a
- * plain pread only when mincore says the pages are in memory, so their
- * hot files still go from memory and their cold ones from the aio pool.
- */
-static bool
-read_resident(int fd, char *buf, size_t size)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = size };
-	ssize_t n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
-
-	if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL) &&
-	    tw_resident_check(NULL, fd, 0, size) == 1)
-		n = pread(fd, buf, size, 0);
-	return n == (ssize_t)size;
-}
-
-/*
  * The bytes of a small file from memory, read once per version of it:
  * measured on loopback, one write of headers and body beats a send of
  * the headers plus a sendfile of a few KiB. Larger files keep sendfile
@@ -363,7 +356,7 @@ small_content(struct tw_fs_file *f)
 		return NULL;
 	if (buf == NULL)
 		buf = tw_fs_file_keep_content(f, size);
-	if (buf == NULL || !read_resident(f->fd, buf, size))
+	if (buf == NULL || !tw_resident_read(f->fd, buf, size))
 		return NULL;
 	f->content_len = size;
 	return buf;
@@ -467,24 +460,25 @@ release_file(void *ctx)
  * reference for the caller), or NULL.
  */
 static const char *
-pick_sidecar(struct static_inst *si, const struct tw_http_req *req,
+pick_sidecar(struct static_inst *si, const struct tw_coding_accept *acc,
 	     size_t rel_len, struct tw_fs_file **out)
 {
-	static const char *const codings[][2] = {
-		{ "br", ".br" }, { "gzip", ".gz" },
+	static const struct {
+		enum tw_coding c;
+		const char ext[4];
+	} sidecars[] = {
+		{ TW_CODING_BR, ".br" }, { TW_CODING_GZIP, ".gz" },
 	};
-	const struct tw_http_header *ae;
 	size_t i;
 
-	ae = tw_http_find_header(req->raw, "Accept-Encoding");
-	if (ae == NULL || rel_len + 4 > sizeof(si->scr.rel))
+	if (!acc->present || rel_len + 4 > sizeof(si->scr.rel))
 		return NULL;
 	for (i = 0; i < 2; i++) {
 		struct tw_fs_file *f;
 
-		if (tw_http_accept_q(ae->value, ae->value_len, codings[i][0]) <= 0)
+		if (tw_coding_q(acc, sidecars[i].c) <= 0)
 			continue;
-		memcpy(si->scr.rel + rel_len, codings[i][1], 4);
+		memcpy(si->scr.rel + rel_len, sidecars[i].ext, 4);
 		f = tw_fs_cache_open(si->cache, si->scr.rel, rel_len + 3);
 		si->scr.rel[rel_len] = '\0';
 		if (f == NULL)
@@ -494,9 +488,101 @@ pick_sidecar(struct static_inst *si, const struct tw_http_req *req,
 			continue;
 		}
 		*out = f;
-		return codings[i][0];
+		return tw_coding_name(sidecars[i].c);
 	}
 	return NULL;
+}
+
+/* True if a body of type and len bytes is one to compress on the fly. */
+static bool
+compressible(const struct static_inst *si, const char *type, uint64_t len)
+{
+	const struct tw_compress_opts *co = si->opts->compress;
+
+	return si->z != NULL && co != NULL && co->on && len >= co->min_length &&
+	       len <= co->max_size && tw_compress_type_ok(co, type);
+}
+
+/* The variant's entity-tag: the file's with the coding's suffix inside
+ * the quotes, so each representation has its own (RFC 9110 8.8.3). */
+static size_t
+variant_etag(const struct meta *m, enum tw_coding c,
+	     char out[TW_STATIC_ETAG_MAX + 8])
+{
+	const char *sfx = tw_coding_etag_suffix(c);
+	size_t n = m->etag_len - 1, sl = strlen(sfx);
+
+	memcpy(out, m->etag, n);
+	memcpy(out + n, sfx, sl);
+	out[n + sl] = '"';
+	out[n + sl + 1] = '\0';
+	return n + sl + 1;
+}
+
+/*
+ * The file in coding c, made on the fly: 0 with res filled (200, or
+ * 304 for a client holding this variant), or 1 when the plain bytes
+ * should go instead (the variant is being made, or is no gain).
+ */
+static int
+serve_variant(struct static_inst *si, const struct tw_http_req *req,
+	      struct tw_http_res *res, struct tw_fs_file *f, struct meta *m,
+	      enum tw_coding c)
+{
+	char etag[TW_STATIC_ETAG_MAX + 8];
+	size_t etag_len = variant_etag(m, c, etag);
+	struct tw_http_seg *seg;
+	struct tw_page *page;
+	int status;
+
+	status = tw_static_preconditions(req->raw, true, etag, etag_len,
+					 f->st.st_mtim.tv_sec);
+	if (status == 0) {
+		page = tw_compress_file(si->z, f->fd, &f->st, c,
+					si->opts->compress->level[c]);
+		if (page == NULL)
+			return 1;
+		res->page = page;
+		seg = &res->segs[res->nseg++];
+		seg->kind = TW_HTTP_SEG_PAGE;
+		seg->off = 0;
+		seg->len = page->len;
+		res->status = 200;
+	}
+	if (status == 412)
+		return 412;
+	add_header(res, "ETag", etag, etag_len);
+	if (m->lastmod_len != 0)
+		add_header(res, "Last-Modified", m->lastmod, m->lastmod_len);
+	add_expires(si, res);
+	if (status == 304) {
+		res->status = 304;
+		res->no_length = true;
+		return 0;
+	}
+	tw_buf_append_str(res->headers, "Accept-Ranges: bytes\r\n"
+			  "Content-Encoding: ");
+	tw_buf_append_str(res->headers, tw_coding_name(c));
+	tw_buf_append_str(res->headers, "\r\n");
+	add_header(res, "Content-Type", m->type, strlen(m->type));
+	return 0;
+}
+
+/*
+ * The coding of a response with the file's plain bytes, a sidecar or a
+ * variant made here: TW_CODING_NONE when the client refuses every one
+ * (406). Ranges are served from the plain bytes only.
+ */
+static int
+choose_coding(const struct static_inst *si, const struct tw_http_req *req,
+	      const struct tw_coding_accept *acc, bool on_the_fly)
+{
+	unsigned offered = TW_CODING_BIT(TW_CODING_IDENTITY);
+
+	if (on_the_fly && (req->method != TW_HTTP_GET ||
+			   tw_http_find_header(req->raw, "Range") == NULL))
+		offered |= tw_compress_codings(si->opts->compress);
+	return tw_coding_choose(acc, offered);
 }
 
 /* f: the file's cache entry; its reference passes to res. */
@@ -507,11 +593,13 @@ serve_file(struct static_inst *si, const struct tw_http_req *req,
 {
 	struct tw_http_range rg[TW_HTTP_MAX_RANGES];
 	struct meta *m = meta_of(f), *vm;
-	const struct tw_http_header *range;
+	const struct tw_http_header *range, *ae;
+	struct tw_coding_accept acc;
 	const char *coding = NULL;
 	struct tw_fs_file *cf = NULL;
 	size_t nr = 0;
 	enum tw_http_range_result rr = TW_RANGE_NONE;
+	bool on_the_fly;
 	int err, status;
 	uint64_t size;
 
@@ -527,9 +615,15 @@ serve_file(struct static_inst *si, const struct tw_http_req *req,
 			return err;
 		m->type_ok = true;
 	}
+	ae = tw_http_find_header(req->raw, "Accept-Encoding");
+	tw_coding_parse(ae ? ae->value : NULL, ae ? ae->value_len : 0, &acc);
+	on_the_fly = compressible(si, m->type, (uint64_t)f->st.st_size);
+	/* Both kinds of variant make the answer depend on the header. */
+	if (si->opts->gzip_static || on_the_fly)
+		tw_buf_append_str(res->headers, "Vary: Accept-Encoding\r\n");
 	vm = m;
 	if (si->opts->gzip_static) {
-		coding = pick_sidecar(si, req, rel_len, &cf);
+		coding = pick_sidecar(si, &acc, rel_len, &cf);
 		if (coding != NULL) {
 			tw_fs_cache_release(f);
 			f = cf;
@@ -538,11 +632,21 @@ serve_file(struct static_inst *si, const struct tw_http_req *req,
 			vm = meta_of(f);
 		}
 	}
+	if (coding == NULL) {
+		int c = choose_coding(si, req, &acc, on_the_fly);
+
+		if (c == TW_CODING_NONE)
+			return 406;
+		if (c != TW_CODING_IDENTITY) {
+			err = serve_variant(si, req, res, f, m,
+					    (enum tw_coding)c);
+			if (err != 1)
+				return err;
+		}
+	}
 	size = (uint64_t)f->st.st_size;
 	status = tw_static_preconditions(req->raw, true, vm->etag, vm->etag_len,
 					 f->st.st_mtim.tv_sec);
-	if (si->opts->gzip_static)
-		tw_buf_append_str(res->headers, "Vary: Accept-Encoding\r\n");
 	if (status == 412)
 		return 412;
 	add_header(res, "ETag", vm->etag, vm->etag_len);
@@ -628,6 +732,17 @@ same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
+static void
+drop_variants(struct page_slot *ps)
+{
+	size_t i;
+
+	for (i = 0; i < TW_CODING_COUNT; i++) {
+		tw_page_unref(ps->enc[i]);
+		ps->enc[i] = NULL;
+	}
+}
+
 /* A page sent but not held is forgotten by its slot when its last
  * reader is done. */
 static void
@@ -638,6 +753,7 @@ page_gone(struct tw_page *p, void *ctx)
 	if (ps->page != p)
 		return;
 	ps->page = NULL;
+	drop_variants(ps);
 	free(ps->rel);
 	ps->rel = NULL;
 }
@@ -652,6 +768,7 @@ slot_clear(struct static_inst *si, struct page_slot *ps)
 		return;
 	p->on_free = NULL;
 	ps->page = NULL;
+	drop_variants(ps);
 	free(ps->rel);
 	ps->rel = NULL;
 	if (ps->held) {
@@ -811,6 +928,51 @@ keep_page(struct static_inst *si, const char *rel, size_t rel_len,
 }
 
 /*
+ * The listing page to send: page itself, or (the reference passing) its
+ * variant in the coding the client prefers, compressed once per page
+ * and kept in its slot. A page no slot keeps (its directory just
+ * changed) and a page too large to compress on the loop go plain.
+ */
+static struct tw_page *
+listing_variant(struct static_inst *si, const struct tw_http_req *req,
+		struct tw_http_res *res, struct tw_page *page,
+		const char *type)
+{
+	const struct tw_compress_opts *co = si->opts->compress;
+	const struct tw_http_header *ae;
+	struct tw_coding_accept acc;
+	struct page_slot *ps = NULL;
+	struct tw_page **v;
+	size_t i;
+	int c;
+
+	if (!compressible(si, type, page->len) ||
+	    page->len > TW_COMPRESS_INLINE_MAX)
+		return page;
+	tw_buf_append_str(res->headers, "Vary: Accept-Encoding\r\n");
+	ae = tw_http_find_header(req->raw, "Accept-Encoding");
+	tw_coding_parse(ae ? ae->value : NULL, ae ? ae->value_len : 0, &acc);
+	c = tw_coding_choose(&acc, TW_CODING_BIT(TW_CODING_IDENTITY) |
+				   tw_compress_codings(co));
+	for (i = 0; i < PAGE_SLOTS && ps == NULL; i++)
+		if (si->pages[i].page == page)
+			ps = &si->pages[i];
+	if (c <= TW_CODING_IDENTITY || ps == NULL)
+		return page;
+	v = &ps->enc[c];
+	if (*v == NULL)
+		*v = tw_compress_bytes(page->data, page->len, (enum tw_coding)c,
+				       co->level[c]);
+	if (*v == NULL)
+		return page;
+	tw_buf_append_str(res->headers, "Content-Encoding: ");
+	tw_buf_append_str(res->headers, tw_coding_name((enum tw_coding)c));
+	tw_buf_append_str(res->headers, "\r\n");
+	tw_page_unref(page);
+	return tw_page_ref(*v);
+}
+
+/*
  * The listing of directory d (si->scr.rel, si->scr.path) as a page the
  * response sends by reference: the kept one when it is still right, else
  * a new one rendered from d's own descriptor, so the page and the stat
@@ -854,6 +1016,9 @@ serve_listing(struct static_inst *si, const struct tw_http_req *req,
 		}
 		keep_page(si, si->scr.rel, rel_len, vi, &st, &start, page);
 	}
+	page = listing_variant(si, req, res, page,
+			       view.format == TW_LISTING_JSON ?
+			       "application/json" : "text/html");
 	res->page = page;
 	seg = &res->segs[res->nseg++];
 	seg->kind = TW_HTTP_SEG_PAGE;

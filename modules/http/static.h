@@ -17,6 +17,7 @@
 
 #include "http/http.h"
 
+struct tw_compress_opts;
 struct tw_fs;
 struct tw_mime_table;
 
@@ -33,6 +34,9 @@ struct tw_static_opts {
 	bool listing;
 	bool hidden;		/* serve and list dotfiles */
 	bool gzip_static;	/* FILE.br / FILE.gz sidecars */
+	const struct tw_compress_opts *compress;	/* on-the-fly codings
+							 * (borrowed); NULL:
+							 * none */
 	bool charset;		/* append charset to text types */
 	long long expires;	/* Cache-Control max-age seconds, -1: none */
 	size_t open_files;	/* descriptors each loop's open-file cache

@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/stats.h"
+#include "http/compress.h"
 #include "http/health.h"
 #include "http/proxy.h"
 #include "parse/http_parse.h"
@@ -804,6 +805,7 @@ status_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	res->segs[0].kind = TW_HTTP_SEG_BODY;
 	res->segs[0].off = 0;
 	res->segs[0].len = res->body->len;
+	tw_compress_res(o->compress, req, res, types[f]);
 	return 0;
 }
 

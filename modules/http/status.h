@@ -18,6 +18,7 @@
 #include "http/http.h"
 
 struct tw_buf;
+struct tw_compress_opts;
 struct tw_proxy_group;
 struct tw_stats;
 
@@ -39,6 +40,8 @@ struct tw_status_opts {
 	 * failures, time, the active check's last result */
 	const struct tw_proxy_group *const *groups;
 	size_t ngroups;
+	const struct tw_compress_opts *compress;	/* borrowed; NULL:
+							 * sent plain */
 };
 
 enum tw_status_format {

@@ -855,6 +855,14 @@ tw_conn_use_aio(struct tw_loop *loop, struct tw_aio *a)
 	return 0;
 }
 
+struct tw_aio *
+tw_conn_aio(const struct tw_loop *loop)
+{
+	struct conn_loop *cl = tw_loop_get(loop, &conn_key);
+
+	return cl != NULL ? cl->aio : NULL;
+}
+
 int
 tw_conn_set_copy_min(struct tw_loop *loop, uint64_t n)
 {

@@ -273,6 +273,10 @@ int tw_conn_set_copy_min(struct tw_loop *loop, uint64_t copy_min);
 struct tw_aio;
 int tw_conn_use_aio(struct tw_loop *loop, struct tw_aio *a);
 
+/* The aio pool loop's connections use (borrowed), or NULL: none, so
+ * other work kept off the loop (compression) goes to the same threads. */
+struct tw_aio *tw_conn_aio(const struct tw_loop *loop);
+
 /* Connections of loop not freed yet. */
 size_t tw_conn_count(struct tw_loop *loop);
 

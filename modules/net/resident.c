@@ -173,3 +173,23 @@ tw_resident_forget(struct tw_resident *r)
 	r->how = NULL;
 	r->nhow = 0;
 }
+
+/*
+ * RWF_NOWAIT fails (EAGAIN) or reads short when pages are not in memory;
+ * the caller then sends by sendfile, which brings them in for the next
+ * request, or reads through the aio pool. Filesystems that cannot do
+ * RWF_NOWAIT (overlay) get a plain pread only when mincore says the
+ * pages are in memory, so their hot files still go from memory and their
+ * cold ones from the aio pool.
+ */
+bool
+tw_resident_read(int fd, void *buf, size_t size)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	ssize_t n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
+
+	if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL) &&
+	    tw_resident_check(NULL, fd, 0, size) == 1)
+		n = pread(fd, buf, size, 0);
+	return n == (ssize_t)size;
+}

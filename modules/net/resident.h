@@ -11,6 +11,7 @@
 #ifndef TW_RESIDENT_H
 #define TW_RESIDENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,15 @@ void tw_resident_forget(struct tw_resident *r);
  * trust mincore on such files.
  */
 int tw_resident_nowait(int fd, uint64_t off, uint64_t len);
+
+/*
+ * Read the first size bytes of fd into buf without waiting for the
+ * disk: true only if all of them were in memory and read. RWF_NOWAIT
+ * where the file system takes it; elsewhere (overlay) a plain pread
+ * only when mincore says the pages are in memory. False: the caller
+ * sends or reads another way (sendfile, the aio pool).
+ */
+bool tw_resident_read(int fd, void *buf, size_t size);
 int tw_resident_mincore(int fd, uint64_t off, uint64_t len);
 
 #endif /* TW_RESIDENT_H */

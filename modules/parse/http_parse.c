@@ -962,6 +962,23 @@ tw_http_accept_q(const char *v, size_t len, const char *coding)
 	return star >= 0 ? star : 0;
 }
 
+void
+tw_http_accept_each(const char *v, size_t len,
+		    void (*fn)(const char *c, size_t clen, int q, void *ctx),
+		    void *ctx)
+{
+	const char *e;
+	size_t elen, clen;
+	bool more = true;
+	int q;
+
+	while (next_element(&v, &len, &e, &elen, &more)) {
+		clen = parse_coding(e, elen, &q);
+		if (clen != 0)
+			fn(e, clen, q, ctx);
+	}
+}
+
 /* ---- Accept (media ranges) ------------------------------------------- */
 
 int

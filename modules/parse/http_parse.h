@@ -212,4 +212,14 @@ int tw_http_accept_q(const char *v, size_t len, const char *coding);
  */
 int tw_http_accept_media_q(const char *v, size_t len, const char *type);
 
+/*
+ * Every well-formed element of an Accept-Encoding style list v[0..len),
+ * in order: fn(coding, coding_len, q in thousandths, ctx). Malformed
+ * elements are skipped, as tw_http_accept_q skips them.
+ */
+void tw_http_accept_each(const char *v, size_t len,
+			 void (*fn)(const char *c, size_t clen, int q,
+				    void *ctx),
+			 void *ctx);
+
 #endif /* TW_HTTP_PARSE_H */

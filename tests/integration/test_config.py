@@ -134,6 +134,7 @@ class TestDirectives(ConfCase):
             "symlinks never;",
             "charset off;",
             "gzip_static off;",
+            "compress off;",
             "add_header X-One 1;",
             'add_header X-Two "two words";',
             "expires 1h;",

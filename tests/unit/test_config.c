@@ -682,6 +682,13 @@ static const struct bad_row bad_rows[] = {
 	{ "listing yes;\n", 0, 1, "'listing' takes on or off, not 'yes'" },
 	{ "hidden ON;\n", 0, 1, "'hidden' takes on or off, not 'ON'" },
 	{ "gzip_static 1;\n", 0, 1, "takes on or off" },
+	{ "compress yes;\n", 0, 1, "takes on or off" },
+	{ "compress_types text;\n", 0, 1, "is not a type" },
+	{ "compress_types ,;\n", 0, 1, "needs a type" },
+	{ "compress_level gzip=13;\n", 0, 1, "is not gzip=0..12" },
+	{ "compress_level deflate=1;\n", 0, 1, "is not gzip=0..12" },
+	{ "compress_level gzip;\n", 0, 1, "is not gzip=0..12" },
+	{ "compress_min_length 1x;\n", 0, 1, "is not a size" },
 	{ "daemon \"\";\n", 0, 1, "takes on or off, not ''" },
 	{ "symlinks sometimes;\n", 0, 1,
 	  "'symlinks' takes never, inside or always, not 'sometimes'" },
@@ -1754,7 +1761,7 @@ scope_inheritance(void **state)
 		" add_header X-S s;\n"
 		" location /a/ { root /ra; index x.html y.html; }\n"
 		" location /a/b/ { add_header X-B b; expires off; }\n"
-		" location /c/ { alias /rc/; hidden on; }\n"
+		" location /c/ { alias /rc/; hidden on; compress off; }\n"
 		"}\n"
 		"root /top;\n"
 		"index first.html second.html;\n"
@@ -1802,6 +1809,9 @@ scope_inheritance(void **state)
 	assert_string_equal(e.alias, "/rc/");
 	assert_true(e.hidden);
 	assert_false(c.hidden);
+	assert_false(e.compress);
+	tw_scope_effective(&c, srv, &srv->locs[1], &e);
+	assert_true(e.compress);	/* the top level's default */
 
 	/* the implicit server: the top level alone */
 	tw_scope_effective(&c, NULL, NULL, &e);
@@ -1845,6 +1855,12 @@ print_reparses_to_same(void **state)
 		"symlinks never;\n"
 		"charset off;\n"
 		"gzip_static off;\n"
+		"compress off;\n"
+		"compress_types text/css application/*;\n"
+		"compress_min_length 1k;\n"
+		"compress_max_size 2m;\n"
+		"compress_cache 5m;\n"
+		"compress_level gzip=4 br=0,zstd=19;\n"
 		"add_header X-A \"v \\\"q\\\" \\\\ 1 ; {}#\";\n"
 		"add_header X-B '2';\n"
 		"expires 90m;\n"
@@ -1892,7 +1908,8 @@ print_reparses_to_same(void **state)
 		" add_header X-S \"s;{}\";\n"
 		" expires max;\n"
 		" location = /exact { return 404 \"not \\\"here\\\"\"; }\n"
-		" location /img/ { alias /srv/img/; listing on; hidden off; }\n"
+		" location /img/ { alias /srv/img/; listing on; hidden off; "
+		"compress off; }\n"
 		" location /old { return 308 http://b.example/new; }\n"
 		" location /api/ { proxy_pass http://backend/v1/; status /st; }\n"
 		"}\n"
@@ -1941,6 +1958,15 @@ print_reparses_to_same(void **state)
 	assert_int_equal(c2.nproxy_set_headers, 1);
 	assert_string_equal(c2.proxy_set_headers[0].value, "a b");
 	assert_int_equal(c2.proxy_keepalive, 7);
+	assert_false(c2.compress.on);
+	assert_int_equal(c2.ncompress_types, 2);
+	assert_string_equal(c2.compress_types[1], "application/*");
+	assert_int_equal(c2.compress.min_length, 1024);
+	assert_int_equal(c2.compress.max_size, 2 << 20);
+	assert_int_equal(c2.compress.cache, 5 << 20);
+	assert_int_equal(c2.compress.level[TW_CODING_GZIP], 4);
+	assert_int_equal(c2.compress.level[TW_CODING_BR], 0);
+	assert_int_equal(c2.compress.level[TW_CODING_ZSTD], 19);
 	assert_string_equal(tw_mime_table_lookup(c2.types, "a.pm", 4),
 			    "text/x-pm");
 	assert_string_equal(tw_mime_table_lookup(c2.types, "a.x-y", 5),

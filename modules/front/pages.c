@@ -161,7 +161,7 @@ parse_try_files(const struct tw_opt_val *v, const char *name,
 			return tw_opts_failf(v->px, v->org, "try_files '%s': "
 					     "expected =CODE from 400 to 599",
 					     last);
-	} else if (!uri_ok(last)) {
+	} else if (!uri_ok(last) || strchr(last, '$') != NULL) {
 		return tw_opts_failf(v->px, v->org, "try_files '%s': the last "
 				     "word is =CODE or a URI starting with "
 				     "'/' (no variables)", last);
@@ -311,16 +311,19 @@ parse_list(const struct tw_opt_val *v, const char *name, const char **out,
 	return 0;
 }
 
+/* cors_methods, cors_expose_headers: names, "*" is none. */
 static int
-parse_methods(const struct tw_opt_val *v, const char *name,
-	      struct tw_config_pages *p)
+parse_names(const struct tw_opt_val *v, const char *name,
+	    struct tw_config_pages *p)
 {
 	bool star;
-	int err = parse_list(v, name, &p->cors_methods, &star);
+	const char **out = strcmp(name, "cors_methods") == 0 ?
+			   &p->cors_methods : &p->cors_expose;
+	int err = parse_list(v, name, out, &star);
 
 	if (err == 0 && star)
-		return tw_opts_failf(v->px, v->org, "cors_methods: name the "
-				     "methods (* is no method)");
+		return tw_opts_failf(v->px, v->org, "%s: name them (* is no "
+				     "name)", name);
 	return err;
 }
 
@@ -331,19 +334,6 @@ parse_headers(const struct tw_opt_val *v, const char *name,
 	bool star;
 
 	return parse_list(v, name, &p->cors_headers, &star);
-}
-
-static int
-parse_expose(const struct tw_opt_val *v, const char *name,
-	     struct tw_config_pages *p)
-{
-	bool star;
-	int err = parse_list(v, name, &p->cors_expose, &star);
-
-	if (err == 0 && star)
-		return tw_opts_failf(v->px, v->org, "cors_expose_headers: name "
-				     "the fields");
-	return err;
 }
 
 static int
@@ -382,9 +372,9 @@ static const struct pages_row rows[] = {
 	{ "error_page", TW_PAGES_ERRORS, true, parse_error_page },
 	{ "try_files", TW_PAGES_TRY, false, parse_try_files },
 	{ "cors", TW_PAGES_CORS, true, parse_cors },
-	{ "cors_methods", TW_PAGES_METHODS, false, parse_methods },
+	{ "cors_methods", TW_PAGES_METHODS, false, parse_names },
 	{ "cors_headers", TW_PAGES_HEADERS, false, parse_headers },
-	{ "cors_expose_headers", TW_PAGES_EXPOSE, false, parse_expose },
+	{ "cors_expose_headers", TW_PAGES_EXPOSE, false, parse_names },
 	{ "cors_max_age", TW_PAGES_MAX_AGE, false, parse_max_age },
 	{ "cors_credentials", TW_PAGES_CREDENTIALS, false, parse_credentials },
 };

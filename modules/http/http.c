@@ -110,6 +110,8 @@ struct tw_http_exchange {
 	size_t lr_agent;
 	size_t lr_cors;		/* logreq's bytes up to the CORS fields of
 				 * the answer, which end it */
+	bool cors;		/* the location does CORS: the handler's own
+				 * Access-Control-* fields are dropped */
 	const struct tw_vhost_server *srv;	/* for an error page */
 	const struct tw_http_scope *scope;
 	char up_addr[64];	/* tw_http_set_upstream; "" if none */
@@ -1592,6 +1594,7 @@ exchange_begin(struct http_conn *hc, const struct tw_http_request *r,
 	x->srv = hc->route_srv;
 	x->scope = hc->route_scope;
 	x->lr_cors = x->logreq.len;
+	x->cors = hc->route_cors != NULL;
 	if (hc->route_cors != NULL)
 		(void)tw_cors_fields(hc->route_cors, r, false, &x->logreq);
 	hc->route_cors = NULL;	/* in the answer's fields from here */
@@ -1897,6 +1900,24 @@ tw_http_body_consume(struct tw_http_exchange *x, size_t n)
 	exchange_send(x);
 }
 
+/* The fields of an answer (an upstream's) but its Access-Control-*
+ * ones: where the location does CORS its own fields stand alone (two
+ * Access-Control-Allow-Origin would make the browser refuse). */
+static void
+append_without_cors(struct tw_buf *h, const char *f, size_t len)
+{
+	const char *end = f + len, *eol;
+
+	for (; f < end; f = eol) {
+		eol = memchr(f, '\n', (size_t)(end - f));
+		eol = eol != NULL ? eol + 1 : end;
+		if ((size_t)(eol - f) > 15 &&
+		    strncasecmp(f, "Access-Control-", 15) == 0)
+			continue;
+		tw_buf_append(h, f, (size_t)(eol - f));
+	}
+}
+
 int
 tw_http_respond(struct tw_http_exchange *x, int status, const char *fields,
 		size_t fields_len, uint64_t len)
@@ -1945,7 +1966,9 @@ tw_http_respond(struct tw_http_exchange *x, int status, const char *fields,
 		else if (x->minor == 0)
 			tw_buf_append_str(h, "Connection: keep-alive\r\n");
 	}
-	if (fields_len > 0)
+	if (x->cors)
+		append_without_cors(h, fields, fields_len);
+	else if (fields_len > 0)
 		tw_buf_append(h, fields, fields_len);
 	if (!x->tunnel && !x->logreq.failed)
 		tw_buf_append(h, x->logreq.data + x->lr_cors,

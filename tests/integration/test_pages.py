@@ -325,7 +325,8 @@ class TestCors(ServerCase):
 
     @classmethod
     def prepare(cls):
-        cls.upstream = Server(os.path.join(cls.root, "pub"))
+        # an upstream with CORS of its own: the location's stands alone
+        cls.upstream = Server(os.path.join(cls.root, "pub"), "--cors", "*")
         cls.server_args = ("-c", write_conf(cls.tmp, """
 cors %s %s;
 cors_credentials on;
@@ -468,6 +469,10 @@ server {
                          "true")
         r = self.get("/up/p.txt", EVIL)
         self.assertEqual(self.acao(r), [])
+        r = request(self.port, "GET", "/up/p.txt",
+                    [("Origin", A), ("Connection", "close")],
+                    version="HTTP/1.0")
+        self.assertEqual(self.acao(r), [A])
 
 
 class TestCorsCommandLine(ServerCase):

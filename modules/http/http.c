@@ -1298,7 +1298,9 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 	struct body_fr fr;
 
 	hc->nreq++;
-	hc->route_scope = NULL;	/* an earlier exchange's, maybe */
+	/* An earlier exchange's, maybe (it answers after dispatch). */
+	hc->route_headers = NULL;
+	hc->route_scope = NULL;
 	hc->route_cors = NULL;
 	if (!host_ok(r)) {
 		fail(hc, r, 400, head);

@@ -64,6 +64,7 @@ class TestErrorPage(ServerCase):
         "shut": {"a.txt": b"a\n"},		# no index, listing off: 403
         "own": {"404.html": b"own 404 of /own/\n"},
         "errors": {"403.html": b"forbidden page\n"},
+        "e": {"50x.html": b"api down\n"},
     }
 
     @classmethod
@@ -91,6 +92,13 @@ server {
     }
     location /api/ {
         proxy_pass http://127.0.0.1:1/;
+    }
+    location /api2/ {
+        error_page 502 /e/50x.html;
+        proxy_pass http://127.0.0.1:1/;
+    }
+    location /e/ {
+        add_header X-Page e;
     }
 }
 """)
@@ -149,6 +157,16 @@ server {
         self.assertEqual(r.status, 502)
         self.assertEqual(r.body, b"")
         self.assertEqual(int(r.header("Content-Length")), len(DOWN))
+
+    def test_page_location_headers_end_with_the_answer(self):
+        with harness.Conn(self.port) as c:
+            r = c.request("GET", "/api2/x")
+            self.assertEqual((r.status, r.body), (502, b"api down\n"))
+            self.assertEqual(r.header("X-Page"), "e")
+            # the next answer on the connection is its own location's
+            r = c.request("GET", "/%zz")
+            self.assertEqual(r.status, 400, r.describe())
+            self.assertIsNone(r.header("X-Page"))
 
     def test_location_has_its_own(self):
         r = self.get("/own/nothing")

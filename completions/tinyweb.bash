@@ -51,6 +51,8 @@ _tinyweb()
 		--proxy-set-header --proxy-keepalive
 		--tls-cert --tls-key --tls-protocols --tls-ciphers
 		--redirect-https
+		--spa --cors --cors-methods --cors-headers --cors-expose-headers
+		--cors-max-age --cors-credentials --no-cors-credentials
 		-h --help -V --version'
 	local i cmd=
 
@@ -197,6 +199,11 @@ _tinyweb()
 	--proxy-buffer-size | --proxy-set-header | --proxy-keepalive | \
 	--tls-ciphers | --redirect-https)
 		# A number, an address, a header or a time: nothing to offer.
+		return 0
+		;;
+	--cors | --cors-methods | --cors-headers | --cors-expose-headers | \
+	--cors-max-age)
+		# An origin, names or a time: nothing to offer.
 		return 0
 		;;
 	esac

@@ -91,6 +91,14 @@ complete -c tinyweb -n $serve -l tls-key -r -F -d 'The private key (PEM) of the 
 complete -c tinyweb -n $serve -l tls-protocols -x -a 'TLSv1 TLSv1.1 TLSv1.2 TLSv1.3' -d 'TLS versions (default TLSv1.2 TLSv1.3)'
 complete -c tinyweb -n $serve -l tls-ciphers -x -d 'OpenSSL cipher list for TLS 1.2 (default Mozilla intermediate)'
 complete -c tinyweb -n $serve -l redirect-https -x -d 'Answer 301 to https on PORT'
+complete -c tinyweb -n $serve -l spa -d 'Single-page app: unknown paths get /index.html'
+complete -c tinyweb -n $serve -l cors -x -d 'CORS: let pages of ORIGIN read responses, or * for any; repeatable'
+complete -c tinyweb -n $serve -l cors-methods -x -d 'CORS: methods a preflight allows (default GET, HEAD, OPTIONS)'
+complete -c tinyweb -n $serve -l cors-headers -x -d 'CORS: request fields a preflight allows (default *: those asked for)'
+complete -c tinyweb -n $serve -l cors-expose-headers -x -d 'CORS: response fields scripts may read'
+complete -c tinyweb -n $serve -l cors-max-age -x -d 'CORS: how long a preflight answer is kept (default 1h)'
+complete -c tinyweb -n $serve -l cors-credentials -d 'CORS: allow cookies and credentials (listed origins only)'
+complete -c tinyweb -n $serve -l no-cors-credentials -d 'CORS: no credentials (default)'
 complete -c tinyweb -n $serve -x -a '(__fish_complete_directories (commandline -ct))'
 
 # stop, quit, reload and reopen: which server, by its pid file.

@@ -54,7 +54,7 @@ for mode in prefork threads; do
 		python3 tests/integration/run.py test_http.py test_paths.py \
 		test_ranges.py test_conditional.py test_listing.py test_limits.py \
 		test_robustness.py test_framing.py test_scopes.py \
-		test_compress.py > "$tmp" 2>&1
+		test_compress.py test_pages.py > "$tmp" 2>&1
 	tally "integration ($mode)" "$tmp" $?
 done
 

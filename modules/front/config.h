@@ -31,6 +31,9 @@
 #define TW_CONFIG_MAX_UPSTREAMS	64	/* upstream blocks and the implicit
 					 * groups of proxy_pass URLs */
 #define TW_CONFIG_MAX_CERTS	4	/* RSA and ECDSA pairs, say */
+#define TW_CONFIG_MAX_ERROR_PAGES 32	/* codes of error_page lines, a level */
+#define TW_CONFIG_MAX_TRY	8	/* paths of try_files */
+#define TW_CONFIG_MAX_ORIGINS	16	/* cors origins, a level */
 
 struct tw_listen {
 	const char *addr;	/* IPv4 or IPv6 literal */
@@ -45,6 +48,49 @@ struct tw_config_header {
 
 struct tw_config_arena;
 struct tw_mime_table;
+
+/*
+ * error_page, try_files and the cors directives (front/pages), at the
+ * top level and in server and location blocks. set has the bit
+ * TW_PAGES_<X> of each given at that level; a level inherits the
+ * others, error_page lines and cors origins as a whole, as nginx does.
+ */
+enum {
+	TW_PAGES_ERRORS = 1u << 0,
+	TW_PAGES_TRY = 1u << 1,
+	TW_PAGES_CORS = 1u << 2,
+	TW_PAGES_METHODS = 1u << 3,
+	TW_PAGES_HEADERS = 1u << 4,
+	TW_PAGES_EXPOSE = 1u << 5,
+	TW_PAGES_MAX_AGE = 1u << 6,
+	TW_PAGES_CREDENTIALS = 1u << 7,
+};
+
+struct tw_config_error_page {
+	int code;
+	int answer;			/* =ANSWER; 0: code */
+	const char *uri;
+};
+
+struct tw_config_pages {
+	struct tw_config_error_page errors[TW_CONFIG_MAX_ERROR_PAGES];
+	size_t nerrors;
+	const char *try_files[TW_CONFIG_MAX_TRY];	/* the FILE words */
+	size_t ntry;
+	int try_code;			/* last word =CODE, or 0 */
+	const char *try_uri;		/* last word URI, or NULL */
+	const char *origins[TW_CONFIG_MAX_ORIGINS];	/* "*": any */
+	size_t norigins;		/* 0 with TW_PAGES_CORS: cors off */
+	const char *cors_methods;	/* "GET, HEAD" as printed; NULL:
+					 * the default */
+	const char *cors_headers;	/* NULL: echo those asked for */
+	const char *cors_expose;	/* or NULL */
+	uint64_t cors_max_age;		/* seconds */
+	bool cors_credentials;
+	const char *cors_where;		/* FILE:LINE of cors *, and of */
+	const char *credentials_where;	/* cors_credentials on */
+	unsigned set;			/* TW_PAGES_* given at this level */
+};
 
 /*
  * What a server or location block may set (front/scope). set has the
@@ -84,6 +130,7 @@ struct tw_config_scope {
 	struct tw_proxy_opts *proxy;	/* filled by tw_config_resolve() */
 	bool compress;			/* on-the-fly compression */
 	unsigned set;			/* TW_SCOPE_* given in this block */
+	struct tw_config_pages pages;	/* error_page, try_files, cors */
 };
 
 struct tw_config_location {
@@ -217,6 +264,8 @@ struct tw_config {
 	const char *tls_ciphers;	/* NULL: Mozilla intermediate */
 	uint64_t redirect_https;	/* plain listeners: 301 to this
 					 * https port; 0: off */
+	struct tw_config_pages pages;	/* error_page, try_files, cors,
+					 * --spa (front/pages) */
 
 	/* The proxy: `tinyweb proxy URL... [DIR]` and the flat proxy_*
 	 * directives (the settings of every proxied request). */

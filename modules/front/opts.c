@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "front/pages.h"
 #include "front/scope.h"
 #include "front/upstreams.h"
 #include "http/status.h"
@@ -1425,6 +1426,31 @@ print_set_headers(const struct tw_config *c, const struct tw_opt *o,
 	}
 }
 
+/* ---- error_page, try_files, cors (front/pages) ----------------------- */
+
+static int
+parse_pages(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	(void)field;
+	return tw_pages_parse(v, o->name, &v->px->c->pages, false);
+}
+
+static int
+parse_spa(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	(void)o;
+	(void)field;
+	return tw_pages_spa(v, &v->px->c->pages);
+}
+
+/* error_page's row prints the lines of every row of front/pages. */
+static void
+print_pages(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	(void)o;
+	tw_pages_print(&c->pages, 0, out);
+}
+
 /* ---- -c and -t ---------------------------------------------------------- */
 
 static int
@@ -1852,6 +1878,37 @@ const struct tw_opt tw_opts[] = {
 	      print_redirect_https, OFF(redirect_https)), "PORT",
 	  "plain-HTTP listeners answer every request with\n"
 	  "301 to https://HOST:PORT/same/path (off by\ndefault)", NULL },
+	/* Pages and headers (front/pages): error_page prints them all. */
+	{ OWN("error_page", 0, TW_OPT_FILE | TW_OPT_REPEAT, 2,
+	      TW_OPTS_MAX_ARGS, parse_pages, print_pages, 0), NULL, NULL,
+	  NULL },
+	{ OWN("try_files", 0, TW_OPT_FILE, 2, TW_OPTS_MAX_ARGS, parse_pages,
+	      NULL, 0), NULL, NULL, NULL },
+	{ OWN("spa", 0, TW_OPT_CLI | TW_OPT_NOARG, 0, 0, parse_spa, NULL, 0),
+	  NULL, "single-page app: a path that is no file or\n"
+	  "directory gets /index.html with 200\n"
+	  "(try_files $uri $uri/ /index.html)", NULL },
+	{ OWN("cors", 0, TW_OPT_REPEAT, 1, TW_OPTS_MAX_ARGS, parse_pages, NULL,
+	      0), "ORIGIN",
+	  "CORS: let pages of ORIGIN (https://HOST[:PORT])\n"
+	  "read responses, or * for any; repeatable", NULL },
+	{ OWN("cors_methods", 0, 0, 1, TW_OPTS_MAX_ARGS, parse_pages, NULL,
+	      0), "LIST",
+	  "CORS: methods a preflight allows (default\n"
+	  "GET, HEAD, OPTIONS)", NULL },
+	{ OWN("cors_headers", 0, 0, 1, TW_OPTS_MAX_ARGS, parse_pages, NULL,
+	      0), "LIST",
+	  "CORS: request fields a preflight allows, or *\n"
+	  "(default): those it asks for", NULL },
+	{ OWN("cors_expose_headers", 0, 0, 1, TW_OPTS_MAX_ARGS, parse_pages,
+	      NULL, 0), "LIST",
+	  "CORS: response fields scripts may read", NULL },
+	{ OWN("cors_max_age", 0, 0, 1, 1, parse_pages, NULL, 0), "TIME",
+	  "CORS: how long a preflight's answer is kept\n(default 1h)", NULL },
+	{ OWN("cors_credentials", 0, TW_OPT_NOARG | TW_OPT_NEG, 1, 1,
+	      parse_pages, NULL, 0), NULL,
+	  "CORS: allow cookies and credentials (with\n"
+	  "listed origins, not *)", "CORS: no credentials (default)" },
 };
 
 const size_t tw_nopts = sizeof(tw_opts) / sizeof(tw_opts[0]);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "front/pages.h"
 #include "front/upstreams.h"
 #include "http/return.h"
 
@@ -254,6 +255,17 @@ row_proxy_pass(struct scope_ctx *x, const struct tw_conf_node *n,
 	return 0;
 }
 
+/* error_page, try_files, cors...: front/pages' rows. */
+static int
+row_pages(struct scope_ctx *x, const struct tw_conf_node *n,
+	  const struct tw_opt_origin *org)
+{
+	struct tw_opt_val v = { .px = x->px, .org = org, .args = n->args,
+				.nargs = n->nargs, .node = n };
+
+	return tw_pages_parse(&v, n->name, &x->sc->pages, true);
+}
+
 /* ---- server-level directives --------------------------------------------- */
 
 static int
@@ -443,6 +455,14 @@ static const struct scope_row rows[] = {
 	{ "return", TW_SCOPE_RETURN, SL, 1, 2, false, row_return },
 	{ "proxy_pass", TW_SCOPE_PROXY, IN_LOCATION, 1, 1, false,
 	  row_proxy_pass },
+	{ "error_page", 0, SL, 2, TW_OPTS_MAX_ARGS, false, row_pages },
+	{ "try_files", 0, SL, 2, TW_OPTS_MAX_ARGS, false, row_pages },
+	{ "cors", 0, SL, 1, TW_OPTS_MAX_ARGS, false, row_pages },
+	{ "cors_methods", 0, SL, 1, TW_OPTS_MAX_ARGS, false, row_pages },
+	{ "cors_headers", 0, SL, 1, TW_OPTS_MAX_ARGS, false, row_pages },
+	{ "cors_expose_headers", 0, SL, 1, TW_OPTS_MAX_ARGS, false, row_pages },
+	{ "cors_max_age", 0, SL, 1, 1, false, row_pages },
+	{ "cors_credentials", 0, SL, 1, 1, false, row_pages },
 	{ "listen", 0, IN_SERVER, 1, 3, false, row_listen },
 	{ "tls_certificate", 0, IN_SERVER, 1, 1, false, row_tls_file },
 	{ "tls_certificate_key", 0, IN_SERVER, 1, 1, false, row_tls_file },
@@ -667,11 +687,38 @@ check_defaults(const struct tw_config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* The pages settings in force at every level, whole (front/pages). */
+static int
+check_pages(const struct tw_config *c, char *err, size_t errlen)
+{
+	struct tw_config_scope eff;
+	size_t i, j;
+	int r;
+
+	if ((r = tw_pages_check(&c->pages, err, errlen)) < 0)
+		return r;
+	for (i = 0; i < c->nservers; i++) {
+		const struct tw_config_server *srv = c->servers[i];
+
+		tw_scope_effective(c, srv, NULL, &eff);
+		if ((r = tw_pages_check(&eff.pages, err, errlen)) < 0)
+			return r;
+		for (j = 0; j < srv->nlocs; j++) {
+			tw_scope_effective(c, srv, &srv->locs[j], &eff);
+			if ((r = tw_pages_check(&eff.pages, err, errlen)) < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 int
 tw_scope_finish(struct tw_config *c, char *err, size_t errlen)
 {
 	int r;
 
+	if ((r = check_pages(c, err, errlen)) < 0)
+		return r;
 	c->listens_from_cli = c->cli_port >= 0 || c->ncli_binds > 0 ||
 			      c->ncli_listens > 0;
 	if ((r = check_defaults(c, err, errlen)) < 0)
@@ -719,6 +766,7 @@ overlay(struct tw_config_scope *out, const struct tw_config_scope *b)
 		out->proxy_pass = b->proxy_pass;
 		out->proxy = b->proxy;
 	}
+	tw_pages_overlay(&out->pages, &b->pages);
 	out->set |= b->set;
 }
 
@@ -744,6 +792,7 @@ tw_scope_effective(const struct tw_config *c,
 	memcpy(out->headers, c->headers, sizeof(out->headers));
 	out->nheaders = c->nheaders;
 	out->status = c->status;
+	out->pages = c->pages;
 	if (srv != NULL)
 		overlay(out, &srv->s);
 	if (loc != NULL)
@@ -827,6 +876,7 @@ print_scope(const struct tw_config_scope *sc, int depth, FILE *out)
 		tw_opts_put_quoted(out, sc->proxy_pass);
 		fputs(";\n", out);
 	}
+	tw_pages_print(&sc->pages, depth, out);
 }
 
 static void

@@ -50,6 +50,7 @@ struct setup_loc {
 	struct tw_proxy_opts po;	/* its proxy_pass, its prefix known */
 	const char *index[TW_CONFIG_MAX_INDEX];
 	char *headers;		/* its add_header lines, joined */
+	struct tw_pages_http pages;	/* error pages, CORS, try_files */
 	bool has_static;	/* so is the options of route static_route */
 	size_t static_route;
 };
@@ -1112,8 +1113,14 @@ same_static(const struct tw_static_opts *a, const struct tw_static_opts *b)
 	if (a->fs != b->fs || a->nindexes != b->nindexes ||
 	    a->listing != b->listing || a->hidden != b->hidden ||
 	    a->expires != b->expires || a->strip != b->strip ||
-	    a->compress->on != b->compress->on)
+	    a->compress->on != b->compress->on ||
+	    a->ntry != b->ntry || a->try_code != b->try_code ||
+	    (a->try_uri == NULL) != (b->try_uri == NULL) ||
+	    (a->try_uri != NULL && strcmp(a->try_uri, b->try_uri) != 0))
 		return false;
+	for (i = 0; i < a->ntry; i++)
+		if (strcmp(a->try_files[i], b->try_files[i]) != 0)
+			return false;
 	for (i = 0; i < a->nindexes; i++)
 		if (strcmp(a->indexes[i], b->indexes[i]) != 0)
 			return false;
@@ -1183,6 +1190,8 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 	if (sl->headers == NULL)
 		return -1;
 	vl->extra_headers = sl->headers;
+	tw_pages_build(&eff.pages, &sl->pages, NULL);
+	vl->scope = &sl->pages.scope;
 	if (eff.status != NULL) {
 		sl->sto = (struct tw_status_opts){ .path = eff.status,
 						   .stats = stats,
@@ -1218,6 +1227,7 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 		if (fs == NULL)
 			return -1;
 		sl->so = g->so;
+		tw_pages_build(&eff.pages, &sl->pages, &sl->so);
 		sl->so.fs = fs;
 		sl->so.index = eff.nindex ? eff.index[0] : NULL;
 		memcpy(sl->index, eff.index, sizeof(sl->index));
@@ -1382,7 +1392,9 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		.log_format = cfg->log_format,
 		.extra_headers = cfg->nheaders ? g->extra_headers : NULL,
 		.stats = s->stats,
+		.scope = &g->pages.scope,
 	};
+	tw_pages_build(&cfg->pages, &g->pages, &g->so);
 	if (cfg->nservers > 0) {
 		if (build_scopes(g, s->stats) < 0)
 			return -1;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "front/config.h"
+#include "front/pages.h"
 #include "http/http.h"
 #include "http/proxy.h"
 #include "http/redirect.h"
@@ -43,6 +44,8 @@ struct tw_setup {
 	const struct tw_proxy_group *groups[TW_CONFIG_MAX_UPSTREAMS + 1];
 	size_t ngroups;
 	struct tw_redirect_opts ro;
+	struct tw_pages_http pages;	/* without server blocks: error
+					 * pages, CORS, try_files */
 	struct tw_http_route routes[3];
 	struct tw_http_server *srv;
 	struct tw_proto proto;

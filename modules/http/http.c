@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/pool.h"
+#include "http/cors.h"
 #include "http/vhost.h"
 #include "net/loop.h"
 #include "parse/chunked.h"
@@ -61,6 +62,13 @@ struct http_conn {
 	signed char listen;	/* the vhosts' listen it came in on, or -1 */
 	const char *route_headers;	/* the location's add_header lines
 					 * for the response being queued */
+	const struct tw_vhost_server *route_srv;	/* the request's server
+							 * block, or NULL */
+	const struct tw_http_scope *route_scope;	/* its location's error
+							 * pages ... */
+	const struct tw_cors *route_cors;	/* ... and CORS: those of the
+						 * location the request
+						 * names, whatever answers */
 };
 
 /*
@@ -100,6 +108,12 @@ struct tw_http_exchange {
 	size_t lr_target;
 	size_t lr_referer;	/* SIZE_MAX: absent */
 	size_t lr_agent;
+	size_t lr_cors;		/* logreq's bytes up to the CORS fields of
+				 * the answer, which end it */
+	bool cors;		/* the location does CORS: the handler's own
+				 * Access-Control-* fields are dropped */
+	const struct tw_vhost_server *srv;	/* for an error page */
+	const struct tw_http_scope *scope;
 	char up_addr[64];	/* tw_http_set_upstream; "" if none */
 	int up_status;
 	uint64_t up_time_us;
@@ -560,6 +574,7 @@ reset_res(struct http_loop *hl, struct tw_http_res *res)
 	res->fd_release = NULL;
 	res->fd_ctx = NULL;
 	res->no_length = false;
+	res->internal_uri = NULL;
 	res->nseg = 0;
 }
 
@@ -651,6 +666,8 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 	else if (r != NULL && r->minor == 0)
 		tw_buf_append_str(h, "Connection: keep-alive\r\n");
 	tw_buf_append(h, res->headers->data, res->headers->len);
+	if (r != NULL && hc->route_cors != NULL)
+		(void)tw_cors_fields(hc->route_cors, r, false, h);
 	if (hc->route_headers != NULL)
 		tw_buf_append_str(h, hc->route_headers);
 	else if (hc->srv->opts->extra_headers != NULL)
@@ -967,6 +984,7 @@ pick_location(struct http_conn *hc, const struct tw_http_request *r,
 
 	(void)target_authority(r, &host, &hlen);
 	srv = tw_vhost_server(vh, host, hlen, conn_listen(hc, vh));
+	hc->route_srv = srv;
 	err = tw_url_decode_path(req->path, req->path_len, path, PATH_MAX,
 				 &len);
 	if (err == -ENAMETOOLONG)
@@ -977,7 +995,143 @@ pick_location(struct http_conn *hc, const struct tw_http_request *r,
 	*first = loc->first;
 	*n = loc->n;
 	hc->route_headers = loc->extra_headers;
+	hc->route_scope = loc->scope;
 	return 0;
+}
+
+/*
+ * The handlers routes[first..first+n) asked in turn: the status of the
+ * first that takes req (0: res is filled), or 404 if none does. *taken:
+ * one did. Methods other than GET and HEAD go only to handlers of every
+ * method (the proxy), and internal requests never do: those answer
+ * later, not in the request's place.
+ */
+static int
+run_handlers(struct http_conn *hc, const struct tw_http_req *req,
+	     size_t first, size_t n, bool *taken)
+{
+	struct tw_http_res *res = &hc->hl->res;
+	bool other = req->method == TW_HTTP_OTHER;
+	size_t i;
+	int status;
+
+	reset_res(hc->hl, res);
+	for (i = first; i < first + n; i++) {
+		const struct tw_handler *h = hc->srv->routes[i].handler;
+
+		if (other ? !h->any_method : req->internal && h->any_method)
+			continue;
+		reset_res(hc->hl, res);
+		status = h->handle(req, res, hc->hl->inst[i]);
+		if (status != TW_DECLINED) {
+			*taken = true;
+			return status;
+		}
+	}
+	return 404;
+}
+
+/*
+ * Make req the internal request of uri (a path [?query] of the
+ * configuration, decoded and checked when it was read) in the request's
+ * server: GET (HEAD stays HEAD), and the handlers of uri's location in
+ * routes[*first..*first+*n). 0, or 400 if uri does not decode.
+ */
+static int
+route_internal(struct http_conn *hc, struct tw_http_req *req,
+	       const char *uri, size_t *first, size_t *n)
+{
+	const char *q = strchr(uri, '?');
+	const struct tw_vhost_loc *loc;
+	char *path = hc->hl->vpath;
+	size_t len;
+
+	req->internal = true;
+	if (req->method != TW_HTTP_HEAD)
+		req->method = TW_HTTP_GET;
+	req->path = uri;
+	req->path_len = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	req->query = q != NULL ? q + 1 : NULL;
+	req->query_len = q != NULL ? strlen(q + 1) : 0;
+	*first = 0;
+	*n = hc->srv->nroutes;
+	if (hc->route_srv == NULL)
+		return 0;
+	if (tw_url_decode_path(req->path, req->path_len, path, PATH_MAX,
+			       &len) < 0 || tw_url_remove_dots(path, &len) < 0)
+		return 400;
+	loc = tw_vhost_location(hc->route_srv, path, len);
+	*first = loc->first;
+	*n = loc->n;
+	hc->route_headers = loc->extra_headers;
+	hc->route_scope = loc->scope;
+	return 0;
+}
+
+static const struct tw_http_error_page *
+find_error_page(const struct tw_http_scope *sc, int status)
+{
+	size_t i;
+
+	for (i = 0; sc != NULL && i < sc->nerrors; i++)
+		if (sc->errors[i].code == status)
+			return &sc->errors[i];
+	return NULL;
+}
+
+/*
+ * res for an error status: the page error_page names for it in the
+ * request's scope, served in the request's place with the status (or
+ * the page's =ANSWER), else tinyweb's own page, which also stands in
+ * when the named page does not answer 200 (missing, or an error of its
+ * own): one error page per request, so no loop. Tinyweb's page keeps
+ * what the handler said of the error (Content-Range on a 416).
+ */
+static void
+answer_error(struct http_conn *hc, struct tw_http_req *req, int status)
+{
+	const struct tw_http_error_page *ep;
+	struct tw_http_res *res = &hc->hl->res;
+	size_t first, n;
+	bool taken = false;
+
+	ep = find_error_page(hc->route_scope, status);
+	if (ep != NULL) {
+		close_res_fd(res);
+		req->error_page = true;
+		if (route_internal(hc, req, ep->uri, &first, &n) == 0 &&
+		    run_handlers(hc, req, first, n, &taken) == 0 &&
+		    res->status == 200) {
+			res->status = ep->answer != 0 ? ep->answer : status;
+			if (res->status == 405)
+				tw_buf_append_str(res->headers,
+						  "Allow: " ALLOW_METHODS "\r\n");
+			return;
+		}
+		reset_res(hc->hl, res);
+	}
+	close_res_fd(res);
+	res->nseg = 0;
+	res->no_length = false;
+	error_page(res, status);
+}
+
+/* A CORS preflight where CORS is on: answered here, before any handler
+ * (a proxy would pass it on). An origin not allowed gets what any
+ * OPTIONS gets, without CORS fields: the browser refuses. */
+static void
+preflight_response(struct http_conn *hc, const struct tw_http_request *r,
+		   bool keep)
+{
+	struct tw_http_res *res = &hc->hl->res;
+
+	reset_res(hc->hl, res);
+	res->status = 204;
+	res->no_length = true;
+	if (!tw_cors_fields(hc->route_cors, r, true, res->headers))
+		tw_buf_append_str(res->headers, "Allow: " ALLOW_METHODS "\r\n");
+	hc->route_cors = NULL;		/* its fields are in */
+	queue_response(hc, r, res, false, keep);
 }
 
 
@@ -1002,13 +1156,15 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
 	bool other = !head && !method_is(r, "GET");
 	bool split = split_target(r, &req), taken = false;
 	int status = 404, err = 0;
-	size_t i, first = 0, n = hc->srv->nroutes;
+	size_t first = 0, n = hc->srv->nroutes;
 
 	req.body_chunked = fr->chunked;
 	req.body_len = fr->len;
 	req.method = head ? TW_HTTP_HEAD : other ? TW_HTTP_OTHER : TW_HTTP_GET;
 	if (hc->srv->has_async)
 		req.x = exchange_get(hc);
+	hc->route_srv = NULL;
+	hc->route_scope = hc->srv->opts->scope;
 	if (split && hc->srv->opts->vhosts != NULL &&
 	    (status = pick_location(hc, r, &req, &first, &n)) != 0) {
 		n = 0;		/* a path that cannot be decoded: 400, 414 */
@@ -1016,24 +1172,37 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
 	} else {
 		status = 404;
 	}
-	if (n == 0)
-		reset_res(hc->hl, res);
-	for (i = first; split && i < first + n; i++) {
-		const struct tw_handler *h = hc->srv->routes[i].handler;
-
-		if (other && !h->any_method)
-			continue;
-		reset_res(hc->hl, res);
-		status = h->handle(&req, res, hc->hl->inst[i]);
+	hc->route_cors = hc->route_scope != NULL ? hc->route_scope->cors :
+			 NULL;
+	if (split && !taken && hc->route_cors != NULL &&
+	    tw_cors_is_preflight(r)) {
+		if (hc->srv->has_async &&
+		    (err = start_discard(hc, fr, head_len, ahead)) != 0)
+			fail(hc, r, err, head);
+		else
+			preflight_response(hc, r, keep);
+		return;
+	}
+	if (split && !taken) {
+		status = run_handlers(hc, &req, first, n, &taken);
 		if (status == TW_HTTP_ASYNC) {
 			exchange_begin(hc, r, fr, keep);
 			return;
 		}
-		if (status != TW_DECLINED) {
-			taken = true;
-			break;
+		if (status == TW_HTTP_INTERNAL) {
+			/* try_files' last word: served once, in the request's
+			 * place; its own misses are 404 (req.internal). */
+			const char *uri = hc->hl->res.internal_uri;
+
+			close_res_fd(res);
+			taken = false;
+			if ((status = route_internal(hc, &req, uri, &first,
+						     &n)) == 0)
+				status = run_handlers(hc, &req, first, n,
+						      &taken);
 		}
-		status = 404;
+	} else {
+		reset_res(hc->hl, res);
 	}
 	if (hc->srv->has_async &&
 	    (err = start_discard(hc, fr, head_len, ahead)) != 0) {
@@ -1061,9 +1230,11 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
 			options_response(hc, r, keep);
 			return;
 		}
-		reset_res(hc->hl, res);
-		error_page(res, is_known_method(r) ? 405 : 501);
-		queue_response(hc, r, res, false, keep);
+		answer_error(hc, &req, is_known_method(r) ? 405 : 501);
+		queue_response(hc, r, res, head, keep);
+		hc->route_headers = NULL;
+		hc->route_scope = NULL;
+		hc->route_cors = NULL;
 		return;
 	}
 	if (status < 0) {
@@ -1071,19 +1242,18 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
 		status = tw_http_status_from_errno(status);
 	}
 	if (status != 0) {
-		/* Keep what the handler said about the error (Content-Range
-		 * on a 416, Vary); drop any body it started. */
-		close_res_fd(res);
-		res->nseg = 0;
-		res->no_length = false;
-		error_page(res, status);
 		if (status >= 500)
 			tw_log(TW_LOG_ERROR, err, "%d answering %.*s", status,
 			       (int)(r->target_len > 200 ? 200 : r->target_len),
 			       r->target);
+		/* Keep what the handler said about the error (Content-Range
+		 * on a 416, Vary); drop any body it started. */
+		answer_error(hc, &req, status);
 	}
 	queue_response(hc, r, res, head, keep);
 	hc->route_headers = NULL;
+	hc->route_scope = NULL;
+	hc->route_cors = NULL;
 }
 
 static bool
@@ -1128,6 +1298,10 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 	struct body_fr fr;
 
 	hc->nreq++;
+	/* An earlier exchange's, maybe (it answers after dispatch). */
+	hc->route_headers = NULL;
+	hc->route_scope = NULL;
+	hc->route_cors = NULL;
 	if (!host_ok(r)) {
 		fail(hc, r, 400, head);
 		return;
@@ -1417,6 +1591,15 @@ exchange_begin(struct http_conn *hc, const struct tw_http_request *r,
 	x->up_status = 0;
 	x->up_time_us = 0;
 	exchange_keep_log(x, r);
+	/* The answer's CORS fields now, while the request's Origin is at
+	 * hand: its head is consumed before the answer comes. */
+	x->srv = hc->route_srv;
+	x->scope = hc->route_scope;
+	x->lr_cors = x->logreq.len;
+	x->cors = hc->route_cors != NULL;
+	if (hc->route_cors != NULL)
+		(void)tw_cors_fields(hc->route_cors, r, false, &x->logreq);
+	hc->route_cors = NULL;	/* in the answer's fields from here */
 	hc->async = true;
 	set_state(hc, ST_WRITING);
 	/* The handler's own timeouts bound the wait for its answer; a
@@ -1567,6 +1750,8 @@ exchange_fail(struct http_conn *hc, int status)
 	struct tw_http_exchange *x = hc->x;
 	struct tw_http_res *res = &hc->hl->res;
 	struct tw_http_request r;
+	struct tw_http_req req = { .raw = &r, .peer = tw_conn_peer_addr(hc->c),
+				   .secure = tw_conn_is_secure(hc->c) };
 	bool keep;
 
 	x->ops = NULL;
@@ -1584,7 +1769,16 @@ exchange_fail(struct http_conn *hc, int status)
 	if (!x->body_done)
 		hc->peer_closes = false;
 	reset_res(hc->hl, res);
-	error_page(res, status);
+	/* The error page of the request's location (502, 504), without
+	 * the request's fields: only the log's copy is left. */
+	req.method = x->head_req ? TW_HTTP_HEAD : TW_HTTP_GET;
+	hc->route_srv = x->srv;
+	hc->route_scope = x->scope;
+	answer_error(hc, &req, status);
+	hc->route_scope = NULL;
+	if (!x->logreq.failed)
+		tw_buf_append(res->headers, x->logreq.data + x->lr_cors,
+			      x->logreq.len - x->lr_cors);
 	/* Still async while it queues: the log line shows the upstream. */
 	queue_response(hc, &r, res, x->head_req, keep);
 	hc->async = false;
@@ -1708,6 +1902,24 @@ tw_http_body_consume(struct tw_http_exchange *x, size_t n)
 	exchange_send(x);
 }
 
+/* The fields of an answer (an upstream's) but its Access-Control-*
+ * ones: where the location does CORS its own fields stand alone (two
+ * Access-Control-Allow-Origin would make the browser refuse). */
+static void
+append_without_cors(struct tw_buf *h, const char *f, size_t len)
+{
+	const char *end = f + len, *eol;
+
+	for (; f < end; f = eol) {
+		eol = memchr(f, '\n', (size_t)(end - f));
+		eol = eol != NULL ? eol + 1 : end;
+		if ((size_t)(eol - f) > 15 &&
+		    strncasecmp(f, "Access-Control-", 15) == 0)
+			continue;
+		tw_buf_append(h, f, (size_t)(eol - f));
+	}
+}
+
 int
 tw_http_respond(struct tw_http_exchange *x, int status, const char *fields,
 		size_t fields_len, uint64_t len)
@@ -1756,8 +1968,13 @@ tw_http_respond(struct tw_http_exchange *x, int status, const char *fields,
 		else if (x->minor == 0)
 			tw_buf_append_str(h, "Connection: keep-alive\r\n");
 	}
-	if (fields_len > 0)
+	if (x->cors)
+		append_without_cors(h, fields, fields_len);
+	else if (fields_len > 0)
 		tw_buf_append(h, fields, fields_len);
+	if (!x->tunnel && !x->logreq.failed)
+		tw_buf_append(h, x->logreq.data + x->lr_cors,
+			      x->logreq.len - x->lr_cors);
 	if (hc->srv->opts->extra_headers != NULL && !x->tunnel)
 		tw_buf_append_str(h, hc->srv->opts->extra_headers);
 	tw_buf_append_str(h, "\r\n");

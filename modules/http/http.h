@@ -26,6 +26,9 @@
 #define TW_DECLINED	(-1000)	/* a handler does not want this request */
 #define TW_HTTP_ASYNC	(-1001)	/* a handler took it: it answers later
 				 * through req->x (tw_http_async) */
+#define TW_HTTP_INTERNAL (-1002)	/* a handler asks for res->internal_uri
+				 * to be served in the request's place
+				 * (try_files' last word) */
 
 enum tw_http_method {
 	TW_HTTP_GET,
@@ -50,6 +53,12 @@ struct tw_http_req {
 	bool body_chunked;	/* Transfer-Encoding: chunked */
 	uint64_t body_len;	/* Content-Length (0: none, unless chunked) */
 	struct tw_http_exchange *x;	/* for tw_http_async() */
+	bool internal;		/* served in another's place (error_page,
+				 * try_files): no further TW_HTTP_INTERNAL */
+	bool error_page;	/* ... as the page of an error status: the
+				 * whole page, without conditionals,
+				 * ranges or validators (they would not
+				 * describe the answer) */
 };
 
 enum tw_http_seg_kind {
@@ -90,6 +99,9 @@ struct tw_http_res {
 				 * the response owns; http drops it once
 				 * the connection has taken its own */
 	bool no_length;		/* 204/304: no Content-Length header */
+	const char *internal_uri;	/* with TW_HTTP_INTERNAL: a path
+					 * [?query] that outlives the
+					 * request (the configuration's) */
 	size_t nseg;
 	struct tw_http_seg segs[TW_HTTP_MAX_SEGS];
 };
@@ -117,6 +129,24 @@ struct tw_handler {
 	void (*drain)(void *inst);
 };
 
+/* error_page CODE... [=ANSWER] URI: an error answered with the page of
+ * uri, served from the same server block in the request's place. */
+struct tw_http_error_page {
+	int code;
+	int answer;		/* the status sent; 0: code itself */
+	const char *uri;	/* "/path[?query]", as in a request */
+};
+
+struct tw_cors;
+
+/* What a location (or, without server blocks, the server) asks of http
+ * itself beside its handlers. */
+struct tw_http_scope {
+	const struct tw_http_error_page *errors;
+	size_t nerrors;
+	const struct tw_cors *cors;	/* NULL: no CORS fields */
+};
+
 struct tw_http_opts {
 	uint64_t keepalive_timeout_ms;
 	uint64_t header_timeout_ms;
@@ -133,6 +163,8 @@ struct tw_http_opts {
 					 * to its location's slice of the
 					 * routes (http/vhost); NULL: all of
 					 * them, in order */
+	const struct tw_http_scope *scope;	/* without vhosts: error
+						 * pages and CORS, or NULL */
 };
 
 /* One routing entry: a handler and the options its create() receives. */

@@ -62,6 +62,7 @@
  * more than a worker thread's stack should spend. */
 struct scratch {
 	char path[PATH_MAX];		/* decoded, normalized, NUL-terminated */
+	char uri[PATH_MAX];		/* the request's path, for try_files */
 	char rel[PATH_MAX + 16];	/* relative to the root */
 	char enc[3 * PATH_MAX + 1];	/* percent-encoded for Location */
 };
@@ -645,6 +646,21 @@ serve_file(struct static_inst *si, const struct tw_http_req *req,
 		}
 	}
 	size = (uint64_t)f->st.st_size;
+	if (req->error_page) {
+		if (si->opts->gzip_static)
+			tw_buf_append_str(res->headers,
+					  "Vary: Accept-Encoding\r\n");
+		add_header(res, "Content-Type", m->type, strlen(m->type));
+		if (coding != NULL) {
+			tw_buf_append_str(res->headers, "Content-Encoding: ");
+			tw_buf_append_str(res->headers, coding);
+			tw_buf_append_str(res->headers, "\r\n");
+		}
+		res->status = 200;
+		if (size > 0)
+			add_range_seg(res, f, 0, size);
+		return 0;
+	}
 	status = tw_static_preconditions(req->raw, true, vm->etag, vm->etag_len,
 					 f->st.st_mtim.tv_sec);
 	if (status == 412)
@@ -1073,34 +1089,43 @@ serve_dir(struct static_inst *si, const struct tw_http_req *req,
 	return err;
 }
 
+/* What a path is served as: anything (the request's own path), or
+ * only a file or only a directory (a try_files entry). */
+enum want {
+	WANT_ANY,
+	WANT_FILE,
+	WANT_DIR,
+};
+
+#define NOT_THERE	1	/* a try_files entry that is not there */
+
+/*
+ * Serve the decoded, normalized path si->scr.path[0..len) as want asks:
+ * the handler's status, or NOT_THERE for an entry of try_files that is
+ * missing or of the other kind. redirect: a directory without its
+ * slash is redirected to the request's path with one.
+ */
 static int
-static_handle(const struct tw_http_req *req, struct tw_http_res *res,
-	      void *inst)
+serve_path(struct static_inst *si, const struct tw_http_req *req,
+	   struct tw_http_res *res, size_t len, enum want want, bool redirect)
 {
-	struct static_inst *si = inst;
 	const struct tw_static_opts *o = si->opts;
 	struct tw_fs_file *f;
-	size_t len, rel_len, off = 1, end;
+	size_t rel_len, off = 1, end;
 	mode_t mode;
 	bool slash;
 	const char *name;
 	int err;
 
-	err = tw_url_decode_path(req->path, req->path_len, si->scr.path,
-				 sizeof(si->scr.path), &len);
-	if (err == -ENAMETOOLONG)
-		return 414;
-	if (err < 0 || tw_url_remove_dots(si->scr.path, &len) < 0)
-		return 400;
 	if (!o->hidden && tw_fs_is_hidden(si->scr.path, len))
-		return 404;
+		return want == WANT_ANY ? 404 : NOT_THERE;
 	slash = si->scr.path[len - 1] == '/';
 	if (o->strip > 0) {
 		/* alias: what follows the location's prefix is under the
 		 * root; "/imgx" is not under location /img. */
 		if (len < o->strip ||
 		    (len > o->strip && si->scr.path[o->strip] != '/'))
-			return 404;
+			return want == WANT_ANY ? 404 : NOT_THERE;
 		off = o->strip + 1;
 	}
 	/* The root-relative name: no leading slash, no trailing one. */
@@ -1114,24 +1139,117 @@ static_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	if (f->err != 0) {
 		err = f->err;
 		tw_fs_cache_release(f);
+		if (want != WANT_ANY && (err == -ENOENT || err == -ENOTDIR))
+			return NOT_THERE;
 		if (o->decline_missing && (err == -ENOENT || err == -ENOTDIR))
 			return TW_DECLINED;
 		return err;
 	}
 	mode = f->st.st_mode;
+	if (want != WANT_ANY &&
+	    !(want == WANT_DIR ? S_ISDIR(mode) : S_ISREG(mode))) {
+		tw_fs_cache_release(f);
+		return NOT_THERE;
+	}
 	if (S_ISDIR(mode)) {
-		if (slash)
+		if (slash && !redirect)
 			return serve_dir(si, req, res, f, rel_len);
 		tw_fs_cache_release(f);
-		return redirect_slash(si, req, res, si->scr.path, len);
+		return redirect ? redirect_slash(si, req, res, si->scr.uri,
+						 strlen(si->scr.uri)) :
+				  redirect_slash(si, req, res, si->scr.path, len);
 	}
 	if (!S_ISREG(mode) || slash) {
 		tw_fs_cache_release(f);
-		return slash ? 404 : 403;
+		return want != WANT_ANY ? NOT_THERE : slash ? 404 : 403;
 	}
 	name = strrchr(si->scr.rel, '/');
 	name = name ? name + 1 : si->scr.rel;
 	return serve_file(si, req, res, f, name, rel_len);
+}
+
+/* Entry t of try_files with "$uri" as the request's path (si->scr.uri,
+ * ulen bytes) into si->scr.path, normalized; its length, or 0 if it
+ * does not fit. */
+static size_t
+try_path(struct static_inst *si, const char *t, size_t ulen)
+{
+	char *out = si->scr.path;
+	size_t n = 0;
+
+	while (*t != '\0') {
+		if (strncmp(t, "$uri", 4) == 0) {
+			if (n + ulen >= PATH_MAX)
+				return 0;
+			memcpy(out + n, si->scr.uri, ulen);
+			n += ulen;
+			t += 4;
+		} else {
+			if (n + 1 >= PATH_MAX)
+				return 0;
+			out[n++] = *t++;
+		}
+	}
+	out[n] = '\0';
+	if (n == 0 || out[0] != '/' || tw_url_remove_dots(out, &n) < 0)
+		return 0;
+	return n;
+}
+
+/* try_files: the first entry that is there, else its last word. */
+static int
+serve_tries(struct static_inst *si, const struct tw_http_req *req,
+	    struct tw_http_res *res, size_t ulen)
+{
+	const struct tw_static_opts *o = si->opts;
+	bool uri_slash = si->scr.uri[ulen - 1] == '/';
+	size_t i, len;
+	int status;
+
+	for (i = 0; i < o->ntry; i++) {
+		const char *t = o->try_files[i];
+		bool dir = t[strlen(t) - 1] == '/';
+
+		len = try_path(si, t, ulen);
+		if (len == 0)
+			continue;
+		/* "$uri/" for a path without its slash: the directory's
+		 * usual redirect to the slashed URL. */
+		status = serve_path(si, req, res, len,
+				    dir ? WANT_DIR : WANT_FILE,
+				    dir && !uri_slash && len == ulen + 1 &&
+				    memcmp(si->scr.path, si->scr.uri,
+					   ulen) == 0);
+		if (status != NOT_THERE)
+			return status;
+	}
+	if (o->try_code != 0)
+		return o->try_code;
+	/* The fallback's own miss ends here, not in a loop. */
+	if (req->internal || o->try_uri == NULL)
+		return 404;
+	res->internal_uri = o->try_uri;
+	return TW_HTTP_INTERNAL;
+}
+
+static int
+static_handle(const struct tw_http_req *req, struct tw_http_res *res,
+	      void *inst)
+{
+	struct static_inst *si = inst;
+	size_t len;
+	int err;
+
+	err = tw_url_decode_path(req->path, req->path_len, si->scr.path,
+				 sizeof(si->scr.path), &len);
+	if (err == -ENAMETOOLONG)
+		return 414;
+	if (err < 0 || tw_url_remove_dots(si->scr.path, &len) < 0)
+		return 400;
+	if (si->opts->ntry == 0)
+		return serve_path(si, req, res, len, WANT_ANY, false);
+	memcpy(si->scr.uri, si->scr.path, len + 1);
+	return serve_tries(si, req, res, len);
 }
 
 const struct tw_handler tw_static_handler = {

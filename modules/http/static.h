@@ -45,6 +45,19 @@ struct tw_static_opts {
 	bool decline_missing;	/* a name that does not exist is
 				 * declined, for the next route (tinyweb
 				 * proxy URL DIR), not answered 404 */
+	/*
+	 * try_files: paths tried in order, "$uri" in them standing for the
+	 * request's decoded path; one ending in '/' is served if it is a
+	 * directory (as a directory always is: the slash redirect, the
+	 * index, the listing), the others if they are a file. When none
+	 * is, the answer is try_code, or try_uri served in the request's
+	 * place (TW_HTTP_INTERNAL; 404 for a request that is already
+	 * such a one). ntry 0: off.
+	 */
+	const char *const *try_files;
+	size_t ntry;
+	int try_code;		/* =CODE; 0: try_uri */
+	const char *try_uri;
 };
 
 extern const struct tw_handler tw_static_handler;

@@ -18,6 +18,8 @@
 
 #define TW_VHOST_MAX_LISTEN	16	/* bits of tw_vhost_server.listens */
 
+struct tw_http_scope;
+
 /* A location: the handlers routes[first..first+n) of http's list. */
 struct tw_vhost_loc {
 	const char *path;	/* the prefix or exact path */
@@ -26,6 +28,8 @@ struct tw_vhost_loc {
 	size_t first;
 	size_t n;
 	const char *extra_headers;	/* "Name: value\r\n"... ("": none) */
+	const struct tw_http_scope *scope;	/* error pages, CORS; or
+						 * NULL (http/http) */
 };
 
 struct tw_vhost_server {

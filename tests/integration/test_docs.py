@@ -697,6 +697,8 @@ class TestFishCompletion(FlagSetsMixin, unittest.TestCase):
 # Flags without a directive of their own: -p/-b are `listen`.
 NO_DIRECTIVE = {"--config", "--test-config", "--port", "--bind", "--help",
                 "--version", "--tls-cert", "--tls-key"}
+# --spa is "try_files $uri $uri/ /index.html" at the top level.
+NO_DIRECTIVE |= {"--spa"}
 
 
 def man_directives(text):

@@ -1452,6 +1452,80 @@ handler_cold_small_file_by_sendfile(void **state)
 	}
 }
 
+/* try_files: a FILE entry takes files only, a DIR entry directories only
+ * (as directories are served), the last word otherwise: a code, or the
+ * URI for http to serve in the request's place, once (an internal
+ * request's miss is 404). */
+static void
+handler_try_files(void **state)
+{
+	static const char *const tries[] = { "$uri", "$uri.txt", "$uri/" };
+	struct fx *f = *state;
+	size_t len;
+	char *body;
+
+	f->opts.try_files = tries;
+	f->opts.ntry = 3;
+	f->opts.try_uri = "/a.txt";
+	fx_create(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/a", NULL), 0);
+	body = assemble(f, &len);
+	assert_string_equal(body, TEXT);
+	free(body);
+	res_done(f);
+	/* a directory without its slash: the usual redirect */
+	assert_int_equal(run(f, TW_HTTP_GET, "/withindex", NULL), 0);
+	assert_int_equal(f->res.status, 301);
+	assert_header(f, "Location: /withindex/");
+	res_done(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/withindex/", NULL), 0);
+	body = assemble(f, &len);
+	assert_string_equal(body, "<p>index</p>\n");
+	free(body);
+	res_done(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/no/such", NULL),
+			 TW_HTTP_INTERNAL);
+	assert_string_equal(f->res.internal_uri, "/a.txt");
+	/* dotfiles stay hidden: not there, so the fallback */
+	assert_int_equal(run(f, TW_HTTP_GET, "/.hidden", NULL),
+			 TW_HTTP_INTERNAL);
+	f->req.internal = true;
+	assert_int_equal(tw_static_handler.handle(&f->req, &f->res, f->inst),
+			 404);
+	f->opts.try_uri = NULL;
+	f->opts.try_code = 410;
+	fx_create(f);
+	assert_int_equal(run(f, TW_HTTP_GET, "/no/such", NULL), 410);
+}
+
+/* The page of an error: whole, without validators, whatever the
+ * request's conditionals and range. */
+static void
+handler_error_page_is_whole(void **state)
+{
+	static const struct hdr h[] = {
+		{ "If-None-Match", "*" }, { "Range", "bytes=0-1" },
+		{ NULL, NULL } };
+	struct fx *f = *state;
+	size_t len;
+	char *body;
+
+	f->req.error_page = true;
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", h), 0);
+	assert_int_equal(f->res.status, 200);
+	body = assemble(f, &len);
+	assert_string_equal(body, TEXT);
+	free(body);
+	assert_false(has_header_name(f, "ETag"));
+	assert_false(has_header_name(f, "Accept-Ranges"));
+	assert_header(f, "Content-Type: text/plain; charset=utf-8");
+	res_done(f);
+	f->req.error_page = false;
+	assert_int_equal(run(f, TW_HTTP_GET, "/a.txt", h), 0);
+	assert_int_equal(f->res.status, 304);
+	res_done(f);
+}
+
 int
 main(void)
 {
@@ -1485,6 +1559,8 @@ main(void)
 		FX(listing_cache_shares_big_page_while_sent),
 		FX(listing_cache_waits_for_settled_dir),
 		FX(handler_cold_small_file_by_sendfile),
+		FX(handler_try_files),
+		FX(handler_error_page_is_whole),
 	};
 #undef FX
 

@@ -49,6 +49,7 @@ _tinyweb()
 		--proxy-set-header --proxy-keepalive
 		--tls-cert --tls-key --tls-protocols --tls-ciphers
 		--redirect-https
+		--sandbox
 		-h --help -V --version'
 	local i cmd=
 
@@ -142,6 +143,10 @@ _tinyweb()
 		;;
 	--sendfile)
 		COMPREPLY=($(compgen -W 'auto on off' -- "$cur"))
+		return 0
+		;;
+	--sandbox)
+		COMPREPLY=($(compgen -W 'on off' -- "$cur"))
 		return 0
 		;;
 	--expires)

@@ -84,6 +84,7 @@ complete -c tinyweb -n $serve -l tls-key -r -F -d 'The private key (PEM) of the 
 complete -c tinyweb -n $serve -l tls-protocols -x -a 'TLSv1 TLSv1.1 TLSv1.2 TLSv1.3' -d 'TLS versions (default TLSv1.2 TLSv1.3)'
 complete -c tinyweb -n $serve -l tls-ciphers -x -d 'OpenSSL cipher list for TLS 1.2 (default Mozilla intermediate)'
 complete -c tinyweb -n $serve -l redirect-https -x -d 'Answer 301 to https on PORT'
+complete -c tinyweb -n $serve -l sandbox -x -a 'on\t"read only the roots, write only the logs, only the calls serving needs (default)" off\t"no sandbox, for debugging"' -d 'Confine each serving loop (Landlock, seccomp)'
 complete -c tinyweb -n $serve -x -a '(__fish_complete_directories (commandline -ct))'
 
 # stop, quit, reload and reopen: which server, by its pid file.

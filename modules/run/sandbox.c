@@ -85,6 +85,8 @@ struct tw_sandbox {
 	int abi;			/* Landlock ABI, 0: none */
 	struct sock_filter prog[MAX_INSNS];
 	unsigned short ninsns;		/* 0: no seccomp filter */
+	unsigned short own_pid;		/* the insn comparing tgkill's
+					 * process, set at each enter */
 	char describe[DESCRIBE_MAX];
 };
 
@@ -114,7 +116,7 @@ static const int allowed[] = {
 	__NR_getrandom, __NR_getpid, __NR_gettid, __NR_getuid, __NR_geteuid,
 	__NR_getgid, __NR_getegid, __NR_sched_yield, __NR_sched_getaffinity,
 	__NR_set_robust_list, __NR_rseq, __NR_exit, __NR_exit_group,
-	__NR_tgkill, __NR_restart_syscall, __NR_prlimit64, __NR_getrlimit,
+	__NR_restart_syscall, __NR_prlimit64, __NR_getrlimit,
 	__NR_clock_getres, __NR_clock_nanosleep, __NR_nanosleep,
 	__NR_gettimeofday, __NR_membarrier, __NR_uname, __NR_getcwd,
 	__NR_readlinkat, __NR_faccessat, __NR_faccessat2, __NR_sysinfo,
@@ -350,7 +352,7 @@ emit_arg0_in(struct tw_sandbox *sb, int nr, const unsigned long *vals,
 static void
 build_filter(struct tw_sandbox *sb)
 {
-	static const unsigned long families[] = { AF_INET, AF_INET6, AF_UNIX };
+	static const unsigned long families[] = { AF_INET, AF_INET6 };
 	size_t i;
 
 	emit(sb, LOAD(offsetof(struct seccomp_data, arch)));
@@ -373,11 +375,18 @@ build_filter(struct tw_sandbox *sb)
 	 * thread start. */
 	emit(sb, JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1));
 	emit(sb, RET(SECCOMP_RET_ERRNO | ENOSYS));
-	/* Sockets for upstreams: TCP over IPv4 or IPv6, or a local one. */
+	/* Sockets for upstreams: IPv4 or IPv6. Not AF_UNIX: Landlock does
+	 * not govern connecting to a socket file (a container runtime's,
+	 * say), so the filter keeps the loops from making one at all. */
 	emit_arg0_in(sb, __NR_socket, families,
 		     sizeof(families) / sizeof(families[0]));
 	emit_arg0_in(sb, __NR_ioctl, allowed_ioctls,
 		     sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]));
+	/* Signals only within our own process (abort(), glibc's own):
+	 * never to the master or another process of the same user. The
+	 * pid is each worker's, written in by tw_sandbox_enter(). */
+	sb->own_pid = (unsigned short)(sb->ninsns + 2);
+	emit_arg0_in(sb, __NR_tgkill, (const unsigned long[]){ 0 }, 1);
 	emit(sb, REFUSE);
 }
 
@@ -512,10 +521,8 @@ tw_sandbox_describe(const struct tw_sandbox *sb)
 int
 tw_sandbox_enter(const struct tw_sandbox *sb)
 {
-	struct sock_fprog prog = {
-		.len = sb->ninsns,
-		.filter = (struct sock_filter *)(uintptr_t)sb->prog,
-	};
+	struct sock_filter insns[MAX_INSNS];
+	struct sock_fprog prog = { .len = sb->ninsns, .filter = insns };
 	struct sigaction sa = { .sa_sigaction = on_sigsys,
 				.sa_flags = SA_SIGINFO };
 
@@ -528,6 +535,8 @@ tw_sandbox_enter(const struct tw_sandbox *sb)
 		return -errno;
 	if (sb->ninsns == 0)
 		return 0;
+	memcpy(insns, sb->prog, sb->ninsns * sizeof(insns[0]));
+	insns[sb->own_pid].k = (uint32_t)getpid();
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return -errno;

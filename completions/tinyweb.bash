@@ -53,6 +53,7 @@ _tinyweb()
 		--redirect-https
 		--spa --cors --cors-methods --cors-headers --cors-expose-headers
 		--cors-max-age --cors-credentials --no-cors-credentials
+		--sandbox
 		-h --help -V --version'
 	local i cmd=
 
@@ -146,6 +147,10 @@ _tinyweb()
 		;;
 	--sendfile)
 		COMPREPLY=($(compgen -W 'auto on off' -- "$cur"))
+		return 0
+		;;
+	--sandbox)
+		COMPREPLY=($(compgen -W 'on off' -- "$cur"))
 		return 0
 		;;
 	--expires)

@@ -99,6 +99,7 @@ complete -c tinyweb -n $serve -l cors-expose-headers -x -d 'CORS: response field
 complete -c tinyweb -n $serve -l cors-max-age -x -d 'CORS: how long a preflight answer is kept (default 1h)'
 complete -c tinyweb -n $serve -l cors-credentials -d 'CORS: allow cookies and credentials (listed origins only)'
 complete -c tinyweb -n $serve -l no-cors-credentials -d 'CORS: no credentials (default)'
+complete -c tinyweb -n $serve -l sandbox -x -a 'on\t"read only the roots, write only the logs, only the calls serving needs (default)" off\t"no sandbox, for debugging"' -d 'Confine each serving loop (Landlock, seccomp)'
 complete -c tinyweb -n $serve -x -a '(__fish_complete_directories (commandline -ct))'
 
 # stop, quit, reload and reopen: which server, by its pid file.

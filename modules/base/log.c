@@ -221,3 +221,9 @@ tw_log_reopen(void)
 
 	return err < 0 ? err : err2;
 }
+
+int
+tw_log_error_fd(void)
+{
+	return error_fd;
+}

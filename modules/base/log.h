@@ -63,4 +63,8 @@ void tw_log_access_write(const char *line, size_t len);
 /* Re-open the access and error log files under their names (logrotate). */
 int tw_log_reopen(void);
 
+/* The error log's descriptor, for a signal handler's fixed line (a
+ * re-open keeps its number). */
+int tw_log_error_fd(void);
+
 #endif /* TW_LOG_H */

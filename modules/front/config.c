@@ -66,6 +66,7 @@ tw_config_init(struct tw_config *c)
 	c->proxy_buffer_size = 16 * 1024;
 	c->proxy_pass_request_headers = true;
 	c->proxy_keepalive = 32;
+	c->sandbox = TW_CONFIG_SANDBOX_ON;
 	c->cli_port = -1;
 	c->types = tw_mime_table_create();
 	return c->types ? 0 : -ENOMEM;

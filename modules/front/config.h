@@ -198,6 +198,12 @@ enum tw_aio_mode {
 	TW_AIO_THREADS,		/* by a thread pool per worker */
 };
 
+/* Whether the serving loops narrow themselves (run/sandbox). */
+enum tw_config_sandbox {
+	TW_CONFIG_SANDBOX_OFF,	/* for debugging */
+	TW_CONFIG_SANDBOX_ON,	/* what the kernel allows (default) */
+};
+
 /* When file bytes go by sendfile (see struct tw_conn_opts). */
 enum tw_sendfile {
 	TW_SENDFILE_AUTO,	/* below TW_CONN_COPY_AUTO bytes */
@@ -266,6 +272,9 @@ struct tw_config {
 					 * https port; 0: off */
 	struct tw_config_pages pages;	/* error_page, try_files, cors,
 					 * --spa (front/pages) */
+
+	/* Landlock, seccomp and no_new_privs in every serving loop. */
+	enum tw_config_sandbox sandbox;
 
 	/* The proxy: `tinyweb proxy URL... [DIR]` and the flat proxy_*
 	 * directives (the settings of every proxied request). */

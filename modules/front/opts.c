@@ -1626,6 +1626,8 @@ static const char *const symlink_names[] = { "never", "inside", "always", NULL }
 /* Order as enum tw_charset. */
 static const char *const charset_names[] = { "off", "auto", NULL };
 static const char *const aio_names[] = { "off", "threads", NULL };
+/* Order as enum tw_config_sandbox. */
+static const char *const sandbox_names[] = { "off", "on", NULL };
 /* Order as enum tw_sendfile. */
 static const char *const sendfile_names[] = { "auto", "on", "off", NULL };
 /* Order as enum tw_balance; "consistent" is hash consistent on the URI. */
@@ -1909,6 +1911,13 @@ const struct tw_opt tw_opts[] = {
 	      parse_pages, NULL, 0), NULL,
 	  "CORS: allow cookies and credentials (with\n"
 	  "listed origins, not *)", "CORS: no credentials (default)" },
+	{ ENUM("sandbox", 0, sandbox, sandbox_names), "MODE",
+	  "on (default): each serving loop may read only\n"
+	  "beneath the roots, write only the logs and\n"
+	  "connect only to upstream ports (Landlock),\n"
+	  "make only the system calls serving needs\n"
+	  "(seccomp), with no new privileges; off: none\n"
+	  "of it, for debugging", NULL },
 };
 
 const size_t tw_nopts = sizeof(tw_opts) / sizeof(tw_opts[0]);

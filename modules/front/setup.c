@@ -29,6 +29,7 @@
 #include "net/tls_shared.h"
 #include "parse/fs.h"
 #include "run/mode.h"
+#include "run/sandbox.h"
 #include "run/sockets.h"
 #include "run/upgrade.h"
 #include "run/worker.h"
@@ -499,6 +500,7 @@ tw_setup_run_opts(struct tw_setup *g, struct tw_stats *stats)
 		.conn = conn_opts(&g->cfg),
 		.stats = stats,
 		.owner = g,
+		.sandbox = g->sandbox,
 	};
 }
 
@@ -544,6 +546,12 @@ tw_setup_print_startup(const struct tw_setup *g)
 	if (g->tls != NULL)
 		tw_log(TW_LOG_INFO, 0, "TLS file bodies: %s",
 		       tw_tls_file_path());
+	tw_log(TW_LOG_INFO, 0, "%s", g->sandbox != NULL ?
+	       tw_sandbox_describe(g->sandbox) : "sandbox: off");
+	if (g->sandbox != NULL && g->cfg.symlinks == TW_FS_SYMLINKS_ALWAYS)
+		tw_log(TW_LOG_WARN, 0, "symlinks always: a link to a file "
+		       "outside every root is refused by the sandbox (403); "
+		       "sandbox off follows it");
 }
 
 /* add_header lines as one block of "Name: value\r\n" for http. */
@@ -773,6 +781,7 @@ tw_setup_free(struct tw_setup *g)
 		tw_shm_destroy(g->pshm);
 	scopes_free(g->scopes);
 	tw_tls_context_destroy(g->tls);
+	tw_sandbox_destroy(g->sandbox);
 	free(g->extra_headers);
 	tw_fs_destroy(g->fs);
 	tw_config_free(&g->cfg);
@@ -1348,6 +1357,72 @@ scopes_bound(struct tw_setup *g)
 	}
 }
 
+/* ---- the sandbox ------------------------------------------------------- */
+
+static void
+add_port(uint16_t *ports, size_t *n, const struct sockaddr_storage *ss)
+{
+	uint16_t port;
+	size_t i;
+
+	if (ss->ss_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+	else if (ss->ss_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
+	else
+		return;
+	for (i = 0; i < *n; i++)
+		if (ports[i] == port)
+			return;
+	ports[(*n)++] = port;
+}
+
+/*
+ * What the loops may touch: every root and alias (as given, so that a
+ * deploy's symlink is followed), the two logs, the upstream servers'
+ * ports. The configuration and mime files are not among them: a reload
+ * reads them outside the sandbox (the master, the threads mode's main
+ * thread, the epoll mode's first thread).
+ */
+static int
+build_sandbox(struct tw_setup *g)
+{
+	size_t nfs = g->scopes != NULL ? g->scopes->nfs : 0;
+	const char **read;
+	uint16_t ports[(TW_CONFIG_MAX_UPSTREAMS + 1) * TW_UPSTREAM_MAX_SERVERS];
+	const char *logs[2] = { g->cfg.access_log, g->cfg.error_log };
+	struct tw_sandbox_opts o = {
+		.logs = logs,
+		.nlogs = 2,
+		.ports = ports,
+	};
+	const char *what;
+	size_t i, j;
+	int err;
+
+	if (g->cfg.sandbox == TW_CONFIG_SANDBOX_OFF)
+		return 0;
+	read = calloc(nfs + 1, sizeof(*read));
+	if (read == NULL) {
+		report(-ENOMEM, "sandbox");
+		return -1;
+	}
+	read[o.nread++] = tw_fs_watch_path(g->fs);
+	for (i = 0; i < nfs; i++)
+		read[o.nread++] = tw_fs_watch_path(g->scopes->fs[i]);
+	o.read = read;
+	for (i = 0; i < g->ngroups; i++)
+		for (j = 0; j < g->groups[i]->nservers; j++)
+			add_port(ports, &o.nports, &g->groups[i]->servers[j].addr);
+	g->sandbox = tw_sandbox_create(&o, &what, &err);
+	free(read);
+	if (g->sandbox == NULL) {
+		report(err, "sandbox: %s", what);
+		return -1;
+	}
+	return 0;
+}
+
 int
 tw_setup_build(struct tw_setup *g, struct tw_server *s)
 {
@@ -1417,7 +1492,7 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		return -1;
 	if (g->scopes != NULL)
 		scopes_bound(g);
-	if (setup_tls(g) < 0)
+	if (setup_tls(g) < 0 || build_sandbox(g) < 0)
 		return -1;
 	if (last_built != NULL)
 		carry_over(last_built, g);

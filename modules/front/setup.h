@@ -59,6 +59,7 @@ struct tw_setup {
 	struct sockaddr_storage tls_addrs[TW_CONFIG_MAX_LISTEN];
 	socklen_t tls_addrlens[TW_CONFIG_MAX_LISTEN];
 	size_t ntls_addrs;
+	struct tw_sandbox *sandbox;	/* the loops' (run/sandbox), or NULL */
 };
 
 /* Reload and release through these (struct tw_server's ops). */

@@ -222,6 +222,12 @@ tw_fs_root_path(const struct tw_fs *fs)
 	return fs->root_path;
 }
 
+const char *
+tw_fs_watch_path(const struct tw_fs *fs)
+{
+	return fs->watch_path;
+}
+
 int
 tw_fs_open(const struct tw_fs *fs, const char *rel, int extra_flags,
 	   struct stat *st)

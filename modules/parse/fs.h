@@ -36,6 +36,10 @@ void tw_fs_destroy(struct tw_fs *fs);
 /* The root's absolute path, resolved at creation (for the startup line). */
 const char *tw_fs_root_path(const struct tw_fs *fs);
 
+/* The root as given, made absolute: the path looked at again for a
+ * deploy's swap (a symlink may lead elsewhere later). */
+const char *tw_fs_watch_path(const struct tw_fs *fs);
+
 /*
  * Open rel, a normalized path relative to the root (no leading '/', no
  * "." or ".." segments; "" means the root itself), read-only and

@@ -178,6 +178,7 @@ child_main(struct master *m, struct slot *s, int chan)
 		.slot = stat_row(m, s),
 		.id = getpid(),
 		.conn = g->g.conn,
+		.sandbox = g->g.sandbox,
 	};
 	size_t i;
 

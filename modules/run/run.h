@@ -15,6 +15,7 @@
 #include "net/listener.h"
 #include "run/mode.h"
 
+struct tw_sandbox;
 struct tw_stats;
 struct tw_run_opts;
 
@@ -57,6 +58,9 @@ struct tw_run_opts {
 					 * generation), or NULL */
 	const struct tw_run_hooks *hooks;
 	void *owner;			/* the front layer's object */
+	/* What each serving loop narrows itself to (run/sandbox), or
+	 * NULL to serve unrestricted. */
+	const struct tw_sandbox *sandbox;
 };
 
 /*

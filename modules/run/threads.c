@@ -163,6 +163,7 @@ prepare(struct pool *p)
 			.slot = o->stats && i < TW_STATS_MAX_WORKERS ?
 				&o->stats->workers[i] : NULL,
 			.conn = o->conn,
+			.sandbox = o->sandbox,
 		};
 		err = tw_loop_add(p->loop, t->chan, TW_LOOP_READ, on_worker_gone, p);
 		if (err < 0)

@@ -21,6 +21,7 @@
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
+#include "run/sandbox.h"
 #include "run/signals.h"
 
 #define MUTEX_RETRY_MS 5	/* a worker without the lock looks again */
@@ -232,12 +233,6 @@ tw_worker_run(const struct tw_worker_opts *o)
 			goto out_loop;
 	}
 	tw_conn_set_copy_min(w.loop, o->conn.copy_min);
-	if (o->conn.aio_threads > 0) {
-		w.aio = tw_aio_create(w.loop, o->conn.aio_threads, &err);
-		if (w.aio == NULL)
-			goto out_loop;
-		tw_conn_use_aio(w.loop, w.aio);
-	}
 	err = p->loop_init(w.loop, p->arg);
 	if (err < 0)
 		goto out_aio;
@@ -247,6 +242,23 @@ tw_worker_run(const struct tw_worker_opts *o)
 		if (w.ls[i] == NULL)
 			goto out_listeners;
 		w.nls++;
+	}
+	/* After what the protocol loads once per loop (libmagic's
+	 * database), before the first connection and before the aio
+	 * threads, which inherit it. */
+	if (o->sandbox != NULL) {
+		err = tw_sandbox_enter(o->sandbox);
+		if (err < 0) {
+			tw_log(TW_LOG_ERROR, err, "sandbox: cannot enter it; "
+			       "not serving");
+			goto out_listeners;
+		}
+	}
+	if (o->conn.aio_threads > 0) {
+		w.aio = tw_aio_create(w.loop, o->conn.aio_threads, &err);
+		if (w.aio == NULL)
+			goto out_listeners;
+		tw_conn_use_aio(w.loop, w.aio);
 	}
 	tw_loop_set_after_batch(w.loop, after_batch, &w);
 	if (o->mutex != NULL)

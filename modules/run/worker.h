@@ -17,6 +17,7 @@
 #include "run/run.h"
 
 struct tw_proto;
+struct tw_sandbox;
 struct tw_shmtx;
 struct tw_stats;
 struct tw_stats_worker;
@@ -34,10 +35,12 @@ struct tw_worker_opts {
 	struct tw_stats_worker *slot;	/* this worker's row in them */
 	int64_t id;			/* pid or thread id shown for it */
 	struct tw_conn_opts conn;	/* transport settings of each loop */
+	const struct tw_sandbox *sandbox;	/* entered first, or NULL */
 };
 
 /*
- * Run until told to stop: TERMINATE (or SIGINT/SIGTERM, or the channel's
+ * Set the loop up, enter the sandbox (if any: the calling thread and
+ * those it starts stay in it), then run until told to stop: TERMINATE (or SIGINT/SIGTERM, or the channel's
  * peer gone) stops at once; QUIT (SIGQUIT) stops accepting, lets the
  * protocol drain and returns when the last connection has closed.
  * Returns 0, or -errno if the loop could not be set up.

@@ -26,7 +26,10 @@
  *            failure always stands for one client.
  *   FAULT  = an errno name (EINTR EIO ENOSPC ECONNRESET EMFILE ENFILE
  *            ENOMEM EAGAIN EPIPE) | short (transfer half the bytes asked,
- *            at least one) | null (allocations: return NULL, ENOMEM)
+ *            at least one) | null (allocations: return NULL, ENOMEM) |
+ *            probe (the call goes on as asked, after a getppid() that
+ *            the sandbox's seccomp list leaves out; the log line says
+ *            "CALL probe ok" or "CALL probe ENOSYS": test_sandbox.py)
  *   WHEN   = every:N (each Nth matching call) | after:N (every call after
  *            the first N) | nth:N (the Nth only) | always |
  *            bytes:N (on a descriptor, once N bytes went through the
@@ -82,6 +85,7 @@ enum when { W_EVERY, W_AFTER, W_NTH, W_ALWAYS, W_BYTES };
 
 #define F_SHORT (-1)
 #define F_NULL (-2)
+#define F_PROBE (-3)
 #define MAX_RULES 16
 #define MAX_FDS 4096
 
@@ -170,6 +174,8 @@ parse_rule(struct rule *r, char *s)
 		r->fault = F_SHORT;
 	} else if (strcmp(eq + 1, "null") == 0) {
 		r->fault = F_NULL;
+	} else if (strcmp(eq + 1, "probe") == 0) {
+		r->fault = F_PROBE;
 	} else {
 		size_t i;
 
@@ -268,6 +274,10 @@ note(enum call c, int fault)
 	char line[64];
 	const char *what = fault == F_SHORT ? "short" :
 			   fault == F_NULL ? "null" : strerrorname_np(fault);
+
+	if (fault == F_PROBE)
+		what = syscall(SYS_getppid) < 0 ? (errno == ENOSYS ?
+		       "probe ENOSYS" : "probe failed") : "probe ok";
 	int n;
 
 	if (log_fd < 0)
@@ -326,7 +336,7 @@ fire2(enum call c, int fd, int fd2)
 		note(c, hit->fault);
 	busy--;
 	errno = saved;
-	return hit;
+	return hit != NULL && hit->fault == F_PROBE ? NULL : hit;
 }
 
 static struct rule *

@@ -14,6 +14,8 @@ Servers and processes
   free_port()               a TCP port of 127.0.0.1 that was free
   run(args, timeout)        subprocess.run, text output captured
   read_pid(path)            the pid in a pidfile, or None
+  SANITIZER_RE, REFUSED_RE  a sanitizer's report, a system call the
+                            sandbox refused: either fails stop()
   proc_stat/proc_state/proc_ppid(pid)  /proc/PID/stat fields, or None
   alive(pid)                the process exists and is not a zombie
   kill_naming(text)         SIGKILL every process whose argv contains text
@@ -69,6 +71,10 @@ STARTUP_RE = re.compile(r"https?://[^ ]*:(\d+)/")
 # Reports of the sanitizer builds; any of them fails the server's stop().
 SANITIZER_RE = re.compile(r"ERROR: (Address|Leak|Memory|Thread)Sanitizer|"
                           r"runtime error: |SUMMARY: \w+Sanitizer")
+
+# A system call the sandbox's seccomp list lacks (run/sandbox): the
+# server survives it, but the list is wrong; any of them fails stop().
+REFUSED_RE = re.compile(r"sandbox: system call \d+ refused")
 
 _live = set()
 
@@ -186,6 +192,9 @@ class Server:
                                  "stderr:\n%s" % (rc, expect_rc, err))
         if SANITIZER_RE.search(err):
             raise AssertionError("sanitizer report on stderr:\n%s" % err)
+        if REFUSED_RE.search(err):
+            raise AssertionError("the sandbox refused a system call:\n%s"
+                                 % err)
         return rc
 
     def __enter__(self):

@@ -561,8 +561,9 @@ class TestModes(AioCase):
         for mode, loops in (("epoll", 1), ("prefork", 2), ("threads", 2)):
             margs = ["-m", mode] + (["-w", "2"] if loops > 1 else [])
             # Without aio: the main thread, and a process (prefork) or a
-            # thread (threads) per worker once they are all up.
-            least = 1 + loops if mode != "epoll" else 1
+            # thread (threads, and epoll's sandboxed loop) per worker once
+            # they are all up.
+            least = 1 + loops
             with start(_mod["root"], *margs, "--aio", "off",
                        modes=False) as off:
                 wait_until(lambda: thread_count(off.pid) >= least, 5.0)

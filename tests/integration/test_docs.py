@@ -73,6 +73,7 @@ VALUES = {
                   "mutex-sem"},
     "--status-allow": {"all"},
     "--expires": {"max", "off"},
+    "--sandbox": {"on", "off"},
 }
 # Values that are also files: zsh offers them through a function.
 FILE_VALUES = {"--access-log", "--error-log"}

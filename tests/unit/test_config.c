@@ -1899,6 +1899,7 @@ print_reparses_to_same(void **state)
 		"proxy_pass_request_headers off;\n"
 		"proxy_set_header X-P \"a b\";\n"
 		"proxy_keepalive 7;\n"
+		"sandbox off;\n"
 		"server {\n"
 		" listen 127.0.0.1:81 default_server;\n"
 		" listen [::1]:82;\n"
@@ -1967,6 +1968,7 @@ print_reparses_to_same(void **state)
 	assert_int_equal(c2.compress.level[TW_CODING_GZIP], 4);
 	assert_int_equal(c2.compress.level[TW_CODING_BR], 0);
 	assert_int_equal(c2.compress.level[TW_CODING_ZSTD], 19);
+	assert_int_equal(c2.sandbox, TW_CONFIG_SANDBOX_OFF);
 	assert_string_equal(tw_mime_table_lookup(c2.types, "a.pm", 4),
 			    "text/x-pm");
 	assert_string_equal(tw_mime_table_lookup(c2.types, "a.x-y", 5),

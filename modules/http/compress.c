@@ -107,7 +107,8 @@ struct tw_compress {
 	uint64_t made;
 	uint64_t encoded;
 	uint64_t evicted;
-	struct tw_aio *aio;
+	struct tw_aio *aio;	/* given, or NULL: the loop's, when needed */
+	struct tw_loop *loop;
 	bool dying;		/* destroyed while jobs were out */
 };
 
@@ -563,8 +564,12 @@ start_job(struct tw_compress *z, int fd, const struct stat *st,
 {
 	struct job *j;
 	struct entry *e;
+	/* Looked up when needed: a loop's pool starts after its modules
+	 * (and after the sandbox, which its threads inherit). */
+	struct tw_aio *aio = z->aio != NULL ? z->aio :
+			     z->loop != NULL ? tw_conn_aio(z->loop) : NULL;
 
-	if (z->aio == NULL || z->pending >= MAX_JOBS)
+	if (aio == NULL || z->pending >= MAX_JOBS)
 		return NULL;
 	j = calloc(1, sizeof(*j));
 	if (j == NULL)
@@ -584,7 +589,7 @@ start_job(struct tw_compress *z, int fd, const struct stat *st,
 	j->aj.work = job_work;
 	j->aj.done = job_done;
 	z->pending++;
-	tw_aio_submit(z->aio, &j->aj);
+	tw_aio_submit(aio, &j->aj);
 	return NULL;
 }
 
@@ -694,7 +699,9 @@ tw_compress_of_loop(struct tw_loop *loop, size_t max)
 
 	if (z != NULL)
 		return z;
-	z = tw_compress_create(max, tw_conn_aio(loop));
+	z = tw_compress_create(max, NULL);
+	if (z != NULL)
+		z->loop = loop;
 	if (z != NULL && tw_loop_set(loop, &compress_key, z,
 				     loop_cache_destroy) < 0) {
 		tw_compress_destroy(z);

@@ -14,7 +14,9 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 MAGIC_LIBS = $(shell pkg-config --libs libmagic 2>/dev/null || echo -lmagic)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 SSL_LIBS = $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
-LDLIBS = $(MAGIC_LIBS) $(SSL_LIBS) -lpthread
+# libxcrypt: bcrypt and SHA-crypt checks of auth_basic_user_file
+CRYPT_LIBS = $(shell pkg-config --libs libxcrypt 2>/dev/null || echo -lcrypt)
+LDLIBS = $(MAGIC_LIBS) $(SSL_LIBS) $(CRYPT_LIBS) -lpthread
 
 FUZZCC = clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined

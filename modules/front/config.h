@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "base/log.h"
+#include "http/auth.h"
 #include "http/proxy.h"
 #include "parse/fs.h"
 #include "run/mode.h"
@@ -30,6 +31,7 @@
 #define TW_CONFIG_MAX_UPSTREAMS	64	/* upstream blocks and the implicit
 					 * groups of proxy_pass URLs */
 #define TW_CONFIG_MAX_CERTS	4	/* RSA and ECDSA pairs, say */
+#define TW_CONFIG_MAX_RULES	32	/* allow and deny lines of a level */
 
 struct tw_listen {
 	const char *addr;	/* IPv4 or IPv6 literal */
@@ -44,6 +46,31 @@ struct tw_config_header {
 
 struct tw_config_arena;
 struct tw_mime_table;
+
+/* Which access directives a level gave itself (front/access). */
+enum {
+	TW_ACCESS_REALM = 1u << 0,	/* auth_basic */
+	TW_ACCESS_FILE = 1u << 1,	/* auth_basic_user_file */
+	TW_ACCESS_RULES = 1u << 2,	/* allow, deny */
+};
+
+/*
+ * Access control of one level (the top, a server, a location): what it
+ * sets, the rest inherited as in nginx (a level's allow/deny lines
+ * replace the enclosing ones as a whole).
+ */
+struct tw_config_auth {
+	const char *realm;		/* auth_basic; NULL: off */
+	const char *realm_where;	/* its FILE:LINE or flag */
+	const char *file;		/* auth_basic_user_file, resolved */
+	const char *users;		/* its text, read with the config */
+	size_t users_len;
+	uint64_t file_id;		/* device, inode, size, mtime */
+	struct tw_auth_rule rules[TW_CONFIG_MAX_RULES];
+	const char *rule_text[TW_CONFIG_MAX_RULES];	/* as written */
+	size_t nrules;
+	unsigned set;			/* TW_ACCESS_* */
+};
 
 /*
  * What a server or location block may set (front/scope). set has the
@@ -80,6 +107,7 @@ struct tw_config_scope {
 	const char *proxy_pass;		/* as written, or NULL */
 	const char *proxy_where;	/* its FILE:LINE, for resolving */
 	struct tw_proxy_opts *proxy;	/* filled by tw_config_resolve() */
+	struct tw_config_auth auth;	/* allow, deny, auth_basic */
 	unsigned set;			/* TW_SCOPE_* given in this block */
 };
 
@@ -197,6 +225,7 @@ struct tw_config {
 	const char *status;		/* status page path, or NULL */
 	const char *status_allow[TW_CONFIG_MAX_HEADERS];
 	size_t nstatus_allow;		/* 0: loopback only */
+	struct tw_config_auth auth;	/* the top level's access control */
 	const char *user;		/* or NULL */
 	const char *group;		/* or NULL */
 	struct tw_mime_table *types;	/* built-ins + mime_types + types */

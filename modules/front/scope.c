@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "front/access.h"
 #include "front/upstreams.h"
 #include "http/return.h"
 
@@ -247,6 +248,15 @@ row_proxy_pass(struct scope_ctx *x, const struct tw_conf_node *n,
 	return 0;
 }
 
+/* allow, deny, auth_basic, auth_basic_user_file (front/access) */
+static int
+row_access(struct scope_ctx *x, const struct tw_conf_node *n,
+	   const struct tw_opt_origin *org)
+{
+	return tw_access_set(x->px, org, n->file, n->name, n->args, n->nargs,
+			     &x->sc->auth);
+}
+
 /* ---- server-level directives --------------------------------------------- */
 
 static int
@@ -435,6 +445,10 @@ static const struct scope_row rows[] = {
 	{ "return", TW_SCOPE_RETURN, SL, 1, 2, false, row_return },
 	{ "proxy_pass", TW_SCOPE_PROXY, IN_LOCATION, 1, 1, false,
 	  row_proxy_pass },
+	{ "auth_basic", 0, SL, 1, 1, false, row_access },
+	{ "auth_basic_user_file", 0, SL, 1, 1, false, row_access },
+	{ "allow", 0, SL, 1, 1, false, row_access },
+	{ "deny", 0, SL, 1, 1, false, row_access },
 	{ "listen", 0, IN_SERVER, 1, 3, false, row_listen },
 	{ "tls_certificate", 0, IN_SERVER, 1, 1, false, row_tls_file },
 	{ "tls_certificate_key", 0, IN_SERVER, 1, 1, false, row_tls_file },
@@ -666,7 +680,8 @@ tw_scope_finish(struct tw_config *c, char *err, size_t errlen)
 
 	c->listens_from_cli = c->cli_port >= 0 || c->ncli_binds > 0 ||
 			      c->ncli_listens > 0;
-	if ((r = check_defaults(c, err, errlen)) < 0)
+	if ((r = check_defaults(c, err, errlen)) < 0 ||
+	    (r = tw_access_finish(c, err, errlen)) < 0)
 		return r;
 	return check_names(c, err, errlen);
 }
@@ -709,6 +724,7 @@ overlay(struct tw_config_scope *out, const struct tw_config_scope *b)
 		out->proxy_pass = b->proxy_pass;
 		out->proxy = b->proxy;
 	}
+	tw_access_inherit(&out->auth, &b->auth);
 	out->set |= b->set;
 }
 
@@ -733,6 +749,7 @@ tw_scope_effective(const struct tw_config *c,
 	memcpy(out->headers, c->headers, sizeof(out->headers));
 	out->nheaders = c->nheaders;
 	out->status = c->status;
+	out->auth = c->auth;
 	if (srv != NULL)
 		overlay(out, &srv->s);
 	if (loc != NULL)
@@ -813,6 +830,7 @@ print_scope(const struct tw_config_scope *sc, int depth, FILE *out)
 		tw_opts_put_quoted(out, sc->proxy_pass);
 		fputs(";\n", out);
 	}
+	tw_access_print(&sc->auth, depth, out);
 }
 
 static void

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "front/config.h"
+#include "http/auth.h"
 #include "http/http.h"
 #include "http/proxy.h"
 #include "http/redirect.h"
@@ -42,7 +43,16 @@ struct tw_setup {
 	const struct tw_proxy_group *groups[TW_CONFIG_MAX_UPSTREAMS + 1];
 	size_t ngroups;
 	struct tw_redirect_opts ro;
-	struct tw_http_route routes[3];
+	struct tw_http_route routes[4];
+	/* Access control: the top level's (no server block), and the
+	 * shared failure counts of every level's auth_basic */
+	struct tw_auth_opts ao;
+	struct tw_userfile users;
+	struct tw_auth_rule rules[TW_CONFIG_MAX_RULES];
+	bool auth_on;
+	struct tw_shm_header *ashm;
+	struct tw_throttle *throttle;
+	uint64_t throttle_key[2];
 	struct tw_http_server *srv;
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */

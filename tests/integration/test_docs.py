@@ -696,7 +696,9 @@ class TestFishCompletion(FlagSetsMixin, unittest.TestCase):
 
 # Flags without a directive of their own: -p/-b are `listen`.
 NO_DIRECTIVE = {"--config", "--test-config", "--port", "--bind", "--help",
-                "--version", "--tls-cert", "--tls-key"}
+                "--version", "--tls-cert", "--tls-key",
+                # auth_basic_user_file, turning auth_basic on
+                "--auth-file"}
 
 
 def man_directives(text):

@@ -5,7 +5,8 @@
 # missing: the compiler and make, pkg-config, libmagic and OpenSSL 3 (the
 # server), cmocka (unit tests), curl, the openssl command, python3 and
 # python3-websockets (integration tests: a real WebSocket client through
-# the proxy), testssl.sh (the HTTPS audit test), clang and its runtime
+# the proxy), chromium and two fonts (the listing's browser test),
+# testssl.sh (the HTTPS audit test), clang and its runtime
 # libraries (libFuzzer, sanitizers), libcrypt (auth_basic's password
 # hashes) and apache2-utils (htpasswd, for the access control tests).
 #
@@ -53,6 +54,9 @@ packages=(
 	# auth_basic_user_file's hashes (bcrypt, SHA-crypt) are checked by
 	# libcrypt; test_auth makes its user files with htpasswd
 	libcrypt-dev apache2-utils
+	# test_listing_browser renders listings in headless Chromium (it
+	# skips without); the fonts give emoji and Chinese names real widths
+	chromium fonts-noto-color-emoji fonts-wqy-zenhei
 	clang "libclang-rt-$clang_major-dev"
 )
 

@@ -28,7 +28,7 @@ TEST_DEPS_mime = mime url stats shm
 TEST_DEPS_fs = fs clock log stats shm
 TEST_DEPS_listing = listing collate http_parse fs url buf clock log stats shm
 TEST_DEPS_static = static listing collate compress coding conn aio pool resident http_parse mime fs url page buf clock log stats shm loop
-TEST_DEPS_config = config opts scope pages cors upstreams return redirect conf_parse mode mime url status compress coding health upstream http_response conn resident aio loop page log pool http_parse buf clock stats shm
+TEST_DEPS_config = config opts scope pages cors access userfile htpasswd siphash upstreams return redirect conf_parse mode mime url status netmask compress coding health upstream http_response conn resident aio loop page log pool http_parse buf clock stats shm
 TEST_DEPS_loop = loop clock
 TEST_DEPS_conn = conn resident aio loop page buf clock log pool stats shm
 TEST_DEPS_tls = tls tls_shared $(TEST_DEPS_conn)
@@ -36,7 +36,7 @@ TEST_DEPS_aio = aio loop clock
 TEST_DEPS_resident = resident
 TEST_DEPS_shmtx = shmtx shm
 TEST_DEPS_channel = channel
-TEST_DEPS_status = status compress coding health upstream http_response http_parse conn resident aio loop page buf clock log pool stats shm
+TEST_DEPS_status = status netmask compress coding health upstream http_response http_parse conn resident aio loop page buf clock log pool stats shm
 TEST_DEPS_http = http vhost cors chunked http_parse url page buf clock log pool stats shm loop
 TEST_DEPS_http_conn = $(TEST_DEPS_http)
 TEST_DEPS_mode = mode
@@ -50,12 +50,18 @@ TEST_DEPS_forward = forward http_response http_parse buf
 TEST_DEPS_signals = signals
 TEST_DEPS_pidfile = pidfile
 TEST_DEPS_control = control pidfile
+TEST_DEPS_basic_auth = basic_auth
+TEST_DEPS_htpasswd = htpasswd
+TEST_DEPS_netmask = netmask
+TEST_DEPS_throttle = throttle siphash
+TEST_DEPS_auth = auth userfile htpasswd basic_auth netmask throttle siphash aio $(TEST_DEPS_http)
 TEST_DEPS_collate = collate
 TEST_DEPS_sockets = sockets listener conn resident aio loop page buf clock log pool stats shm
 # Sources compiled into one test only: http's fake transport (its seam),
 # also under the whole-connection fuzzer.
 TEST_EXTRA_http = tests/unit/support/fake_conn.c
 TEST_EXTRA_http_conn = $(TEST_EXTRA_http)
+TEST_EXTRA_auth = $(TEST_EXTRA_http)
 TESTS = $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_BINS = $(TESTS:%=build/test/test_%)
 

@@ -15,7 +15,9 @@ MAGIC_LIBS = $(shell pkg-config --libs libmagic 2>/dev/null || echo -lmagic)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 SSL_LIBS = $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
 COMPRESS_LIBS = -ldeflate -lbrotlienc -lzstd
-LDLIBS = $(MAGIC_LIBS) $(SSL_LIBS) $(COMPRESS_LIBS) -lpthread
+# libxcrypt: bcrypt and SHA-crypt checks of auth_basic_user_file
+CRYPT_LIBS = $(shell pkg-config --libs libxcrypt 2>/dev/null || echo -lcrypt)
+LDLIBS = $(MAGIC_LIBS) $(SSL_LIBS) $(COMPRESS_LIBS) $(CRYPT_LIBS) -lpthread
 
 FUZZCC = clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined

@@ -6,9 +6,10 @@
 # or -c FILE), every flag of `tinyweb --help`, the values of the flags
 # that take a word from a fixed list (--symlinks, --charset, --access-log,
 # --log-format, --log-level, --mode, --workers, --status-allow, --accept,
-# --aio, --sendfile, --expires, --balance), files for the flags that name
-# one (-c, --access-log, --error-log, --mime-types, --pidfile, --index,
-# --tls-cert, --tls-key), the versions of --tls-protocols, user and
+# --aio, --sendfile, --expires, --balance, --allow, --deny, --auth-basic),
+# files for the flags that name one (-c, --access-log, --error-log,
+# --mime-types, --pidfile, --index, --tls-cert, --tls-key, --auth-file),
+# the versions of --tls-protocols, user and
 # group names for --user, and a directory for DIR. It needs nothing from
 # the bash-completion package; install it as
 # /usr/share/bash-completion/completions/tinyweb or source it.
@@ -42,6 +43,7 @@ _tinyweb()
 		-q --quiet --no-quiet --error-log --log-level --pidfile
 		-d --daemon --no-daemon -m --mode -w --workers --status
 		--status-allow --accept --aio --aio-threads --sendfile --user
+		--auth-file --auth-basic --allow --deny
 		--keepalive-timeout --header-timeout --send-timeout --send-min-rate
 		--max-connections --max-keepalive-requests --max-request-body
 		--balance --proxy-connect-timeout --proxy-read-timeout
@@ -134,6 +136,18 @@ _tinyweb()
 		;;
 	--status-allow)
 		COMPREPLY=($(compgen -W 'all' -- "$cur"))
+		return 0
+		;;
+	--allow | --deny)
+		COMPREPLY=($(compgen -W 'all' -- "$cur"))
+		return 0
+		;;
+	--auth-basic)
+		COMPREPLY=($(compgen -W 'off' -- "$cur"))
+		return 0
+		;;
+	--auth-file)
+		_tinyweb_files -f
 		return 0
 		;;
 	--accept)

@@ -8,6 +8,13 @@
 # tests: a real WebSocket client through the proxy), chromium and two
 # fonts (the listing's browser test), testssl.sh (the HTTPS audit test),
 # clang and its runtime libraries (libFuzzer, sanitizers).
+# missing: the compiler and make, pkg-config, libmagic and OpenSSL 3 (the
+# server), cmocka (unit tests), curl, the openssl command, python3 and
+# python3-websockets (integration tests: a real WebSocket client through
+# the proxy), chromium and two fonts (the listing's browser test),
+# testssl.sh (the HTTPS audit test), clang and its runtime
+# libraries (libFuzzer, sanitizers), libcrypt (auth_basic's password
+# hashes) and apache2-utils (htpasswd, for the access control tests).
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
 #   scripts/deps.sh --check   list what is missing, exit 1 if anything is
@@ -58,6 +65,9 @@ packages=(
 	curl openssl python3 python3-websockets
 	# test_tls_audit scans the HTTPS server with it (it skips without)
 	testssl.sh
+	# auth_basic_user_file's hashes (bcrypt, SHA-crypt) are checked by
+	# libcrypt; test_auth makes its user files with htpasswd
+	libcrypt-dev apache2-utils
 	# test_listing_browser renders listings in headless Chromium (it
 	# skips without); the fonts give emoji and Chinese names real widths
 	chromium fonts-noto-color-emoji fonts-wqy-zenhei

@@ -49,6 +49,12 @@ struct tw_stats {
 	_Atomic uint64_t tls_v12;		/* handshakes by version */
 	_Atomic uint64_t tls_v13;
 	_Atomic uint64_t tls_vold;		/* TLS 1.0/1.1, if allowed */
+	/* Access control (http/auth) */
+	_Atomic uint64_t auth_passed;	/* credentials accepted */
+	_Atomic uint64_t auth_cached;	/* ... of them from the cache */
+	_Atomic uint64_t auth_failed;	/* wrong user or password */
+	_Atomic uint64_t auth_throttled;	/* 429: too many failures */
+	_Atomic uint64_t access_denied;	/* 403 by a deny rule */
 	struct tw_stats_worker workers[TW_STATS_MAX_WORKERS];
 };
 

@@ -114,42 +114,7 @@ apply_level(struct tw_opt_ctx *px, const struct tw_conf_node *n)
 static int
 read_file(const char *path, char **out, size_t *len)
 {
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	char *buf;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		err = -errno;
-		goto out_close;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		goto out_close;
-	}
-	if (st.st_size > MAX_CONF_BYTES) {
-		err = -EFBIG;
-		goto out_close;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		err = -ENOMEM;
-		goto out_close;
-	}
-	while (got < (size_t)st.st_size &&
-	       (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	(void)close(fd);
-	*out = buf;
-	*len = got;
-	return 0;
-out_close:
-	(void)close(fd);
-	return err;
+	return tw_opts_read_file(path, MAX_CONF_BYTES, out, len, NULL);
 }
 
 /* Parse text into a tree the load owns; real is the file's realpath,
@@ -560,7 +525,9 @@ scan_args(struct tw_opt_ctx *px, struct cli *cl, int argc, char **argv,
 		err = tw_opts_set(&v, o);
 		if (err < 0) {
 			say("%s", px->err);
-			return TW_CONFIG_EUSAGE;
+			/* A file a flag names may be at fault, not the flag
+			 * (--auth-file): exit status 1 then. */
+			return err == TW_CONFIG_EFILE ? err : TW_CONFIG_EUSAGE;
 		}
 	}
 	return 0;

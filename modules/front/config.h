@@ -17,6 +17,7 @@
 
 #include "base/log.h"
 #include "http/compress.h"
+#include "http/auth.h"
 #include "http/proxy.h"
 #include "parse/fs.h"
 #include "run/mode.h"
@@ -34,6 +35,7 @@
 #define TW_CONFIG_MAX_ERROR_PAGES 32	/* codes of error_page lines, a level */
 #define TW_CONFIG_MAX_TRY	8	/* paths of try_files */
 #define TW_CONFIG_MAX_ORIGINS	16	/* cors origins, a level */
+#define TW_CONFIG_MAX_RULES	32	/* allow and deny lines of a level */
 
 struct tw_listen {
 	const char *addr;	/* IPv4 or IPv6 literal */
@@ -48,6 +50,31 @@ struct tw_config_header {
 
 struct tw_config_arena;
 struct tw_mime_table;
+
+/* Which access directives a level gave itself (front/access). */
+enum {
+	TW_ACCESS_REALM = 1u << 0,	/* auth_basic */
+	TW_ACCESS_FILE = 1u << 1,	/* auth_basic_user_file */
+	TW_ACCESS_RULES = 1u << 2,	/* allow, deny */
+};
+
+/*
+ * Access control of one level (the top, a server, a location): what it
+ * sets, the rest inherited as in nginx (a level's allow/deny lines
+ * replace the enclosing ones as a whole).
+ */
+struct tw_config_auth {
+	const char *realm;		/* auth_basic; NULL: off */
+	const char *realm_where;	/* its FILE:LINE or flag */
+	const char *file;		/* auth_basic_user_file, resolved */
+	const char *users;		/* its text, read with the config */
+	size_t users_len;
+	uint64_t file_id;		/* device, inode, size, mtime */
+	struct tw_auth_rule rules[TW_CONFIG_MAX_RULES];
+	const char *rule_text[TW_CONFIG_MAX_RULES];	/* as written */
+	size_t nrules;
+	unsigned set;			/* TW_ACCESS_* */
+};
 
 /*
  * error_page, try_files and the cors directives (front/pages), at the
@@ -129,6 +156,7 @@ struct tw_config_scope {
 	const char *proxy_where;	/* its FILE:LINE, for resolving */
 	struct tw_proxy_opts *proxy;	/* filled by tw_config_resolve() */
 	bool compress;			/* on-the-fly compression */
+	struct tw_config_auth auth;	/* allow, deny, auth_basic */
 	unsigned set;			/* TW_SCOPE_* given in this block */
 	struct tw_config_pages pages;	/* error_page, try_files, cors */
 };
@@ -258,6 +286,7 @@ struct tw_config {
 	const char *status;		/* status page path, or NULL */
 	const char *status_allow[TW_CONFIG_MAX_HEADERS];
 	size_t nstatus_allow;		/* 0: loopback only */
+	struct tw_config_auth auth;	/* the top level's access control */
 	const char *user;		/* or NULL */
 	const char *group;		/* or NULL */
 	struct tw_mime_table *types;	/* built-ins + mime_types + types */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "front/pages.h"
+#include "front/access.h"
 #include "front/scope.h"
 #include "front/upstreams.h"
 #include "http/status.h"
@@ -1054,12 +1055,12 @@ parse_status_allow(const struct tw_opt_val *v, const struct tw_opt *o,
 		   void *field)
 {
 	struct tw_config *c = v->px->c;
-	struct tw_status_net n;
+	struct tw_net n;
 	const char *s = v->args[0];
 
 	(void)o;
 	(void)field;
-	if (tw_status_parse_net(s, &n) < 0)
+	if (tw_net_parse(s, &n) < 0)
 		return tw_opts_failf(v->px, v->org, "status_allow '%s': "
 				     "expected an address, ADDR/BITS or all", s);
 	if (c->nstatus_allow == TW_CONFIG_MAX_HEADERS)
@@ -1084,6 +1085,79 @@ print_status_allow(const struct tw_config *c, const struct tw_opt *o,
 		put_quoted(out, c->status_allow[j]);
 		fputs(";\n", out);
 	}
+}
+
+int
+tw_opts_read_file(const char *path, size_t max, char **out, size_t *len,
+		  struct stat *stp)
+{
+	struct stat st;
+	ssize_t n;
+	size_t got = 0;
+	char *buf;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto out_close;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		goto out_close;
+	}
+	if ((uint64_t)st.st_size > max) {
+		err = -EFBIG;
+		goto out_close;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		err = -ENOMEM;
+		goto out_close;
+	}
+	/* A file that shrinks meanwhile: what is there. */
+	while (got < (size_t)st.st_size &&
+	       (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	(void)close(fd);
+	*out = buf;
+	*len = got;
+	if (stp != NULL)
+		*stp = st;
+	return 0;
+out_close:
+	(void)close(fd);
+	return err;
+}
+
+/* allow, deny, auth_basic, auth_basic_user_file at the top level (the
+ * same rows serve server and location blocks: front/access). */
+static int
+parse_access(const struct tw_opt_val *v, const struct tw_opt *o, void *field)
+{
+	(void)field;
+	return tw_access_set(v->px, v->org, v->node ? v->node->file : NULL,
+			     o->name, v->args, v->nargs, &v->px->c->auth);
+}
+
+/* --auth-file FILE: the one-liner's users, realm "tinyweb". */
+static int
+parse_auth_file(const struct tw_opt_val *v, const struct tw_opt *o,
+		void *field)
+{
+	(void)o;
+	(void)field;
+	return tw_access_set_file_flag(v->px, v->org, v->args[0],
+				       &v->px->c->auth);
+}
+
+static void
+print_access(const struct tw_config *c, const struct tw_opt *o, FILE *out)
+{
+	(void)o;
+	tw_access_print(&c->auth, 0, out);
 }
 
 /* File: USER [GROUP]; flag: USER[:GROUP]. */
@@ -1781,6 +1855,23 @@ const struct tw_opt tw_opts[] = {
 	      print_status_allow, 0), "NET",
 	  "clients that may see the status page:\n"
 	  "ADDR[/BITS] or all; repeatable (default loopback)", NULL },
+	/* Access control (front/access, http/auth) */
+	{ OWN("auth_basic", 0, 0, 1, 1, parse_access, print_access, 0),
+	  "REALM", "ask for a user and password (HTTP Basic) in\n"
+	  "REALM, or off (default); needs --auth-file", NULL },
+	{ OWN("auth_basic_user_file", 0, TW_OPT_FILE, 1, 1, parse_access,
+	      NULL, 0), NULL, NULL, NULL },
+	{ OWN("auth_file", 0, TW_OPT_CLI, 1, 1, parse_auth_file, NULL, 0),
+	  "FILE", "require a user of FILE (made by htpasswd -B\n"
+	  "or -5); realm \"tinyweb\" unless --auth-basic\n"
+	  "names one", NULL },
+	{ OWN("allow", 0, TW_OPT_REPEAT, 1, 1, parse_access, NULL, 0), "NET",
+	  "let clients in ADDR[/BITS] or all; allow and\n"
+	  "deny are tried in order, the first match wins;\n"
+	  "repeatable", NULL },
+	{ OWN("deny", 0, TW_OPT_REPEAT, 1, 1, parse_access, NULL, 0), "NET",
+	  "answer 403 to clients in ADDR[/BITS] or all;\n"
+	  "repeatable", NULL },
 	{ ENUM("accept", 0, accept, tw_mode_accept_names), "HOW",
 	  "prefork/threads accept: exclusive (default),\n"
 	  "reuseport, mutex, mutex-file or mutex-sem", NULL },

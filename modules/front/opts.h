@@ -133,6 +133,15 @@ int tw_opts_listen_addr(const char *s, const char **addr, size_t *addrlen,
 /* add_header's name and value: a token, and no control characters. */
 bool tw_opts_header_ok(const char *name, size_t nlen, const char *value);
 
+/*
+ * The whole file at path into a buffer of its size + 1 (the caller
+ * frees it), *len its bytes; its stat in *st when st is not NULL.
+ * Returns 0, -EISDIR, -EFBIG (over max bytes) or another -errno.
+ */
+struct stat;
+int tw_opts_read_file(const char *path, size_t max, char **out, size_t *len,
+		      struct stat *st);
+
 /* A copy of s[0..n) that lives until tw_config_free(), or NULL. */
 const char *tw_opts_keep(struct tw_config *c, const char *s, size_t n);
 void tw_opts_free(struct tw_config *c);

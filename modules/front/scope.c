@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "front/pages.h"
+#include "front/access.h"
 #include "front/upstreams.h"
 #include "http/return.h"
 
@@ -266,6 +267,15 @@ row_pages(struct scope_ctx *x, const struct tw_conf_node *n,
 	return tw_pages_parse(&v, n->name, &x->sc->pages, true);
 }
 
+/* allow, deny, auth_basic, auth_basic_user_file (front/access) */
+static int
+row_access(struct scope_ctx *x, const struct tw_conf_node *n,
+	   const struct tw_opt_origin *org)
+{
+	return tw_access_set(x->px, org, n->file, n->name, n->args, n->nargs,
+			     &x->sc->auth);
+}
+
 /* ---- server-level directives --------------------------------------------- */
 
 static int
@@ -463,6 +473,10 @@ static const struct scope_row rows[] = {
 	{ "cors_expose_headers", 0, SL, 1, TW_OPTS_MAX_ARGS, false, row_pages },
 	{ "cors_max_age", 0, SL, 1, 1, false, row_pages },
 	{ "cors_credentials", 0, SL, 1, 1, false, row_pages },
+	{ "auth_basic", 0, SL, 1, 1, false, row_access },
+	{ "auth_basic_user_file", 0, SL, 1, 1, false, row_access },
+	{ "allow", 0, SL, 1, 1, false, row_access },
+	{ "deny", 0, SL, 1, 1, false, row_access },
 	{ "listen", 0, IN_SERVER, 1, 3, false, row_listen },
 	{ "tls_certificate", 0, IN_SERVER, 1, 1, false, row_tls_file },
 	{ "tls_certificate_key", 0, IN_SERVER, 1, 1, false, row_tls_file },
@@ -721,7 +735,8 @@ tw_scope_finish(struct tw_config *c, char *err, size_t errlen)
 		return r;
 	c->listens_from_cli = c->cli_port >= 0 || c->ncli_binds > 0 ||
 			      c->ncli_listens > 0;
-	if ((r = check_defaults(c, err, errlen)) < 0)
+	if ((r = check_defaults(c, err, errlen)) < 0 ||
+	    (r = tw_access_finish(c, err, errlen)) < 0)
 		return r;
 	return check_names(c, err, errlen);
 }
@@ -767,6 +782,7 @@ overlay(struct tw_config_scope *out, const struct tw_config_scope *b)
 		out->proxy = b->proxy;
 	}
 	tw_pages_overlay(&out->pages, &b->pages);
+	tw_access_inherit(&out->auth, &b->auth);
 	out->set |= b->set;
 }
 
@@ -793,6 +809,7 @@ tw_scope_effective(const struct tw_config *c,
 	out->nheaders = c->nheaders;
 	out->status = c->status;
 	out->pages = c->pages;
+	out->auth = c->auth;
 	if (srv != NULL)
 		overlay(out, &srv->s);
 	if (loc != NULL)
@@ -877,6 +894,7 @@ print_scope(const struct tw_config_scope *sc, int depth, FILE *out)
 		fputs(";\n", out);
 	}
 	tw_pages_print(&sc->pages, depth, out);
+	tw_access_print(&sc->auth, depth, out);
 }
 
 static void

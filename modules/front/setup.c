@@ -16,12 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/shm.h"
+#include "base/throttle.h"
 #include "front/scope.h"
 #include "front/upstreams.h"
 #include "http/health.h"
@@ -49,6 +51,9 @@ struct setup_loc {
 	struct tw_status_opts sto;
 	struct tw_return_opts ro;
 	struct tw_proxy_opts po;	/* its proxy_pass, its prefix known */
+	struct tw_auth_opts ao;		/* its allow/deny and auth_basic */
+	struct tw_userfile users;
+	struct tw_auth_rule rules[TW_CONFIG_MAX_RULES];
 	const char *index[TW_CONFIG_MAX_INDEX];
 	char *headers;		/* its add_header lines, joined */
 	struct tw_pages_http pages;	/* error pages, CORS, try_files */
@@ -586,8 +591,10 @@ scopes_free(struct setup_scopes *sc)
 
 	if (sc == NULL)
 		return;
-	for (i = 0; i < sc->nlocs; i++)
+	for (i = 0; i < sc->nlocs; i++) {
 		free(sc->locs[i].headers);
+		tw_userfile_free(&sc->locs[i].users);
+	}
 	for (i = 0; i < sc->nfs; i++)
 		tw_fs_destroy(sc->fs[i]);
 	free(sc->fs);
@@ -779,6 +786,9 @@ tw_setup_free(struct tw_setup *g)
 	tw_http_destroy(g->srv);
 	if (g->pshm != NULL)
 		tw_shm_destroy(g->pshm);
+	if (g->ashm != NULL)
+		tw_shm_destroy(g->ashm);
+	tw_userfile_free(&g->users);
 	scopes_free(g->scopes);
 	tw_tls_context_destroy(g->tls);
 	tw_sandbox_destroy(g->sandbox);
@@ -830,14 +840,84 @@ tw_setup_parse(int argc, char **argv, int *status)
 	return g;
 }
 
+/* The failure counts every worker shares: made once per generation,
+ * here in the master before any fork. */
+static int
+throttle_get(struct tw_setup *g)
+{
+	int err;
+
+	if (g->throttle != NULL)
+		return 0;
+	g->ashm = tw_shm_create(sizeof(struct tw_shm_header) +
+				tw_throttle_size() + 64, &err);
+	if (g->ashm == NULL) {
+		report(err, "auth_basic failure counts");
+		return -1;
+	}
+	g->throttle = tw_throttle_init(tw_shm_data(g->ashm));
+	/* The address hash's key: the same in every worker (made before
+	 * the fork), unknown to clients. */
+	if (getrandom(g->throttle_key, sizeof(g->throttle_key), 0) !=
+	    (ssize_t)sizeof(g->throttle_key)) {
+		report(-EIO, "getrandom");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The auth route's options of a level with allow/deny rules or
+ * auth_basic in force (*on), its users parsed from the file's text read
+ * with the configuration. 0, or -1 reported.
+ */
+static int
+build_auth(struct tw_setup *g, const struct tw_config_auth *ca,
+	   struct tw_auth_opts *ao, struct tw_userfile *users,
+	   struct tw_auth_rule *rules, struct tw_stats *stats, bool *on)
+{
+	const char *why;
+	unsigned line;
+	int err;
+
+	*on = ca->realm != NULL || ca->nrules > 0;
+	if (!*on)
+		return 0;
+	memcpy(rules, ca->rules, ca->nrules * sizeof(*rules));
+	*ao = (struct tw_auth_opts){ .rules = rules, .nrules = ca->nrules,
+				     .stats = stats };
+	if (ca->realm == NULL)
+		return 0;
+	err = tw_userfile_parse(users, ca->users, ca->users_len,
+				  ca->file_id, &line, &why);
+	if (err < 0) {
+		report(err, "auth_basic_user_file %s", ca->file);
+		return -1;
+	}
+	if (throttle_get(g) < 0)
+		return -1;
+	ao->realm = ca->realm;
+	ao->users = users;
+	ao->throttle = g->throttle;
+	ao->key[0] = g->throttle_key[0];
+	ao->key[1] = g->throttle_key[1];
+	ao->fail_limit = TW_AUTH_FAIL_LIMIT;
+	ao->fail_period = TW_AUTH_FAIL_PERIOD;
+	return 0;
+}
+
 /* The handlers in the order they are asked: the status page (if any)
- * comes first (documented), then the files. */
+ * comes first (documented), then the files;
+ * access control (allow/deny, auth_basic) is asked before all of them. */
 static size_t
 add_routes(struct tw_setup *g, struct tw_stats *stats)
 {
 	const struct tw_config *cfg = &g->cfg;
 	size_t nroutes = 0;
 
+	if (g->auth_on)
+		g->routes[nroutes++] = (struct tw_http_route){
+			.handler = &tw_auth_handler, .opts = &g->ao };
 	if (cfg->status != NULL) {
 		struct stat st;
 		size_t i;
@@ -849,7 +929,7 @@ add_routes(struct tw_setup *g, struct tw_stats *stats)
 						  .ngroups = g->ngroups,
 						  .compress = &g->co };
 		for (i = 0; i < cfg->nstatus_allow; i++)
-			(void)tw_status_parse_net(cfg->status_allow[i],
+			(void)tw_net_parse(cfg->status_allow[i],
 						  &g->sto.allow[g->sto.nallow++]);
 		/* Say so rather than hide a file silently. */
 		if (tw_fs_stat(g->fs, cfg->status + 1, &st) == 0)
@@ -1188,6 +1268,7 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 	const struct tw_config *cfg = &g->cfg;
 	struct setup_loc *sl = &sc->locs[sc->nlocs++];
 	struct tw_config_scope eff;
+	bool auth_on;
 	size_t i;
 
 	tw_scope_effective(cfg, srv, loc, &eff);
@@ -1201,6 +1282,12 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 	vl->extra_headers = sl->headers;
 	tw_pages_build(&eff.pages, &sl->pages, NULL);
 	vl->scope = &sl->pages.scope;
+	if (build_auth(g, &eff.auth, &sl->ao, &sl->users, sl->rules, stats,
+		       &auth_on) < 0)
+		return -1;
+	if (auth_on)
+		sc->routes[sc->nroutes++] = (struct tw_http_route){
+			.handler = &tw_auth_handler, .opts = &sl->ao };
 	if (eff.status != NULL) {
 		sl->sto = (struct tw_status_opts){ .path = eff.status,
 						   .stats = stats,
@@ -1209,7 +1296,7 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 						   .ngroups = g->ngroups,
 						   .compress = &g->co };
 		for (i = 0; i < cfg->nstatus_allow; i++)
-			(void)tw_status_parse_net(cfg->status_allow[i],
+			(void)tw_net_parse(cfg->status_allow[i],
 						  &sl->sto.allow[sl->sto.nallow++]);
 		sc->routes[sc->nroutes++] = (struct tw_http_route){
 			.handler = &tw_status_handler, .opts = &sl->sto };
@@ -1295,7 +1382,8 @@ build_scopes(struct tw_setup *g, struct tw_stats *stats)
 	sc->servers = calloc(cfg->nservers, sizeof(*sc->servers));
 	sc->vlocs = calloc(total, sizeof(*sc->vlocs));
 	sc->locs = calloc(total, sizeof(*sc->locs));
-	sc->routes = calloc(2 * total, sizeof(*sc->routes));
+	/* A location's routes: auth, status, and one that answers. */
+	sc->routes = calloc(3 * total, sizeof(*sc->routes));
 	sc->fs = calloc(total, sizeof(*sc->fs));
 	if (sc->servers == NULL || sc->vlocs == NULL || sc->locs == NULL ||
 	    sc->routes == NULL || sc->fs == NULL) {
@@ -1476,6 +1564,9 @@ tw_setup_build(struct tw_setup *g, struct tw_server *s)
 		g->srv = tw_http_create(&g->ho, g->scopes->routes,
 					g->scopes->nroutes);
 	} else {
+		if (build_auth(g, &cfg->auth, &g->ao, &g->users, g->rules,
+			       s->stats, &g->auth_on) < 0)
+			return -1;
 		g->srv = tw_http_create(&g->ho, g->routes,
 					add_routes(g, s->stats));
 	}

@@ -15,6 +15,7 @@
 
 #include "front/config.h"
 #include "front/pages.h"
+#include "http/auth.h"
 #include "http/http.h"
 #include "http/proxy.h"
 #include "http/redirect.h"
@@ -46,7 +47,16 @@ struct tw_setup {
 	struct tw_redirect_opts ro;
 	struct tw_pages_http pages;	/* without server blocks: error
 					 * pages, CORS, try_files */
-	struct tw_http_route routes[3];
+	struct tw_http_route routes[5];	/* auth, status, redirect, files, proxy */
+	/* Access control: the top level's (no server block), and the
+	 * shared failure counts of every level's auth_basic */
+	struct tw_auth_opts ao;
+	struct tw_userfile users;
+	struct tw_auth_rule rules[TW_CONFIG_MAX_RULES];
+	bool auth_on;
+	struct tw_shm_header *ashm;
+	struct tw_throttle *throttle;
+	uint64_t throttle_key[2];
 	struct tw_http_server *srv;
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */

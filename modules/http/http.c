@@ -56,6 +56,8 @@ struct http_conn {
 	uint32_t lingered;	/* bytes discarded while lingering */
 	bool reusable;		/* on the loop's idle list */
 	bool async;		/* an exchange (x) is answering */
+	bool parked;		/* a handler holds the request at the
+				 * input's front (tw_http_park) */
 	struct tw_http_exchange *x;	/* made at the first async request,
 					 * kept for the connection's life */
 	bool listen_known;	/* listen is looked up (vhosts by address) */
@@ -114,6 +116,10 @@ struct tw_http_exchange {
 				 * Access-Control-* fields are dropped */
 	const struct tw_vhost_server *srv;	/* for an error page */
 	const struct tw_http_scope *scope;
+	void (*cancel)(void *ctx);	/* tw_http_park: the client went */
+	void *cancel_ctx;
+	int resumed;		/* tw_http_resume's result, for the next
+				 * routing of the parked request */
 	char up_addr[64];	/* tw_http_set_upstream; "" if none */
 	int up_status;
 	uint64_t up_time_us;
@@ -125,6 +131,7 @@ struct tw_http_server {
 	size_t nroutes;
 	bool has_async;		/* a route takes every method (a proxy):
 				 * request bodies are judged after routing */
+	bool has_park;		/* a route may park requests */
 };
 
 /* What one event loop owns, in the loop's context: never shared, so no
@@ -301,9 +308,12 @@ tw_http_create(const struct tw_http_opts *opts,
 	srv->opts = opts;
 	srv->routes = routes;
 	srv->nroutes = nroutes;
-	for (size_t i = 0; i < nroutes; i++)
+	for (size_t i = 0; i < nroutes; i++) {
 		if (routes[i].handler->any_method)
 			srv->has_async = true;
+		if (routes[i].handler->may_park)
+			srv->has_park = true;
+	}
 	return srv;
 }
 
@@ -1161,10 +1171,14 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
 	req.body_chunked = fr->chunked;
 	req.body_len = fr->len;
 	req.method = head ? TW_HTTP_HEAD : other ? TW_HTTP_OTHER : TW_HTTP_GET;
-	if (hc->srv->has_async)
+	if (hc->srv->has_async || hc->srv->has_park)
 		req.x = exchange_get(hc);
 	hc->route_srv = NULL;
 	hc->route_scope = hc->srv->opts->scope;
+	if (req.x != NULL) {
+		req.resumed = req.x->resumed;
+		req.x->resumed = 0;
+	}
 	if (split && hc->srv->opts->vhosts != NULL &&
 	    (status = pick_location(hc, r, &req, &first, &n)) != 0) {
 		n = 0;		/* a path that cannot be decoded: 400, 414 */
@@ -1187,6 +1201,10 @@ dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
 		status = run_handlers(hc, &req, first, n, &taken);
 		if (status == TW_HTTP_ASYNC) {
 			exchange_begin(hc, r, fr, keep);
+			return;
+		}
+		if (status == TW_HTTP_PARK) {
+			hc->parked = true;
 			return;
 		}
 		if (status == TW_HTTP_INTERNAL) {
@@ -1316,6 +1334,14 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 	keep = wants_keepalive(hc, r);
 	hc->peer_closes = peer_closes(r);
 	dispatch(hc, r, keep, &fr, head_len, &ahead);
+	if (hc->parked) {
+		/* The request comes again whole at tw_http_resume: count
+		 * it and frame its body then. */
+		hc->nreq--;
+		hc->skip = 0;
+		hc->chunked = false;
+		return;
+	}
 	/* The slices in r point into the input; drop it only now. */
 	tw_conn_consume(hc->c, head_len + ahead);
 }
@@ -1369,9 +1395,10 @@ process(struct http_conn *hc)
 		exchange_data(hc);
 		return;
 	}
-	/* An exchange that began here reads its body on its own. */
+	/* An exchange that began here reads its body on its own; a parked
+	 * request waits in the input until it is resumed. */
 	while (!tw_conn_closing(hc->c) && !tw_conn_pending(hc->c) &&
-	       !hc->async) {
+	       !hc->async && !hc->parked) {
 		size_t len;
 		const char *data = tw_conn_data(hc->c, &len);
 		int n;
@@ -1713,6 +1740,34 @@ exchange_data(struct http_conn *hc)
 	if (!x->head_sent && !x->tunnel)
 		tw_conn_set_timeout(hc->c, hc->srv->opts->send_timeout_ms, 0);
 	x->ops->on_body(x, x->ctx);
+}
+
+void
+tw_http_park(struct tw_http_exchange *x, void (*cancel)(void *ctx),
+	     void *ctx)
+{
+	x->cancel = cancel;
+	x->cancel_ctx = ctx;
+}
+
+void
+tw_http_resume(struct tw_http_exchange *x, int result)
+{
+	struct http_conn *hc = x->hc;
+
+	if (!hc->parked)
+		return;
+	hc->parked = false;
+	x->cancel = NULL;
+	x->resumed = result;
+	if (tw_conn_closing(hc->c))
+		return;
+	/* As a tw_http_* call on the stack: the answer is sent from a task
+	 * (queue_response), so on_drained cannot run the next request
+	 * before this one's head is consumed. */
+	x->in_api = true;
+	process(hc);
+	x->in_api = false;
 }
 
 void
@@ -2182,6 +2237,8 @@ on_closed(struct tw_conn *c, void *ctx)
 	if (hc->x != NULL) {
 		if (hc->async)
 			exchange_abort(hc);
+		if (hc->parked && hc->x->cancel != NULL)
+			hc->x->cancel(hc->x->cancel_ctx);
 		tw_loop_unpost(&hc->x->task);
 		tw_buf_free(&hc->x->logreq);
 		free(hc->x);

@@ -29,6 +29,8 @@
 #define TW_HTTP_INTERNAL (-1002)	/* a handler asks for res->internal_uri
 				 * to be served in the request's place
 				 * (try_files' last word) */
+#define TW_HTTP_PARK	(-1003)	/* a handler holds the request until
+				 * tw_http_resume (tw_http_park) */
 
 enum tw_http_method {
 	TW_HTTP_GET,
@@ -52,13 +54,18 @@ struct tw_http_req {
 	/* The request body's framing, checked already (RFC 9112 6). */
 	bool body_chunked;	/* Transfer-Encoding: chunked */
 	uint64_t body_len;	/* Content-Length (0: none, unless chunked) */
-	struct tw_http_exchange *x;	/* for tw_http_async() */
 	bool internal;		/* served in another's place (error_page,
 				 * try_files): no further TW_HTTP_INTERNAL */
 	bool error_page;	/* ... as the page of an error status: the
 				 * whole page, without conditionals,
 				 * ranges or validators (they would not
 				 * describe the answer) */
+	struct tw_http_exchange *x;	/* for tw_http_async() and
+					 * tw_http_park(); NULL when no
+					 * route may take it that way, or
+					 * out of memory */
+	int resumed;		/* what tw_http_resume() gave when the
+				 * request comes again after a park; 0 */
 };
 
 enum tw_http_seg_kind {
@@ -117,6 +124,7 @@ struct tw_handler {
 	const char *name;
 	bool any_method;	/* offered every method, not only GET/HEAD
 				 * (the others come with TW_HTTP_OTHER) */
+	bool may_park;		/* may return TW_HTTP_PARK (req->x set) */
 	int (*handle)(const struct tw_http_req *req, struct tw_http_res *res,
 		      void *inst);
 	void *(*create)(const void *opts, int *err);
@@ -294,6 +302,22 @@ void tw_http_set_upstream(struct tw_http_exchange *x, const char *addr,
 
 /* The loop the exchange's client connection lives on. */
 struct tw_loop *tw_http_loop(const struct tw_http_exchange *x);
+
+/*
+ * Parking (a check that runs off the loop, as auth's password hashes):
+ * handle() calls tw_http_park(req->x, cancel, ctx) and returns
+ * TW_HTTP_PARK. http then holds the request as it came: its head stays
+ * in the input, nothing after it is read as a request, and the
+ * connection's header deadline still runs. tw_http_resume(x, result),
+ * called later from the loop (never from inside handle()), routes the
+ * same request again from the first handler of its location, with
+ * req->resumed = result (non-zero), so the handler that parked it
+ * answers or declines by the result. If the client goes first,
+ * cancel(ctx) is called instead and x must not be used again.
+ */
+void tw_http_park(struct tw_http_exchange *x, void (*cancel)(void *ctx),
+		  void *ctx);
+void tw_http_resume(struct tw_http_exchange *x, int result);
 
 /* Reason phrase for a status code ("Not Found"), "" if unknown. */
 const char *tw_http_reason(int status);

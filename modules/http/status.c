@@ -4,9 +4,7 @@
  */
 #include "http/status.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,97 +16,18 @@
 #include "http/health.h"
 #include "http/proxy.h"
 #include "parse/http_parse.h"
-
-int
-tw_status_parse_net(const char *s, struct tw_status_net *out)
-{
-	char host[64];
-	const char *slash = strchr(s, '/');
-	size_t len = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned max;
-	char *end;
-	long bits;
-
-	memset(out, 0, sizeof(*out));
-	if (strcmp(s, "all") == 0) {
-		/* 0.0.0.0/0 and ::/0 in one: family 0 matches anything. */
-		return 0;
-	}
-	if (len == 0 || len >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, len);
-	host[len] = '\0';
-	if (inet_pton(AF_INET, host, out->addr) == 1) {
-		out->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
-		out->family = AF_INET6;
-		max = 128;
-	} else {
-		return -EINVAL;
-	}
-	out->prefix = max;
-	if (slash != NULL) {
-		/* strtol would also take " 8" or "+8". */
-		if (slash[1] < '0' || slash[1] > '9')
-			return -EINVAL;
-		bits = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end != '\0' || bits < 0 || bits > (long)max)
-			return -EINVAL;
-		out->prefix = (unsigned)bits;
-	}
-	return 0;
-}
-
-static bool
-prefix_match(const unsigned char *a, const unsigned char *b, unsigned bits)
-{
-	unsigned full = bits / 8, rest = bits % 8;
-
-	if (memcmp(a, b, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((a[full] ^ b[full]) & (0xff << (8 - rest))) == 0;
-}
+#include "parse/netmask.h"
 
 bool
 tw_status_allowed(const struct tw_status_opts *o, const struct sockaddr *peer)
 {
-	static const unsigned char v6_loop[16] = { [15] = 1 };
-	unsigned char a4[4];
-	const unsigned char *a6 = NULL;
-	bool is4 = false;
 	size_t i;
 
-	if (peer->sa_family == AF_INET) {
-		memcpy(a4, &((const struct sockaddr_in *)(const void *)peer)->sin_addr, 4);
-		is4 = true;
-	} else if (peer->sa_family == AF_INET6) {
-		const struct in6_addr *in6 =
-			&((const struct sockaddr_in6 *)(const void *)peer)->sin6_addr;
-
-		if (IN6_IS_ADDR_V4MAPPED(in6)) {
-			memcpy(a4, &in6->s6_addr[12], 4);
-			is4 = true;
-		} else {
-			a6 = in6->s6_addr;
-		}
-	} else {
-		return false;
-	}
 	if (o->nallow == 0)
-		return is4 ? a4[0] == 127 : memcmp(a6, v6_loop, 16) == 0;
-	for (i = 0; i < o->nallow; i++) {
-		const struct tw_status_net *n = &o->allow[i];
-
-		if (n->family == 0 ||
-		    (n->family == AF_INET && is4 &&
-		     prefix_match(a4, n->addr, n->prefix)) ||
-		    (n->family == AF_INET6 && !is4 &&
-		     prefix_match(a6, n->addr, n->prefix)))
+		return tw_net_is_loopback(peer);
+	for (i = 0; i < o->nallow; i++)
+		if (tw_net_match(&o->allow[i], peer))
 			return true;
-	}
 	return false;
 }
 
@@ -120,6 +39,8 @@ struct snap {
 	uint64_t aio_reads, aio_bytes;
 	uint64_t tls_hs, tls_resumed, tls_failed, tls_plain;
 	uint64_t tls_v12, tls_v13, tls_vold;
+	uint64_t auth_passed, auth_cached, auth_failed, auth_throttled;
+	uint64_t access_denied;
 	uint64_t status[6];
 	int64_t active, reading, writing, waiting, start, reload;
 };
@@ -231,6 +152,11 @@ take(const struct tw_stats *st, struct snap *s)
 	s->tls_v12 = atomic_load(&m->tls_v12);
 	s->tls_v13 = atomic_load(&m->tls_v13);
 	s->tls_vold = atomic_load(&m->tls_vold);
+	s->auth_passed = atomic_load(&m->auth_passed);
+	s->auth_cached = atomic_load(&m->auth_cached);
+	s->auth_failed = atomic_load(&m->auth_failed);
+	s->auth_throttled = atomic_load(&m->auth_throttled);
+	s->access_denied = atomic_load(&m->access_denied);
 	s->reloads = atomic_load(&m->reloads);
 	for (i = 0; i < 6; i++)
 		s->status[i] = atomic_load(&m->status[i]);
@@ -378,6 +304,12 @@ render_json(const struct tw_stats *st, const struct snap *s,
 	kv(b, "tls1_3", (int64_t)s->tls_v13, true);
 	kv(b, "tls1_2", (int64_t)s->tls_v12, true);
 	kv(b, "older", (int64_t)s->tls_vold, false);
+	tw_buf_append_str(b, "},\"auth\":{");
+	kv(b, "passed", (int64_t)s->auth_passed, true);
+	kv(b, "cached", (int64_t)s->auth_cached, true);
+	kv(b, "failed", (int64_t)s->auth_failed, true);
+	kv(b, "throttled", (int64_t)s->auth_throttled, true);
+	kv(b, "denied", (int64_t)s->access_denied, false);
 	tw_buf_append_str(b, "},");
 	json_upstreams(b, gs);
 	tw_buf_append_str(b, "\"workers\":[");
@@ -555,6 +487,21 @@ render_prometheus(const struct tw_stats *st, const struct snap *s,
 	metric(b, "tls_plain_http_total", "counter",
 	       "Plain HTTP requests sent to a TLS port (answered 400).");
 	sample(b, "tls_plain_http_total", NULL, (int64_t)s->tls_plain);
+	metric(b, "auth_passed_total", "counter",
+	       "Basic credentials accepted (from the cache or checked).");
+	sample(b, "auth_passed_total", NULL, (int64_t)s->auth_passed);
+	metric(b, "auth_cached_total", "counter",
+	       "Basic credentials accepted from the cache, no hash checked.");
+	sample(b, "auth_cached_total", NULL, (int64_t)s->auth_cached);
+	metric(b, "auth_failed_total", "counter",
+	       "Basic credentials refused (wrong user or password).");
+	sample(b, "auth_failed_total", NULL, (int64_t)s->auth_failed);
+	metric(b, "auth_throttled_total", "counter",
+	       "Requests answered 429 after too many failures.");
+	sample(b, "auth_throttled_total", NULL, (int64_t)s->auth_throttled);
+	metric(b, "access_denied_total", "counter",
+	       "Requests answered 403 by a deny rule.");
+	sample(b, "access_denied_total", NULL, (int64_t)s->access_denied);
 	metric(b, "start_time_seconds", "gauge", "Server start, unix time.");
 	sample(b, "start_time_seconds", NULL, s->start);
 	metric(b, "last_reload_time_seconds", "gauge",
@@ -675,6 +622,11 @@ render_html(const struct tw_stats *st, const struct snap *s,
 	row(b, "TLSv1.3 handshakes", (int64_t)s->tls_v13);
 	row(b, "TLSv1.2 handshakes", (int64_t)s->tls_v12);
 	row(b, "Older TLS handshakes", (int64_t)s->tls_vold);
+	row(b, "Logins accepted", (int64_t)s->auth_passed);
+	row(b, "... from the cache", (int64_t)s->auth_cached);
+	row(b, "Logins refused", (int64_t)s->auth_failed);
+	row(b, "Throttled (429)", (int64_t)s->auth_throttled);
+	row(b, "Denied by address (403)", (int64_t)s->access_denied);
 	tw_buf_append_str(b, "</table>\n<h2>Workers</h2>\n<table>\n<tr><th>slot"
 			  "</th><th>pid</th><th>requests</th><th>restarts</th>"
 			  "</tr>\n");

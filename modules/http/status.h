@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "http/http.h"
+#include "parse/netmask.h"
 
 struct tw_buf;
 struct tw_compress_opts;
@@ -24,15 +25,9 @@ struct tw_stats;
 
 #define TW_STATUS_MAX_ALLOW 32
 
-struct tw_status_net {
-	int family;		/* AF_INET or AF_INET6 */
-	unsigned char addr[16];
-	unsigned prefix;	/* bits */
-};
-
 struct tw_status_opts {
 	const char *path;	/* e.g. "/status"; NULL: off */
-	struct tw_status_net allow[TW_STATUS_MAX_ALLOW];
+	struct tw_net allow[TW_STATUS_MAX_ALLOW];
 	size_t nallow;		/* 0: loopback only */
 	struct tw_stats *stats;
 	const char *version;	/* shown in JSON and HTML */
@@ -52,12 +47,6 @@ enum tw_status_format {
 };
 
 extern const struct tw_handler tw_status_handler;
-
-/*
- * Parse "ADDR", "ADDR/BITS" (IPv4 or IPv6) or "all" into *out. Returns 0
- * or -EINVAL.
- */
-int tw_status_parse_net(const char *s, struct tw_status_net *out);
 
 /* True if peer may see the page (IPv4-mapped IPv6 peers match IPv4
  * nets). With no allow list, only loopback may. */

@@ -700,6 +700,8 @@ NO_DIRECTIVE = {"--config", "--test-config", "--port", "--bind", "--help",
                 "--version", "--tls-cert", "--tls-key"}
 # --spa is "try_files $uri $uri/ /index.html" at the top level.
 NO_DIRECTIVE |= {"--spa"}
+# --auth-file is auth_basic_user_file, turning auth_basic on.
+NO_DIRECTIVE |= {"--auth-file"}
 
 
 def man_directives(text):

@@ -96,7 +96,7 @@ static const struct net_vec net_vecs[] = {
 static void
 parse_net_vectors(void **state)
 {
-	struct tw_status_net n;
+	struct tw_net n;
 	unsigned char want[16];
 	struct guard g;
 	const char *in;
@@ -110,7 +110,7 @@ parse_net_vectors(void **state)
 		/* The NUL is the last byte before the guard page. */
 		in = guard_copy(&g, v->in, strlen(v->in) + 1);
 		memset(&n, 0xa5, sizeof(n));
-		ret = tw_status_parse_net(in, &n);
+		ret = tw_net_parse(in, &n);
 		guard_free(&g);
 		if (ret != v->ret)
 			fail_msg("\"%s\": ret %d, want %d", v->in, ret, v->ret);
@@ -256,7 +256,7 @@ opts_of(struct tw_status_opts *o, const char *nets)
 	for (tok = strtok_r(copy, " ", &save); tok != NULL;
 	     tok = strtok_r(NULL, " ", &save)) {
 		assert_true(o->nallow < TW_STATUS_MAX_ALLOW);
-		assert_int_equal(tw_status_parse_net(tok, &o->allow[o->nallow]),
+		assert_int_equal(tw_net_parse(tok, &o->allow[o->nallow]),
 				 0);
 		o->nallow++;
 	}
@@ -765,6 +765,11 @@ render_prometheus_format(void **state)
 		"\ntinyweb_tls_resumed_total 11\n",
 		"\ntinyweb_tls_handshake_failures_total 3\n",
 		"\ntinyweb_tls_plain_http_total 2\n",
+		"\ntinyweb_auth_passed_total 0\n",
+		"\ntinyweb_auth_cached_total 0\n",
+		"\ntinyweb_auth_failed_total 0\n",
+		"\ntinyweb_auth_throttled_total 0\n",
+		"\ntinyweb_access_denied_total 0\n",
 		"\ntinyweb_start_time_seconds 1700000000\n",
 		"\ntinyweb_last_reload_time_seconds 1700000500\n",
 		"\ntinyweb_worker_requests_total{slot=\"0\"} 13\n",
@@ -804,7 +809,7 @@ render_prometheus_many_workers(void **state)
 	s = render(st, TW_STATUS_PROMETHEUS);
 	check_prometheus(s, &nsamples);
 	assert_non_null(strstr(s, "\ntinyweb_worker_requests_total{slot=\"255\"} 255\n"));
-	assert_int_equal(nsamples, 28 + 2 * TW_STATS_MAX_WORKERS);
+	assert_int_equal(nsamples, 33 + 2 * TW_STATS_MAX_WORKERS);
 	free(s);
 	free(st);
 }

@@ -166,6 +166,11 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tinyweb
 	install -m 644 completions/tinyweb.fish \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tinyweb.fish
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/tinyweb.service.in \
+		> $(DESTDIR)$(UNITDIR)/tinyweb.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/tinyweb.service
+	install -m 644 dist/systemd/tinyweb.socket $(DESTDIR)$(UNITDIR)/tinyweb.socket
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tinyweb \
@@ -176,6 +181,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tinyweb \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tinyweb \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tinyweb.fish
+	rm -f $(DESTDIR)$(UNITDIR)/tinyweb.service $(DESTDIR)$(UNITDIR)/tinyweb.socket
 
 dist:
 	git archive --prefix=tinyweb-$(VERSION)/ -o tinyweb-$(VERSION).tar.gz HEAD

@@ -49,6 +49,7 @@ _tinyweb()
 		--proxy-set-header --proxy-keepalive
 		--tls-cert --tls-key --tls-protocols --tls-ciphers
 		--redirect-https
+		--health
 		-h --help -V --version'
 	local i cmd=
 
@@ -174,6 +175,10 @@ _tinyweb()
 	-c | --config | --mime-types | --pidfile | --index | --tls-cert | \
 	--tls-key)
 		_tinyweb_files -f
+		return 0
+		;;
+	--health)
+		# A URL path: nothing to offer.
 		return 0
 		;;
 	-p | --port | -b | --bind | --listen | --add-header | --status | \

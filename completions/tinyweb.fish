@@ -55,6 +55,7 @@ complete -c tinyweb -n $serve -s m -l mode -x -a 'epoll\t"one process, one event
 complete -c tinyweb -n $serve -s w -l workers -x -a 'auto\t"one per CPU (default)"' -d 'Processes or threads for prefork/threads'
 complete -c tinyweb -n $serve -l status -x -d 'Answer this URL path with live counters (off by default)'
 complete -c tinyweb -n $serve -l status-allow -x -a 'all\t"every client"' -d 'Clients that may see the status page: ADDR[/BITS] or all; repeatable'
+complete -c tinyweb -n $serve -l health -x -d 'Answer this URL path 200 while serving, 503 once a graceful stop began'
 complete -c tinyweb -n $serve -l accept -x -a 'exclusive\t"shared sockets, EPOLLEXCLUSIVE (default)" reuseport\t"a SO_REUSEPORT socket per worker" mutex\t"shared sockets, an accept mutex" mutex-file\t"shared sockets, a lock file as the mutex" mutex-sem\t"the mutex, idle workers sleep on a semaphore"' -d 'How prefork/threads workers accept connections'
 complete -c tinyweb -n $serve -l aio -x -a 'threads\t"by a pool of threads per event loop (default)" off\t"by sendfile on the event loop"' -d 'How parts of files not in memory are read'
 complete -c tinyweb -n $serve -l aio-threads -x -d 'Threads in each aio pool, 1 to 64 (default 4)'

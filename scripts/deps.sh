@@ -6,7 +6,8 @@
 # server), cmocka (unit tests), curl, the openssl command, python3 and
 # python3-websockets (integration tests: a real WebSocket client through
 # the proxy), testssl.sh (the HTTPS audit test), clang and its runtime
-# libraries (libFuzzer, sanitizers).
+# libraries (libFuzzer, sanitizers), systemd (systemd-analyze and
+# systemd-socket-activate, for test_systemd).
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
 #   scripts/deps.sh --check   list what is missing, exit 1 if anything is
@@ -49,6 +50,9 @@ packages=(
 	curl openssl python3 python3-websockets
 	# test_tls_audit scans the HTTPS server with it (it skips without)
 	testssl.sh
+	# test_systemd: systemd-analyze verify on the units, and
+	# systemd-socket-activate (no running systemd needed)
+	systemd
 	clang "libclang-rt-$clang_major-dev"
 )
 

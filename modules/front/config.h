@@ -197,6 +197,7 @@ struct tw_config {
 	const char *status;		/* status page path, or NULL */
 	const char *status_allow[TW_CONFIG_MAX_HEADERS];
 	size_t nstatus_allow;		/* 0: loopback only */
+	const char *health;		/* load balancers' check path, or NULL */
 	const char *user;		/* or NULL */
 	const char *group;		/* or NULL */
 	struct tw_mime_table *types;	/* built-ins + mime_types + types */

@@ -1580,6 +1580,11 @@ const struct tw_opt tw_opts[] = {
 	      print_status_allow, 0), "NET",
 	  "clients that may see the status page:\n"
 	  "ADDR[/BITS] or all; repeatable (default loopback)", NULL },
+	{ "health", 0, 0, 1, 1, parse_str, check_abs_path, print_str,
+	  OFF(health), NULL, "PATH",
+	  "answer PATH 200 while serving, 503 once a\n"
+	  "graceful stop (QUIT) began: for load balancers'\n"
+	  "health checks (off by default)", NULL },
 	{ ENUM("accept", 0, accept, tw_mode_accept_names), "HOW",
 	  "prefork/threads accept: exclusive (default),\n"
 	  "reuseport, mutex, mutex-file or mutex-sem", NULL },

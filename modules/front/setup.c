@@ -817,14 +817,19 @@ tw_setup_parse(int argc, char **argv, int *status)
 	return g;
 }
 
-/* The handlers in the order they are asked: the status page (if any)
- * comes first (documented), then the files. */
+/* The handlers in the order they are asked: the health path and the
+ * status page (if on) come first (documented), then the files. */
 static size_t
 add_routes(struct tw_setup *g, struct tw_stats *stats)
 {
 	const struct tw_config *cfg = &g->cfg;
 	size_t nroutes = 0;
 
+	if (cfg->health != NULL) {
+		g->health.path = cfg->health;
+		g->routes[nroutes++] = (struct tw_http_route){
+			.handler = &tw_ready_handler, .opts = &g->health };
+	}
 	if (cfg->status != NULL) {
 		struct stat st;
 		size_t i;
@@ -1178,6 +1183,12 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 	if (sl->headers == NULL)
 		return -1;
 	vl->extra_headers = sl->headers;
+	/* The node's health, the same in every server and location. */
+	if (cfg->health != NULL) {
+		g->health.path = cfg->health;
+		sc->routes[sc->nroutes++] = (struct tw_http_route){
+			.handler = &tw_ready_handler, .opts = &g->health };
+	}
 	if (eff.status != NULL) {
 		sl->sto = (struct tw_status_opts){ .path = eff.status,
 						   .stats = stats,
@@ -1267,7 +1278,7 @@ build_scopes(struct tw_setup *g, struct tw_stats *stats)
 	sc->servers = calloc(cfg->nservers, sizeof(*sc->servers));
 	sc->vlocs = calloc(total, sizeof(*sc->vlocs));
 	sc->locs = calloc(total, sizeof(*sc->locs));
-	sc->routes = calloc(2 * total, sizeof(*sc->routes));
+	sc->routes = calloc(3 * total, sizeof(*sc->routes));
 	sc->fs = calloc(total, sizeof(*sc->fs));
 	if (sc->servers == NULL || sc->vlocs == NULL || sc->locs == NULL ||
 	    sc->routes == NULL || sc->fs == NULL) {

@@ -16,6 +16,7 @@
 #include "front/config.h"
 #include "http/http.h"
 #include "http/proxy.h"
+#include "http/ready.h"
 #include "http/redirect.h"
 #include "http/return.h"
 #include "http/static.h"
@@ -42,7 +43,8 @@ struct tw_setup {
 	const struct tw_proxy_group *groups[TW_CONFIG_MAX_UPSTREAMS + 1];
 	size_t ngroups;
 	struct tw_redirect_opts ro;
-	struct tw_http_route routes[3];
+	struct tw_ready_opts health;	/* every location's, if on */
+	struct tw_http_route routes[4];
 	struct tw_http_server *srv;
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */

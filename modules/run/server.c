@@ -58,6 +58,12 @@ tw_server_check_passed(const struct tw_server *s, char *err, size_t len)
 	const struct tw_sockets_passed *p = tw_sockets_unclaimed(&s->sockets);
 	char where[128];
 
+	if (s->sockets.passed_over > 0) {
+		(void)snprintf(err, len, "%zu sockets passed by the service "
+			       "manager (LISTEN_FDS) beyond the %d tinyweb "
+			       "takes", s->sockets.passed_over, TW_SOCKETS_MAX);
+		return -1;
+	}
 	if (p == NULL)
 		return 0;
 	tw_listener_url(p->fd, where, sizeof(where));
@@ -201,10 +207,6 @@ build_step(struct tw_server *s, void *next)
 	return s->ops->build(s, next);
 }
 
-/* Prefork: a new generation in this master. Epoll and threads hold one
- * configuration per process, so reloading means a fresh process on the
- * same sockets, this one then drains; the new configuration is checked
- * first so a bad file is reported here and changes nothing. */
 /* A reload that changed nothing ends the manager's reloading state
  * all the same. */
 static void
@@ -213,6 +215,10 @@ notify_failed(void)
 	tw_notify_ready("reload failed; serving with the old configuration");
 }
 
+/* Prefork: a new generation in this master. Epoll and threads hold one
+ * configuration per process, so reloading means a fresh process on the
+ * same sockets, this one then drains; the new configuration is checked
+ * first so a bad file is reported here and changes nothing. */
 static int
 reload(void *arg, struct tw_run_opts *next)
 {

@@ -23,6 +23,7 @@ tw_sockets_init(struct tw_sockets *s)
 	s->ninherited = 0;
 	s->nsib = 0;
 	s->npassed = 0;
+	s->passed_over = 0;
 }
 
 size_t
@@ -98,8 +99,10 @@ tw_sockets_activate(struct tw_sockets *s)
 		n = strtol(fds, NULL, 10);
 	if (n < 0)
 		n = 0;
-	if (n > TW_SOCKETS_MAX)
-		n = TW_SOCKETS_MAX;	/* the rest stay unclaimed */
+	if (n > TW_SOCKETS_MAX) {
+		s->passed_over = (size_t)(n - TW_SOCKETS_MAX);	/* an error */
+		n = TW_SOCKETS_MAX;
+	}
 	for (i = 0; i < n; i++) {
 		struct tw_sockets_passed *p = &s->passed[s->npassed];
 		int fd = STDERR_FILENO + 1 + (int)i;

@@ -35,6 +35,7 @@ struct tw_sockets {
 	size_t ninherited;
 	struct tw_sockets_passed passed[TW_SOCKETS_MAX];	/* activation */
 	size_t npassed;
+	size_t passed_over;	/* passed beyond TW_SOCKETS_MAX: not taken */
 	/*
 	 * SO_REUSEPORT siblings of held sockets, one per extra worker, in
 	 * rank order per base. Closing one would reset the connections
@@ -65,7 +66,8 @@ void tw_sockets_inherit(struct tw_sockets *s);
  */
 size_t tw_sockets_activate(struct tw_sockets *s);
 
-/* The first passed socket no listen line has taken, or NULL. */
+/* The first passed socket no listen line has taken, or NULL. (Sockets
+ * beyond TW_SOCKETS_MAX are not taken at all: passed_over counts them.) */
 const struct tw_sockets_passed *
 tw_sockets_unclaimed(const struct tw_sockets *s);
 

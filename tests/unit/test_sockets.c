@@ -304,6 +304,21 @@ passed_for_another_pid_ignored(void **state)
 }
 
 static void
+passed_beyond_the_max_counted(void **state)
+{
+	struct tw_sockets s;
+	char n[16];
+
+	(void)state;
+	(void)snprintf(n, sizeof(n), "%d", TW_SOCKETS_MAX + 2);
+	set_listen_env(NULL, n, "");
+	tw_sockets_init(&s);
+	(void)tw_sockets_activate(&s);
+	assert_int_equal(s.passed_over, 2);
+	tw_sockets_init(&s);	/* the open ones are the process's own */
+}
+
+static void
 passed_non_listening_never_taken(void **state)
 {
 	struct tw_sockets s;
@@ -354,6 +369,7 @@ main(void)
 		cmocka_unit_test_teardown(passed_taken_by_address, restore),
 		cmocka_unit_test_teardown(passed_for_another_pid_ignored, restore),
 		cmocka_unit_test_teardown(passed_non_listening_never_taken, restore),
+		cmocka_unit_test(passed_beyond_the_max_counted),
 	};
 
 	return cmocka_run_group_tests_name("sockets", tests, NULL, NULL);

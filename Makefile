@@ -176,6 +176,11 @@ install: all
 		$(DESTDIR)$(ZSHCOMPDIR)/_tinyweb
 	install -m 644 completions/tinyweb.fish \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tinyweb.fish
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/tinyweb.service.in \
+		> $(DESTDIR)$(UNITDIR)/tinyweb.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/tinyweb.service
+	install -m 644 dist/systemd/tinyweb.socket $(DESTDIR)$(UNITDIR)/tinyweb.socket
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tinyweb \
@@ -186,6 +191,7 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tinyweb \
 		$(DESTDIR)$(ZSHCOMPDIR)/_tinyweb \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tinyweb.fish
+	rm -f $(DESTDIR)$(UNITDIR)/tinyweb.service $(DESTDIR)$(UNITDIR)/tinyweb.socket
 
 # make deb: the Debian package, in build/deb, checked by lintian
 # (scripts/deb.sh; README, "Debian package"). make check-deb installs it

@@ -3,6 +3,8 @@ VERSION = 0.1.0
 
 PREFIX = /usr/local
 MANPREFIX = $(PREFIX)/share/man
+# systemd units (dist/systemd); systemd reads /usr/local/lib/systemd/system
+UNITDIR = $(PREFIX)/lib/systemd/system
 
 CC = cc
 CPPFLAGS = -Imodules -D_GNU_SOURCE -DVERSION=\"$(VERSION)\" $(EXTRA_CPPFLAGS)

@@ -143,6 +143,7 @@ open_pidfile(struct tw_server *s, const char *path)
 static int
 start(struct tw_server *s, struct tw_setup *g)
 {
+	char err_line[256];
 	int err;
 
 	if (g->cfg.daemon) {
@@ -159,8 +160,15 @@ start(struct tw_server *s, struct tw_setup *g)
 		return -1;
 	}
 	if (tw_setup_open_logs(g) < 0 || open_pidfile(s, g->cfg.pidfile) < 0 ||
-	    tw_setup_build(g, s) < 0 ||
-	    tw_privs_drop(g->cfg.user, g->cfg.group) < 0)
+	    tw_setup_build(g, s) < 0)
+		return -1;
+	/* A socket systemd listens on for us that no listen line names
+	 * would queue connections nobody accepts: refuse to start. */
+	if (tw_server_check_passed(s, err_line, sizeof(err_line)) < 0) {
+		fprintf(stderr, "tinyweb: %s\n", err_line);
+		return -1;
+	}
+	if (tw_privs_drop(g->cfg.user, g->cfg.group) < 0)
 		return -1;
 	return 0;
 }

@@ -56,6 +56,7 @@ _tinyweb()
 		--spa --cors --cors-methods --cors-headers --cors-expose-headers
 		--cors-max-age --cors-credentials --no-cors-credentials
 		--sandbox
+		--health
 		-h --help -V --version'
 	local i cmd=
 
@@ -207,6 +208,10 @@ _tinyweb()
 	-c | --config | --mime-types | --pidfile | --index | --tls-cert | \
 	--tls-key)
 		_tinyweb_files -f
+		return 0
+		;;
+	--health)
+		# A URL path: nothing to offer.
 		return 0
 		;;
 	-p | --port | -b | --bind | --listen | --add-header | --status | \

@@ -66,6 +66,7 @@ complete -c tinyweb -n $serve -l auth-file -r -F -d 'Require a user of this htpa
 complete -c tinyweb -n $serve -l auth-basic -x -a 'off\t"no password asked"' -d 'Realm of the password prompt, or off'
 complete -c tinyweb -n $serve -l allow -x -a 'all\t"every client"' -d 'Let clients in: ADDR[/BITS] or all; first match of allow/deny wins'
 complete -c tinyweb -n $serve -l deny -x -a 'all\t"every client"' -d 'Answer clients 403: ADDR[/BITS] or all; first match wins'
+complete -c tinyweb -n $serve -l health -x -d 'Answer this URL path 200 while serving, 503 once a graceful stop began'
 complete -c tinyweb -n $serve -l accept -x -a 'exclusive\t"shared sockets, EPOLLEXCLUSIVE (default)" reuseport\t"a SO_REUSEPORT socket per worker" mutex\t"shared sockets, an accept mutex" mutex-file\t"shared sockets, a lock file as the mutex" mutex-sem\t"the mutex, idle workers sleep on a semaphore"' -d 'How prefork/threads workers accept connections'
 complete -c tinyweb -n $serve -l aio -x -a 'threads\t"by a pool of threads per event loop (default)" off\t"by sendfile on the event loop"' -d 'How parts of files not in memory are read'
 complete -c tinyweb -n $serve -l aio-threads -x -d 'Threads in each aio pool, 1 to 64 (default 4)'

@@ -3,18 +3,13 @@
 #
 # Installs on Debian what tinyweb's build and tests need, and only what is
 # missing: the compiler and make, pkg-config, libmagic, OpenSSL 3,
-# libdeflate, libbrotli and libzstd (the server), cmocka (unit tests),
-# curl, the openssl command, python3 and python3-websockets (integration
-# tests: a real WebSocket client through the proxy), chromium and two
-# fonts (the listing's browser test), testssl.sh (the HTTPS audit test),
-# clang and its runtime libraries (libFuzzer, sanitizers).
-# missing: the compiler and make, pkg-config, libmagic and OpenSSL 3 (the
-# server), cmocka (unit tests), curl, the openssl command, python3 and
-# python3-websockets (integration tests: a real WebSocket client through
-# the proxy), chromium and two fonts (the listing's browser test),
-# testssl.sh (the HTTPS audit test), clang and its runtime
-# libraries (libFuzzer, sanitizers), libcrypt (auth_basic's password
-# hashes) and apache2-utils (htpasswd, for the access control tests).
+# libdeflate, libbrotli and libzstd, libcrypt (the server), cmocka (unit
+# tests), curl, the openssl command, python3 and python3-websockets
+# (integration tests: a real WebSocket client through the proxy),
+# apache2-utils (htpasswd, for the access control tests), chromium and
+# two fonts (the listing's browser test), testssl.sh (the HTTPS audit
+# test), systemd (systemd-analyze and systemd-socket-activate, for
+# test_systemd), clang and its runtime libraries (libFuzzer, sanitizers).
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
 #   scripts/deps.sh --check   list what is missing, exit 1 if anything is
@@ -71,6 +66,9 @@ packages=(
 	# test_listing_browser renders listings in headless Chromium (it
 	# skips without); the fonts give emoji and Chinese names real widths
 	chromium fonts-noto-color-emoji fonts-wqy-zenhei
+	# test_systemd: systemd-analyze verify on the units, and
+	# systemd-socket-activate (no running systemd needed)
+	systemd
 	clang "libclang-rt-$clang_major-dev"
 )
 # make deb (dpkg-buildpackage, dh, lintian) and make check-deb (a

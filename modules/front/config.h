@@ -287,6 +287,7 @@ struct tw_config {
 	const char *status_allow[TW_CONFIG_MAX_HEADERS];
 	size_t nstatus_allow;		/* 0: loopback only */
 	struct tw_config_auth auth;	/* the top level's access control */
+	const char *health;		/* load balancers' check path, or NULL */
 	const char *user;		/* or NULL */
 	const char *group;		/* or NULL */
 	struct tw_mime_table *types;	/* built-ins + mime_types + types */

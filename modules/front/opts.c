@@ -1872,6 +1872,11 @@ const struct tw_opt tw_opts[] = {
 	{ OWN("deny", 0, TW_OPT_REPEAT, 1, 1, parse_access, NULL, 0), "NET",
 	  "answer 403 to clients in ADDR[/BITS] or all;\n"
 	  "repeatable", NULL },
+	{ "health", 0, 0, 1, 1, parse_str, check_abs_path, print_str,
+	  OFF(health), NULL, "PATH",
+	  "answer PATH 200 while serving, 503 once a\n"
+	  "graceful stop (QUIT) began: for load balancers'\n"
+	  "health checks (off by default)", NULL },
 	{ ENUM("accept", 0, accept, tw_mode_accept_names), "HOW",
 	  "prefork/threads accept: exclusive (default),\n"
 	  "reuseport, mutex, mutex-file or mutex-sem", NULL },

@@ -906,15 +906,22 @@ build_auth(struct tw_setup *g, const struct tw_config_auth *ca,
 	return 0;
 }
 
-/* The handlers in the order they are asked: the status page (if any)
- * comes first (documented), then the files;
- * access control (allow/deny, auth_basic) is asked before all of them. */
+/* The handlers in the order they are asked: the health path (if on),
+ * access control (allow/deny, auth_basic), the status page (if on), then
+ * the files (documented). */
 static size_t
 add_routes(struct tw_setup *g, struct tw_stats *stats)
 {
 	const struct tw_config *cfg = &g->cfg;
 	size_t nroutes = 0;
 
+	/* The health path before access control: a load balancer's
+	 * check carries no credentials. */
+	if (cfg->health != NULL) {
+		g->health.path = cfg->health;
+		g->routes[nroutes++] = (struct tw_http_route){
+			.handler = &tw_ready_handler, .opts = &g->health };
+	}
 	if (g->auth_on)
 		g->routes[nroutes++] = (struct tw_http_route){
 			.handler = &tw_auth_handler, .opts = &g->ao };
@@ -1280,6 +1287,12 @@ build_location(struct tw_setup *g, struct setup_scopes *sc,
 	if (sl->headers == NULL)
 		return -1;
 	vl->extra_headers = sl->headers;
+	/* The node's health, the same in every server and location. */
+	if (cfg->health != NULL) {
+		g->health.path = cfg->health;
+		sc->routes[sc->nroutes++] = (struct tw_http_route){
+			.handler = &tw_ready_handler, .opts = &g->health };
+	}
 	tw_pages_build(&eff.pages, &sl->pages, NULL);
 	vl->scope = &sl->pages.scope;
 	if (build_auth(g, &eff.auth, &sl->ao, &sl->users, sl->rules, stats,
@@ -1382,8 +1395,8 @@ build_scopes(struct tw_setup *g, struct tw_stats *stats)
 	sc->servers = calloc(cfg->nservers, sizeof(*sc->servers));
 	sc->vlocs = calloc(total, sizeof(*sc->vlocs));
 	sc->locs = calloc(total, sizeof(*sc->locs));
-	/* A location's routes: auth, status, and one that answers. */
-	sc->routes = calloc(3 * total, sizeof(*sc->routes));
+	/* A location's routes: health, auth, status, and one that answers. */
+	sc->routes = calloc(4 * total, sizeof(*sc->routes));
 	sc->fs = calloc(total, sizeof(*sc->fs));
 	if (sc->servers == NULL || sc->vlocs == NULL || sc->locs == NULL ||
 	    sc->routes == NULL || sc->fs == NULL) {

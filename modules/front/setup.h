@@ -18,6 +18,7 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "http/proxy.h"
+#include "http/ready.h"
 #include "http/redirect.h"
 #include "http/return.h"
 #include "http/static.h"
@@ -47,7 +48,8 @@ struct tw_setup {
 	struct tw_redirect_opts ro;
 	struct tw_pages_http pages;	/* without server blocks: error
 					 * pages, CORS, try_files */
-	struct tw_http_route routes[5];	/* auth, status, redirect, files, proxy */
+	/* health, auth, status, redirect, files, proxy */
+	struct tw_http_route routes[6];
 	/* Access control: the top level's (no server block), and the
 	 * shared failure counts of every level's auth_basic */
 	struct tw_auth_opts ao;
@@ -57,6 +59,7 @@ struct tw_setup {
 	struct tw_shm_header *ashm;
 	struct tw_throttle *throttle;
 	uint64_t throttle_key[2];
+	struct tw_ready_opts health;	/* every location's, if on */
 	struct tw_http_server *srv;
 	struct tw_proto proto;
 	int fds[TW_CONFIG_MAX_LISTEN];	/* borrowed from the server's set */

@@ -20,6 +20,7 @@
 #include "base/stats.h"
 #include "net/loop.h"
 #include "run/mode.h"
+#include "run/notify.h"
 #include "run/run.h"
 #include "run/signals.h"
 #include "run/worker.h"
@@ -68,6 +69,7 @@ struct master {
 	size_t nslots;
 	bool stopping;
 	struct tw_timer kill_timer;
+	struct tw_timer watchdog;	/* the service manager's */
 };
 
 static struct master *the_master;	/* for timer callbacks */
@@ -391,10 +393,16 @@ begin_stop(struct master *m, bool graceful)
 	struct gen *g;
 
 	if (!m->stopping || !graceful) {
+		bool first = !m->stopping;
+
 		m->stopping = true;
 		for (g = m->gens; g != NULL; g = g->next)
 			g->retiring = true;
 		tell_gen(m, NULL, graceful ? TW_CHANNEL_QUIT : TW_CHANNEL_TERMINATE);
+		/* After the workers were told: whoever hears STOPPING=1 and
+		 * then asks a worker finds it stopping (health PATH). */
+		if (first)
+			tw_notify_stopping(graceful);
 		if (!graceful)
 			tw_loop_timer_set(m->loop, &m->kill_timer, KILL_AFTER_MS,
 					  kill_stragglers);
@@ -417,6 +425,7 @@ reload(struct master *m)
 	n = gen_create(m, &ng);
 	if (n == NULL) {
 		m->hooks->release(m->hooks->arg, &ng);
+		m->hooks->reloaded(m->hooks->arg, false);
 		return;
 	}
 	/* The new workers accept before the old ones stop: the listening
@@ -427,6 +436,7 @@ reload(struct master *m)
 		tell_gen(m, n, TW_CHANNEL_TERMINATE);
 		if (n->live == 0)
 			gen_free(m, n);
+		m->hooks->reloaded(m->hooks->arg, false);
 		return;
 	}
 	m->cur = n;
@@ -440,6 +450,7 @@ reload(struct master *m)
 		gen_free(m, old);
 	tw_log(TW_LOG_INFO, 0, "reloaded: %u workers (%s)",
 	       n->g.workers, tw_mode_accept_name(n->g.accept));
+	m->hooks->reloaded(m->hooks->arg, true);
 }
 
 static void
@@ -516,6 +527,8 @@ tw_master_run(const struct tw_run_opts *o)
 			(void)tw_loop_run(m.loop);
 		goto out_gens;
 	}
+	/* The master's loop pings: it is what respawns the workers. */
+	tw_notify_watchdog(m.loop, &m.watchdog);
 	err = tw_loop_run(m.loop);
 out_gens:
 	while (m.gens != NULL)

@@ -9,6 +9,7 @@
 #ifndef TW_RUN_H
 #define TW_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "net/conn.h"
@@ -42,6 +43,10 @@ struct tw_run_hooks {
 	 * Returns the descriptor (not the caller's to close) or -errno.
 	 */
 	int (*sibling)(void *arg, int fd, unsigned k);
+	/* Prefork, after reload(next) returned 0: the new generation's
+	 * workers run (ok), or could not be started (the old ones serve
+	 * on). */
+	void (*reloaded)(void *arg, bool ok);
 	void *arg;
 };
 

@@ -8,14 +8,18 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/stats.h"
+#include "net/listener.h"
 #include "net/loop.h"
 #include "run/daemon.h"
+#include "run/mode.h"
+#include "run/notify.h"
 #include "run/upgrade.h"
 
 void
@@ -41,7 +45,35 @@ tw_server_init(struct tw_server *s, int argc, char **argv,
 	if (readlink("/proc/self/exe", s->self, sizeof(s->self) - 1) < 0)
 		(void)snprintf(s->self, sizeof(s->self), "%s", argv[0]);
 	s->ready = tw_upgrade_ready_fd();
+	/* Both read variables meant for the process systemd started: now,
+	 * before --daemon forks away from its pid. */
+	tw_notify_init();
+	(void)tw_sockets_activate(&s->sockets);
 	tw_sockets_inherit(&s->sockets);
+}
+
+int
+tw_server_check_passed(const struct tw_server *s, char *err, size_t len)
+{
+	const struct tw_sockets_passed *p = tw_sockets_unclaimed(&s->sockets);
+	char where[128];
+
+	if (s->sockets.passed_over > 0) {
+		(void)snprintf(err, len, "%zu sockets passed by the service "
+			       "manager (LISTEN_FDS) beyond the %d tinyweb "
+			       "takes", s->sockets.passed_over, TW_SOCKETS_MAX);
+		return -1;
+	}
+	if (p == NULL)
+		return 0;
+	tw_listener_url(p->fd, where, sizeof(where));
+	(void)snprintf(err, len, "socket %d%s%s%s passed by the service "
+		       "manager (LISTEN_FDS) is %s%s, which no listen line "
+		       "names", p->fd, p->name[0] ? " '" : "", p->name,
+		       p->name[0] ? "'" : "",
+		       where[0] ? "bound to " : "not a TCP socket",
+		       where[0] ? where : "");
+	return -1;
 }
 
 int
@@ -94,10 +126,47 @@ tw_server_in_start_dir(struct tw_server *s,
 	return r;
 }
 
-static int
-upgrade(void *arg)
+/* What the service manager shows (systemctl status): the first address,
+ * how many more, the mode and its workers. */
+static void
+status_line(const struct tw_server *s, char *buf, size_t len)
 {
-	struct tw_server *s = arg;
+	const struct tw_run_opts *g = &s->cur;
+	char url[128] = "";
+
+	if (g->nfds > 0)
+		tw_listener_url(g->fds[0], url, sizeof(url));
+	if (g->nfds > 1)
+		(void)snprintf(url + strlen(url), sizeof(url) - strlen(url),
+			       " and %zu more", g->nfds - 1);
+	(void)snprintf(buf, len, "serving %s (%s, %u worker%s)", url,
+		       tw_mode_name(g->mode), g->workers,
+		       g->workers == 1 ? "" : "s");
+}
+
+static void
+notify_ready(const struct tw_server *s)
+{
+	char status[256];
+
+	status_line(s, status, sizeof(status));
+	tw_notify_ready(status);
+}
+
+/* The new process serves: it is the one the service manager watches. */
+static void
+notify_handover(pid_t pid, const char *why)
+{
+	char status[128];
+
+	(void)snprintf(status, sizeof(status), "serving as pid %d (%s)",
+		       (int)pid, why);
+	tw_notify_handover(pid, status);
+}
+
+static pid_t
+start_new(struct tw_server *s)
+{
 	struct tw_upgrade u = {
 		.self = s->self,
 		.argv = s->argv,
@@ -106,11 +175,23 @@ upgrade(void *arg)
 		.pidfile = &s->pidfile,
 		.state = s->ops->state != NULL ? s->ops->state(s) : -1,
 	};
-	int r = tw_upgrade_start(&u);
+	pid_t pid = tw_upgrade_start(&u);
 
 	if (u.state >= 0)
 		(void)close(u.state);
-	return r;
+	return pid;
+}
+
+static int
+upgrade(void *arg)
+{
+	struct tw_server *s = arg;
+	pid_t pid = start_new(s);
+
+	if (pid < 0)
+		return -1;
+	notify_handover(pid, "upgraded");
+	return 0;
 }
 
 static int
@@ -126,6 +207,14 @@ build_step(struct tw_server *s, void *next)
 	return s->ops->build(s, next);
 }
 
+/* A reload that changed nothing ends the manager's reloading state
+ * all the same. */
+static void
+notify_failed(void)
+{
+	tw_notify_ready("reload failed; serving with the old configuration");
+}
+
 /* Prefork: a new generation in this master. Epoll and threads hold one
  * configuration per process, so reloading means a fresh process on the
  * same sockets, this one then drains; the new configuration is checked
@@ -134,20 +223,40 @@ static int
 reload(void *arg, struct tw_run_opts *next)
 {
 	struct tw_server *s = arg;
+	pid_t pid;
 
+	tw_notify_reloading();
 	if (next != NULL) {
-		if (tw_server_in_start_dir(s, build_step, next) < 0)
+		if (tw_server_in_start_dir(s, build_step, next) < 0) {
+			notify_failed();
 			return -1;
+		}
 		next->hooks = &s->hooks;
 		s->cur = *next;
-		return 0;
+		return 0;	/* READY=1 once its workers run: reloaded() */
 	}
 	if (tw_server_in_start_dir(s, check_step, NULL) < 0) {
 		tw_log(TW_LOG_ERROR, 0, "reload failed: the configuration is "
 		       "invalid; still serving with the old one");
+		notify_failed();
 		return -1;
 	}
-	return upgrade(s);
+	pid = start_new(s);
+	if (pid < 0) {
+		notify_failed();
+		return -1;
+	}
+	notify_handover(pid, "reloaded");
+	return 0;
+}
+
+static void
+reloaded(void *arg, bool ok)
+{
+	if (ok)
+		notify_ready(arg);
+	else
+		notify_failed();
 }
 
 /* Reuseport siblings the generation's workers take (worker 0 takes the
@@ -191,6 +300,7 @@ tw_server_run(struct tw_server *s, const struct tw_run_opts *first)
 		.release = release,
 		.upgrade = upgrade,
 		.sibling = sibling,
+		.reloaded = reloaded,
 		.arg = s,
 	};
 	s->cur = *first;
@@ -202,6 +312,11 @@ tw_server_run(struct tw_server *s, const struct tw_run_opts *first)
 		for (k = 1; k <= siblings_of(&s->cur); k++)
 			(void)tw_sockets_sibling(&s->sockets, s->cur.fds[i], k);
 	tw_sockets_drop_inherited(&s->sockets);
+	/* Before the daemon's parent exits: the manager learns the new
+	 * MAINPID while the pid it started is still there. A process an
+	 * old server started leaves READY=1 to it (see notify.h). */
+	if (s->ready < 0)
+		notify_ready(s);
 	if (s->ready >= 0) {
 		tw_daemon_notify(s->ready, 0);
 		s->ready = -1;

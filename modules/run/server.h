@@ -14,6 +14,7 @@
 #define TW_SERVER_H
 
 #include <limits.h>
+#include <stddef.h>
 
 #include "run/pidfile.h"
 #include "run/run.h"
@@ -63,6 +64,14 @@ struct tw_server {
  */
 void tw_server_init(struct tw_server *s, int argc, char **argv,
 		    const struct tw_server_ops *ops);
+
+/*
+ * After the first generation is built: 0 if every socket the service
+ * manager passed went to a listen line, else -1 with err naming the
+ * first left over (its number, name and address).
+ */
+int tw_server_check_passed(const struct tw_server *s, char *err,
+			   size_t len);
 
 /* Detach (daemon), unless an old server started us: then we are
  * detached already and it waits on the ready pipe. 0 or -errno. */

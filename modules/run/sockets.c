@@ -22,6 +22,8 @@ tw_sockets_init(struct tw_sockets *s)
 	s->nfds = 0;
 	s->ninherited = 0;
 	s->nsib = 0;
+	s->npassed = 0;
+	s->passed_over = 0;
 }
 
 size_t
@@ -61,6 +63,104 @@ tw_sockets_inherit(struct tw_sockets *s)
 	(void)unsetenv(TW_SOCKETS_ENV);
 }
 
+/* Entry i of a LISTEN_FDNAMES list ("a:b:c") into name. */
+static void
+fdname(const char *names, size_t i, char *name, size_t len)
+{
+	size_t n;
+
+	name[0] = '\0';
+	while (names != NULL && i > 0) {
+		names = strchr(names, ':');
+		if (names != NULL)
+			names++;
+		i--;
+	}
+	if (names == NULL)
+		return;
+	n = strcspn(names, ":");
+	if (n >= len)
+		n = len - 1;
+	memcpy(name, names, n);
+	name[n] = '\0';
+}
+
+size_t
+tw_sockets_activate(struct tw_sockets *s)
+{
+	const char *pid = getenv("LISTEN_PID");
+	const char *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	long n = 0, i;
+
+	/* For us, not a parent that left them in the environment. */
+	if (pid != NULL && fds != NULL &&
+	    strtol(pid, NULL, 10) == (long)getpid())
+		n = strtol(fds, NULL, 10);
+	if (n < 0)
+		n = 0;
+	if (n > TW_SOCKETS_MAX) {
+		s->passed_over = (size_t)(n - TW_SOCKETS_MAX);	/* an error */
+		n = TW_SOCKETS_MAX;
+	}
+	for (i = 0; i < n; i++) {
+		struct tw_sockets_passed *p = &s->passed[s->npassed];
+		int fd = STDERR_FILENO + 1 + (int)i;
+
+		if (fcntl(fd, F_GETFD) < 0)
+			continue;
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		p->fd = fd;
+		fdname(names, (size_t)i, p->name, sizeof(p->name));
+		s->npassed++;
+	}
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+	return s->npassed;
+}
+
+const struct tw_sockets_passed *
+tw_sockets_unclaimed(const struct tw_sockets *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->npassed; i++)
+		if (s->passed[i].fd >= 0)
+			return &s->passed[i];
+	return NULL;
+}
+
+/* A passed socket on addr:port, if it is a listening TCP one (made
+ * non-blocking, as the loops accept until EAGAIN); else -1. */
+static int
+claim_passed(struct tw_sockets *s, const char *addr, uint16_t port)
+{
+	size_t i;
+	int fd, type = 0, listening = 0, fl;
+	socklen_t len = sizeof(int);
+
+	for (i = 0; i < s->npassed; i++) {
+		fd = s->passed[i].fd;
+		if (fd < 0 || !tw_listener_same_addr(fd, addr, port))
+			continue;
+		len = sizeof(int);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+		    type != SOCK_STREAM)
+			continue;
+		len = sizeof(int);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+			       &len) < 0 || !listening)
+			continue;
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			continue;
+		s->passed[i].fd = -1;
+		return fd;
+	}
+	return -1;
+}
+
 int
 tw_sockets_get(struct tw_sockets *s, const char *addr, uint16_t port,
 	       bool reuseport)
@@ -71,6 +171,9 @@ tw_sockets_get(struct tw_sockets *s, const char *addr, uint16_t port,
 	for (i = 0; i < s->nfds; i++)
 		if (tw_listener_same_addr(s->fds[i], addr, port))
 			return s->fds[i];
+	fd = claim_passed(s, addr, port);
+	if (fd >= 0)
+		goto keep;
 	for (i = 0; i < s->ninherited; i++) {
 		if (s->inherited[i] >= 0 &&
 		    tw_listener_same_addr(s->inherited[i], addr, port)) {
@@ -154,6 +257,10 @@ tw_sockets_drop_inherited(struct tw_sockets *s)
 		if (s->inherited[i] >= 0)
 			(void)close(s->inherited[i]);
 	s->ninherited = 0;
+	for (i = 0; i < s->npassed; i++)
+		if (s->passed[i].fd >= 0)
+			(void)close(s->passed[i].fd);
+	s->npassed = 0;
 }
 
 static bool

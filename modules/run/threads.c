@@ -16,6 +16,7 @@
 #include "base/shmtx.h"
 #include "base/stats.h"
 #include "net/loop.h"
+#include "run/notify.h"
 #include "run/run.h"
 #include "run/signals.h"
 #include "run/worker.h"
@@ -37,6 +38,8 @@ struct pool {
 	struct tw_shmtx_sleep lock_sleep;	/* its sleepers (mutex-sem) */
 	struct tw_shmtx mutex;
 	int *rp_fds;
+	bool draining;
+	struct tw_timer watchdog;	/* the service manager's */
 };
 
 static void *
@@ -87,6 +90,10 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 	switch (tw_signals_action(signo)) {
 	case TW_SIGNALS_DRAIN:
 		tell_all(p, TW_CHANNEL_QUIT);
+		/* After the threads were told (see master.c). */
+		if (!p->draining)
+			tw_notify_stopping(true);
+		p->draining = true;
 		break;
 	case TW_SIGNALS_RELOAD:
 		if (h->reload(h->arg, NULL) == 0)
@@ -103,6 +110,7 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 		break;
 	case TW_SIGNALS_STOP:
 		tell_all(p, TW_CHANNEL_TERMINATE);
+		tw_notify_stopping(false);
 		break;
 	case TW_SIGNALS_REAP:	/* not in the set: no child processes */
 	case TW_SIGNALS_NONE:
@@ -205,6 +213,8 @@ tw_threads_run(const struct tw_run_opts *o)
 		p.t[i].started = true;
 		p.running++;
 	}
+	/* The main thread's loop pings: the one that hears signals. */
+	tw_notify_watchdog(p.loop, &p.watchdog);
 	if (p.running > 0)
 		(void)tw_loop_run(p.loop);
 out_threads:

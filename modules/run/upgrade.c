@@ -122,7 +122,7 @@ out_env:
 	return err != 0 ? -err : pid;
 }
 
-int
+pid_t
 tw_upgrade_start(const struct tw_upgrade *u)
 {
 	char fdlist[TW_SOCKETS_INHERIT_MAX * 12];
@@ -155,7 +155,7 @@ tw_upgrade_start(const struct tw_upgrade *u)
 		return -1;
 	}
 	tw_log(TW_LOG_INFO, 0, "new binary started as pid %d", (int)pid);
-	return 0;
+	return pid;
 }
 
 int

@@ -10,6 +10,8 @@
 #ifndef TW_UPGRADE_H
 #define TW_UPGRADE_H
 
+#include <sys/types.h>
+
 #define TW_UPGRADE_ENV_READY	"TINYWEB_READY_FD"
 #define TW_UPGRADE_ENV_STATE	"TINYWEB_STATE_FD"
 
@@ -29,10 +31,10 @@ struct tw_upgrade {
 /*
  * Start u->self (posix_spawn) with the sockets, the pidfile moved to
  * FILE.oldbin so the new process can take FILE, and wait until it is
- * ready. Returns 0 once it serves, or -1 if it failed (logged; the
- * pidfile is back and the failed process gone: we serve as before).
+ * ready. Returns its pid once it serves, or -1 if it failed (logged;
+ * the pidfile is back and the failed process gone: we serve as before).
  */
-int tw_upgrade_start(const struct tw_upgrade *u);
+pid_t tw_upgrade_start(const struct tw_upgrade *u);
 
 /*
  * The ready pipe of the server that started us (an upgrade), or -1 if

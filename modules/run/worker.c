@@ -22,6 +22,7 @@
 #include "net/listener.h"
 #include "net/loop.h"
 #include "run/sandbox.h"
+#include "run/notify.h"
 #include "run/signals.h"
 
 #define MUTEX_RETRY_MS 5	/* a worker without the lock looks again */
@@ -38,6 +39,7 @@ struct worker {
 	bool draining;
 	bool held;		/* accept mutex */
 	bool paused;
+	struct tw_timer watchdog;	/* epoll mode: the service manager's */
 };
 
 size_t
@@ -178,7 +180,10 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 
 	switch (tw_signals_action(signo)) {
 	case TW_SIGNALS_DRAIN:
-		drain(w);
+		if (!w->draining) {
+			drain(w);
+			tw_notify_stopping(true);
+		}
 		break;
 	case TW_SIGNALS_RELOAD:
 		if (h->reload(h->arg, NULL) == 0)
@@ -192,6 +197,7 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 		(void)h->upgrade(h->arg);
 		break;
 	case TW_SIGNALS_STOP:
+		tw_notify_stopping(false);
 		tw_loop_stop(loop);
 		break;
 	case TW_SIGNALS_REAP:	/* not in a worker's set */
@@ -226,6 +232,8 @@ tw_worker_run(const struct tw_worker_opts *o)
 		err = tw_loop_signals(w.loop, &set, on_signal, &w);
 		if (err < 0)
 			goto out_loop;
+		/* Epoll mode: this loop is the process the manager watches. */
+		tw_notify_watchdog(w.loop, &w.watchdog);
 	}
 	if (o->channel >= 0) {
 		err = tw_loop_add(w.loop, o->channel, TW_LOOP_READ, on_channel, &w);

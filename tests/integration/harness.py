@@ -18,6 +18,8 @@ Servers and processes
                             sandbox refused: either fails stop()
   proc_stat/proc_state/proc_ppid(pid)  /proc/PID/stat fields, or None
   alive(pid)                the process exists and is not a zombie
+  reap(pid, timeout)        its exit code once it exits (ours or reparented
+                            to a subreaper), 'gone' if not ours, or None
   kill_naming(text)         SIGKILL every process whose argv contains text
   process_tree(pid)         pid and its descendants
   fd_count(pid), fd_report(pid)  open descriptors (leak checks)
@@ -576,6 +578,24 @@ def proc_ppid(pid):
 def alive(pid):
     """pid runs (it exists and is not a zombie)."""
     return proc_state(pid) not in (None, "Z", "X")
+
+
+def reap(pid, timeout=5.0):
+    """Exit code of pid once it exits (ours, or reparented to us as a
+    child subreaper), 'gone' if it was not ours, None if it still runs
+    after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            r, status = os.waitpid(pid, os.WNOHANG)
+            if r == pid:
+                return os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            if not alive(pid):
+                return "gone"
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.02)
 
 
 def kill_naming(text):

@@ -29,7 +29,7 @@ import time
 import unittest
 
 import harness
-from harness import alive, proc_ppid, read_pid, start, unique_tmpdir, \
+from harness import alive, proc_ppid, read_pid, reap, start, unique_tmpdir, \
     wait_until
 
 MODES = ("epoll", "prefork", "threads")
@@ -71,23 +71,6 @@ def children(pid):
     except OSError:
         pass
     return [c for c in out if alive(c)]
-
-
-def reap(pid, timeout):
-    """Exit code of pid once it exits (ours, or reparented to us), 'gone'
-    if it was not ours, None if it still runs after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            r, status = os.waitpid(pid, os.WNOHANG)
-            if r == pid:
-                return os.waitstatus_to_exitcode(status)
-        except ChildProcessError:
-            if not alive(pid):
-                return "gone"
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.02)
 
 
 class Response(Exception):

@@ -29,7 +29,7 @@ import unittest
 
 import harness
 from harness import (Conn, alive, kill_naming, proc_ppid, proc_state,
-                     process_tree, read_pid, start, unique_tmpdir,
+                     process_tree, read_pid, reap, start, unique_tmpdir,
                      wait_until)
 
 MODES = ("epoll", "prefork", "threads")
@@ -93,24 +93,6 @@ def children(pid):
     except OSError:
         pass
     return [c for c in out if alive(c)]
-
-
-def reap(pid, timeout=5.0):
-    """Wait for pid to exit. Returns its exit code when it is our child
-    (directly or reparented to us, the subreaper), 'gone' when it is not
-    ours but has gone, or None if it is still running after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            r, status = os.waitpid(pid, os.WNOHANG)
-            if r == pid:
-                return os.waitstatus_to_exitcode(status)
-        except ChildProcessError:
-            if not alive(pid):
-                return "gone"
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.02)
 
 
 def kill_stragglers():

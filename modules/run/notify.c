@@ -20,6 +20,8 @@
 static struct {
 	struct sockaddr_un addr;
 	socklen_t len;		/* 0: no manager, or handed over */
+	int fd;			/* made at init: a sandboxed loop may not
+				 * make sockets of this kind */
 	unsigned long long watchdog_ms;
 	bool said_error;	/* one failure is logged, not every one */
 } nt;
@@ -46,6 +48,14 @@ tw_notify_init(void)
 		nt.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
 				     n + (p[0] == '/'));
 	}
+	if (nt.len != 0 && nt.fd <= 0) {
+		nt.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (nt.fd < 0) {
+			tw_log(TW_LOG_WARN, -errno, "telling the service "
+			       "manager (NOTIFY_SOCKET)");
+			nt.len = 0;
+		}
+	}
 	if (nt.len != 0 && wusec != NULL &&
 	    (wpid == NULL || strtol(wpid, NULL, 10) == (long)getpid())) {
 		unsigned long long us = strtoull(wusec, NULL, 10);
@@ -67,18 +77,14 @@ int
 tw_notify_send(const char *msg)
 {
 	ssize_t r;
-	int fd, err = 0;
+	int err = 0;
 
 	if (nt.len == 0)
 		return 0;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	r = sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
+	r = sendto(nt.fd, msg, strlen(msg), MSG_NOSIGNAL,
 		   (const struct sockaddr *)&nt.addr, nt.len);
 	if (r < 0)
 		err = -errno;
-	(void)close(fd);
 	if (err < 0 && !nt.said_error) {
 		nt.said_error = true;
 		tw_log(TW_LOG_WARN, err, "telling the service manager "

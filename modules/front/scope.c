@@ -664,8 +664,9 @@ tw_scope_finish(struct tw_config *c, char *err, size_t errlen)
 {
 	int r;
 
-	c->listens_from_cli = c->cli_port >= 0 || c->ncli_binds > 0 ||
-			      c->ncli_listens > 0;
+	/* -p alone moved every listen line's port and leaves each server
+	 * its own addresses */
+	c->listens_from_cli = c->ncli_binds > 0 || c->ncli_listens > 0;
 	if ((r = check_defaults(c, err, errlen)) < 0)
 		return r;
 	return check_names(c, err, errlen);

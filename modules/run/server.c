@@ -95,9 +95,8 @@ tw_server_in_start_dir(struct tw_server *s,
 }
 
 static int
-upgrade(void *arg)
+start_process(struct tw_server *s, bool reload)
 {
-	struct tw_server *s = arg;
 	struct tw_upgrade u = {
 		.self = s->self,
 		.argv = s->argv,
@@ -105,12 +104,23 @@ upgrade(void *arg)
 		.sockets = &s->sockets,
 		.pidfile = &s->pidfile,
 		.state = s->ops->state != NULL ? s->ops->state(s) : -1,
+		.reload = reload,
 	};
 	int r = tw_upgrade_start(&u);
 
 	if (u.state >= 0)
 		(void)close(u.state);
-	return r;
+	if (r > 0 && reload)
+		tw_log(TW_LOG_INFO, 0, "reloaded: the new configuration "
+		       "serves in pid %d; this one drains", r);
+	return r < 0 ? -1 : 0;
+}
+
+/* USR2: this binary again, perhaps a new one on disk. */
+static int
+upgrade(void *arg)
+{
+	return start_process(arg, false);
 }
 
 static int
@@ -147,7 +157,7 @@ reload(void *arg, struct tw_run_opts *next)
 		       "invalid; still serving with the old one");
 		return -1;
 	}
-	return upgrade(s);
+	return start_process(s, true);
 }
 
 /* Reuseport siblings the generation's workers take (worker 0 takes the

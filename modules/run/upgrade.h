@@ -10,6 +10,8 @@
 #ifndef TW_UPGRADE_H
 #define TW_UPGRADE_H
 
+#include <stdbool.h>
+
 #define TW_UPGRADE_ENV_READY	"TINYWEB_READY_FD"
 #define TW_UPGRADE_ENV_STATE	"TINYWEB_STATE_FD"
 
@@ -24,13 +26,17 @@ struct tw_upgrade {
 	struct tw_pidfile *pidfile;	/* moves aside for the new one */
 	int state;			/* what the new one should know of
 					 * ours (a file), or -1 */
+	bool reload;			/* a HUP's new configuration, not
+					 * USR2's new binary: said so in
+					 * the log */
 };
 
 /*
  * Start u->self (posix_spawn) with the sockets, the pidfile moved to
  * FILE.oldbin so the new process can take FILE, and wait until it is
- * ready. Returns 0 once it serves, or -1 if it failed (logged; the
- * pidfile is back and the failed process gone: we serve as before).
+ * ready. Returns its pid once it serves (logged for an upgrade; a
+ * reload's caller says it), or -1 if it failed (logged; the pidfile is
+ * back and the failed process gone: we serve as before).
  */
 int tw_upgrade_start(const struct tw_upgrade *u);
 

@@ -98,6 +98,28 @@ class TestDirAlone(unittest.TestCase):
                     self.assertEqual(r.body, b"hello\n")
                     self.assertIn(self.root, s.startup_line)
 
+    def test_reload_reads_the_same_words(self):
+        """HUP re-reads `tinyweb DIR` (no command word) as it started."""
+        pidfile = os.path.join(self.root, "p.pid")
+        s = Server(self.root, "--pidfile", pidfile, command=None,
+                   quiet=False)
+        new = None
+        try:
+            s.send_signal(signal.SIGHUP)
+            self.assertTrue(wait_until(lambda: "reloaded" in
+                                       s.stderr_text(), 10),
+                            s.stderr_text())
+            new = wait_until(lambda: read_pid_other(pidfile, s.pid), 5)
+            self.assertTrue(new)
+            self.assertEqual(s.wait_exit(10), 0)
+            self.assertEqual(get(s.port, "/hello.txt").status, 200)
+        finally:
+            if new:
+                os.kill(new, signal.SIGTERM)
+                wait_until(lambda: not harness.alive(new), 5)
+            if s.proc.poll() is None:
+                s.stop()
+
     def usage_error(self, args, want, cwd=None):
         p = subprocess.run([harness.BIN] + args, capture_output=True,
                            text=True, timeout=10, cwd=cwd,
@@ -175,6 +197,9 @@ class TestDualStack(unittest.TestCase):
             echo.close()
 
     def reload_keeps_socket(self, mode, args, sig):
+        """HUP or USR2, then the old process gone (HUP drains it; after
+        USR2 we QUIT it): the new one answers on the same port over both
+        families, which it can only do on the socket handed over."""
         pidfile = os.path.join(self.root, "tw-%s.pid" % mode)
         s = Server(self.root, *args, "--pidfile", pidfile, bind=None,
                    quiet=False)
@@ -189,6 +214,11 @@ class TestDualStack(unittest.TestCase):
             new = wait_until(lambda: read_pid_other(pidfile, s.pid), 5)
             if new:
                 pids.add(new)
+            if sig == signal.SIGUSR2:
+                self.assertTrue(new, "no new pid in %s" % pidfile)
+                s.send_signal(signal.SIGQUIT)
+            if new:
+                self.assertEqual(s.wait_exit(10), 0, s.stderr_text())
             self.assertEqual(get(s.port, "/hello.txt").status, 200)
             self.assertEqual(get6(s.port, "/hello.txt").status, 200)
             return s.stderr_text()
@@ -198,12 +228,17 @@ class TestDualStack(unittest.TestCase):
                     os.kill(p, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
-            s.wait_exit(10)
+            if s.proc.poll() is None:
+                s.wait_exit(10)
             for p in pids - {s.pid}:
                 wait_until(lambda: not harness.alive(p), 5)
 
     def test_hup_and_usr2_hand_the_socket_over(self):
-        for mode, args in MODES.items():
+        modes = dict(MODES)
+        # a reuseport group: one [::] socket per worker, each dual-stack
+        for m in ("prefork", "threads"):
+            modes[m + "-reuseport"] = MODES[m] + ["--accept", "reuseport"]
+        for mode, args in modes.items():
             for sig in (signal.SIGHUP, signal.SIGUSR2):
                 with self.subTest(mode=mode, sig=sig.name):
                     err = self.reload_keeps_socket(mode, args, sig)
@@ -241,7 +276,8 @@ def no_ipv6_namespace():
 
 
 def can_unshare():
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or not shutil.which("nsenter") or \
+            not shutil.which("curl"):
         return False
     p = subprocess.run(["unshare", "-n", "true"], capture_output=True)
     return p.returncode == 0
@@ -358,8 +394,8 @@ class TestTerminalLine(unittest.TestCase):
             self.assertNotIn("Ctrl-C", s.stderr_text())
 
 
-@unittest.skipUnless(can_unshare(), "needs root and unshare -n for a "
-                     "network namespace without IPv6")
+@unittest.skipUnless(can_unshare(), "needs root, unshare -n, nsenter and "
+                     "curl for a network namespace without IPv6")
 class TestWithoutIPv6(unittest.TestCase):
     """A machine whose IPv6 is off: the default listener still serves
     IPv4, and lists no IPv6 address."""

@@ -565,6 +565,24 @@ scan_args(struct tw_opt_ctx *px, struct cli *cl, int argc, char **argv,
 	return 0;
 }
 
+/* A server before the i-th is the default on l's address already. */
+static bool
+default_before(const struct tw_config *c, size_t i, const struct tw_listen *l)
+{
+	size_t k, j;
+
+	for (k = 0; k < i; k++)
+		for (j = 0; j < c->servers[k]->nlistens; j++) {
+			const struct tw_config_listen *p =
+				&c->servers[k]->listens[j];
+
+			if (p->default_server && p->l.port == l->port &&
+			    strcmp(p->l.addr, l->addr) == 0)
+				return true;
+		}
+	return false;
+}
+
 /*
  * -p alone: the file's listen lines, its servers' too, on another port,
  * each keeping its address and tls ("the file, but on port 9000"), so a
@@ -591,8 +609,15 @@ move_ports(struct tw_config *c, uint16_t port)
 	}
 	c->nlistens = n;
 	for (i = 0; i < c->nservers; i++)
-		for (j = 0; j < c->servers[i]->nlistens; j++)
-			c->servers[i]->listens[j].l.port = port;
+		for (j = 0; j < c->servers[i]->nlistens; j++) {
+			struct tw_config_listen *l = &c->servers[i]->listens[j];
+
+			l->l.port = port;
+			/* Two ports' default servers now meet on one: the
+			 * first keeps it, as when -p replaced the lines. */
+			if (l->default_server && default_before(c, i, &l->l))
+				l->default_server = false;
+		}
 }
 
 static int

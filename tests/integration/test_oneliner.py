@@ -461,7 +461,14 @@ class TestPortAlone(unittest.TestCase):
             "-p", "9000")
         self.assertIn("127.0.0.1:9000", got)
         self.assertIn("[::1]:9000", got)
-        self.assertNotIn("*:9000", [g for g in got if "8080" in g])
+        # two ports' default servers meet on one: the first keeps it
+        got = self.check_config(
+            "server {\n  listen 127.0.0.1:80 default_server;\n"
+            "  server_name a;\n}\n"
+            "server {\n  listen 127.0.0.1:81 default_server;\n"
+            "  server_name b;\n}\n", "-p", "9000")
+        self.assertIn("127.0.0.1:9000 default_server", got)
+        self.assertIn("127.0.0.1:9000", got)
 
     def test_bind_replaces(self):
         self.assertEqual(self.check_config(

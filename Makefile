@@ -57,6 +57,10 @@ TEST_DEPS_throttle = throttle siphash
 TEST_DEPS_auth = auth userfile htpasswd basic_auth netmask throttle siphash aio $(TEST_DEPS_http)
 TEST_DEPS_collate = collate
 TEST_DEPS_sockets = sockets listener conn resident aio loop page buf clock log pool stats shm
+TEST_DEPS_listener = listener conn resident aio loop page buf clock log pool stats shm
+# Link flags of one test: listener's makes socket() and bind() of IPv6
+# fail on demand (a kernel without IPv6).
+TEST_LDFLAGS_listener = -Wl,--wrap=socket -Wl,--wrap=bind
 # Sources compiled into one test only: http's fake transport (its seam),
 # also under the whole-connection fuzzer.
 TEST_EXTRA_http = tests/unit/support/fake_conn.c
@@ -86,7 +90,8 @@ build/asan/%.o: %.c | build/asan
 build/test/test_%: tests/unit/test_%.c $$(addprefix build/asan/,$$(addsuffix .o,$$(TEST_DEPS_$$*))) $$(TEST_EXTRA_$$*) | build/test
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -Itests/unit -o $@ $< \
 		$(TEST_EXTRA_$*) \
-		$(addprefix build/asan/,$(addsuffix .o,$(TEST_DEPS_$*))) $(CMOCKA_LIBS) $(LDLIBS)
+		$(addprefix build/asan/,$(addsuffix .o,$(TEST_DEPS_$*))) $(CMOCKA_LIBS) $(LDLIBS) \
+		$(TEST_LDFLAGS_$*)
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call sources,$$(TEST_DEPS_$$*)) $$(TEST_EXTRA_$$*) | build/fuzz
 	$(FUZZCC) $(CPPFLAGS) $(FUZZFLAGS) -Itests/unit -o $@ $< \
@@ -134,10 +139,14 @@ check-layers:
 check-headers:
 	@scripts/check-headers.sh "$(CC)" "$(CPPFLAGS) $(CFLAGS)"
 
+# make serve [DIR=./public] [PORT=8080] [BIND="127.0.0.1 ::1"]: PORT and
+# BIND are -p and -b (every address without BIND).
 DIR ?= ./public
+PORT ?=
+BIND ?=
 serve: deps all
 	@mkdir -p "$(DIR)"
-	build/tinyweb serve "$(DIR)"
+	build/tinyweb serve "$(DIR)"$(if $(PORT), -p "$(PORT)")$(foreach b,$(BIND), -b "$(b)")
 
 bench: all
 	bench/run.sh

@@ -79,13 +79,19 @@ _tinyweb()
 		esac
 	done
 
-	if [[ -z $cmd ]]; then
+	# "tinyweb DIR" is "tinyweb serve DIR": the first word is a command
+	# or a directory, and options before a directory are serve's.
+	if [[ -z $cmd ]] && (( cword == 1 )); then
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$top_opts" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+			_tinyweb_files -d
 		fi
 		return 0
+	fi
+	if [[ -z $cmd ]]; then
+		cmd=serve
 	fi
 
 	case $cmd in

@@ -18,6 +18,8 @@ complete -c tinyweb -n __fish_use_subcommand -a stop -d 'Fast stop of a running 
 complete -c tinyweb -n __fish_use_subcommand -a quit -d 'Graceful stop of a running server (SIGQUIT)'
 complete -c tinyweb -n __fish_use_subcommand -a reload -d 'Make a running server reload its configuration (SIGHUP)'
 complete -c tinyweb -n __fish_use_subcommand -a reopen -d 'Make a running server re-open its logs (SIGUSR1)'
+# tinyweb DIR is tinyweb serve DIR
+complete -c tinyweb -n __fish_use_subcommand -x -a '(__fish_complete_directories (commandline -ct))'
 # The control commands take no other option.
 set -l not_control 'not __fish_seen_subcommand_from stop quit reload reopen'
 complete -c tinyweb -n $not_control -s h -l help -d 'Print the help and exit'

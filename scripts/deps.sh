@@ -9,7 +9,9 @@
 # apache2-utils (htpasswd, for the access control tests), chromium and
 # two fonts (the listing's browser test), testssl.sh (the HTTPS audit
 # test), systemd (systemd-analyze and systemd-socket-activate, for
-# test_systemd), clang and its runtime libraries (libFuzzer, sanitizers).
+# test_systemd), mandoc, groff-base and man-db (the man pages rendered as
+# people read them), clang and its runtime libraries (libFuzzer,
+# sanitizers).
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
 #   scripts/deps.sh --check   list what is missing, exit 1 if anything is
@@ -69,6 +71,8 @@ packages=(
 	# test_systemd: systemd-analyze verify on the units, and
 	# systemd-socket-activate (no running systemd needed)
 	systemd
+	# test_docs renders the man pages with both formatters people use
+	mandoc groff-base man-db
 	clang "libclang-rt-$clang_major-dev"
 )
 # make deb (dpkg-buildpackage, dh, lintian) and make check-deb (a

@@ -23,6 +23,7 @@
 #include "front/opts.h"
 #include "http/proxy.h"
 #include "front/scope.h"
+#include "net/listener.h"
 #include "parse/conf_parse.h"
 #include "parse/mime.h"
 
@@ -533,29 +534,84 @@ scan_args(struct tw_opt_ctx *px, struct cli *cl, int argc, char **argv,
 	return 0;
 }
 
+/* A server before the i-th is the default on l's address already. */
+static bool
+default_before(const struct tw_config *c, size_t i, const struct tw_listen *l)
+{
+	size_t k, j;
+
+	for (k = 0; k < i; k++)
+		for (j = 0; j < c->servers[k]->nlistens; j++) {
+			const struct tw_config_listen *p =
+				&c->servers[k]->listens[j];
+
+			if (p->default_server && p->l.port == l->port &&
+			    strcmp(p->l.addr, l->addr) == 0)
+				return true;
+		}
+	return false;
+}
+
+/*
+ * -p alone: the file's listen lines, its servers' too, on another port,
+ * each keeping its address and tls ("the file, but on port 9000"), so a
+ * loopback-only file is never opened to the network by a port. Lines
+ * that became the same address are one.
+ */
+static void
+move_ports(struct tw_config *c, uint16_t port)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < c->nlistens; i++) {
+		struct tw_listen l = c->listens[i];
+
+		l.port = port;
+		l.tls |= c->cli_tls;
+		for (j = 0; j < n; j++)
+			if (strcmp(c->listens[j].addr, l.addr) == 0)
+				break;
+		if (j < n)
+			c->listens[j].tls |= l.tls;
+		else
+			c->listens[n++] = l;
+	}
+	c->nlistens = n;
+	for (i = 0; i < c->nservers; i++)
+		for (j = 0; j < c->servers[i]->nlistens; j++) {
+			struct tw_config_listen *l = &c->servers[i]->listens[j];
+
+			l->l.port = port;
+			/* Two ports' default servers now meet on one: the
+			 * first keeps it, as when -p replaced the lines. */
+			if (l->default_server && default_before(c, i, &l->l))
+				l->default_server = false;
+		}
+}
+
 static int
 finish_listens(struct tw_config *c)
 {
 	size_t i;
+	uint16_t port = c->cli_port >= 0 ? (uint16_t)c->cli_port : 8080;
 
-	/* -p, -b and --listen replace the file's listen lines: a flag
-	 * wins. */
+	/* -b and --listen replace the file's listen lines: a flag wins.
+	 * -p alone moves them to its port. */
 	if (c->ncli_listens > 0 && c->cli_port < 0 && c->ncli_binds == 0) {
 		c->nlistens = 0;
-	} else if (c->cli_port >= 0 || c->ncli_binds > 0) {
-		uint16_t port = c->cli_port >= 0 ? (uint16_t)c->cli_port : 8080;
-
+	} else if (c->ncli_binds > 0) {
 		c->nlistens = 0;
 		for (i = 0; i < c->ncli_binds; i++)
 			c->listens[c->nlistens++] = (struct tw_listen){
 				c->cli_binds[i], port, c->cli_tls };
-		if (c->nlistens == 0)
-			c->listens[c->nlistens++] = (struct tw_listen){
-				"0.0.0.0", port, c->cli_tls };
-	} else if (c->nlistens == 0) {
-		c->listens[c->nlistens++] = (struct tw_listen){
-			"0.0.0.0", 8080, c->cli_tls };
+	} else if (c->cli_port >= 0) {
+		move_ports(c, port);
 	}
+	/* None given: every IPv4 and IPv6 address */
+	if (c->nlistens == 0 &&
+	    (c->ncli_listens == 0 || c->cli_port >= 0 || c->ncli_binds > 0))
+		c->listens[c->nlistens++] = (struct tw_listen){
+			TW_LISTENER_EVERY, port, c->cli_tls };
 	if (c->nlistens + c->ncli_listens > TW_CONFIG_MAX_LISTEN) {
 		say("-p/-b and --listen: at most %d addresses together",
 		    TW_CONFIG_MAX_LISTEN);
@@ -699,6 +755,16 @@ finish_tls(const struct tw_config *c)
 	return 0;
 }
 
+/* "tinyweb DIR" is "tinyweb serve DIR", as with darkhttpd; a command
+ * word wins over a directory of that name (./serve serves it). */
+static bool
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int
 tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 		     enum tw_config_cmd *cmd)
@@ -732,12 +798,14 @@ tw_config_parse_args(struct tw_config *c, int argc, char **argv,
 		goto out;
 	if (c->test_only)
 		*cmd = TW_CMD_CHECK;
-	if (!have_cmd && *cmd != TW_CMD_CHECK) {
+	if (!have_cmd && *cmd != TW_CMD_CHECK &&
+	    !(optind < argc && is_dir(argv[optind]))) {
 		if (optind < argc)
-			say("unknown command '%s' (try --help)", argv[optind]);
+			say("'%s' is neither a command nor a directory "
+			    "(try --help)", argv[optind]);
 		else
-			say("a command is needed: tinyweb serve [DIR] "
-			    "(try --help)");
+			say("a command or a directory is needed: tinyweb "
+			    "serve [DIR], or tinyweb DIR (try --help)");
 		r = TW_CONFIG_EUSAGE;
 		goto out;
 	}
@@ -775,6 +843,7 @@ tw_config_usage(FILE *out)
 	size_t i;
 
 	fputs("Usage: tinyweb serve [OPTIONS] [DIR]\n"
+	      "       tinyweb [OPTIONS] DIR\n"
 	      "       tinyweb proxy URL... [OPTIONS] [DIR]\n"
 	      "       tinyweb check-config [-c FILE] [OPTIONS] [DIR]\n"
 	      "       tinyweb stop|quit|reload|reopen --pidfile FILE | -c FILE\n"

@@ -25,6 +25,7 @@
 #include "front/scope.h"
 #include "front/upstreams.h"
 #include "http/status.h"
+#include "net/listener.h"
 #include "parse/mime.h"
 
 #define MAX_MIME_BYTES	(16 * 1024 * 1024)
@@ -602,8 +603,8 @@ split_listen(const char *s, const char **addr, size_t *addrlen,
 		*addrlen = (size_t)(colon - s);
 		p = colon + 1;
 	} else if (strspn(s, "0123456789") == strlen(s)) {
-		*addr = "0.0.0.0";
-		*addrlen = 7;
+		*addr = TW_LISTENER_EVERY;
+		*addrlen = 1;
 	} else {
 		*addr = s;
 		*addrlen = strlen(s);
@@ -634,10 +635,9 @@ parse_listen_addr(const char *s, const char **addr, size_t *addrlen,
 
 	if (split_listen(s, addr, addrlen, port) < 0)
 		return -EINVAL;
-	if (*addrlen == 1 && **addr == '*') {
-		*addr = "0.0.0.0";
-		*addrlen = 7;
-	}
+	/* PORT alone and *:PORT: every IPv4 and IPv6 address */
+	if (*addrlen == 1 && **addr == '*')
+		return 0;
 	if (*addrlen == 0 || *addrlen >= sizeof(host))
 		return -EINVAL;
 	memcpy(host, *addr, *addrlen);
@@ -1741,10 +1741,12 @@ INT_SIZED(balance);
 const struct tw_opt tw_opts[] = {
 	{ OWN("port", 'p', TW_OPT_CLI, 1, 1, parse_port, NULL, 0), "N",
 	  "TCP port (default 8080; 0 picks a free port);\n"
-	  "with -b, replaces the file's listen lines", NULL },
+	  "alone, moves the file's listen lines to N,\n"
+	  "keeping their addresses; with -b, replaces them", NULL },
 	{ OWN("bind", 'b', TW_OPT_CLI | TW_OPT_REPEAT, 1, 1, parse_bind, NULL,
 	      0), "ADDR",
-	  "IPv4 or IPv6 address to listen on; repeatable\n(default 0.0.0.0)",
+	  "IPv4 or IPv6 address to listen on; repeatable\n"
+	  "(default: every IPv4 and IPv6 address)",
 	  NULL },
 	{ OWN("listen", 0, TW_OPT_REPEAT, 1, 2, parse_listen, print_listen,
 	      0), "ADDR:PORT",

@@ -733,8 +733,9 @@ tw_scope_finish(struct tw_config *c, char *err, size_t errlen)
 
 	if ((r = check_pages(c, err, errlen)) < 0)
 		return r;
-	c->listens_from_cli = c->cli_port >= 0 || c->ncli_binds > 0 ||
-			      c->ncli_listens > 0;
+	/* -p alone moved every listen line's port and leaves each server
+	 * its own addresses */
+	c->listens_from_cli = c->ncli_binds > 0 || c->ncli_listens > 0;
 	if ((r = check_defaults(c, err, errlen)) < 0 ||
 	    (r = tw_access_finish(c, err, errlen)) < 0)
 		return r;

@@ -402,7 +402,8 @@ open_listeners(struct tw_server *s, struct tw_setup *g)
 		if (fd < 0) {
 			if (fd != -ENOSPC)
 				report(fd, "cannot listen on %s port %u",
-				       l->addr, port);
+				       strcmp(l->addr, TW_LISTENER_EVERY) == 0 ?
+				       "every address" : l->addr, port);
 			return -1;
 		}
 		if (l->port == 0 && picked == 0)
@@ -509,6 +510,80 @@ tw_setup_run_opts(struct tw_setup *g, struct tw_stats *stats)
 	};
 }
 
+/* What is served, the start of the startup line. */
+static void
+print_what(const struct tw_setup *g, FILE *out)
+{
+	size_t i;
+
+	if (g->pg.nservers > 0) {
+		/* Names, not URLs: the first URL on the line is where we
+		 * listen (scripts read the port from it). */
+		fputs("tinyweb: serving proxy to ", out);
+		for (i = 0; i < g->pg.nservers; i++)
+			fprintf(out, "%s%s", i ? ", " : "",
+				g->pg.servers[i].conf.name);
+		if (g->cfg.proxy_dir)
+			fprintf(out, " (files from %s first)",
+				tw_fs_root_path(g->fs));
+	} else if (g->scopes != NULL) {
+		fprintf(out, "tinyweb: serving %zu server%s",
+			g->cfg.nservers, g->cfg.nservers == 1 ? "" : "s");
+	} else {
+		fprintf(out, "tinyweb: serving %s", tw_fs_root_path(g->fs));
+	}
+}
+
+/* Whether the i-th listener is TLS. */
+static bool
+fd_tls(const struct tw_setup *g, size_t i)
+{
+	/* the addresses in open_listeners()'s order */
+	return g->scopes ? i < g->scopes->naddrs && g->scopes->addrs[i].tls :
+	       i < g->cfg.nlistens && g->cfg.listens[i].tls;
+}
+
+/* "http://..." as "https://..." for a TLS listener. */
+static void
+print_url(FILE *out, const char *url, size_t len, bool tls)
+{
+	fprintf(out, "%.4s%s%.*s", url, tls ? "s" : "", (int)(len - 4),
+		url + 4);
+}
+
+/*
+ * For a person at a terminal: addresses to click, the loopback one and
+ * the machine's own where we listen on every address (http://[::]:8080/
+ * opens nothing), one a line, and how to stop.
+ */
+static void
+print_for_people(const struct tw_setup *g, unsigned n, FILE *out)
+{
+	char urls[2048];
+	size_t i;
+
+	print_what(g, out);
+	fprintf(out, " (%s, %u worker%s) at\n", tw_mode_name(g->cfg.mode), n,
+		n == 1 ? "" : "s");
+	for (i = 0; i < g->nfds; i++) {
+		const char *u = urls, *nl;
+
+		tw_listener_urls(g->fds[i], urls, sizeof(urls));
+		for (; (nl = strchr(u, '\n')) != NULL; u = nl + 1) {
+			fputs("  ", out);
+			print_url(out, u, (size_t)(nl - u), fd_tls(g, i));
+			fputc('\n', out);
+		}
+	}
+	if (!g->cfg.daemon)
+		fputs("Press Ctrl-C to stop.\n", out);
+	else if (g->cfg.pidfile != NULL)
+		fprintf(out, "Stop it with: tinyweb stop --pidfile %s\n",
+			g->cfg.pidfile);
+	else
+		fprintf(out, "Stop it with: kill %d\n", (int)getpid());
+}
+
 void
 tw_setup_print_startup(const struct tw_setup *g)
 {
@@ -516,37 +591,22 @@ tw_setup_print_startup(const struct tw_setup *g)
 	char url[128];
 	size_t i;
 
-	if (g->pg.nservers > 0) {
-		/* Names, not URLs: the first URL on the line is where we
-		 * listen (scripts read the port from it). */
-		fputs("tinyweb: serving proxy to ", stderr);
-		for (i = 0; i < g->pg.nservers; i++)
-			fprintf(stderr, "%s%s", i ? ", " : "",
-				g->pg.servers[i].conf.name);
-		if (g->cfg.proxy_dir)
-			fprintf(stderr, " (files from %s first)",
-				tw_fs_root_path(g->fs));
-		fputs(" on ", stderr);
-	} else if (g->scopes != NULL) {
-		fprintf(stderr, "tinyweb: serving %zu server%s on ",
-			g->cfg.nservers, g->cfg.nservers == 1 ? "" : "s");
+	if (isatty(STDERR_FILENO)) {
+		print_for_people(g, n, stderr);
 	} else {
-		fprintf(stderr, "tinyweb: serving %s on ",
-			tw_fs_root_path(g->fs));
+		/* One line for programs: the bound addresses as they are;
+		 * scripts and tests read the port from the first URL. */
+		print_what(g, stderr);
+		fputs(" on ", stderr);
+		for (i = 0; i < g->nfds; i++) {
+			tw_listener_url(g->fds[i], url, sizeof(url));
+			if (i > 0)
+				fputs(", ", stderr);
+			print_url(stderr, url, strlen(url), fd_tls(g, i));
+		}
+		fprintf(stderr, " (%s, %u worker%s)\n",
+			tw_mode_name(g->cfg.mode), n, n == 1 ? "" : "s");
 	}
-	for (i = 0; i < g->nfds; i++) {
-		/* the addresses in open_listeners()'s order */
-		bool tls = g->scopes ? i < g->scopes->naddrs &&
-				       g->scopes->addrs[i].tls :
-			   i < g->cfg.nlistens && g->cfg.listens[i].tls;
-
-		/* "http://" -> "https://" */
-		tw_listener_url(g->fds[i], url, sizeof(url));
-		fprintf(stderr, "%s%.4s%s%s", i ? ", " : "", url,
-			tls ? "s" : "", url + 4);
-	}
-	fprintf(stderr, " (%s, %u worker%s)\n", tw_mode_name(g->cfg.mode), n,
-		n == 1 ? "" : "s");
 	log_cap(g);
 	if (g->tls != NULL)
 		tw_log(TW_LOG_INFO, 0, "TLS file bodies: %s",
@@ -1453,8 +1513,7 @@ scopes_bound(struct tw_setup *g)
 		if (getsockname(g->fds[i], (struct sockaddr *)&l->addr,
 				&len) < 0)
 			continue;
-		l->any = strcmp(sc->addrs[i].addr, "0.0.0.0") == 0 ||
-			 strcmp(sc->addrs[i].addr, "::") == 0;
+		l->any = tw_listener_is_every(g->fds[i]);
 	}
 }
 

@@ -512,6 +512,25 @@ on_timer(struct tw_loop *loop, struct tw_timer *t)
 	c->ops->on_timeout(c, c->ctx);
 }
 
+/*
+ * An IPv4 client of a dual-stack [::] socket comes as ::ffff:a.b.c.d:
+ * made AF_INET here, once, so that the access log, status_allow, the
+ * proxy's X-Forwarded-For and ip_hash all see the IPv4 client it is.
+ */
+static void
+unmap_peer(struct tw_conn *c)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	if (c->peer.sa.sa_family != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&c->peer.sin6.sin6_addr))
+		return;
+	sin.sin_port = c->peer.sin6.sin6_port;
+	memcpy(&sin.sin_addr, &c->peer.sin6.sin6_addr.s6_addr[12], 4);
+	memset(&c->peer, 0, sizeof(c->peer));
+	c->peer.sin = sin;
+}
+
 struct tw_conn *
 tw_conn_create(struct tw_loop *loop, int fd, const struct sockaddr *peer,
 	       socklen_t peerlen, int *err)
@@ -530,6 +549,7 @@ tw_conn_create(struct tw_loop *loop, int fd, const struct sockaddr *peer,
 	c->cl = cl;
 	if (peer != NULL && peerlen <= sizeof(c->peer))
 		memcpy(&c->peer, peer, peerlen);
+	unmap_peer(c);
 	*err = 0;
 	cl->nconns++;
 	return c;

@@ -284,7 +284,9 @@ size_t tw_conn_count(struct tw_loop *loop);
  * the rest of conn's state anyway). */
 void tw_conn_release_cache(struct tw_loop *loop);
 
-/* The peer's address as the kernel gave it (AF_UNSPEC if unknown). */
+/* The peer's address as the kernel gave it (AF_UNSPEC if unknown),
+ * except that an IPv4-mapped IPv6 address (an IPv4 client of a
+ * dual-stack socket) is given as the AF_INET address it stands for. */
 const struct sockaddr *tw_conn_peer_addr(const struct tw_conn *c);
 
 /* The peer's address as text (IPv4-mapped IPv6 shown as IPv4). */

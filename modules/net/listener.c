@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -39,6 +41,73 @@ struct tw_listener {
 	struct tw_timer rest;
 };
 
+/* An IPv6 socket that takes IPv4 clients too. */
+static bool
+dual_stack(int fd)
+{
+	int v = 1;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len) == 0 &&
+	       v == 0;
+}
+
+/* A listening socket on sa; v6only for an IPv6 address other than the
+ * dual-stack one of every address. */
+static int
+bind_sockaddr(const struct sockaddr *sa, socklen_t len, int backlog,
+	      bool reuseport, bool v6only)
+{
+	int fd, one = 1, v6 = v6only, err;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail;
+	/* Set either way: net.ipv6.bindv6only must not decide for us. */
+	if (sa->sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof(v6)) < 0)
+		goto fail;
+	if (bind(fd, sa, len) < 0 || listen(fd, backlog) < 0)
+		goto fail;
+	return fd;
+fail:
+	err = -errno;
+	(void)close(fd);
+	return err;
+}
+
+/*
+ * Every address: one [::] socket that takes IPv4 too (as ::ffff:a.b.c.d),
+ * so a machine's IPv4 and IPv6 clients reach it through one descriptor;
+ * 0.0.0.0 where the kernel has no IPv6 (built without it, ipv6.disable=1)
+ * or refuses the unspecified address.
+ */
+static int
+bind_every(uint16_t port, int backlog, bool reuseport)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+				     .sin6_port = htons(port),
+				     .sin6_addr = IN6ADDR_ANY_INIT };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(port),
+				   .sin_addr.s_addr = htonl(INADDR_ANY) };
+	int fd;
+
+	fd = bind_sockaddr((struct sockaddr *)&sin6, sizeof(sin6), backlog,
+			   reuseport, false);
+	if (fd != -EAFNOSUPPORT && fd != -EADDRNOTAVAIL &&
+	    fd != -EPROTONOSUPPORT)
+		return fd;
+	return bind_sockaddr((struct sockaddr *)&sin, sizeof(sin), backlog,
+			     reuseport, false);
+}
+
 int
 tw_listener_bind(const char *addr, uint16_t port, int backlog, bool reuseport)
 {
@@ -48,11 +117,12 @@ tw_listener_bind(const char *addr, uint16_t port, int backlog, bool reuseport)
 		struct sockaddr_in6 sin6;
 	} u;
 	socklen_t len;
-	int fd, one = 1, err;
 
 	memset(&u, 0, sizeof(u));
 	if (addr == NULL)
 		addr = "0.0.0.0";
+	if (strcmp(addr, TW_LISTENER_EVERY) == 0)
+		return bind_every(port, backlog, reuseport);
 	if (inet_pton(AF_INET, addr, &u.sin.sin_addr) == 1) {
 		u.sin.sin_family = AF_INET;
 		u.sin.sin_port = htons(port);
@@ -64,26 +134,9 @@ tw_listener_bind(const char *addr, uint16_t port, int backlog, bool reuseport)
 	} else {
 		return -EINVAL;
 	}
-	fd = socket(u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-		goto fail;
-	if (reuseport &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
-		goto fail;
-	/* Each family gets its own socket so "-b :: -b 0.0.0.0" works. */
-	if (u.sa.sa_family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-		goto fail;
-	if (bind(fd, &u.sa, len) < 0 || listen(fd, backlog) < 0)
-		goto fail;
-	return fd;
-fail:
-	err = -errno;
-	(void)close(fd);
-	return err;
+	/* A named IPv6 address, [::] included, is IPv6 only, so that
+	 * "-b :: -b 0.0.0.0" binds both. */
+	return bind_sockaddr(&u.sa, len, backlog, reuseport, true);
 }
 
 int
@@ -91,24 +144,13 @@ tw_listener_clone_reuseport(int fd, int backlog)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int nfd, one = 1, err;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return -errno;
-	nfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (nfd < 0)
-		return -errno;
-	if (setsockopt(nfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(nfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    (ss.ss_family == AF_INET6 &&
-	     setsockopt(nfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
-	    bind(nfd, (struct sockaddr *)&ss, len) < 0 ||
-	    listen(nfd, backlog) < 0) {
-		err = -errno;
-		(void)close(nfd);
-		return err;
-	}
-	return nfd;
+	/* A sibling must take the same clients: dual-stack like fd, or
+	 * not. */
+	return bind_sockaddr((struct sockaddr *)&ss, len, backlog, true,
+			     ss.ss_family == AF_INET6 && !dual_stack(fd));
 }
 
 bool
@@ -117,24 +159,51 @@ tw_listener_same_addr(int fd, const char *addr, uint16_t port)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	unsigned char want[16];
+	bool every = strcmp(addr, TW_LISTENER_EVERY) == 0;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return false;
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 
-		return inet_pton(AF_INET, addr, want) == 1 &&
-		       memcmp(&sin->sin_addr, want, 4) == 0 &&
+		/* every address on a machine without IPv6 is 0.0.0.0 */
+		if (every)
+			memset(want, 0, 4);
+		else if (inet_pton(AF_INET, addr, want) != 1)
+			return false;
+		return memcmp(&sin->sin_addr, want, 4) == 0 &&
 		       (port == 0 || ntohs(sin->sin_port) == port);
 	}
 	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
-		return inet_pton(AF_INET6, addr, want) == 1 &&
-		       memcmp(&sin6->sin6_addr, want, 16) == 0 &&
+		/* [::] taking IPv4 too is every address; an IPv6-only
+		 * one is "::" */
+		if (every)
+			memset(want, 0, 16);
+		else if (inet_pton(AF_INET6, addr, want) != 1)
+			return false;
+		return memcmp(&sin6->sin6_addr, want, 16) == 0 &&
+		       (!IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr) ||
+			dual_stack(fd) == every) &&
 		       (port == 0 || ntohs(sin6->sin6_port) == port);
 	}
 	return false;
+}
+
+bool
+tw_listener_is_every(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return ((struct sockaddr_in *)&ss)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	return ss.ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr);
 }
 
 uint16_t
@@ -167,27 +236,19 @@ put_port(char *p, size_t room, uint16_t port)
 	p[i] = '\0';
 }
 
-const char *
-tw_listener_url(int fd, char *buf, size_t len)
+/* "http://ADDR:PORT/" of an address of family af into buf (room for
+ * INET6_ADDRSTRLEN + 20). */
+static size_t
+format_url(int af, const void *addr, uint16_t port, char *buf)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN];
-	size_t n;
-	bool v6;
+	bool v6 = af == AF_INET6;
+	size_t n = 0;
 
-	buf[0] = '\0';
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
-		return buf;
-	v6 = ss.ss_family == AF_INET6;
-	if (inet_ntop(ss.ss_family,
-		      v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr :
-			   (void *)&((struct sockaddr_in *)&ss)->sin_addr,
-		      host, sizeof(host)) == NULL)
-		return buf;
-	if (len < sizeof(host) + 20)
-		return buf;
-	n = 0;
+	if (inet_ntop(af, addr, host, sizeof(host)) == NULL) {
+		buf[0] = '\0';
+		return 0;
+	}
 	memcpy(buf, "http://", 7);
 	n += 7;
 	if (v6)
@@ -197,11 +258,144 @@ tw_listener_url(int fd, char *buf, size_t len)
 	if (v6)
 		buf[n++] = ']';
 	buf[n++] = ':';
-	put_port(buf + n, len - n, tw_listener_port(fd));
+	put_port(buf + n, 6, port);
 	n += strlen(buf + n);
 	buf[n++] = '/';
 	buf[n] = '\0';
+	return n;
+}
+
+#define URL_MAX (INET6_ADDRSTRLEN + 20)
+
+const char *
+tw_listener_url(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	bool v6;
+
+	buf[0] = '\0';
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 || len < URL_MAX)
+		return buf;
+	v6 = ss.ss_family == AF_INET6;
+	(void)format_url(ss.ss_family,
+			 v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr :
+			      (void *)&((struct sockaddr_in *)&ss)->sin_addr,
+			 tw_listener_port(fd), buf);
 	return buf;
+}
+
+/* ::1 is on an interface that is up. */
+static bool
+has_loopback6(const struct ifaddrs *ifs)
+{
+	const struct ifaddrs *i;
+
+	for (i = ifs; i != NULL; i = i->ifa_next)
+		if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET6 &&
+		    (i->ifa_flags & IFF_UP) &&
+		    IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)
+					   (const void *)i->ifa_addr)->sin6_addr))
+			return true;
+	return false;
+}
+
+/* Where the URLs go: a buffer filled by whole lines. */
+struct url_list {
+	char *buf;
+	size_t len;
+	size_t off;
+	size_t n;
+	uint16_t port;
+};
+
+static void
+add_url(struct url_list *ul, int af, const void *addr)
+{
+	char url[URL_MAX];
+	size_t n = format_url(af, addr, ul->port, url);
+
+	if (n == 0 || ul->off + n + 2 > ul->len)
+		return;
+	memcpy(ul->buf + ul->off, url, n);
+	ul->off += n;
+	ul->buf[ul->off++] = '\n';
+	ul->buf[ul->off] = '\0';
+	ul->n++;
+}
+
+/* The machine's own addresses of family af, loopback ones left out
+ * (the caller puts the loopback address first). */
+static void
+add_machine(struct url_list *ul, const struct ifaddrs *ifs, int af)
+{
+	const struct ifaddrs *i;
+
+	for (i = ifs; i != NULL; i = i->ifa_next) {
+		const void *a;
+
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != af ||
+		    !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (af == AF_INET) {
+			a = &((const struct sockaddr_in *)(const void *)
+			      i->ifa_addr)->sin_addr;
+		} else {
+			const struct in6_addr *a6 =
+				&((const struct sockaddr_in6 *)(const void *)
+				  i->ifa_addr)->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(a6) ||
+			    IN6_IS_ADDR_LOOPBACK(a6))
+				continue;
+			a = a6;
+		}
+		add_url(ul, af, a);
+	}
+}
+
+size_t
+tw_listener_urls(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct url_list ul = { buf, len, 0, 0, tw_listener_port(fd) };
+	struct in_addr lo4 = { htonl(INADDR_LOOPBACK) };
+	struct ifaddrs *ifs = NULL;
+	bool v4, v6;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return 0;
+	if (!tw_listener_is_every(fd)) {
+		char url[URL_MAX];
+
+		tw_listener_url(fd, url, sizeof(url));
+		if (url[0] != '\0' && strlen(url) + 2 <= len) {
+			memcpy(buf, url, strlen(url));
+			memcpy(buf + strlen(url), "\n", 2);
+			return 1;
+		}
+		return 0;
+	}
+	v6 = ss.ss_family == AF_INET6;
+	v4 = !v6 || dual_stack(fd);
+	/* The loopback addresses first: they work on every machine. An
+	 * IPv6 one only where lo has it (IPv6 may be turned off). */
+	if (getifaddrs(&ifs) < 0)
+		ifs = NULL;
+	if (v4)
+		add_url(&ul, AF_INET, &lo4);
+	if (v6 && has_loopback6(ifs))
+		add_url(&ul, AF_INET6, &in6addr_loopback);
+	if (v4)
+		add_machine(&ul, ifs, AF_INET);
+	if (v6)
+		add_machine(&ul, ifs, AF_INET6);
+	if (ifs != NULL)
+		freeifaddrs(ifs);
+	return ul.n;
 }
 
 /* Out of descriptors: the kernel keeps reporting the pending connection,

@@ -38,11 +38,17 @@ struct tw_proto {
 	void *arg;
 };
 
+/* The address that means every address of both families. */
+#define TW_LISTENER_EVERY	"*"
+
 /*
  * Create a listening TCP socket on addr ("0.0.0.0", "::1", ...; NULL
  * means "0.0.0.0") and port (0 picks a free one), non-blocking and
- * close-on-exec, SO_REUSEADDR, IPV6_V6ONLY for IPv6. Returns the
- * descriptor or -errno (-EINVAL for an address that is neither).
+ * close-on-exec, SO_REUSEADDR, IPV6_V6ONLY for IPv6. TW_LISTENER_EVERY
+ * is one [::] socket with IPV6_V6ONLY off, or 0.0.0.0 when the kernel
+ * has no IPv6 (socket or bind fail with EAFNOSUPPORT, EPROTONOSUPPORT or
+ * EADDRNOTAVAIL). Returns the descriptor or -errno (-EINVAL for an
+ * address that is none of these).
  */
 int tw_listener_bind(const char *addr, uint16_t port, int backlog,
 		     bool reuseport);
@@ -54,9 +60,23 @@ int tw_listener_bind(const char *addr, uint16_t port, int backlog,
  */
 int tw_listener_clone_reuseport(int fd, int backlog);
 
-/* True if the bound addresses of a and b are the same (family, address,
- * port); port 0 in want matches any port. */
+/* True if fd is bound to addr and port (port 0 matches any port).
+ * TW_LISTENER_EVERY matches a dual-stack [::] or a 0.0.0.0 socket; "::"
+ * only an IPv6-only [::] one. */
 bool tw_listener_same_addr(int fd, const char *addr, uint16_t port);
+
+/* True if fd is bound to the unspecified address of its family. */
+bool tw_listener_is_every(int fd);
+
+/*
+ * The URLs a person can open for fd, one per line ("http://ADDR:PORT/\n",
+ * IPv6 in brackets), into buf: fd's own address, or for an unspecified
+ * one the loopback address and then the machine's own addresses of the
+ * families fd takes (getifaddrs: interfaces that are up; IPv6
+ * link-local ones left out, a browser cannot open them without a zone).
+ * Cut at a whole line when buf is full. Returns the number of URLs.
+ */
+size_t tw_listener_urls(int fd, char *buf, size_t len);
 
 /* The local port of a bound socket, or 0. */
 uint16_t tw_listener_port(int fd);

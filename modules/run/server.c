@@ -165,7 +165,7 @@ notify_handover(pid_t pid, const char *why)
 }
 
 static pid_t
-start_new(struct tw_server *s)
+start_new(struct tw_server *s, bool reload)
 {
 	struct tw_upgrade u = {
 		.self = s->self,
@@ -174,6 +174,7 @@ start_new(struct tw_server *s)
 		.sockets = &s->sockets,
 		.pidfile = &s->pidfile,
 		.state = s->ops->state != NULL ? s->ops->state(s) : -1,
+		.reload = reload,
 	};
 	pid_t pid = tw_upgrade_start(&u);
 
@@ -186,7 +187,7 @@ static int
 upgrade(void *arg)
 {
 	struct tw_server *s = arg;
-	pid_t pid = start_new(s);
+	pid_t pid = start_new(s, false);
 
 	if (pid < 0)
 		return -1;
@@ -241,11 +242,13 @@ reload(void *arg, struct tw_run_opts *next)
 		notify_failed();
 		return -1;
 	}
-	pid = start_new(s);
+	pid = start_new(s, true);
 	if (pid < 0) {
 		notify_failed();
 		return -1;
 	}
+	tw_log(TW_LOG_INFO, 0, "reloaded: the new configuration serves in "
+	       "pid %d; this one drains", (int)pid);
 	notify_handover(pid, "reloaded");
 	return 0;
 }

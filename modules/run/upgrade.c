@@ -122,6 +122,13 @@ out_env:
 	return err != 0 ? -err : pid;
 }
 
+/* The word the log lines of this start begin with. */
+static const char *
+what(const struct tw_upgrade *u)
+{
+	return u->reload ? "reload" : "upgrade";
+}
+
 pid_t
 tw_upgrade_start(const struct tw_upgrade *u)
 {
@@ -130,7 +137,7 @@ tw_upgrade_start(const struct tw_upgrade *u)
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		tw_log(TW_LOG_ERROR, -errno, "upgrade: pipe");
+		tw_log(TW_LOG_ERROR, -errno, "%s: pipe", what(u));
 		return -1;
 	}
 	(void)tw_sockets_format(u->sockets, fdlist, sizeof(fdlist));
@@ -139,14 +146,16 @@ tw_upgrade_start(const struct tw_upgrade *u)
 	(void)close(p[1]);
 	if (pid < 0) {
 		(void)close(p[0]);
-		tw_log(TW_LOG_ERROR, (int)pid, "upgrade: starting %s", u->self);
+		tw_log(TW_LOG_ERROR, (int)pid, "%s: starting %s", what(u),
+		       u->self);
 		st = 1;
 	} else {
 		st = tw_daemon_wait(p[0], READY_WAIT_MS);
 	}
 	if (st != 0) {
-		tw_log(TW_LOG_ERROR, 0, "the new binary did not start "
-		       "(status %d); still serving", st);
+		tw_log(TW_LOG_ERROR, 0, "%s did not start (status %d); "
+		       "still serving", u->reload ? "reload failed: the new "
+		       "process" : "the new binary", st);
 		if (pid > 0) {
 			(void)kill(pid, SIGTERM);
 			(void)waitpid(pid, NULL, 0);	/* no zombie left */
@@ -154,7 +163,10 @@ tw_upgrade_start(const struct tw_upgrade *u)
 		tw_pidfile_restore(u->pidfile);
 		return -1;
 	}
-	tw_log(TW_LOG_INFO, 0, "new binary started as pid %d", (int)pid);
+	/* a reload's caller says it in its own words */
+	if (!u->reload)
+		tw_log(TW_LOG_INFO, 0, "new binary started as pid %d",
+		       (int)pid);
 	return pid;
 }
 

@@ -10,6 +10,7 @@
 #ifndef TW_UPGRADE_H
 #define TW_UPGRADE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #define TW_UPGRADE_ENV_READY	"TINYWEB_READY_FD"
@@ -26,13 +27,17 @@ struct tw_upgrade {
 	struct tw_pidfile *pidfile;	/* moves aside for the new one */
 	int state;			/* what the new one should know of
 					 * ours (a file), or -1 */
+	bool reload;			/* a HUP's new configuration, not
+					 * USR2's new binary: said so in
+					 * the log */
 };
 
 /*
  * Start u->self (posix_spawn) with the sockets, the pidfile moved to
  * FILE.oldbin so the new process can take FILE, and wait until it is
- * ready. Returns its pid once it serves, or -1 if it failed (logged;
- * the pidfile is back and the failed process gone: we serve as before).
+ * ready. Returns its pid once it serves (logged for an upgrade; a
+ * reload's caller says it), or -1 if it failed (logged; the pidfile is
+ * back and the failed process gone: we serve as before).
  */
 pid_t tw_upgrade_start(const struct tw_upgrade *u);
 

@@ -8,7 +8,8 @@ Servers and processes
   tinyweb_cmd(*args)        BIN ARGS + MODE_ARGS as an argv list
   Server(root, *args)       tinyweb serve ROOT -p 0 -b 127.0.0.1 -q ARGS
                             (+ MODE_ARGS); .port .pid .alive() .stop()
-                            .stderr_text(); a context manager
+                            .stderr_text(); a context manager;
+                            bind=None leaves -b out, command=None "serve"
   start(root, *args, modes=True)  a Server; modes=False leaves MODE_ARGS out
   sets_mode()               MODE_ARGS picks the mode or the workers
   free_port()               a TCP port of 127.0.0.1 that was free
@@ -100,13 +101,17 @@ class Server:
     """One running `tinyweb serve` process on 127.0.0.1 and a free port."""
 
     def __init__(self, root, *extra_args, bind="127.0.0.1", quiet=True,
-                 startup_timeout=10.0, env=None, preexec_fn=None):
+                 startup_timeout=10.0, env=None, preexec_fn=None,
+                 command="serve"):
         self.root = root
-        args = ["serve", root, "-p", "0", "-b", bind]
+        # bind None: no -b (every address); command None: `tinyweb DIR`
+        args = ([command] if command else []) + [root, "-p", "0"]
+        if bind is not None:
+            args += ["-b", bind]
         if quiet:
             args.append("-q")
         self.cmd = tinyweb_cmd(*args, *extra_args)
-        self.host = bind
+        self.host = bind or "127.0.0.1"
         self._lines = []
         self._lock = threading.Lock()
         self._started = threading.Event()

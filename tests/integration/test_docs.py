@@ -497,7 +497,18 @@ class TestBashCompletion(FlagSetsMixin, unittest.TestCase):
         self.assertSameFlags(got, "completions/tinyweb.bash (serve -)")
 
     def test_subcommand(self):
-        self.assertEqual(set(bash_complete("tinyweb", "")), COMMANDS)
+        # the first word is a command or a directory (tinyweb DIR)
+        with tempfile.TemporaryDirectory() as d:
+            os.mkdir(os.path.join(d, "pub"))
+            open(os.path.join(d, "afile"), "w").close()
+            self.assertEqual(set(bash_complete("tinyweb", "", cwd=d)),
+                             COMMANDS | {"pub"})
+            self.assertEqual(bash_complete("tinyweb", "pu", cwd=d), ["pub"])
+            # options before DIR are serve's
+            self.assertEqual(bash_complete("tinyweb", "pub", "--sym",
+                                           cwd=d), ["--symlinks"])
+            self.assertEqual(bash_complete("tinyweb", "-p", "0", "p",
+                                           cwd=d), ["pub"])
         self.assertEqual(bash_complete("tinyweb", "se"), ["serve"])
         self.assertEqual(bash_complete("tinyweb", "ch"), ["check-config"])
         top = set(bash_complete("tinyweb", "-"))
@@ -834,6 +845,98 @@ class TestConfManPage(unittest.TestCase):
 def json_str(path):
     """A path as a quoted config string."""
     return '"%s"' % str(path).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def strip_overstrike(text):
+    """Rendered man text without bold/underline backspace sequences."""
+    return re.sub(r".\x08", "", text)
+
+
+def render_man(tool, page):
+    """(text, stderr) of page rendered for an 80-column terminal by
+    groff (as man-db runs it, warnings on), mandoc, or man-db's man -l."""
+    env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8")
+    if tool == "groff":
+        argv = ["groff", "-ww", "-man", "-Tutf8", str(page)]
+    elif tool == "mandoc":
+        argv = ["mandoc", "-Tutf8", "-W", "warning", str(page)]
+    else:
+        argv = ["man", "--warnings", "-P", "cat", "-l", str(page)]
+    r = run(argv, env=env)
+    return strip_overstrike(r.stdout), r.stderr, r.returncode
+
+
+def column_rows(src):
+    """[(first cell, last cell)] of every row of every .Bl -column list,
+    as plain text, for the rows whose last cell is words only."""
+    rows = []
+    for block in re.findall(r"(?ms)^\.Bl -column.*?^\.El$", src):
+        for line in block.splitlines():
+            if not line.startswith(".It "):
+                continue
+            cells = line[4:].split(" Ta ")
+            last = roff_text(cells[-1])
+            if len(cells) > 1 and re.fullmatch(r"[\w ,.'()-]+", last):
+                rows.append((cells[0], last))
+    return rows
+
+
+class TestManRendering(unittest.TestCase):
+    """Both pages read right with man-db's groff (man -l) as well as with
+    mandoc: no formatter warnings, every row of a column table keeps its
+    columns (a macro that swallowed the next cell showed in groff only),
+    and the footer names tinyweb, not "BSD" or the build machine."""
+
+    TOOLS = ("groff", "mandoc", "man")
+
+    def tools(self):
+        have = [t for t in self.TOOLS if shutil.which(t)]
+        if not have:
+            self.skipTest("none of groff, mandoc, man installed "
+                          "(scripts/deps.sh installs them)")
+        return have
+
+    def test_no_warnings(self):
+        for tool in self.tools():
+            for page in (MAN, CONF_MAN):
+                with self.subTest(tool=tool, page=page.name):
+                    _, err, rc = render_man(tool, page)
+                    self.assertEqual(rc, 0, err)
+                    self.assertEqual(err, "", "%s warns on %s" % (tool,
+                                                                 page.name))
+
+    def test_footer(self):
+        for tool in self.tools():
+            for page in (MAN, CONF_MAN):
+                with self.subTest(tool=tool, page=page.name):
+                    text, _, _ = render_man(tool, page)
+                    date = re.search(r"(?m)^\.Dd (.*)$",
+                                     page.read_text()).group(1)
+                    last = [ln for ln in text.splitlines() if ln.strip()][-1]
+                    self.assertRegex(last, r"^tinyweb\s+%s\s+tinyweb$"
+                                     % re.escape(date))
+
+    def test_table_rows_keep_their_columns(self):
+        for tool in self.tools():
+            for page in (MAN, CONF_MAN):
+                rows = column_rows(page.read_text())
+                if not rows:
+                    continue
+                text, _, _ = render_man(tool, page)
+                lines = text.splitlines()
+                for first, last in rows:
+                    with self.subTest(tool=tool, page=page.name, row=last):
+                        hits = [ln for ln in lines if re.search(
+                            r"\S {2,}%s$" % re.escape(last), ln)]
+                        self.assertTrue(hits, "%s: no line ends with the "
+                                        "column %r after a gap" % (tool,
+                                                                   last))
+
+    def test_the_escapes_table_is_checked(self):
+        # the table that lost a column: its rows are among those checked
+        rows = [r[1] for r in column_rows(CONF_MAN.read_text())]
+        self.assertIn("a space", rows)
+        self.assertIn("a double quote", rows)
 
 
 class TestConfigFiles(unittest.TestCase):

@@ -275,7 +275,8 @@ class TestOneLiner(unittest.TestCase):
                  "--listen", "[::1]:81", "--redirect-https", "8443"] +
                 test_tls.tls_args(), timeout=10)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("listen 0.0.0.0:8443 tls;\nlisten 0.0.0.0:8080;\n"
+        # PORT alone is every IPv4 and IPv6 address: "*"
+        self.assertIn("listen *:8443 tls;\nlisten *:8080;\n"
                       "listen [::1]:81;\n", r.stdout)
         r = run([BIN, "check-config", "--listen", "nope:x"], timeout=10)
         self.assertEqual(r.returncode, 2)

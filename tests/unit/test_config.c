@@ -215,7 +215,7 @@ serve_alone_keeps_defaults(void **state)
 	assert_int_equal(a.cmd, TW_CMD_SERVE);
 	assert_string_equal(a.c.root, ".");
 	assert_int_equal(a.c.nlistens, 1);
-	assert_string_equal(a.c.listens[0].addr, "0.0.0.0");
+	assert_string_equal(a.c.listens[0].addr, "*");
 	assert_int_equal(a.c.listens[0].port, 8080);
 	assert_string_equal(a.c.index, "index.html");
 	assert_true(a.c.listing);
@@ -509,12 +509,31 @@ help_and_version_set_cmd(void **state)
 	}
 }
 
+/* tinyweb DIR is tinyweb serve DIR, options before or after it. */
+static void
+dir_alone_is_serve(void **state)
+{
+	struct args a;
+
+	(void)state;
+	assert_int_equal(parse(&a, ARGV(".")), 0);
+	assert_int_equal(a.cmd, TW_CMD_SERVE);
+	assert_string_equal(a.c.root, ".");
+	done(&a);
+	assert_int_equal(parse(&a, ARGV("-p", "81", "/", "-q")), 0);
+	assert_int_equal(a.cmd, TW_CMD_SERVE);
+	assert_string_equal(a.c.root, "/");
+	assert_int_equal(a.c.listens[0].port, 81);
+	done(&a);
+}
+
 static void
 command_required(void **state)
 {
 	const char *const *const rows[] = {
 		(const char *const[]){ "tinyweb", NULL },
-		ARGV("."),
+		ARGV("./no-such-dir"),
+		ARGV("/dev/null"),		/* not a directory */
 		ARGV("serv"),
 		ARGV("SERVE"),
 		ARGV("-p", "80"),
@@ -956,12 +975,12 @@ load_good_values(void **state)
 	if (load_text(&c, text, sizeof(text) - 1, false, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_int_equal(c.nlistens, 7);
-	assert_string_equal(c.listens[0].addr, "0.0.0.0");
+	assert_string_equal(c.listens[0].addr, "*");
 	assert_int_equal(c.listens[0].port, 80);
 	assert_string_equal(c.listens[1].addr, "127.0.0.1");
 	assert_int_equal(c.listens[1].port, 8080);
 	assert_int_equal(c.listens[2].port, 0);
-	assert_string_equal(c.listens[3].addr, "0.0.0.0");
+	assert_string_equal(c.listens[3].addr, "*");
 	assert_int_equal(c.listens[3].port, 81);
 	assert_string_equal(c.listens[4].addr, "::1");
 	assert_int_equal(c.listens[4].port, 8080);
@@ -2044,6 +2063,7 @@ main(void)
 		cmocka_unit_test(too_many_binds_rejected),
 		cmocka_unit_test(help_and_version_set_cmd),
 		cmocka_unit_test(command_required),
+		cmocka_unit_test(dir_alone_is_serve),
 		cmocka_unit_test(missing_config_file_is_file_error),
 		cmocka_unit_test(second_parse_starts_fresh),
 		cmocka_unit_test(load_bad_rows),

@@ -157,6 +157,12 @@ bench: all
 # another, unless SOAK_ARGS says otherwise, e.g.
 # make soak SOAK_ARGS="--minutes 5 --mode prefork" or "--parallel".
 SOAK_ARGS ?=
+# make check-cluster: three tinyweb nodes in network namespaces behind
+# HAProxy and behind tinyweb's own proxy (README: Behind a load balancer).
+# Needs root, haproxy, rsync and iproute2; skips with the reason otherwise.
+check-cluster: all
+	python3 tests/cluster/test_cluster.py
+
 soak: all
 	bench/soak $(SOAK_ARGS)
 
@@ -222,5 +228,5 @@ clean:
 
 -include $(wildcard build/obj/*.d build/asan/*.d)
 
-.PHONY: all asan unit fuzz fuzz-build fuzz-long check check-layers check-headers \
+.PHONY: all asan unit fuzz fuzz-build fuzz-long check check-cluster check-layers check-headers \
 	deps serve bench bench-build soak fault-lib install uninstall dist clean

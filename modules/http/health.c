@@ -39,6 +39,7 @@ struct probe {
 	size_t req_len;
 	unsigned fail_streak;
 	unsigned pass_streak;
+	unsigned marked_passes;		/* passes under a passive mark */
 };
 
 struct tw_health {
@@ -81,6 +82,22 @@ verdict(struct probe *p, enum tw_health_result result, int status)
 			down = true;
 	}
 	tw_upstream_set_check_down(h->u, (int)p->i, down);
+	/*
+	 * Requests marked the server down (max_fails) while its checks
+	 * pass: after `passes` passes under the mark the checks have the
+	 * later word, as HAProxy's checks end an on-error mark-down. A
+	 * server restarted in a rolling restart is back after one interval,
+	 * not after fail_timeout; with every node restarted in turn faster
+	 * than fail_timeout, the marks would otherwise leave none.
+	 */
+	if (pass && tw_upstream_marked(h->u, (int)p->i)) {
+		if (++p->marked_passes >= h->passes) {
+			tw_upstream_unmark(h->u, (int)p->i);
+			p->marked_passes = 0;
+		}
+	} else {
+		p->marked_passes = 0;
+	}
 	atomic_store_explicit(&sh->down, down, memory_order_relaxed);
 	atomic_store_explicit(&sh->result, (uint32_t)result,
 			      memory_order_relaxed);

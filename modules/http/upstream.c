@@ -441,6 +441,20 @@ tw_upstream_set_check_down(struct tw_upstream *u, int i, bool down)
 	}
 }
 
+bool
+tw_upstream_marked(const struct tw_upstream *u, int i)
+{
+	return atomic_load_explicit(&u->shared[i].down_until_ms,
+				    memory_order_relaxed) != 0;
+}
+
+void
+tw_upstream_unmark(struct tw_upstream *u, int i)
+{
+	atomic_store_explicit(&u->shared[i].down_until_ms, 0,
+			      memory_order_relaxed);
+}
+
 size_t
 tw_upstream_count(const struct tw_upstream *u)
 {

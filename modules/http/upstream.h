@@ -110,6 +110,14 @@ void tw_upstream_set_check_down(struct tw_upstream *u, int i, bool down);
 /* True if server i may be chosen at now_ms (not tried aside). */
 bool tw_upstream_usable(const struct tw_upstream *u, int i, uint64_t now_ms);
 
+/*
+ * Has a passive mark (max_fails within fail_timeout) been set on server
+ * i, in force or run out? tw_upstream_unmark ends it: the active checks
+ * end a mark they see passing through (http/health).
+ */
+bool tw_upstream_marked(const struct tw_upstream *u, int i);
+void tw_upstream_unmark(struct tw_upstream *u, int i);
+
 size_t tw_upstream_count(const struct tw_upstream *u);
 const struct tw_upstream_server_conf *tw_upstream_server(
 	const struct tw_upstream *u, int i);

@@ -497,6 +497,36 @@ down_state_kept(void **state)
 	world_end(&w);
 }
 
+/* Requests marked a server down (max_fails) while its checks pass: it
+ * is back after `passes` passing rounds, long before fail_timeout. */
+static void
+checks_end_a_passive_mark(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w, 1);
+	w.g->check.passes = 2;
+	server_open(w.loop, &w.servers[0], ok_reply);
+	world_group(&w);
+	w.g->servers[0].conf.max_fails = 1;
+	w.g->servers[0].conf.fail_timeout_ms = 3600 * 1000;
+	tw_upstream_destroy(w.u);
+	w.u = tw_upstream_create(&w.g->servers[0].conf, 1,
+				 TW_BALANCE_ROUND_ROBIN, w.up_shared,
+				 &(int){ 0 });
+	assert_non_null(w.u);
+	world_start(&w);
+	tw_upstream_report(w.u, 0, false, tw_clock_ms());
+	assert_false(tw_upstream_usable(w.u, 0, tw_clock_ms()));
+	run_rounds(&w, 0, 1, 1);
+	assert_false(tw_upstream_usable(w.u, 0, tw_clock_ms()));
+	run_rounds(&w, 0, 1, 2);
+	assert_true(tw_upstream_usable(w.u, 0, tw_clock_ms()));
+	assert_false(tw_upstream_marked(w.u, 0));
+	world_end(&w);
+}
+
 static bool
 accepted(void *arg)
 {
@@ -606,6 +636,7 @@ main(void)
 		cmocka_unit_test(rounds_flip_exactly),
 		cmocka_unit_test(answers_judged),
 		cmocka_unit_test(down_state_kept),
+		cmocka_unit_test(checks_end_a_passive_mark),
 		cmocka_unit_test(stop_closes_checks),
 		cmocka_unit_test(start_refuses),
 		cmocka_unit_test(result_names),

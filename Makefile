@@ -46,6 +46,7 @@ TEST_DEPS_http_response = http_response http_parse
 TEST_DEPS_forward = forward http_response http_parse buf
 TEST_DEPS_signals = signals
 TEST_DEPS_pidfile = pidfile log
+TEST_DEPS_log = log
 TEST_DEPS_control = control pidfile log
 TEST_DEPS_sockets = sockets listener conn resident aio loop page buf clock log pool stats shm
 # Sources compiled into one test only: http's fake transport (its seam),

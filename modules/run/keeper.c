@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +63,8 @@ serve(int chan, pid_t server, const struct tw_keeper_ops *ops)
 	int fds[TW_CHANNEL_MAX_FDS], logs[2], r;
 	size_t n;
 
+	/* Told apart from its server in ps -o comm and top. */
+	(void)prctl(PR_SET_NAME, "tinyweb-keeper", 0, 0, 0);
 	ops->enter(ops->arg);
 	for (;;) {
 		r = recv_wait(chan, &m, fds, &n);

@@ -154,7 +154,7 @@ install_skips_logs_that_are_not_files(void **state)
 }
 
 static void
-reopen_names_the_file_it_could_not_open(void **state)
+reopen_names_the_file_it_cannot_open(void **state)
 {
 	struct dir *d = *state;
 	char old[128];
@@ -179,14 +179,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(files_are_minus_one_unless_files,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			files_are_minus_one_unless_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			install_swaps_under_the_same_numbers, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			install_skips_logs_that_are_not_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			reopen_names_the_file_it_could_not_open, setup, teardown),
+			reopen_names_the_file_it_cannot_open, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);

@@ -26,6 +26,7 @@
 #include "front/upstreams.h"
 #include "http/health.h"
 #include "net/listener.h"
+#include "net/tls_shared.h"
 #include "parse/fs.h"
 #include "run/mode.h"
 #include "run/sockets.h"
@@ -112,9 +113,10 @@ tw_setup_serving(void)
 	"Content-Type: text/html\r\nConnection: close\r\n" \
 	"Content-Length: %zu\r\n\r\n%s"
 
-/* Ticket keys: one set for the process and every generation it builds,
- * made before the first fork so all workers share them. */
-static struct tw_tls_keys *ticket_keys;
+/* Ticket keys and TLS 1.2 sessions: one table for the process and every
+ * generation it builds, made before the first fork so all workers share
+ * them. */
+static struct tw_tls_shared *tls_shared;
 
 /* The pairs of certificate and key files of n names in certs. */
 static size_t
@@ -218,11 +220,11 @@ tls_build(const struct tw_config *cfg)
 	struct tw_tls_context *t;
 	int n, e;
 
-	if (ticket_keys == NULL && (ticket_keys = tw_tls_keys_create(&e)) ==
+	if (tls_shared == NULL && (tls_shared = tw_tls_shared_create(&e)) ==
 	    NULL)
-		report(e, "TLS ticket keys (tickets resume on one worker "
-		       "only)");
-	o.keys = ticket_keys;
+		report(e, "TLS ticket keys and session cache (sessions "
+		       "resume on one worker only)");
+	o.shared = tls_shared;
 	o.ncerts = cert_pairs(cfg->tls_certs, cfg->tls_keys, cfg->ntls_certs,
 			      certs);
 	if (o.ncerts == 0 && (dflt = default_tls_server(cfg)) != NULL)

@@ -10,28 +10,23 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "base/log.h"
-#include "base/shm.h"
 #include "base/stats.h"
 #include "net/conn.h"
 #include "net/loop.h"
+#include "net/tls_shared.h"
 
 /*
  * Bytes gathered from several small segments into one record: a head
@@ -41,104 +36,6 @@
 #define STAGE_SIZE	(16 * 1024)
 /* What a plain-text client may have sent before its error page goes. */
 #define PLAIN_DRAIN_MAX	(64 * 1024)
-
-/* ---- ticket keys ------------------------------------------------------ */
-
-struct ticket_key {
-	unsigned char name[16];
-	unsigned char aes[32];		/* AES-256-CBC */
-	unsigned char hmac[32];		/* HMAC-SHA256 */
-};
-
-/*
- * In shared memory: every worker seals and opens tickets with the same
- * keys. The first worker to see a new period makes its key under the
- * lock; the others find it made. Tickets are sealed per new session, not
- * per request, so a spin lock held for a copy is never contended long.
- */
-struct tw_tls_keys {
-	atomic_int lock;
-	uint64_t period;		/* of cur */
-	struct ticket_key cur;		/* seals and opens */
-	struct ticket_key prev;		/* opens, for one period more */
-	bool have_prev;
-};
-
-struct tw_tls_keys *
-tw_tls_keys_create(int *err)
-{
-	struct tw_shm_header *shm;
-	struct tw_tls_keys *k;
-
-	shm = tw_shm_create(sizeof(*shm) + sizeof(*k) + 64, err);
-	if (shm == NULL)
-		return NULL;
-	k = tw_shm_data(shm);
-	atomic_init(&k->lock, 0);
-	if (RAND_bytes((unsigned char *)&k->cur, sizeof(k->cur)) != 1) {
-		tw_shm_destroy(shm);
-		*err = -EIO;
-		return NULL;
-	}
-	k->period = (uint64_t)time(NULL) / TW_TLS_KEY_PERIOD_S;
-	*err = 0;
-	return k;
-}
-
-void
-tw_tls_keys_destroy(struct tw_tls_keys *k)
-{
-	if (k == NULL)
-		return;
-	/* Keys leave no trace in memory that is handed back. */
-	OPENSSL_cleanse(k, sizeof(*k));
-	tw_shm_destroy(tw_shm_of(k));
-}
-
-static void
-keys_lock(struct tw_tls_keys *k)
-{
-	while (atomic_exchange_explicit(&k->lock, 1, memory_order_acquire))
-		sched_yield();
-}
-
-static void
-keys_unlock(struct tw_tls_keys *k)
-{
-	atomic_store_explicit(&k->lock, 0, memory_order_release);
-}
-
-/*
- * Copy the keys of this period out, rotating first if the period is
- * new: the old key only opens from now on, the one before it is erased.
- * A key that cannot be made keeps the old one sealing (a ticket then
- * lives longer, which is better than none).
- */
-static bool
-keys_get(struct tw_tls_keys *k, struct ticket_key *cur,
-	 struct ticket_key *prev)
-{
-	uint64_t now = (uint64_t)time(NULL) / TW_TLS_KEY_PERIOD_S;
-	bool have_prev;
-
-	keys_lock(k);
-	if (k->period != now) {
-		struct ticket_key fresh;
-
-		if (RAND_bytes((unsigned char *)&fresh, sizeof(fresh)) == 1) {
-			k->prev = k->cur;
-			k->cur = fresh;
-			k->have_prev = true;
-			k->period = now;
-			OPENSSL_cleanse(&fresh, sizeof(fresh));
-		}
-	}
-	*cur = k->cur;
-	*prev = k->prev;
-	have_prev = k->have_prev;
-	keys_unlock(k);
-	return have_prev;
-}
 
 /* ---- contexts ---------------------------------------------------------- */
 
@@ -153,7 +50,7 @@ struct tw_tls_context {
 	SSL_CTX *dflt;
 	struct tls_name *names;
 	size_t nnames;
-	struct tw_tls_keys *keys;
+	struct tw_tls_shared *shared;
 	char *plain_reply;
 	size_t plain_len;
 	/* The settings, kept to build each name's SSL_CTX the same. */
@@ -244,63 +141,6 @@ select_name(SSL *ssl, int *alert, void *arg)
 	if (found != NULL)
 		(void)SSL_set_SSL_CTX(ssl, found);
 	return SSL_TLSEXT_ERR_OK;
-}
-
-static int
-set_mac_key(EVP_MAC_CTX *hctx, unsigned char *key)
-{
-	OSSL_PARAM params[3];
-
-	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
-						      key, 32);
-	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)"SHA256", 0);
-	params[2] = OSSL_PARAM_construct_end();
-	return EVP_MAC_CTX_set_params(hctx, params);
-}
-
-/*
- * Seal (enc 1) or open a ticket with the shared keys. Opening with the
- * previous period's key asks for a fresh ticket (2), so a client that
- * keeps coming back moves to the current key.
- */
-static int
-ticket_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
-	  EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc)
-{
-	struct tw_tls_context *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-	struct ticket_key cur, prev, *k = NULL;
-	bool have_prev = keys_get(t->keys, &cur, &prev);
-	int r = -1;
-
-	if (enc) {
-		k = &cur;
-		memcpy(key_name, k->name, 16);
-		if (RAND_bytes(iv, 16) != 1 ||
-		    EVP_EncryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k->aes,
-				       iv) != 1 ||
-		    set_mac_key(hctx, k->hmac) != 1)
-			goto out;
-		r = 1;
-		goto out;
-	}
-	if (memcmp(key_name, cur.name, 16) == 0)
-		k = &cur;
-	else if (have_prev && memcmp(key_name, prev.name, 16) == 0)
-		k = &prev;
-	if (k == NULL) {
-		r = 0;		/* unknown or expired: a full handshake */
-		goto out;
-	}
-	if (set_mac_key(hctx, k->hmac) != 1 ||
-	    EVP_DecryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k->aes,
-			       iv) != 1)
-		goto out;
-	r = k == &cur ? 1 : 2;
-out:
-	OPENSSL_cleanse(&cur, sizeof(cur));
-	OPENSSL_cleanse(&prev, sizeof(prev));
-	return r;
 }
 
 /* "TLSv1.2 TLSv1.3" -> the lowest and highest version and the gaps. */
@@ -449,9 +289,10 @@ new_ctx(struct tw_tls_context *t, const struct tw_tls_cert *certs,
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 			 SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_read_ahead(ctx, 1);
-	/* Tickets resume sessions on every worker; a per-process cache
-	 * would only resume on the worker that made the session. */
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* Without the shared state a session resumes on no worker: a
+	 * per-process cache would resume it on one of them only. */
+	if (t->shared == NULL)
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_set_min_proto_version(ctx, t->min_version) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, t->max_version) != 1) {
 		(void)snprintf(err, errlen, "tls protocols: %s",
@@ -473,8 +314,11 @@ new_ctx(struct tw_tls_context *t, const struct tw_tls_cert *certs,
 	SSL_CTX_set_tlsext_servername_callback(ctx, select_name);
 	SSL_CTX_set_tlsext_servername_arg(ctx, t);
 	SSL_CTX_set_app_data(ctx, t);
-	if (t->keys != NULL)
-		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
+	if (t->shared != NULL && tw_tls_shared_attach(ctx, t->shared) < 0) {
+		(void)snprintf(err, errlen, "tls sessions: %s",
+			       ssl_reason(why, sizeof(why)));
+		goto fail;
+	}
 	for (i = 0; i < ncerts; i++)
 		if (load_pair(ctx, &certs[i], err, errlen) < 0)
 			goto fail;
@@ -496,7 +340,7 @@ tw_tls_context_create(const struct tw_tls_opts *o, char *err, size_t errlen)
 			       "keys are needed", TW_TLS_MAX_CERTS);
 		goto fail;
 	}
-	t->keys = o->keys;
+	t->shared = o->shared;
 	t->ciphers = strdup(o->ciphers != NULL ? o->ciphers :
 			    TW_TLS_CIPHERS_DEFAULT);
 	if (t->ciphers == NULL)

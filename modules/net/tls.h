@@ -11,10 +11,9 @@
  * the kernel offers it for a connection, else through conn's copy path
  * into SSL_write in full records.
  *
- * Session tickets are sealed with keys in shared memory made before the
- * workers fork (struct tw_tls_keys), so a session resumes on any worker;
- * the keys are random, never written anywhere, and rotated: a new one
- * seals every period, the one before still opens.
+ * Sessions resume on any worker: tickets are sealed with keys, and TLS
+ * 1.2 sessions kept by ID, in shared memory made before the workers fork
+ * (net/tls_shared).
  *
  * Layer 1 (transport): it moves bytes and knows nothing of HTTP; the
  * bytes answered to a client that speaks plain text to a TLS port are
@@ -29,7 +28,7 @@
 
 struct tw_conn;
 struct tw_tls_context;
-struct tw_tls_keys;
+struct tw_tls_shared;
 
 /* A certificate chain (PEM, leaf first) and its private key (PEM). */
 struct tw_tls_cert {
@@ -64,9 +63,10 @@ struct tw_tls_opts {
 	 * the connection closes: the protocol's error page. NULL: close. */
 	const char *plain_reply;
 	size_t plain_reply_len;
-	/* Ticket keys shared by every worker; NULL: tickets sealed by
-	 * OpenSSL's keys of this process (resumption on this one only). */
-	struct tw_tls_keys *keys;
+	/* Ticket keys and session cache shared by every worker; NULL:
+	 * tickets sealed by OpenSSL's keys of this process (resumption on
+	 * this one only) and no session cache. */
+	struct tw_tls_shared *shared;
 };
 
 /*
@@ -104,14 +104,5 @@ const char *tw_tls_file_path(void);
  * arg is the context). Returns 0, or -ENOMEM with c closed.
  */
 int tw_tls_wrap(struct tw_conn *c, void *t);
-
-/* Ticket keys in shared memory, made before the workers fork. NULL with
- * *err = -errno. */
-struct tw_tls_keys *tw_tls_keys_create(int *err);
-void tw_tls_keys_destroy(struct tw_tls_keys *k);
-
-/* How long a ticket key seals new tickets; it opens them for as long
- * again after. */
-#define TW_TLS_KEY_PERIOD_S	(12 * 3600)
 
 #endif /* TW_TLS_H */

@@ -104,10 +104,13 @@ def mode_args(mode):
     return ["-m"] + list(mode)
 
 
-def client_ctx(version=None, alpn=None):
+def client_ctx(version=None, alpn=None, no_ticket=False):
     ctx = ssl.create_default_context(cafile=_mod["ca"])
     if version is not None:
         ctx.minimum_version = ctx.maximum_version = version
+    if no_ticket:
+        # TLS 1.2 resumption by session ID: the shared session cache.
+        ctx.options |= ssl.OP_NO_TICKET
     if alpn is not None:
         ctx.set_alpn_protocols(alpn)
     return ctx
@@ -329,9 +332,9 @@ class TestProtocol(unittest.TestCase):
         out = s_client(s.port, "-alpn", "h2,http/1.1")
         self.assertIn("ALPN protocol: http/1.1", out)
 
-    def resume(self, port, version, n):
+    def resume(self, port, version, n, no_ticket=False):
         """One full handshake, then n resumptions: the flags of each."""
-        ctx = client_ctx(version)
+        ctx = client_ctx(version, no_ticket=no_ticket)
         with tls_socket(port, ctx) as t:
             t.sendall(b"GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
             t.recv(4096)   # the TLS 1.3 ticket comes after the handshake
@@ -358,12 +361,45 @@ class TestProtocol(unittest.TestCase):
             first, reused = self.resume(s.port, v, 16)
             self.assertFalse(first)
             self.assertEqual(reused, [True] * 16, v)
+        first, reused = self.resume(s.port, ssl.TLSVersion.TLSv1_2, 16,
+                                    no_ticket=True)
+        self.assertFalse(first)
+        self.assertEqual(reused, [True] * 16, "TLS 1.2 by session ID")
         data = json.loads(https_get(s.port, "/status?format=json")[2])
         served = [w["requests"] for w in data["workers"]]
         self.assertEqual(len(served), 2)
         self.assertTrue(all(n > 0 for n in served),
                         "one worker took every connection: %r" % served)
-        self.assertGreaterEqual(data["tls"]["resumed"], 32)
+        self.assertGreaterEqual(data["tls"]["resumed"], 48)
+
+    def test_session_ids_in_every_mode(self):
+        # A TLS 1.2 client without tickets resumes by ID wherever its
+        # connection lands: the session cache is shared, not per worker.
+        for mode in (("epoll",), ("prefork", "-w", "2"),
+                     ("threads", "-w", "2")):
+            with self.subTest(mode=mode[0]):
+                s = self.serve("--accept", "reuseport", mode=mode) \
+                    if mode[0] != "epoll" else self.serve(mode=mode)
+                first, reused = self.resume(s.port, ssl.TLSVersion.TLSv1_2,
+                                            12, no_ticket=True)
+                self.assertFalse(first)
+                self.assertEqual(reused, [True] * 12)
+
+    def test_s_client_session_id(self):
+        # -no_ticket: the session travels by ID only, as with clients
+        # that never took tickets.
+        s = self.serve("--accept", "reuseport", mode=("prefork", "-w", "2"))
+        sess = os.path.join(_mod["tmp"], "sess12-%d" % s.port)
+        req = b"GET /small.txt HTTP/1.0\r\n\r\n"
+        out = s_client(s.port, "-tls1_2", "-no_ticket", "-sess_out", sess,
+                       "-ign_eof", data=req)
+        self.assertIn("New, TLSv1.2", out)
+        self.assertRegex(out, r"Session-ID: [0-9A-F]{64}")
+        for _ in range(8):
+            out = s_client(s.port, "-tls1_2", "-no_ticket", "-sess_in", sess,
+                           "-ign_eof", data=req)
+            self.assertIn("Reused, TLSv1.2", out)
+            self.assertIn(SMALL.decode(), out)
 
     def test_s_client_sess_out_sess_in(self):
         s = self.serve(mode=("prefork", "-w", "2"))
@@ -589,12 +625,12 @@ class TestReload(unittest.TestCase):
                 with open(self.errlog, "w"):
                     pass
 
-    def test_tickets_survive_a_prefork_reload(self):
+    def resumes_across_a_prefork_reload(self, ctx):
+        """Does a session made before a HUP resume on the new workers?"""
         s = start(_mod["root"], "-m", "prefork", "-w", "2", "--tls-cert",
                   self.crt, "--tls-key", self.key, "--pidfile",
                   self.pidfile, "--error-log", self.errlog, modes=False)
         try:
-            ctx = client_ctx(ssl.TLSVersion.TLSv1_3)
             with tls_socket(s.port, ctx) as t:
                 t.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
                 t.recv(4096)
@@ -605,10 +641,19 @@ class TestReload(unittest.TestCase):
                 lambda: len(harness_children(s.pid)) == 2 and
                 not set(harness_children(s.pid)) & workers, 10))
             with tls_socket(s.port, ctx, session=sess) as t:
-                self.assertTrue(t.session_reused,
-                                "a ticket from before the reload")
+                return t.session_reused
         finally:
             s.stop()
+
+    def test_tickets_survive_a_prefork_reload(self):
+        self.assertTrue(self.resumes_across_a_prefork_reload(
+            client_ctx(ssl.TLSVersion.TLSv1_3)),
+            "a ticket from before the reload")
+
+    def test_session_ids_survive_a_prefork_reload(self):
+        self.assertTrue(self.resumes_across_a_prefork_reload(
+            client_ctx(ssl.TLSVersion.TLSv1_2, no_ticket=True)),
+            "a session ID from before the reload")
 
 
 def harness_children(pid):

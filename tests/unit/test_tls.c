@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -40,6 +41,7 @@
 #include "net/conn.h"
 #include "net/loop.h"
 #include "net/tls.h"
+#include "net/tls_shared.h"
 #include "support/loop_guard.h"
 
 #define GUARD_MS	10000
@@ -237,6 +239,7 @@ struct client {
 	const char *plain;		/* send these bytes without TLS */
 	bool file;			/* read FILE_LEN bytes of the file */
 	bool slow_reader;		/* pause before reading the flight */
+	bool by_id;			/* TLS 1.2 without tickets */
 	/* results */
 	bool handshake_ok;
 	bool reused;
@@ -349,6 +352,10 @@ client_run(void *arg)
 		SSL_set_session(ssl, cl->session);
 	if (cl->slow_reader)
 		SSL_set_info_callback(ssl, pause_before_flight);
+	if (cl->by_id) {
+		SSL_set_max_proto_version(ssl, TLS1_2_VERSION);
+		SSL_set_options(ssl, SSL_OP_NO_TICKET);
+	}
 	cl->handshake_ok = SSL_connect(ssl) == 1;
 	if (!cl->handshake_ok)
 		goto out;
@@ -387,11 +394,11 @@ out:
 /* ---- helpers ---- */
 
 static struct tw_tls_context *
-context(const char *name, struct tw_tls_keys *keys)
+context(const char *name, struct tw_tls_shared *shared)
 {
 	struct tw_tls_cert cert = { path(0, "a.pem"), path(1, "a.key") };
 	struct tw_tls_opts o = {
-		.certs = &cert, .ncerts = 1, .keys = keys,
+		.certs = &cert, .ncerts = 1, .shared = shared,
 		.plain_reply = PLAIN_REPLY,
 		.plain_reply_len = sizeof(PLAIN_REPLY) - 1,
 	};
@@ -548,26 +555,36 @@ garbage_is_closed(void **state)
 	tw_tls_context_destroy(t);
 }
 
-/* Two contexts as two workers: with the shared keys a ticket of one is
- * taken by the other; without them it is not. */
+/*
+ * Two contexts as two workers: with the shared state a session one made
+ * is resumed by the other, by ticket (TLS 1.3) or by ID (TLS 1.2
+ * without tickets); without it, it is not.
+ */
 static void
-tickets_shared_by_keys(void **state)
+resume_across(bool by_id)
 {
-	struct tw_tls_keys *keys;
+	struct tw_tls_shared *shared;
 	struct tw_tls_context *w1, *w2, *w3;
-	struct client first = { 0 }, again = { 0 }, other = { 0 };
+	struct client first = { .by_id = by_id }, again = { .by_id = by_id },
+		      other = { .by_id = by_id };
 	int err;
 
-	(void)state;
-	keys = tw_tls_keys_create(&err);
-	assert_non_null(keys);
-	w1 = context(NULL, keys);
-	w2 = context(NULL, keys);
+	shared = tw_tls_shared_create(&err);
+	assert_non_null(shared);
+	w1 = context(NULL, shared);
+	w2 = context(NULL, shared);
 	w3 = context(NULL, NULL);
 	exchange(w1, &first, -1);
 	assert_true(first.handshake_ok);
 	assert_false(first.reused);
 	assert_non_null(first.session);
+	if (by_id) {
+		unsigned int id_len;
+
+		(void)SSL_SESSION_get_id(first.session, &id_len);
+		assert_int_equal(id_len, 32);
+		assert_false(SSL_SESSION_has_ticket(first.session));
+	}
 	again.session = SSL_SESSION_dup(first.session);
 	exchange(w2, &again, -1);
 	assert_true(again.handshake_ok);
@@ -585,7 +602,132 @@ tickets_shared_by_keys(void **state)
 	tw_tls_context_destroy(w1);
 	tw_tls_context_destroy(w2);
 	tw_tls_context_destroy(w3);
-	tw_tls_keys_destroy(keys);
+	tw_tls_shared_destroy(shared);
+}
+
+static void
+tickets_shared(void **state)
+{
+	(void)state;
+	resume_across(false);
+}
+
+static void
+session_ids_shared(void **state)
+{
+	(void)state;
+	resume_across(true);
+}
+
+/* A TLS 1.2 session with a chosen ID and lifetime, as a handshake
+ * would make one. */
+static SSL_SESSION *
+fake_session(SSL *ssl, uint32_t n, int version, long made, long timeout)
+{
+	static const unsigned char gcm[2] = { 0xc0, 0x2b };
+	unsigned char id[32] = { 0 }, key[48];
+	SSL_SESSION *sess = SSL_SESSION_new();
+
+	assert_non_null(sess);
+	memcpy(id, &n, sizeof(n));
+	memset(key, (int)(n & 0xff), sizeof(key));
+	assert_int_equal(SSL_SESSION_set1_id(sess, id, sizeof(id)), 1);
+	assert_int_equal(SSL_SESSION_set1_master_key(sess, key, sizeof(key)),
+			 1);
+	assert_int_equal(SSL_SESSION_set_protocol_version(sess, version), 1);
+	assert_int_equal(SSL_SESSION_set_cipher(sess,
+						SSL_CIPHER_find(ssl, gcm)), 1);
+	(void)SSL_SESSION_set_time(sess, made);
+	(void)SSL_SESSION_set_timeout(sess, timeout);
+	return sess;
+}
+
+/* Is session n in the table? Its master key says it is n's. */
+static bool
+table_has(SSL_CTX *ctx, SSL *ssl, uint32_t n)
+{
+	unsigned char id[32] = { 0 }, key[48];
+	int copy = -1;
+	SSL_SESSION *sess;
+	bool ok;
+
+	memcpy(id, &n, sizeof(n));
+	sess = SSL_CTX_sess_get_get_cb(ctx)(ssl, id, sizeof(id), &copy);
+	if (sess == NULL)
+		return false;
+	assert_int_equal(copy, 0);
+	assert_int_equal(SSL_SESSION_get_master_key(sess, key, sizeof(key)),
+			 sizeof(key));
+	ok = key[0] == (unsigned char)(n & 0xff) &&
+	     key[47] == (unsigned char)(n & 0xff);
+	SSL_SESSION_free(sess);
+	return ok;
+}
+
+static void
+table_put(SSL_CTX *ctx, SSL *ssl, SSL_SESSION *sess)
+{
+	/* 0: the table keeps a copy, not OpenSSL's reference. */
+	assert_int_equal(SSL_CTX_sess_get_new_cb(ctx)(ssl, sess), 0);
+	SSL_SESSION_free(sess);
+}
+
+/*
+ * The table through OpenSSL's callbacks: twice as many sessions as it
+ * holds, each living longer than the one before; the newest are found,
+ * the oldest made room, no more than TW_TLS_SESSIONS are kept; expired
+ * and TLS 1.3 sessions are not found; a removed one is gone.
+ */
+static void
+session_table(void **state)
+{
+	struct tw_tls_shared *shared;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	long now = (long)time(NULL);
+	uint32_t i, n = 2 * TW_TLS_SESSIONS, found = 0;
+	unsigned char id[32] = { 0 };
+
+	(void)state;
+	shared = tw_tls_shared_create(&(int){ 0 });
+	assert_non_null(shared);
+	ctx = SSL_CTX_new(TLS_server_method());
+	assert_non_null(ctx);
+	assert_int_equal(tw_tls_shared_attach(ctx, shared), 0);
+	ssl = SSL_new(ctx);
+	assert_non_null(ssl);
+	for (i = 0; i < n; i++)
+		table_put(ctx, ssl, fake_session(ssl, i, TLS1_2_VERSION, now,
+						 600 + (long)i));
+	for (i = 0; i < n; i++)
+		found += table_has(ctx, ssl, i);
+	assert_true(found <= TW_TLS_SESSIONS);
+	for (i = n - 64; i < n; i++)
+		assert_true(table_has(ctx, ssl, i));
+	for (i = 0; i < 64; i++)
+		assert_false(table_has(ctx, ssl, i));
+
+	table_put(ctx, ssl, fake_session(ssl, n, TLS1_2_VERSION, now - 1000,
+					 300));
+	assert_false(table_has(ctx, ssl, n));
+	table_put(ctx, ssl, fake_session(ssl, n + 1, TLS1_3_VERSION, now,
+					 300));
+	assert_false(table_has(ctx, ssl, n + 1));
+
+	i = n - 1;
+	memcpy(id, &i, sizeof(i));
+	{
+		SSL_SESSION *gone = fake_session(ssl, i, TLS1_2_VERSION, now,
+						 300);
+
+		SSL_CTX_sess_get_remove_cb(ctx)(ctx, gone);
+		SSL_SESSION_free(gone);
+	}
+	assert_false(table_has(ctx, ssl, n - 1));
+	assert_true(table_has(ctx, ssl, n - 2));
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	tw_tls_shared_destroy(shared);
 }
 
 static void
@@ -647,7 +789,9 @@ main(void)
 		cmocka_unit_test(sni_picks_the_certificate),
 		cmocka_unit_test(plain_text_gets_the_reply),
 		cmocka_unit_test(garbage_is_closed),
-		cmocka_unit_test(tickets_shared_by_keys),
+		cmocka_unit_test(tickets_shared),
+		cmocka_unit_test(session_ids_shared),
+		cmocka_unit_test(session_table),
 		cmocka_unit_test(errors_name_the_file),
 		cmocka_unit_test(protocols_are_checked),
 	};

@@ -24,8 +24,8 @@ TEST_DEPS_chunked = chunked
 TEST_DEPS_conf_parse = conf_parse
 TEST_DEPS_mime = mime url stats shm
 TEST_DEPS_fs = fs clock log stats shm
-TEST_DEPS_listing = listing fs url buf clock log stats shm
-TEST_DEPS_static = static listing resident http_parse mime fs url page buf clock log stats shm loop
+TEST_DEPS_listing = listing collate http_parse fs url buf clock log stats shm
+TEST_DEPS_static = static listing collate resident http_parse mime fs url page buf clock log stats shm loop
 TEST_DEPS_config = config opts scope upstreams return redirect conf_parse mode mime url status health upstream http_response conn resident aio loop page log pool http_parse buf clock stats shm
 TEST_DEPS_loop = loop clock
 TEST_DEPS_conn = conn resident aio loop page buf clock log pool stats shm
@@ -48,6 +48,7 @@ TEST_DEPS_signals = signals
 TEST_DEPS_pidfile = pidfile log
 TEST_DEPS_log = log
 TEST_DEPS_control = control pidfile log
+TEST_DEPS_collate = collate
 TEST_DEPS_sockets = sockets listener conn resident aio loop page buf clock log pool stats shm
 # Sources compiled into one test only: http's fake transport (its seam),
 # also under the whole-connection fuzzer.

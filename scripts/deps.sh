@@ -5,7 +5,8 @@
 # missing: the compiler and make, pkg-config, libmagic and OpenSSL 3 (the
 # server), cmocka (unit tests), curl, the openssl command, python3 and
 # python3-websockets (integration tests: a real WebSocket client through
-# the proxy), testssl.sh (the HTTPS audit test), clang and its runtime
+# the proxy), chromium and two fonts (the listing's browser test),
+# testssl.sh (the HTTPS audit test), clang and its runtime
 # libraries (libFuzzer, sanitizers).
 #
 #   scripts/deps.sh           install what is missing (apt-get update first)
@@ -49,6 +50,9 @@ packages=(
 	curl openssl python3 python3-websockets
 	# test_tls_audit scans the HTTPS server with it (it skips without)
 	testssl.sh
+	# test_listing_browser renders listings in headless Chromium (it
+	# skips without); the fonts give emoji and Chinese names real widths
+	chromium fonts-noto-color-emoji fonts-wqy-zenhei
 	clang "libclang-rt-$clang_major-dev"
 )
 

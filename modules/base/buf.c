@@ -94,6 +94,30 @@ tw_buf_append_html(struct tw_buf *b, const char *s, size_t n)
 }
 
 void
+tw_buf_append_json(struct tw_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+		if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\')
+			continue;
+		tw_buf_append(b, s + run, i - run);
+		if (c == '"' || c == '\\') {
+			e[1] = (char)c;
+			tw_buf_append(b, e, 2);
+		} else {
+			tw_buf_append(b, e, 6);
+		}
+		run = i + 1;
+	}
+	tw_buf_append(b, s + run, n - run);
+}
+
+void
 tw_buf_reset(struct tw_buf *b, size_t keep)
 {
 	if (b->cap > keep)

@@ -57,6 +57,11 @@ tw_buf_append_char(struct tw_buf *b, char c)
 /* Append s[0..n) with &, <, >, " and ' replaced by HTML entities. */
 void tw_buf_append_html(struct tw_buf *b, const char *s, size_t n);
 
+/* Append s[0..n) as the inside of a JSON string: '"', '\\' and the
+ * control bytes (U+0000..U+001F, U+007F) escaped, every other byte as it
+ * is (the caller passes valid UTF-8). */
+void tw_buf_append_json(struct tw_buf *b, const char *s, size_t n);
+
 /* Make room for n more bytes; returns a pointer to them or NULL (and
  * sets failed). The caller then adds what it wrote to b->len. */
 char *tw_buf_reserve(struct tw_buf *b, size_t n);

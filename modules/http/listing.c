@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * listing: the HTML index of a directory (autoindex). Reads the directory
- * through fs, so the same symlink policy that guards file requests also
- * decides what is listed, sorts the names and renders an HTML5 page into
- * a tw_buf without printf. Every name is untrusted text: it is escaped
- * for HTML, percent-encoded for the href, and a name no valid URL can
- * reach is shown but not linked. Layer 3 (handler): knows nothing of
- * sockets, of the request or of how the page is sent.
+ * listing: the index of a directory (autoindex), an HTML page for people
+ * or JSON for programs. Reads the directory through fs, so the same
+ * symlink policy that guards file requests also decides what is listed,
+ * sorts the entries as the view asks (collate's natural order for names)
+ * and renders into a tw_buf without printf. Every name is untrusted
+ * text: it is escaped for HTML or JSON, percent-encoded for the href, and
+ * a name no valid URL can reach is shown but not linked. Layer 3
+ * (handler): knows nothing of sockets or of how the page is sent; of the
+ * request it reads only the query and Accept it is handed.
  *
  * Cost, as measured on a 1,000-entry directory: the kernel's work (one
  * fstatat per entry, getdents) dominates, so the user side keeps out of
  * its way: the directory is read into one buffer with getdents64 and the
  * names stay there (no allocation per entry), names are classified once,
- * most sort comparisons are integer compares of a 16-byte key, dates
- * need no gmtime_r, and the common row (a name of unreserved bytes only)
- * is written with one reservation.
+ * name comparisons skip shared leading bytes eight at a time, dates need
+ * no gmtime_r, and the common row (a name of unreserved bytes only) is
+ * written with one reservation.
  */
 #include "http/listing.h"
 
@@ -30,7 +32,9 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "parse/collate.h"
 #include "parse/fs.h"
+#include "parse/http_parse.h"
 #include "parse/url.h"
 
 /* Literal and length, for writes into reserved space. */
@@ -38,28 +42,41 @@
 
 #define DENTS_FIRST	(64 * 1024)	/* a 1,000-entry directory fits */
 #define DENTS_ROOM	(4 * 1024)	/* free space asked of each read */
-#define DATE_LEN	16		/* "YYYY-MM-DD HH:MM" */
+#define DATE_LEN	20		/* "YYYY-MM-DD HH:MM UTC" */
+#define STAMP_LEN	20		/* "YYYY-MM-DDTHH:MM:SSZ" */
+/* "?sort=size&amp;order=desc": the longest view query of a link. */
+#define QUERY_MAX	32
 
 /* The row around a linked name, and the cells after the name. */
 #define ROW_OPEN	"<tr><td><a href=\""
 #define ROW_MID		"\">"
 #define ROW_CLOSE_A	"</a>"
-#define ROW_SIZE	"</td><td class=\"s\">"
+#define ROW_SIZE	"</td><td class=\"s\" title=\""
+#define ROW_BYTES	" bytes\">"
+#define ROW_SIZE_EXACT	"</td><td class=\"s\">"
+#define ROW_NO_SIZE	"</td><td class=\"s\">-"
 #define ROW_DATE	"</td><td>"
 #define ROW_END		"</td></tr>\n"
-#define TAIL_MAX	(sizeof(ROW_SIZE) + 20 + sizeof(ROW_DATE) + \
+#define TAIL_MAX	(sizeof(ROW_SIZE) + 20 + sizeof(ROW_BYTES) + \
+			 TW_LISTING_SIZE_MAX + sizeof(ROW_DATE) + \
 			 DATE_LEN + sizeof(ROW_END))
+
+enum kind {
+	KIND_DIR,
+	KIND_FILE,
+	KIND_OTHER,	/* FIFO, socket, device: listed, not linked */
+};
 
 struct entry {
 	const char *name;	/* in the dirent buffer, NUL-terminated */
 	size_t len;
-	uint64_t key[2];	/* first 16 bytes, big-endian, 0-padded */
 	uint64_t size;
 	time_t mtime;
-	bool dir;
+	enum kind kind;
 	bool plain;		/* unreserved bytes only: the name is its own
 				 * href and its own HTML text */
-	bool linkable;		/* valid UTF-8, no control byte */
+	bool linkable;		/* valid UTF-8, no control byte, a file or
+				 * a directory */
 };
 
 /* One render's working memory: a few buffers, none per entry. */
@@ -71,9 +88,13 @@ struct listing {
 	struct entry **order;	/* v sorted, malloc'd */
 	size_t n;
 	size_t cap;
+	size_t ndirs;
 	char *path;		/* "<rel>/<name>", malloc'd for a link */
 	size_t rlen;
 	size_t bytes;		/* the page's likely size, reserved once */
+	/* What links to directories carry: "" for the default view. */
+	char query[QUERY_MAX];
+	size_t qlen;
 };
 
 /* The last date formatted: the entries of a directory tend to share
@@ -84,6 +105,10 @@ struct date_memo {
 	bool set;
 	char d[DATE_LEN];
 };
+
+static const char *const sort_names[] = { "name", "size", "date" };
+_Static_assert(sizeof(sort_names) / sizeof(sort_names[0]) ==
+	       TW_LISTING_BY_DATE + 1, "a name per sort key");
 
 static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
 
@@ -158,14 +183,12 @@ classify(struct entry *e)
 	const unsigned char *p = (const unsigned char *)e->name;
 	size_t i;
 
-	e->key[0] = 0;
-	e->key[1] = 0;
-	for (i = 0; i < 16 && i < e->len; i++)
-		e->key[i / 8] |= (uint64_t)p[i] << (56 - 8 * (i % 8));
 	for (i = 0; i < e->len && is_plain(p[i]); i++)
 		;
-	e->plain = i == e->len;
-	e->linkable = e->plain || name_is_linkable(e->name, e->len);
+	e->plain = i == e->len && e->kind != KIND_OTHER;
+	/* The server answers only files and directories. */
+	e->linkable = e->kind != KIND_OTHER &&
+		      (e->plain || name_is_linkable(e->name, e->len));
 }
 
 static int
@@ -186,13 +209,15 @@ entries_add(struct listing *l, const char *name, size_t len,
 	e = &l->v[l->n++];
 	e->name = name;
 	e->len = len;
-	e->dir = S_ISDIR(st->st_mode);
+	e->kind = S_ISDIR(st->st_mode) ? KIND_DIR :
+		  S_ISREG(st->st_mode) ? KIND_FILE : KIND_OTHER;
 	e->size = st->st_size > 0 ? (uint64_t)st->st_size : 0;
 	e->mtime = st->st_mtime;
+	l->ndirs += e->kind == KIND_DIR;
 	classify(e);
 	/* Plain rows are exact; the others grow on append if they must. */
 	l->bytes += sizeof(ROW_OPEN) + sizeof(ROW_MID) + sizeof(ROW_CLOSE_A) +
-		    2 * (len + 1) + TAIL_MAX;
+		    2 * (len + 1) + QUERY_MAX + TAIL_MAX;
 	return 0;
 }
 
@@ -293,31 +318,33 @@ collect(const struct tw_fs *fs, int fd, const char *rel, bool hidden,
 }
 
 /*
- * Directories first, then byte order of the names (as strcmp, which
- * compares as unsigned char). Equal keys mean equal first 16 bytes and,
- * since names hold no NUL, both names at least 16 bytes long: names that
- * share a long prefix are all that reach strcmp.
+ * Directories first; then the view's key, ties by name; desc reverses
+ * the order within each group, never the groups.
  */
 static int
-entry_cmp(const void *a, const void *b)
+entry_cmp(const void *a, const void *b, void *arg)
 {
 	const struct entry *x = *(const struct entry *const *)a;
 	const struct entry *y = *(const struct entry *const *)b;
+	const struct tw_listing_view *v = arg;
+	int r = 0;
 
-	if (x->dir != y->dir)
-		return x->dir ? -1 : 1;
-	if (x->key[0] != y->key[0])
-		return x->key[0] < y->key[0] ? -1 : 1;
-	if (x->key[1] != y->key[1])
-		return x->key[1] < y->key[1] ? -1 : 1;
-	if (x->len < 16)
-		return 0;
-	return strcmp(x->name + 16, y->name + 16);
+	if ((x->kind == KIND_DIR) != (y->kind == KIND_DIR))
+		return x->kind == KIND_DIR ? -1 : 1;
+	/* A directory's st_size says nothing a reader would sort by. */
+	if (v->sort == TW_LISTING_BY_SIZE && x->kind != KIND_DIR &&
+	    x->size != y->size)
+		r = x->size < y->size ? -1 : 1;
+	else if (v->sort == TW_LISTING_BY_DATE && x->mtime != y->mtime)
+		r = x->mtime < y->mtime ? -1 : 1;
+	if (r == 0)
+		r = tw_collate_natural(x->name, x->len, y->name, y->len);
+	return v->desc ? -r : r;
 }
 
 /* Sort pointers: moving 8 bytes beats moving an entry. */
 static int
-sort_entries(struct listing *l)
+sort_entries(struct listing *l, const struct tw_listing_view *view)
 {
 	size_t i;
 
@@ -328,7 +355,8 @@ sort_entries(struct listing *l)
 		return -ENOMEM;
 	for (i = 0; i < l->n; i++)
 		l->order[i] = &l->v[i];
-	qsort(l->order, l->n, sizeof(*l->order), entry_cmp);
+	qsort_r(l->order, l->n, sizeof(*l->order), entry_cmp,
+		(void *)(uintptr_t)view);
 	return 0;
 }
 
@@ -376,19 +404,21 @@ utf8_seq(const unsigned char *p, size_t n, size_t *bad)
 	return need + 1;
 }
 
-/* HTML text: escaped, with invalid UTF-8 and control bytes as U+FFFD. */
+typedef void escape_fn(struct tw_buf *b, const char *s, size_t n);
+
+/*
+ * s escaped by esc, with each invalid UTF-8 sequence (and, when controls
+ * is set, each control byte) as U+FFFD.
+ */
 static void
-put_text(struct tw_buf *b, const char *s, size_t len, bool linkable)
+put_replaced(struct tw_buf *b, const char *s, size_t len, bool controls,
+	     escape_fn *esc)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run = 0, n, bad = 1;
 
-	if (linkable) {
-		tw_buf_append_html(b, s, len);
-		return;
-	}
 	while (i < len) {
-		if (is_control(p[i])) {
+		if (controls && is_control(p[i])) {
 			n = 0;
 			bad = 1;
 		} else {
@@ -398,12 +428,35 @@ put_text(struct tw_buf *b, const char *s, size_t len, bool linkable)
 			i += n;
 			continue;
 		}
-		tw_buf_append_html(b, s + run, i - run);
+		esc(b, s + run, i - run);
 		tw_buf_append(b, replacement, sizeof(replacement) - 1);
 		i += bad;
 		run = i;
 	}
-	tw_buf_append_html(b, s + run, len - run);
+	esc(b, s + run, len - run);
+}
+
+/* HTML text: escaped, with invalid UTF-8 and control bytes as U+FFFD. */
+static void
+put_text(struct tw_buf *b, const char *s, size_t len, bool linkable)
+{
+	if (linkable)
+		tw_buf_append_html(b, s, len);
+	else
+		put_replaced(b, s, len, true, tw_buf_append_html);
+}
+
+/* A JSON string: the name exactly where it is valid UTF-8 (control
+ * bytes escaped), U+FFFD for each invalid sequence. */
+static void
+put_json_text(struct tw_buf *b, const char *s, size_t len)
+{
+	tw_buf_append_char(b, '"');
+	if (tw_url_is_utf8((const unsigned char *)s, len, false))
+		tw_buf_append_json(b, s, len);
+	else
+		put_replaced(b, s, len, false, tw_buf_append_json);
+	tw_buf_append_char(b, '"');
 }
 
 /*
@@ -438,6 +491,24 @@ put_href(struct tw_buf *b, const char *name, size_t len, bool dir)
 		tw_buf_append_char(b, '/');
 }
 
+/* An absolute path (a breadcrumb's) percent-encoded. */
+static void
+put_url_path(struct tw_buf *b, const char *path, size_t len)
+{
+	size_t cap = 3 * len + 1;
+	char *dst = tw_buf_reserve(b, cap);
+	long n;
+
+	if (dst == NULL)
+		return;
+	n = tw_url_encode_path(path, len, dst, cap);
+	if (n < 0) {
+		b->failed = true;
+		return;
+	}
+	b->len += (size_t)n;
+}
+
 static char *
 put(char *p, const char *s, size_t n)
 {
@@ -455,25 +526,19 @@ put_digits(char *out, unsigned v, size_t width)
 }
 
 /*
- * "YYYY-MM-DD HH:MM" in UTC for minute min since the epoch, or "-"
- * outside the years 0..9999; returns the length. Civil-from-days
+ * Year, month and day of the day days since 1970-01-01, into d as
+ * "YYYY-MM-DD"; false outside the years 0..9999. Civil-from-days
  * arithmetic (H. Hinnant's algorithm) rather than gmtime_r, which takes
  * a lock and looks at the time zone on every call.
  */
-static size_t
-fmt_date(long long min, char d[DATE_LEN])
+static bool
+fmt_day(long long days, char d[10])
 {
-	long long days = min / 1440, era, doe, yoe, doy, mp, y, m;
-	unsigned hm;
+	long long era, doe, yoe, doy, mp, y, m;
 
-	if (min % 1440 < 0)
-		days--;
-	hm = (unsigned)(min - days * 1440);
 	/* 0000-01-01 and 9999-12-31, in days since 1970-01-01. */
-	if (days < -719528 || days > 2932896) {
-		d[0] = '-';
-		return 1;
-	}
+	if (days < -719528 || days > 2932896)
+		return false;
 	days += 719468;		/* from 0000-03-01: leap days last */
 	era = (days >= 0 ? days : days - 146096) / 146097;
 	doe = days - era * 146097;
@@ -487,17 +552,62 @@ fmt_date(long long min, char d[DATE_LEN])
 	put_digits(d + 5, (unsigned)m, 2);
 	d[7] = '-';
 	put_digits(d + 8, (unsigned)(doy - (153 * mp + 2) / 5 + 1), 2);
+	return true;
+}
+
+/* Floor division: days and seconds before 1970 count down. */
+static long long
+floor_div(long long a, long long b)
+{
+	return a / b - (a % b < 0);
+}
+
+/*
+ * "YYYY-MM-DD HH:MM UTC" for minute min since the epoch, or "-" outside
+ * the years 0..9999; returns the length. UTC, not the server's zone: the
+ * page reads the same wherever the server runs, and says so.
+ */
+static size_t
+fmt_date(long long min, char d[DATE_LEN])
+{
+	long long days = floor_div(min, 1440);
+	unsigned hm = (unsigned)(min - days * 1440);
+
+	if (!fmt_day(days, d)) {
+		d[0] = '-';
+		return 1;
+	}
 	d[10] = ' ';
 	put_digits(d + 11, hm / 60, 2);
 	d[13] = ':';
 	put_digits(d + 14, hm % 60, 2);
+	memcpy(d + 16, " UTC", 4);
 	return DATE_LEN;
+}
+
+/* RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" for t; false outside 0..9999. */
+static bool
+fmt_stamp(time_t t, char d[STAMP_LEN])
+{
+	long long days = floor_div((long long)t, 86400);
+	unsigned sec = (unsigned)((long long)t - days * 86400);
+
+	if (!fmt_day(days, d))
+		return false;
+	d[10] = 'T';
+	put_digits(d + 11, sec / 3600, 2);
+	d[13] = ':';
+	put_digits(d + 14, sec / 60 % 60, 2);
+	d[16] = ':';
+	put_digits(d + 17, sec % 60, 2);
+	d[19] = 'Z';
+	return true;
 }
 
 static char *
 put_date(char *p, time_t t, struct date_memo *dm)
 {
-	long long min = (long long)(t / 60) - (t % 60 < 0);
+	long long min = floor_div((long long)t, 60);
 
 	if (!dm->set || dm->min != min) {
 		dm->len = fmt_date(min, dm->d);
@@ -507,7 +617,67 @@ put_date(char *p, time_t t, struct date_memo *dm)
 	return put(p, dm->d, dm->len);
 }
 
-/* The cells after the name: size (or "-" for a directory) and date. */
+/* Decimal digits of v (below 10,000 here) at out; returns the count. */
+static size_t
+put_small(char *out, uint64_t v)
+{
+	char d[20];
+	size_t n = tw_buf_fmt_u64(d, v);
+
+	memcpy(out, d, n);
+	return n;
+}
+
+size_t
+tw_listing_fmt_size(uint64_t size, char out[TW_LISTING_SIZE_MAX])
+{
+	static const char units[] = "KMGTPE";
+	unsigned u = 1, shift;
+	uint64_t whole, rem, t;
+	size_t n;
+
+	if (size < 1024) {
+		n = put_small(out, size);
+		memcpy(out + n, " B", 2);
+		return n + 2;
+	}
+	while (u < 6 && (size >> (10 * (u + 1))) != 0)
+		u++;
+	for (;;) {
+		shift = 10 * u;
+		whole = size >> shift;
+		rem = size & ((UINT64_C(1) << shift) - 1);
+		if (whole < 100) {
+			/* Tenths, rounded half up; rem * 10 fits: rem is
+			 * below 2^60. */
+			t = rem * 10 + (UINT64_C(1) << (shift - 1));
+			t = whole * 10 + (t >> shift);
+			if (t < 1000) {
+				n = put_small(out, t / 10);
+				out[n++] = '.';
+				out[n++] = (char)('0' + t % 10);
+				break;
+			}
+			whole = 100;
+			rem = 0;
+		}
+		whole += (rem >> (shift - 1)) & 1;
+		if (whole < 1024 || u == 6) {
+			n = put_small(out, whole);
+			break;
+		}
+		u++;	/* 1023.5 KiB and up read as 1.0 MiB */
+	}
+	out[n++] = ' ';
+	out[n++] = units[u - 1];
+	out[n++] = 'i';
+	out[n++] = 'B';
+	return n;
+}
+
+/* The cells after the name: size (exact bytes in the title where the
+ * size shown is rounded; "-" for a directory or another kind) and
+ * date. */
 static void
 put_tail(struct tw_buf *b, const struct entry *e, struct date_memo *dm)
 {
@@ -515,115 +685,353 @@ put_tail(struct tw_buf *b, const struct entry *e, struct date_memo *dm)
 
 	if (p == NULL)
 		return;
-	p = put(p, LIT(ROW_SIZE));
-	if (e->dir)
-		*p++ = '-';
-	else
+	if (e->kind != KIND_FILE) {
+		p = put(p, LIT(ROW_NO_SIZE));
+	} else if (e->size < 1024) {
+		/* Exact already: a title would only add bytes to every row
+		 * of a directory of small files. */
+		p = put(p, LIT(ROW_SIZE_EXACT));
+		p += tw_listing_fmt_size(e->size, p);
+	} else {
+		p = put(p, LIT(ROW_SIZE));
 		p += tw_buf_fmt_u64(p, e->size);
+		p = put(p, LIT(ROW_BYTES));
+		p += tw_listing_fmt_size(e->size, p);
+	}
 	p = put(p, LIT(ROW_DATE));
 	p = put_date(p, e->mtime, dm);
 	p = put(p, LIT(ROW_END));
 	b->len += (size_t)(p - start);
 }
 
-static char *
-put_name(char *p, const struct entry *e)
-{
-	p = put(p, e->name, e->len);
-	if (e->dir)
-		*p++ = '/';
-	return p;
-}
-
 /* A plain name is its own href and text: the row is copies only. */
 static void
 put_plain_entry(struct tw_buf *b, const struct entry *e,
-		struct date_memo *dm)
+		const struct listing *l, struct date_memo *dm)
 {
 	size_t n = sizeof(ROW_OPEN) + sizeof(ROW_MID) + sizeof(ROW_CLOSE_A) +
-		   2 * (e->len + 1);
+		   2 * (e->len + 1) + l->qlen;
 	char *start = tw_buf_reserve(b, n), *p = start;
+	bool dir = e->kind == KIND_DIR;
 
 	if (p == NULL)
 		return;
 	p = put(p, LIT(ROW_OPEN));
-	p = put_name(p, e);
+	p = put(p, e->name, e->len);
+	if (dir) {
+		*p++ = '/';
+		p = put(p, l->query, l->qlen);
+	}
 	p = put(p, LIT(ROW_MID));
-	p = put_name(p, e);
+	p = put(p, e->name, e->len);
+	if (dir)
+		*p++ = '/';
 	p = put(p, LIT(ROW_CLOSE_A));
 	b->len += (size_t)(p - start);
 	put_tail(b, e, dm);
 }
 
 static void
-put_entry(struct tw_buf *b, const struct entry *e, struct date_memo *dm)
+put_entry(struct tw_buf *b, const struct entry *e, const struct listing *l,
+	  struct date_memo *dm)
 {
+	bool dir = e->kind == KIND_DIR;
+
 	if (e->plain) {
-		put_plain_entry(b, e, dm);
+		put_plain_entry(b, e, l, dm);
 		return;
 	}
 	tw_buf_append_str(b, "<tr><td>");
 	if (e->linkable) {
 		tw_buf_append_str(b, "<a href=\"");
-		put_href(b, e->name, e->len, e->dir);
+		put_href(b, e->name, e->len, dir);
+		if (dir)
+			tw_buf_append(b, l->query, l->qlen);
 		tw_buf_append_str(b, "\">");
 	}
 	put_text(b, e->name, e->len, e->linkable);
-	if (e->dir)
+	if (dir)
 		tw_buf_append_char(b, '/');
 	if (e->linkable)
 		tw_buf_append_str(b, ROW_CLOSE_A);
 	put_tail(b, e, dm);
 }
 
+/* The heading: every part of the path a link to its own listing. */
 static void
-render(struct tw_buf *b, const char *url_path, const struct listing *l)
+put_breadcrumbs(struct tw_buf *b, const char *url_path, size_t plen,
+		const struct listing *l)
+{
+	size_t i = 1, j;
+
+	tw_buf_append_str(b, "<h1>Index of <a href=\"/");
+	tw_buf_append(b, l->query, l->qlen);
+	tw_buf_append_str(b, "\">/</a>");
+	while (i < plen) {
+		for (j = i; j < plen && url_path[j] != '/'; j++)
+			;
+		if (j > i) {
+			tw_buf_append_str(b, "<a href=\"");
+			put_url_path(b, url_path, j);
+			tw_buf_append_char(b, '/');
+			tw_buf_append(b, l->query, l->qlen);
+			tw_buf_append_str(b, "\">");
+			tw_buf_append_html(b, url_path + i, j - i);
+			tw_buf_append_str(b, "</a>/");
+		}
+		i = j + 1;
+	}
+	tw_buf_append_str(b, "</h1>\n");
+}
+
+static void
+put_count(struct tw_buf *b, size_t n, const char *one, const char *many)
+{
+	tw_buf_append_u64(b, n);
+	tw_buf_append_str(b, n == 1 ? one : many);
+}
+
+/* A column head: a link to this column's sort, its other order if it is
+ * the current one. */
+static void
+put_column(struct tw_buf *b, const struct tw_listing_view *v,
+	   enum tw_listing_sort key, const char *label)
+{
+	bool cur = v->sort == key;
+
+	tw_buf_append_str(b, key == TW_LISTING_BY_SIZE ? "<th class=\"s\"" :
+				  "<th");
+	if (cur)
+		tw_buf_append_str(b, v->desc ? " aria-sort=\"descending\"" :
+					       " aria-sort=\"ascending\"");
+	tw_buf_append_str(b, "><a href=\"?sort=");
+	tw_buf_append_str(b, sort_names[key]);
+	if (cur)
+		tw_buf_append_str(b, v->desc ? "&amp;order=asc" :
+					       "&amp;order=desc");
+	tw_buf_append_str(b, "\">");
+	tw_buf_append_str(b, label);
+	tw_buf_append_str(b, "</a>");
+	if (cur)
+		tw_buf_append_str(b, v->desc ? " \xe2\x96\xbc" :
+					       " \xe2\x96\xb2"); /* ▼ ▲ */
+	tw_buf_append_str(b, "</th>");
+}
+
+/*
+ * Light and dark by the reader's preference; the table never wider than
+ * the screen: fixed columns, long names wrap anywhere, and on a narrow
+ * screen the date wraps under itself.
+ */
+#define STYLE \
+	":root{color-scheme:light dark;--b:#fff;--f:#1f2328;--m:#59636e;" \
+	"--l:#d1d9e0;--a:#0550ae}\n" \
+	"@media(prefers-color-scheme:dark){:root{--b:#0d1117;--f:#e6edf3;" \
+	"--m:#9198a1;--l:#3d444d;--a:#58a6ff}}\n" \
+	"body{margin:0 auto;padding:1em;max-width:64em;" \
+	"font:16px/1.4 system-ui,sans-serif;background:var(--b);" \
+	"color:var(--f)}\n" \
+	"h1{font-size:1.25em;overflow-wrap:anywhere}\n" \
+	"a{color:var(--a)}\n" \
+	"p{color:var(--m)}\n" \
+	"table{width:100%;border-collapse:collapse;table-layout:fixed}\n" \
+	"th,td{padding:.3em .5em;border-bottom:1px solid var(--l);" \
+	"text-align:left;vertical-align:top;overflow-wrap:anywhere}\n" \
+	".s{width:6.5em;text-align:right;font-variant-numeric:tabular-nums}\n" \
+	"th:last-child{width:13em}\n" \
+	"@media(max-width:40em){body{padding:.5em}.s{width:5em}" \
+	"th:last-child{width:6.5em}}\n"
+
+static void
+render_html(struct tw_buf *b, const char *url_path,
+	    const struct tw_listing_view *v, const struct listing *l)
 {
 	size_t plen = strlen(url_path), i;
 	bool linkable = name_is_linkable(url_path, plen);
 	struct date_memo dm = { .set = false };
 
-	(void)tw_buf_reserve(b, 1024 + 2 * 6 * plen + l->bytes);
+	(void)tw_buf_reserve(b, 2048 + 16 * plen + l->bytes);
 	tw_buf_append_str(b,
 		"<!DOCTYPE html>\n"
-		"<html>\n"
+		"<html lang=\"en\">\n"
 		"<head>\n"
 		"<meta charset=\"utf-8\">\n"
 		"<meta name=\"viewport\" "
 		"content=\"width=device-width, initial-scale=1\">\n"
+		"<meta name=\"color-scheme\" content=\"light dark\">\n"
 		"<title>Index of ");
 	put_text(b, url_path, plen, linkable);
-	tw_buf_append_str(b,
-		"</title>\n"
-		"<style>\n"
-		"body{font-family:system-ui,sans-serif;margin:1em 2em}\n"
-		"table{border-collapse:collapse}\n"
-		"th,td{text-align:left;padding:.15em 1.5em .15em 0}\n"
-		"td.s{text-align:right;font-variant-numeric:tabular-nums}\n"
-		"</style>\n"
-		"</head>\n"
-		"<body>\n"
-		"<h1>Index of ");
-	put_text(b, url_path, plen, linkable);
-	tw_buf_append_str(b,
-		"</h1>\n"
-		"<table>\n"
-		"<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n");
-	if (strcmp(url_path, "/") != 0)
-		tw_buf_append_str(b, "<tr><td><a href=\"../\">../</a></td>"
+	tw_buf_append_str(b, "</title>\n<style>\n" STYLE "</style>\n"
+			     "</head>\n<body>\n");
+	put_breadcrumbs(b, url_path, plen, l);
+	tw_buf_append_str(b, "<p>");
+	put_count(b, l->ndirs, " folder, ", " folders, ");
+	put_count(b, l->n - l->ndirs, " file", " files");
+	tw_buf_append_str(b, "</p>\n<table>\n<tr>");
+	put_column(b, v, TW_LISTING_BY_NAME, "Name");
+	put_column(b, v, TW_LISTING_BY_SIZE, "Size");
+	put_column(b, v, TW_LISTING_BY_DATE, "Modified");
+	tw_buf_append_str(b, "</tr>\n");
+	if (strcmp(url_path, "/") != 0) {
+		tw_buf_append_str(b, "<tr><td><a href=\"../");
+		tw_buf_append(b, l->query, l->qlen);
+		tw_buf_append_str(b, "\">../</a></td>"
 				     "<td class=\"s\">-</td><td>-</td></tr>\n");
+	}
 	for (i = 0; i < l->n; i++)
-		put_entry(b, l->order[i], &dm);
+		put_entry(b, l->order[i], l, &dm);
 	tw_buf_append_str(b,
 		"</table>\n"
 		"</body>\n"
 		"</html>\n");
 }
 
+static void
+put_json_entry(struct tw_buf *b, const struct entry *e)
+{
+	static const char *const types[] = { "directory", "file", "other" };
+	char stamp[STAMP_LEN];
+
+	tw_buf_append_str(b, "{\"name\":");
+	put_json_text(b, e->name, e->len);
+	tw_buf_append_str(b, ",\"type\":\"");
+	tw_buf_append_str(b, types[e->kind]);
+	tw_buf_append_str(b, "\",\"size\":");
+	if (e->kind == KIND_DIR)
+		tw_buf_append_str(b, "null");
+	else
+		tw_buf_append_u64(b, e->size);
+	tw_buf_append_str(b, ",\"mtime\":");
+	if (fmt_stamp(e->mtime, stamp)) {
+		tw_buf_append_char(b, '"');
+		tw_buf_append(b, stamp, STAMP_LEN);
+		tw_buf_append_char(b, '"');
+	} else {
+		tw_buf_append_str(b, "null");
+	}
+	tw_buf_append_str(b, ",\"href\":");
+	if (e->linkable) {
+		/* Percent-encoded: nothing in it needs a JSON escape. */
+		tw_buf_append_char(b, '"');
+		put_href(b, e->name, e->len, e->kind == KIND_DIR);
+		tw_buf_append_char(b, '"');
+	} else {
+		tw_buf_append_str(b, "null");
+	}
+	tw_buf_append_char(b, '}');
+}
+
+static void
+render_json(struct tw_buf *b, const char *url_path,
+	    const struct tw_listing_view *v, const struct listing *l)
+{
+	size_t i;
+
+	(void)tw_buf_reserve(b, 256 + 2 * strlen(url_path) + l->bytes);
+	tw_buf_append_str(b, "{\"path\":");
+	put_json_text(b, url_path, strlen(url_path));
+	tw_buf_append_str(b, ",\"sort\":\"");
+	tw_buf_append_str(b, sort_names[v->sort]);
+	tw_buf_append_str(b, v->desc ? "\",\"order\":\"desc\"" :
+				       "\",\"order\":\"asc\"");
+	tw_buf_append_str(b, ",\"directories\":");
+	tw_buf_append_u64(b, l->ndirs);
+	tw_buf_append_str(b, ",\"files\":");
+	tw_buf_append_u64(b, l->n - l->ndirs);
+	tw_buf_append_str(b, ",\"entries\":[");
+	for (i = 0; i < l->n; i++) {
+		tw_buf_append_str(b, i ? ",\n" : "\n");
+		put_json_entry(b, l->order[i]);
+	}
+	tw_buf_append_str(b, "\n]}\n");
+}
+
+/* ---- views ----------------------------------------------------------- */
+
+static const struct tw_listing_view default_view = {
+	.sort = TW_LISTING_BY_NAME, .desc = false, .format = TW_LISTING_HTML,
+};
+
+/* A sort's own order: names A to Z, the biggest and newest first. */
+static bool
+sort_desc(enum tw_listing_sort s)
+{
+	return s != TW_LISTING_BY_NAME;
+}
+
+static bool
+param_is(const char *p, size_t n, const char *lit)
+{
+	return n == strlen(lit) && memcmp(p, lit, n) == 0;
+}
+
+void
+tw_listing_view_parse(const char *query, size_t qlen, const char *accept,
+		      size_t alen, struct tw_listing_view *v)
+{
+	const char *q = query, *end = query + qlen, *amp, *eq;
+	int order = -1, format = -1, i;
+	size_t n, kn;
+
+	*v = default_view;
+	while (q != NULL && q < end) {
+		amp = memchr(q, '&', (size_t)(end - q));
+		n = (size_t)((amp ? amp : end) - q);
+		/* key=value; the value starts past '=' (none: empty). */
+		eq = memchr(q, '=', n);
+		kn = eq ? (size_t)(eq - q) : n;
+		eq = eq ? eq + 1 : q + n;
+		n -= (size_t)(eq - q);
+		if (param_is(q, kn, "sort")) {
+			for (i = 0; i <= TW_LISTING_BY_DATE; i++)
+				if (param_is(eq, n, sort_names[i]))
+					v->sort = (enum tw_listing_sort)i;
+		} else if (param_is(q, kn, "order")) {
+			if (param_is(eq, n, "asc") || param_is(eq, n, "desc"))
+				order = eq[0] == 'd';
+		} else if (param_is(q, kn, "format")) {
+			if (param_is(eq, n, "html") || param_is(eq, n, "json"))
+				format = eq[0] == 'j';
+		}
+		q = amp ? amp + 1 : end;
+	}
+	v->desc = order >= 0 ? order == 1 : sort_desc(v->sort);
+	if (format < 0 && accept != NULL)
+		format = tw_http_accept_media_q(accept, alen,
+						"application/json") >
+			 tw_http_accept_media_q(accept, alen, "text/html");
+	v->format = format == 1 ? TW_LISTING_JSON : TW_LISTING_HTML;
+}
+
+unsigned
+tw_listing_view_index(const struct tw_listing_view *v)
+{
+	return ((unsigned)v->sort * 2 + v->desc) * 2 +
+	       (v->format == TW_LISTING_JSON);
+}
+
+/* What links to directories carry: the sort and order, unless they are
+ * the default ones. */
+static void
+view_query(const struct tw_listing_view *v, struct listing *l)
+{
+	char *p = l->query;
+
+	l->qlen = 0;
+	if (v->sort == default_view.sort && v->desc == default_view.desc)
+		return;
+	p = put(p, LIT("?sort="));
+	p = put(p, sort_names[v->sort], strlen(sort_names[v->sort]));
+	if (v->desc != sort_desc(v->sort))
+		p = v->desc ? put(p, LIT("&amp;order=desc")) :
+			      put(p, LIT("&amp;order=asc"));
+	l->qlen = (size_t)(p - l->query);
+}
+
 int
 tw_listing_render_fd(const struct tw_fs *fs, int dirfd, const char *rel,
 		     const char *url_path, const struct tw_listing_opts *opts,
-		     struct tw_buf *out)
+		     const struct tw_listing_view *view, struct tw_buf *out)
 {
 	struct listing l = { 0 };
 	int err;
@@ -632,13 +1040,19 @@ tw_listing_render_fd(const struct tw_fs *fs, int dirfd, const char *rel,
 		return -EINVAL;
 	if (out->failed)
 		return -ENOMEM;
+	if (view == NULL)
+		view = &default_view;
 	err = collect(fs, dirfd, rel, opts != NULL && opts->hidden, &l);
 	if (err < 0)
 		goto out_free;
-	err = sort_entries(&l);
+	err = sort_entries(&l, view);
 	if (err < 0)
 		goto out_free;
-	render(out, url_path, &l);
+	view_query(view, &l);
+	if (view->format == TW_LISTING_JSON)
+		render_json(out, url_path, view, &l);
+	else
+		render_html(out, url_path, view, &l);
 	if (out->failed)
 		err = -ENOMEM;
 out_free:
@@ -649,7 +1063,7 @@ out_free:
 int
 tw_listing_render(const struct tw_fs *fs, const char *rel,
 		  const char *url_path, const struct tw_listing_opts *opts,
-		  struct tw_buf *out)
+		  const struct tw_listing_view *view, struct tw_buf *out)
 {
 	int fd, err;
 
@@ -660,7 +1074,7 @@ tw_listing_render(const struct tw_fs *fs, const char *rel,
 	fd = tw_fs_open(fs, rel, O_DIRECTORY, NULL);
 	if (fd < 0)
 		return fd;
-	err = tw_listing_render_fd(fs, fd, rel, url_path, opts, out);
+	err = tw_listing_render_fd(fs, fd, rel, url_path, opts, view, out);
 	(void)close(fd);
 	return err;
 }

@@ -42,6 +42,10 @@
  * PAGE_MAX, PAGES_HELD_MAX of them in all, are also held for later
  * requests while valid; a larger one lives only while connections are
  * sending it, so its memory goes back once the last reader is done.
+ * Each view of a directory (sort, order, HTML or JSON) is a page of its
+ * own in a slot of its own, so these bounds hold for all views
+ * together: at most PAGE_SLOTS pages and PAGES_HELD_MAX bytes held per
+ * loop, whatever mix of views readers ask for.
  */
 #define PAGE_SLOTS	32
 #define PAGE_MAX	(1u << 20)
@@ -66,6 +70,7 @@ struct page_slot {
 	bool held;		/* the slot owns a reference (a small page) */
 	char *rel;		/* the directory, relative to the root */
 	size_t rel_len;
+	unsigned view;		/* tw_listing_view_index() */
 	struct timespec mtim;
 	struct timespec ctim;
 	dev_t dev;
@@ -674,7 +679,7 @@ page_age(const struct page_slot *ps)
  */
 static struct tw_page *
 kept_page(struct static_inst *si, const char *rel, size_t rel_len,
-	  const struct stat *st)
+	  unsigned view, const struct stat *st)
 {
 	size_t i;
 
@@ -688,10 +693,12 @@ kept_page(struct static_inst *si, const char *rel, size_t rel_len,
 		if (page_age(ps) >= PAGE_VALID_MS ||
 		    !same_time(&st->st_mtim, &ps->mtim) ||
 		    !same_time(&st->st_ctim, &ps->ctim)) {
+			/* Every view of the directory is as stale. */
 			slot_clear(si, ps);
-			return NULL;
+			continue;
 		}
-		return tw_page_ref(ps->page);
+		if (ps->view == view)
+			return tw_page_ref(ps->page);
 	}
 	return NULL;
 }
@@ -766,7 +773,7 @@ held_room(struct static_inst *si, size_t len)
 /* Let later requests for the directory at rel share p, if they may. */
 static void
 keep_page(struct static_inst *si, const char *rel, size_t rel_len,
-	  const struct stat *st, const struct timespec *start,
+	  unsigned view, const struct stat *st, const struct timespec *start,
 	  struct tw_page *p)
 {
 	struct page_slot *ps;
@@ -782,6 +789,7 @@ keep_page(struct static_inst *si, const char *rel, size_t rel_len,
 	ps->page = p;
 	ps->rel = key;
 	ps->rel_len = rel_len;
+	ps->view = view;
 	ps->mtim = st->st_mtim;
 	ps->ctim = st->st_ctim;
 	ps->dev = st->st_dev;
@@ -809,42 +817,55 @@ keep_page(struct static_inst *si, const char *rel, size_t rel_len,
  * it is checked against are of the same directory.
  */
 static int
-serve_listing(struct static_inst *si, struct tw_http_res *res,
-	      struct tw_fs_file *d, size_t rel_len)
+serve_listing(struct static_inst *si, const struct tw_http_req *req,
+	      struct tw_http_res *res, struct tw_fs_file *d, size_t rel_len)
 {
 	struct tw_listing_opts lo = { .hidden = si->opts->hidden };
+	const struct tw_http_header *acc;
+	struct tw_listing_view view;
 	struct tw_http_seg *seg;
 	struct timespec start;
 	struct tw_page *page;
 	struct stat st;
+	unsigned vi;
 	int err;
 
+	acc = tw_http_find_header(req->raw, "Accept");
+	tw_listing_view_parse(req->query, req->query_len,
+			      acc ? acc->value : NULL, acc ? acc->value_len : 0,
+			      &view);
+	vi = tw_listing_view_index(&view);
 	(void)clock_gettime(CLOCK_REALTIME, &start);
 	if (fstat(d->fd, &st) < 0)
 		return -errno;
-	page = kept_page(si, si->scr.rel, rel_len, &st);
+	page = kept_page(si, si->scr.rel, rel_len, vi, &st);
 	if (page == NULL) {
 		/* The cache's root, not opts->fs: after a deploy swapped
 		 * the root, d and the entries looked up beside it must be
 		 * of the same release. */
 		err = tw_listing_render_fd(tw_fs_cache_fs(si->cache), d->fd,
 					   si->scr.rel, si->scr.path, &lo,
-					   &si->render);
+					   &view, &si->render);
 		if (err == 0 && (page = tw_page_from_buf(&si->render)) == NULL)
 			err = -ENOMEM;
 		if (err < 0) {
 			tw_buf_reset(&si->render, 0);
 			return err;
 		}
-		keep_page(si, si->scr.rel, rel_len, &st, &start, page);
+		keep_page(si, si->scr.rel, rel_len, vi, &st, &start, page);
 	}
 	res->page = page;
 	seg = &res->segs[res->nseg++];
 	seg->kind = TW_HTTP_SEG_PAGE;
 	seg->off = 0;
 	seg->len = page->len;
+	/* Accept picks the form unless the query does. */
 	tw_buf_append_str(res->headers,
-			  "Content-Type: text/html; charset=utf-8\r\n");
+			  view.format == TW_LISTING_JSON ?
+			  "Content-Type: application/json\r\n"
+			  "Vary: Accept\r\n" :
+			  "Content-Type: text/html; charset=utf-8\r\n"
+			  "Vary: Accept\r\n");
 	res->status = 200;
 	return 0;
 }
@@ -882,7 +903,7 @@ serve_dir(struct static_inst *si, const struct tw_http_req *req,
 			si->scr.rel[rel_len] = '\0';
 		}
 	}
-	err = o->listing ? serve_listing(si, res, d, rel_len) : 403;
+	err = o->listing ? serve_listing(si, req, res, d, rel_len) : 403;
 	tw_fs_cache_release(d);
 	return err;
 }

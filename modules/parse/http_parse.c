@@ -962,6 +962,51 @@ tw_http_accept_q(const char *v, size_t len, const char *coding)
 	return star >= 0 ? star : 0;
 }
 
+/* ---- Accept (media ranges) ------------------------------------------- */
+
+int
+tw_http_accept_media_q(const char *v, size_t len, const char *type)
+{
+	const char *slash = strchr(type, '/'), *e, *sub;
+	char main_type[64];
+	size_t tlen, slen, elen, mlen;
+	bool more = true;
+	int q, rank, best = 0, best_rank = 0;
+
+	if (slash == NULL || (size_t)(slash - type) >= sizeof(main_type))
+		return 0;
+	mlen = (size_t)(slash - type);
+	memcpy(main_type, type, mlen);
+	main_type[mlen] = '\0';
+	while (next_element(&v, &len, &e, &elen, &more)) {
+		tlen = token_span(e, elen);
+		if (tlen == 0 || tlen + 1 >= elen || e[tlen] != '/')
+			continue;
+		/* subtype *( ";" parameter ) has a coding's grammar. */
+		sub = e + tlen + 1;
+		slen = parse_coding(sub, elen - tlen - 1, &q);
+		if (slen == 0)
+			continue;
+		if (tlen == 1 && e[0] == '*' && slen == 1 && sub[0] == '*')
+			rank = 1;
+		else if (!tw_http_token_eq(e, tlen, main_type))
+			continue;
+		else if (slen == 1 && sub[0] == '*')
+			rank = 2;
+		else if (tw_http_token_eq(sub, slen, slash + 1))
+			rank = 3;
+		else
+			continue;
+		/* The most specific range wins (RFC 9110 12.5.1), the first
+		 * of equal ones. */
+		if (rank > best_rank) {
+			best_rank = rank;
+			best = q;
+		}
+	}
+	return best;
+}
+
 static bool
 is_hex(char c)
 {

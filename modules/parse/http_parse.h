@@ -203,4 +203,13 @@ bool tw_http_etag_match(const char *v, size_t len, const char *etag,
  */
 int tw_http_accept_q(const char *v, size_t len, const char *coding);
 
+/*
+ * The q-value the Accept value v[0..len) gives to the media type type
+ * ("application/json"), in thousandths: that of the most specific range
+ * that matches it (the type itself, then its type with any subtype, then
+ * any type; RFC 9110 12.5.1), 0 if none does. Parameters other than q
+ * are not compared; malformed elements are skipped.
+ */
+int tw_http_accept_media_q(const char *v, size_t len, const char *type);
+
 #endif /* TW_HTTP_PARSE_H */

@@ -194,6 +194,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(q >= 0 && q <= 1000);
 	q = tw_http_accept_q(v, size, "br");
 	CHECK(q >= 0 && q <= 1000);
+	q = tw_http_accept_media_q(v, size, "application/json");
+	CHECK(q >= 0 && q <= 1000);
+	q = tw_http_accept_media_q(v, size, "text/html");
+	CHECK(q >= 0 && q <= 1000);
 
 	(void)tw_http_list_has(v, size, "close");
 	(void)tw_http_list_has(v, size, "chunked");

@@ -176,6 +176,48 @@ class MemoryCase(unittest.TestCase):
                                 rnd, {p: rss_kib(p) for p in pids}, base))
 
 
+    def test_slow_readers_share_one_page_per_view(self):
+        """Half the readers ask for the page, half for the same listing
+        as JSON: each view is one shared page, so two pages per loop
+        however many readers."""
+        for mode, args in MODES:
+            with self.subTest(mode=mode):
+                srv = start(self.tmp, "--listing", *args, modes=False,
+                            env=sanitizer_env())
+                try:
+                    self.slow_views(srv, mode)
+                finally:
+                    srv.stop()
+
+    def slow_views(self, srv, mode):
+        pids = serving(srv, mode)
+        socks, _ = self.open_readers(srv.port, "/small/", READERS)
+        for s in socks:
+            s.close()
+        time.sleep(0.5)
+        base = {p: rss_kib(p) for p in pids}
+        socks, html_len = self.open_readers(srv.port, "/big/", READERS // 2)
+        try:
+            more, json_len = self.open_readers(srv.port, "/big/?format=json",
+                                               READERS // 2)
+            socks += more
+            self.assertGreater(html_len, 6 * MIB)
+            self.assertGreater(json_len, 6 * MIB)
+            self.assertNotEqual(html_len, json_len)
+            time.sleep(1.0)
+            bound = LOOPS[mode] * (html_len + json_len) + SLACK
+            for p in pids:
+                grew = (rss_kib(p) - base[p]) * 1024
+                self.assertLessEqual(
+                    grew, bound, "pid %d: %d slow readers of two views "
+                    "(%d and %d bytes) grew RSS by %d bytes, more than "
+                    "%d of each and %d" % (p, READERS, html_len, json_len,
+                                           grew, LOOPS[mode], SLACK))
+        finally:
+            for s in socks:
+                s.close()
+
+
 # The rate test: a 16 MiB file, a send timeout of 4 s and a minimum of
 # 128 KiB/s. The slow reader takes at most 100 KB/s through a small
 # window, under the rate, so the rated server cuts it within two spans. It

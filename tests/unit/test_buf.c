@@ -186,6 +186,43 @@ append_html_vectors(void **state)
 	tw_buf_free(&b);
 }
 
+/* JSON string contents: quotes, backslashes and control bytes escaped,
+ * UTF-8 and '/' as they are. */
+static void
+append_json_vectors(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *want;
+	} v[] = {
+		{ "", 0, "" },
+		{ "plain", 5, "plain" },
+		{ "a\"b", 3, "a\\\"b" },
+		{ "a\\b", 3, "a\\\\b" },
+		{ "t\tn\nr\r", 6, "t\\u0009n\\u000ar\\u000d" },
+		{ "\x01\x1f\x7f", 3, "\\u0001\\u001f\\u007f" },
+		{ "nul\0x", 5, "nul\\u0000x" },
+		{ "</script>&'", 11, "</script>&'" },
+		{ "\xe4\xb8\xad\xf0\x9f\x98\x80", 7,
+		  "\xe4\xb8\xad\xf0\x9f\x98\x80" },
+		{ "\"\"", 2, "\\\"\\\"" },
+	};
+	struct tw_buf b = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		tw_buf_append_str(&b, "=");
+		tw_buf_append_json(&b, v[i].in, v[i].len);
+		assert_false(b.failed);
+		assert_int_equal(b.len, 1 + strlen(v[i].want));
+		assert_memory_equal(b.data + 1, v[i].want, b.len - 1);
+		tw_buf_reset(&b, 4096);
+	}
+	tw_buf_free(&b);
+}
+
 static void
 append_html_respects_length(void **state)
 {
@@ -324,6 +361,7 @@ main(void)
 		cmocka_unit_test(append_u64_vectors),
 		cmocka_unit_test(append_html_vectors),
 		cmocka_unit_test(append_html_respects_length),
+		cmocka_unit_test(append_json_vectors),
 		cmocka_unit_test(reserve_gives_room),
 		cmocka_unit_test(reset_keeps_small_frees_large),
 		cmocka_unit_test(failed_is_sticky_until_reset),

@@ -1589,6 +1589,62 @@ accept_q_vectors(void **state)
 				 q_vecs[i].q);
 	}
 }
+/* Accept media ranges: the most specific match gives the q. */
+static const struct {
+	const char *in;
+	size_t len;
+	const char *type;
+	int q;
+} media_vecs[] = {
+	{ S(""), "application/json", 0 },
+	{ S("application/json"), "application/json", 1000 },
+	{ S("Application/JSON"), "application/json", 1000 },
+	{ S("application/json"), "text/html", 0 },
+	{ S("application/*;q=0.4"), "application/json", 400 },
+	{ S("*/*;q=0.2"), "application/json", 200 },
+	{ S("*/*;q=0.2"), "text/html", 200 },
+	{ S("*/*;q=0.9, application/json;q=0.1"), "application/json", 100 },
+	{ S("application/json;q=0.1, application/*;q=0.9"),
+	  "application/json", 100 },
+	{ S("text/*;q=0.3, */*;q=0.8"), "text/html", 300 },
+	{ S("text/html;level=1;q=0.7"), "text/html", 700 },
+	{ S("text/html ; q=0.5 , application/json"), "text/html", 500 },
+	{ S("application/json;q=0"), "application/json", 0 },
+	{ S("application/json;q=1.5"), "application/json", 0 },
+	/* the first of equally specific ranges counts */
+	{ S("application/json;q=0.3, application/json"),
+	  "application/json", 300 },
+	/* malformed or other types are skipped */
+	{ S("application/jsonx"), "application/json", 0 },
+	{ S("application"), "application/json", 0 },
+	{ S("application/"), "application/json", 0 },
+	{ S("/json"), "application/json", 0 },
+	{ S("*/json"), "application/json", 0 },
+	{ S("application/json;q"), "application/json", 0 },
+	{ S("bogus, application/json;q=0.6"), "application/json", 600 },
+};
+
+static void
+accept_media_q_vectors(void **state)
+{
+	struct guard g;
+	const char *in;
+	size_t i;
+	int q;
+
+	(void)state;
+	for (i = 0; i < NELEM(media_vecs); i++) {
+		in = guard_copy(&g, media_vecs[i].in, media_vecs[i].len);
+		q = tw_http_accept_media_q(in, media_vecs[i].len,
+					   media_vecs[i].type);
+		guard_free(&g);
+		if (q != media_vecs[i].q)
+			fail_msg("vector %zu '%s' %s: %d, want %d", i,
+				 media_vecs[i].in, media_vecs[i].type, q,
+				 media_vecs[i].q);
+	}
+}
+
 static const struct {
 	const char *in;
 	bool ok;
@@ -1657,6 +1713,7 @@ main(void)
 		cmocka_unit_test(parse_range_counts_specs),
 		cmocka_unit_test(etag_match_vectors),
 		cmocka_unit_test(accept_q_vectors),
+		cmocka_unit_test(accept_media_q_vectors),
 		cmocka_unit_test(host_valid_vectors),
 	};
 

@@ -1007,6 +1007,10 @@ cached_listing(struct fx *f, struct tw_page **page)
 	return second;
 }
 
+/* A listing row's size cell. */
+#define ONE_BYTE "<td class=\"s\">1 B<"
+#define FIVE_BYTES "<td class=\"s\">5 B<"
+
 static void
 listing_cache_shares_one_page(void **state)
 {
@@ -1014,7 +1018,7 @@ listing_cache_shares_one_page(void **state)
 	struct tw_page *p, *q;
 	char *page = cached_listing(f, &p), *again;
 
-	assert_non_null(strstr(page, "<h1>Index of /noindex/</h1>"));
+	assert_non_null(strstr(page, "<title>Index of /noindex/</title>"));
 	assert_non_null(strstr(page, ">f.txt</a>"));
 	/* Kept even with no reader left (a small page). */
 	assert_int_equal(p->refs, 2);	/* ours and the cache's */
@@ -1025,6 +1029,74 @@ listing_cache_shares_one_page(void **state)
 	tw_page_unref(q);
 	free(again);
 	free(page);
+}
+
+/* The page a GET of target with Accept (NULL: none) sends, a
+ * reference; checks the Content-Type of its form and Vary: Accept. */
+static struct tw_page *
+view_page(struct fx *f, const char *target, const char *accept, bool json)
+{
+	const struct hdr h[] = { { "Accept", accept }, { NULL, NULL } };
+	struct tw_page *p;
+
+	assert_int_equal(run(f, TW_HTTP_GET, target, accept ? h : NULL), 0);
+	assert_int_equal(f->res.status, 200);
+	assert_header(f, json ? "Content-Type: application/json" :
+				"Content-Type: text/html; charset=utf-8");
+	assert_header(f, "Vary: Accept");
+	assert_int_equal(f->res.segs[0].kind, TW_HTTP_SEG_PAGE);
+	p = tw_page_ref(f->res.page);
+	res_done(f);
+	return p;
+}
+
+/* Each view (sort, order, form) is a page of its own, shared by every
+ * request for that view however it is asked for. */
+static void
+listing_cache_page_per_view(void **state)
+{
+	static const struct {
+		const char *target;
+		const char *accept;
+		bool json;
+		int same_as;	/* the row whose page this is, or -1 */
+	} rows[] = {
+		{ "/noindex/", NULL, false, -1 },
+		{ "/noindex/?sort=size", NULL, false, -1 },
+		{ "/noindex/?sort=size&order=asc", NULL, false, -1 },
+		{ "/noindex/?format=json", NULL, true, -1 },
+		{ "/noindex/?sort=date&format=json", NULL, true, -1 },
+		{ "/noindex/", NULL, false, 0 },
+		{ "/noindex/?sort=name&order=asc", NULL, false, 0 },
+		{ "/noindex/?sort=bogus", "text/html", false, 0 },
+		{ "/noindex/?order=desc&sort=size", NULL, false, 1 },
+		{ "/noindex/", "application/json", true, 3 },
+		{ "/noindex/?format=json", "text/html", true, 3 },
+		{ "/noindex/?sort=date", "application/json;q=0.9, text/html;"
+		  "q=0.1", true, 4 },
+		{ "/noindex/", "text/html;q=0.5, application/json;q=0.4", false,
+		  0 },
+	};
+	struct fx *f = *state;
+	struct tw_page *p[sizeof(rows) / sizeof(rows[0])];
+	size_t n = sizeof(rows) / sizeof(rows[0]), i, j;
+
+	settle();
+	tw_clock_update();
+	for (i = 0; i < n; i++) {
+		p[i] = view_page(f, rows[i].target, rows[i].accept,
+				 rows[i].json);
+		if (rows[i].same_as >= 0) {
+			assert_ptr_equal(p[i], p[rows[i].same_as]);
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			assert_ptr_not_equal(p[i], p[j]);
+	}
+	assert_non_null(memmem(p[3]->data, p[3]->len, "\"entries\":[", 11));
+	assert_non_null(memmem(p[1]->data, p[1]->len, "aria-sort=\"desc", 15));
+	for (i = 0; i < n; i++)
+		tw_page_unref(p[i]);
 }
 
 /* A change seen at the next request: a new page; p is still whole for
@@ -1130,7 +1202,7 @@ listing_cache_shows_size_change_after_validity(void **state)
 	struct tw_page *p, *q, *r;
 	char *page = cached_listing(f, &p), *after;
 
-	assert_non_null(strstr(page, ">f.txt</a></td><td class=\"s\">1<"));
+	assert_non_null(strstr(page, ">f.txt</a></td>" ONE_BYTE));
 	put_data(f->root, "noindex/f.txt", "12345", 5);
 	after = get_listing(f, "/noindex/", &q);
 	assert_ptr_equal(q, p);
@@ -1142,14 +1214,14 @@ listing_cache_shows_size_change_after_validity(void **state)
 	tw_clock_update();
 	after = get_listing(f, "/noindex/", &q);
 	assert_ptr_not_equal(q, p);
-	assert_non_null(strstr(after, ">f.txt</a></td><td class=\"s\">5<"));
+	assert_non_null(strstr(after, ">f.txt</a></td>" FIVE_BYTES));
 	free(after);
 	/* The old page, still held here, is whole; the new one is kept in
 	 * turn. */
 	assert_memory_equal(p->data, page, p->len);
 	after = get_listing(f, "/noindex/", &r);
 	assert_ptr_equal(r, q);
-	assert_non_null(strstr(after, ">f.txt</a></td><td class=\"s\">5<"));
+	assert_non_null(strstr(after, ">f.txt</a></td>" FIVE_BYTES));
 	free(after);
 	tw_page_unref(r);
 	tw_page_unref(q);
@@ -1196,19 +1268,19 @@ listing_cache_heading_per_path(void **state)
 	page = cached_listing(f, &p);
 	alias = get_listing(f, "/alias/", &a1);
 	assert_ptr_not_equal(a1, p);
-	assert_non_null(strstr(alias, "<h1>Index of /alias/</h1>"));
+	assert_non_null(strstr(alias, "<title>Index of /alias/</title>"));
 	assert_null(strstr(alias, "/noindex/"));
 	free(alias);
 	alias = get_listing(f, "/alias/", &a2);
 	assert_ptr_equal(a2, a1);
-	assert_non_null(strstr(alias, "<h1>Index of /alias/</h1>"));
+	assert_non_null(strstr(alias, "<title>Index of /alias/</title>"));
 	free(alias);
 	tw_page_unref(a1);
 	tw_page_unref(a2);
 	free(page);
 	page = get_listing(f, "/noindex/", &a1);
 	assert_ptr_equal(a1, p);
-	assert_non_null(strstr(page, "<h1>Index of /noindex/</h1>"));
+	assert_non_null(strstr(page, "<title>Index of /noindex/</title>"));
 	tw_page_unref(a1);
 	tw_page_unref(p);
 	free(page);
@@ -1264,14 +1336,14 @@ listing_cache_shares_big_page_while_sent(void **state)
 	assert_ptr_equal(p, first);
 	tw_page_unref(p);
 	free(again);
-	assert_non_null(strstr(body, "</a></td><td class=\"s\">1<"));
+	assert_non_null(strstr(body, "</a></td>" ONE_BYTE));
 	free(body);
 
 	/* The last reader done: the page is gone, the next one is new. */
 	tw_page_unref(first);
 	body = get_listing(f, "/big/", &p);
-	assert_null(strstr(body, "</a></td><td class=\"s\">1<"));
-	assert_non_null(strstr(body, "</a></td><td class=\"s\">5<"));
+	assert_null(strstr(body, "</a></td>" ONE_BYTE));
+	assert_non_null(strstr(body, "</a></td>" FIVE_BYTES));
 	assert_int_equal(p->refs, 1);	/* not held beyond its readers */
 	tw_page_unref(p);
 	free(body);
@@ -1402,6 +1474,7 @@ main(void)
 		FX(handler_hidden_files),
 		FX(handler_bad_paths),
 		FX(listing_cache_shares_one_page),
+		FX(listing_cache_page_per_view),
 		FX(listing_cache_shows_created_file_at_once),
 		FX(listing_cache_shows_deleted_file_at_once),
 		FX(listing_cache_shows_renamed_file_at_once),

@@ -138,8 +138,8 @@ open_pidfile(struct tw_server *s, const char *path)
 }
 
 /* Everything up to serving, in the order that matters: detach before
- * anything is opened that the parent must not hold, bind before giving
- * up root. */
+ * anything is opened that the parent must not hold; root is given up
+ * later, by the processes that serve (run/server). */
 static int
 start(struct tw_server *s, struct tw_setup *g)
 {
@@ -168,7 +168,7 @@ start(struct tw_server *s, struct tw_setup *g)
 		fprintf(stderr, "tinyweb: %s\n", err_line);
 		return -1;
 	}
-	if (tw_privs_drop(g->cfg.user, g->cfg.group) < 0)
+	if (tw_privs_resolve(&s->privs, g->cfg.user, g->cfg.group) < 0)
 		return -1;
 	return 0;
 }

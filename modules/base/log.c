@@ -198,27 +198,56 @@ tw_log_access_write(const char *line, size_t len)
  * open across the exec of a reload (epoll, threads) or an upgrade would
  * be held by every later generation. */
 static int
+swap_in(int nfd, int fd)
+{
+	return dup3(nfd, fd, O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+static int
 reopen_one(const char *path, int fd)
 {
-	int nfd, err = 0;
+	int nfd, err;
 
 	if (path == NULL)
 		return 0;
 	nfd = open_append(path);
 	if (nfd < 0)
 		return nfd;
-	if (dup3(nfd, fd, O_CLOEXEC) < 0)
-		err = -errno;
+	err = swap_in(nfd, fd);
 	(void)close(nfd);
 	return err;
 }
 
 int
-tw_log_reopen(void)
+tw_log_reopen(const char **failed)
 {
 	int err = reopen_one(access_path, access_fd);
 	int err2 = reopen_one(error_path, error_fd);
 
+	if (err2 < 0)
+		*failed = error_path;
+	if (err < 0)
+		*failed = access_path;
+	return err < 0 ? err : err2;
+}
+
+void
+tw_log_files(int fds[2])
+{
+	fds[0] = access_path != NULL ? access_fd : -1;
+	fds[1] = error_path != NULL ? error_fd : -1;
+}
+
+int
+tw_log_install(const int *fds, size_t n)
+{
+	int err = 0, err2 = 0;
+	size_t i = 0;
+
+	if (access_path != NULL && i < n)
+		err = swap_in(fds[i++], access_fd);
+	if (error_path != NULL && i < n)
+		err2 = swap_in(fds[i++], error_fd);
 	return err < 0 ? err : err2;
 }
 

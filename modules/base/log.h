@@ -60,8 +60,29 @@ bool tw_log_access_enabled(void);
 /* Write one complete line (ending in '\n') to the access log. */
 void tw_log_access_write(const char *line, size_t len);
 
-/* Re-open the access and error log files under their names (logrotate). */
-int tw_log_reopen(void);
+/*
+ * Re-open the access and error log files under their names (logrotate).
+ * Returns 0, or -errno with *failed set to the name that could not be
+ * opened (the other log is re-opened all the same).
+ */
+int tw_log_reopen(const char **failed);
+
+/*
+ * The descriptors of the log files (fds[0] access, fds[1] error), -1
+ * where the log is stdout, stderr or off: what a process that re-opened
+ * them hands to those that cannot open them (workers, a server that gave
+ * up root). Borrowed.
+ */
+void tw_log_files(int fds[2]);
+
+/*
+ * Write our logs to fds[0..n) from now on, each under the number it had,
+ * so a writer never sees a closed descriptor: fds are what tw_log_files()
+ * gave in a process with the same logs (ours, before a fork), with its
+ * -1 entries left out (as a channel sends them). The caller still closes
+ * fds. Returns 0 or -errno.
+ */
+int tw_log_install(const int *fds, size_t n);
 
 /* The error log's descriptor, for a signal handler's fixed line (a
  * re-open keeps its number). */

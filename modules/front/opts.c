@@ -1893,7 +1893,9 @@ const struct tw_opt tw_opts[] = {
 	  "2 MiB, pread + send through a buffer above\n"
 	  "(faster there on loopback); on; or off", NULL },
 	{ OWN("user", 0, 0, 1, 2, parse_user, print_user, 0), "USER[:GROUP]",
-	  "drop root privileges to USER after binding", NULL },
+	  "started as root, serve clients as USER; the\n"
+	  "master (prefork) or a keeper process stays root\n"
+	  "for reloads, log re-opening and the pidfile", NULL },
 	{ DURATION("keepalive_timeout", keepalive_timeout_ms), "TIME",
 	  "idle keep-alive wait (default 30s)", NULL },
 	{ DURATION("header_timeout", header_timeout_ms), "TIME",

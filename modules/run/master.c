@@ -183,6 +183,7 @@ child_main(struct master *m, struct slot *s, int chan)
 		.sandbox = g->g.sandbox,
 	};
 	size_t i;
+	int err;
 
 	/* Nothing of the master's own loop or other workers' channels
 	 * belongs in a worker. */
@@ -190,32 +191,25 @@ child_main(struct master *m, struct slot *s, int chan)
 		if (m->slots[i].pid > 0 && m->slots[i].chan >= 0)
 			(void)close(m->slots[i].chan);
 	tw_loop_destroy(m->loop);
+	err = m->hooks->child(m->hooks->arg);
+	if (err < 0) {
+		tw_log(TW_LOG_ERROR, err, "worker: giving up root");
+		_exit(1);
+	}
 	_exit(tw_worker_run(&o) < 0 ? 1 : 0);
 }
 
 static int
 spawn(struct master *m, struct slot *s)
 {
-	int ch[2], err;
-	pid_t pid;
+	int chan, pid = tw_channel_fork(&chan);
 
-	err = tw_channel_pair(ch);
-	if (err < 0)
-		return err;
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		(void)close(ch[0]);
-		(void)close(ch[1]);
-		return err;
-	}
-	if (pid == 0) {
-		(void)close(ch[0]);
-		child_main(m, s, ch[1]);
-	}
-	(void)close(ch[1]);
+	if (pid < 0)
+		return pid;
+	if (pid == 0)
+		child_main(m, s, chan);
 	s->pid = pid;
-	s->chan = ch[0];
+	s->chan = chan;
 	s->started_ms = tw_clock_ms();
 	s->gen->live++;
 	if (stat_row(m, s) != NULL) {
@@ -263,8 +257,10 @@ start_gen(struct master *m, struct gen *g)
 	return 0;
 }
 
+/* cmd to the workers of g (NULL: all), with fds[0..n) attached. */
 static void
-tell_gen(struct master *m, struct gen *g, enum tw_channel_cmd cmd)
+tell_gen_fds(struct master *m, struct gen *g, enum tw_channel_cmd cmd,
+	     const int *fds, size_t n)
 {
 	size_t i;
 
@@ -272,8 +268,14 @@ tell_gen(struct master *m, struct gen *g, enum tw_channel_cmd cmd)
 		struct slot *s = &m->slots[i];
 
 		if (s->pid > 0 && (g == NULL || s->gen == g))
-			(void)tw_channel_send(s->chan, cmd, 0);
+			(void)tw_channel_send_fds(s->chan, cmd, 0, fds, n);
 	}
+}
+
+static void
+tell_gen(struct master *m, struct gen *g, enum tw_channel_cmd cmd)
+{
+	tell_gen_fds(m, g, cmd, NULL, 0);
 }
 
 static unsigned
@@ -478,11 +480,17 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 		if (!m->stopping)
 			reload(m);
 		break;
-	case TW_SIGNALS_REOPEN:
-		if (tw_log_reopen() < 0)
-			tw_log(TW_LOG_ERROR, 0, "re-opening the logs failed");
-		tell_gen(m, NULL, TW_CHANNEL_REOPEN);
+	case TW_SIGNALS_REOPEN: {
+		int logs[2];
+
+		/* Opened here, where root is kept: a worker that gave it up
+		 * could not open a log in a directory only root may write,
+		 * and every worker writes the same new file. */
+		(void)m->hooks->reopen(m->hooks->arg);
+		tw_log_files(logs);
+		tell_gen_fds(m, NULL, TW_CHANNEL_REOPEN, logs, 2);
 		break;
+	}
 	case TW_SIGNALS_UPGRADE:
 		(void)m->hooks->upgrade(m->hooks->arg);
 		break;

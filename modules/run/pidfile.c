@@ -12,6 +12,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "base/log.h"
+
 static pid_t
 read_pid(int fd)
 {
@@ -105,13 +107,27 @@ tw_pidfile_open(struct tw_pidfile *p, const char *path, pid_t *holder)
 }
 
 void
-tw_pidfile_close(struct tw_pidfile *p)
+tw_pidfile_close_for(struct tw_pidfile *p, pid_t owner)
 {
 	if (p->fd < 0)
 		return;
-	if (read_pid(p->fd) == getpid())
-		(void)unlink(p->path);
+	if (read_pid(p->fd) == owner && unlink(p->path) < 0 && errno != ENOENT)
+		tw_log(TW_LOG_WARN, -errno, "pidfile %s: not removed", p->path);
 	(void)close(p->fd);
+	p->fd = -1;
+}
+
+void
+tw_pidfile_close(struct tw_pidfile *p)
+{
+	tw_pidfile_close_for(p, getpid());
+}
+
+void
+tw_pidfile_forget(struct tw_pidfile *p)
+{
+	if (p->fd >= 0)
+		(void)close(p->fd);
 	p->fd = -1;
 }
 

@@ -37,6 +37,14 @@ int tw_pidfile_write(const struct tw_pidfile *p);
 /* Remove the file if it still names us, and close it. */
 void tw_pidfile_close(struct tw_pidfile *p);
 
+/* The same for a file that names owner, not us: a keeper's (run/keeper)
+ * for the server it outlives by a moment. */
+void tw_pidfile_close_for(struct tw_pidfile *p, pid_t owner);
+
+/* Close our descriptor only: another process (a keeper, forked while we
+ * held it) keeps the lock and the file from now on. */
+void tw_pidfile_forget(struct tw_pidfile *p);
+
 /* Rename the file to its name + ".oldbin" (set_aside), or take one
  * ".oldbin" off again (restore). Nothing happens without an open
  * pidfile, or if the name would not fit. */

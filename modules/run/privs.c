@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * privs: setgroups, setgid, setuid. Layer 4.
+ * privs: getpwnam once, then setgroups, setgid, setuid. Layer 4.
  */
 #include "run/privs.h"
 
@@ -14,11 +14,11 @@
 #include "base/log.h"
 
 int
-tw_privs_drop(const char *user, const char *group)
+tw_privs_resolve(struct tw_privs *p, const char *user, const char *group)
 {
 	struct passwd *pw;
-	gid_t gid;
 
+	memset(p, 0, sizeof(*p));
 	if (user == NULL)
 		return 0;
 	if (geteuid() != 0) {
@@ -31,7 +31,8 @@ tw_privs_drop(const char *user, const char *group)
 		fprintf(stderr, "tinyweb: user %s: no such user\n", user);
 		return -1;
 	}
-	gid = pw->pw_gid;
+	p->uid = pw->pw_uid;
+	p->gid = pw->pw_gid;
 	if (group != NULL) {
 		struct group *gr = getgrnam(group);
 
@@ -40,13 +41,21 @@ tw_privs_drop(const char *user, const char *group)
 				group);
 			return -1;
 		}
-		gid = gr->gr_gid;
+		p->gid = gr->gr_gid;
 	}
-	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		fprintf(stderr, "tinyweb: user %s: %s\n", user,
-			strerror(errno));
-		return -1;
-	}
+	(void)snprintf(p->user, sizeof(p->user), "%s", user);
+	p->active = true;
+	return 0;
+}
+
+int
+tw_privs_drop(const struct tw_privs *p)
+{
+	if (!p->active)
+		return 0;
+	/* The group first: without root, setgid is no longer allowed. */
+	if (setgroups(0, NULL) < 0 || setgid(p->gid) < 0 ||
+	    setuid(p->uid) < 0)
+		return -errno;
 	return 0;
 }

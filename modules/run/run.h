@@ -36,6 +36,17 @@ struct tw_run_hooks {
 	/* SIGUSR2: start the new binary on the same sockets. */
 	int (*upgrade)(void *arg);
 	/*
+	 * SIGUSR1: re-open this process's log files (as root where the
+	 * server started as root, so a log directory only root may write
+	 * still works). Prefork's master then hands the descriptors to its
+	 * workers (tw_log_files()). 0, or -1 (logged with the file's name
+	 * and the reason).
+	 */
+	int (*reopen)(void *arg);
+	/* Prefork: in a worker process just forked, before it serves: give
+	 * up root (the user directive). 0, or -errno (the worker exits). */
+	int (*child)(void *arg);
+	/*
 	 * Reuseport: the k-th (k >= 1) SO_REUSEPORT sibling of the listening
 	 * socket fd, for worker k (worker 0 takes fd). The server holds it
 	 * across generations and binaries, so the worker that replaces

@@ -33,6 +33,8 @@ tw_server_init(struct tw_server *s, int argc, char **argv,
 	s->ops = ops;
 	s->lifeline = -1;
 	s->stats = NULL;
+	s->privs.active = false;
+	tw_keeper_init(&s->keeper);
 	tw_pidfile_init(&s->pidfile);
 	tw_sockets_init(&s->sockets);
 	/* Signals wait in the kernel until the run mode's signalfd reads
@@ -164,8 +166,14 @@ notify_handover(pid_t pid, const char *why)
 	tw_notify_handover(pid, status);
 }
 
+static int
+state_fd(struct tw_server *s)
+{
+	return s->ops->state != NULL ? s->ops->state(s) : -1;
+}
+
 static pid_t
-start_new(struct tw_server *s, bool reload)
+start_next(struct tw_server *s, int state, bool reload)
 {
 	struct tw_upgrade u = {
 		.self = s->self,
@@ -173,26 +181,11 @@ start_new(struct tw_server *s, bool reload)
 		.cwd = s->cwd,
 		.sockets = &s->sockets,
 		.pidfile = &s->pidfile,
-		.state = s->ops->state != NULL ? s->ops->state(s) : -1,
+		.state = state,
 		.reload = reload,
 	};
-	pid_t pid = tw_upgrade_start(&u);
 
-	if (u.state >= 0)
-		(void)close(u.state);
-	return pid;
-}
-
-static int
-upgrade(void *arg)
-{
-	struct tw_server *s = arg;
-	pid_t pid = start_new(s, false);
-
-	if (pid < 0)
-		return -1;
-	notify_handover(pid, "upgraded");
-	return 0;
+	return tw_upgrade_start(&u);
 }
 
 static int
@@ -200,6 +193,81 @@ check_step(struct tw_server *s, void *arg)
 {
 	(void)arg;
 	return s->ops->check(s);
+}
+
+static int
+check_config(struct tw_server *s)
+{
+	if (tw_server_in_start_dir(s, check_step, NULL) < 0) {
+		tw_log(TW_LOG_ERROR, 0, "reload failed: the configuration is "
+		       "invalid; still serving with the old one");
+		return -1;
+	}
+	return 0;
+}
+
+/* The next process: started by the keeper where we gave up root, as
+ * it must bind what we could not and read what only root may. Its pid,
+ * or -1. */
+static pid_t
+replace(struct tw_server *s, bool reload)
+{
+	int state;
+	pid_t r;
+
+	if (s->keeper.pid > 0) {
+		state = state_fd(s);
+		r = tw_keeper_upgrade(&s->keeper, reload, state);
+	} else {
+		if (reload && check_config(s) < 0)
+			return -1;
+		state = state_fd(s);
+		r = start_next(s, state, reload);
+	}
+	if (state >= 0)
+		(void)close(state);
+	return r;
+}
+
+static int
+upgrade(void *arg)
+{
+	pid_t pid = replace(arg, false);
+
+	if (pid < 0)
+		return -1;
+	notify_handover(pid, "upgraded");
+	return 0;
+}
+
+/* Re-open the logs here, naming the file that failed and why. */
+static int
+reopen_here(void)
+{
+	const char *failed = NULL;
+	int err = tw_log_reopen(&failed);
+
+	if (err < 0)
+		tw_log(TW_LOG_ERROR, err, "re-opening the log %s",
+		       failed != NULL ? failed : "?");
+	return err < 0 ? -1 : 0;
+}
+
+static int
+reopen(void *arg)
+{
+	struct tw_server *s = arg;
+
+	return s->keeper.pid > 0 ? tw_keeper_reopen(&s->keeper) :
+	       reopen_here();
+}
+
+static int
+child(void *arg)
+{
+	struct tw_server *s = arg;
+
+	return tw_privs_drop(&s->privs);
 }
 
 static int
@@ -236,13 +304,7 @@ reload(void *arg, struct tw_run_opts *next)
 		s->cur = *next;
 		return 0;	/* READY=1 once its workers run: reloaded() */
 	}
-	if (tw_server_in_start_dir(s, check_step, NULL) < 0) {
-		tw_log(TW_LOG_ERROR, 0, "reload failed: the configuration is "
-		       "invalid; still serving with the old one");
-		notify_failed();
-		return -1;
-	}
-	pid = start_new(s, true);
+	pid = replace(s, true);
 	if (pid < 0) {
 		notify_failed();
 		return -1;
@@ -291,6 +353,93 @@ sibling(void *arg, int fd, unsigned k)
 	return tw_sockets_sibling(&s->sockets, fd, k);
 }
 
+/* In the keeper: what it answers, as root. */
+static void
+keeper_enter(void *arg)
+{
+	struct tw_server *s = arg;
+
+	/* Only the server tells a waiting parent how the start went. */
+	if (s->lifeline >= 0)
+		(void)close(s->lifeline);
+	if (s->ready >= 0)
+		(void)close(s->ready);
+	s->lifeline = s->ready = -1;
+}
+
+static int
+keeper_upgrade(void *arg, bool reload, int state)
+{
+	struct tw_server *s = arg;
+	int r;
+
+	if (s->sockets.nfds == 0 && s->sockets.nsib == 0) {
+		tw_log(TW_LOG_ERROR, 0, "the server was replaced already");
+		return -1;
+	}
+	if (reload && check_config(s) < 0)
+		return -1;
+	r = start_next(s, state, reload);
+	/* The new process holds the sockets now; ours would only keep
+	 * those the new configuration dropped listening with nobody
+	 * accepting. */
+	if (r > 0)
+		tw_sockets_close(&s->sockets);
+	return r;
+}
+
+static int
+keeper_reopen(void *arg)
+{
+	(void)arg;
+	return reopen_here();
+}
+
+static void
+keeper_finish(void *arg, pid_t server)
+{
+	struct tw_server *s = arg;
+
+	tw_pidfile_close_for(&s->pidfile, server);
+}
+
+static const struct tw_keeper_ops keeper_ops = {
+	.enter = keeper_enter,
+	.reopen = keeper_reopen,
+	.upgrade = keeper_upgrade,
+	.finish = keeper_finish,
+};
+
+/*
+ * Prefork's master keeps root (its workers give it up, the child hook):
+ * it reloads, re-opens and removes the pidfile itself. The epoll and
+ * threads process serves clients, so it gives root up and leaves a
+ * keeper with it; the pidfile is the keeper's from then on, as a
+ * directory like /run is not ours to write any more.
+ */
+static int
+give_up_root(struct tw_server *s)
+{
+	struct tw_keeper_ops ops = keeper_ops;
+	int err;
+
+	if (!s->privs.active || s->cur.mode == TW_MODE_PREFORK)
+		return 0;
+	ops.arg = s;
+	err = tw_keeper_start(&s->keeper, &ops);
+	if (err < 0) {
+		tw_log(TW_LOG_ERROR, err, "starting the keeper process");
+		return -1;
+	}
+	tw_pidfile_forget(&s->pidfile);
+	err = tw_privs_drop(&s->privs);
+	if (err < 0) {
+		tw_log(TW_LOG_ERROR, err, "user %s", s->privs.user);
+		return -1;
+	}
+	return 0;
+}
+
 int
 tw_server_run(struct tw_server *s, const struct tw_run_opts *first)
 {
@@ -304,6 +453,8 @@ tw_server_run(struct tw_server *s, const struct tw_run_opts *first)
 		.upgrade = upgrade,
 		.sibling = sibling,
 		.reloaded = reloaded,
+		.reopen = reopen,
+		.child = child,
 		.arg = s,
 	};
 	s->cur = *first;
@@ -315,6 +466,8 @@ tw_server_run(struct tw_server *s, const struct tw_run_opts *first)
 		for (k = 1; k <= siblings_of(&s->cur); k++)
 			(void)tw_sockets_sibling(&s->sockets, s->cur.fds[i], k);
 	tw_sockets_drop_inherited(&s->sockets);
+	if (give_up_root(s) < 0)
+		return -1;
 	/* Before the daemon's parent exits: the manager learns the new
 	 * MAINPID while the pid it started is still there. A process an
 	 * old server started leaves READY=1 to it (see notify.h). */
@@ -339,6 +492,7 @@ tw_server_finish(struct tw_server *s, int status)
 {
 	if (s->lifeline >= 0)
 		tw_daemon_failed(s->lifeline, status);
+	tw_keeper_stop(&s->keeper);
 	tw_pidfile_close(&s->pidfile);
 	tw_sockets_close(&s->sockets);
 	tw_stats_destroy(s->stats);

@@ -16,7 +16,9 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "run/keeper.h"
 #include "run/pidfile.h"
+#include "run/privs.h"
 #include "run/run.h"
 #include "run/sockets.h"
 
@@ -55,6 +57,8 @@ struct tw_server {
 	struct tw_run_opts cur;		/* the generation serving */
 	struct tw_run_hooks hooks;
 	const struct tw_server_ops *ops;
+	struct tw_privs privs;		/* the user directive, looked up */
+	struct tw_keeper keeper;	/* epoll, threads under privs */
 };
 
 /*
@@ -87,14 +91,18 @@ int tw_server_in_start_dir(struct tw_server *s,
 
 /*
  * Serve first (its hooks are s's) until the run mode returns: close the
- * handed-over sockets it did not take, tell whoever waits that we are
- * up, and run. Returns 0, or -1 if the mode failed (logged).
+ * handed-over sockets it did not take, give up root for s->privs (the
+ * epoll and threads modes leave a keeper process root, run/keeper;
+ * prefork's master stays root and its workers give it up), tell whoever
+ * waits that we are up, and run. Returns 0, or -1 if the mode failed
+ * (logged).
  */
 int tw_server_run(struct tw_server *s, const struct tw_run_opts *first);
 
 /*
  * Release everything: tell a waiting daemon parent status (if we never
- * got to serve), remove the pidfile, close the sockets and the counters.
+ * got to serve), remove the pidfile (through the keeper if there is
+ * one), close the sockets and the counters.
  * The last generation (s->cur.owner) is the caller's to free before.
  */
 void tw_server_finish(struct tw_server *s, int status);

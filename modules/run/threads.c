@@ -102,8 +102,7 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 	case TW_SIGNALS_REOPEN:
 		/* The log descriptors are the process's: one re-open serves
 		 * every thread. */
-		if (tw_log_reopen() < 0)
-			tw_log(TW_LOG_ERROR, 0, "re-opening the logs failed");
+		(void)h->reopen(h->arg);
 		break;
 	case TW_SIGNALS_UPGRADE:
 		(void)h->upgrade(h->arg);

@@ -147,10 +147,11 @@ on_channel(struct tw_loop *loop, int fd, unsigned events, void *ctx)
 {
 	struct worker *w = ctx;
 	struct tw_channel_msg m;
-	int r;
+	int fds[TW_CHANNEL_MAX_FDS], r;
+	size_t n, i;
 
 	(void)events;
-	while ((r = tw_channel_recv(fd, &m)) == 1) {
+	while ((r = tw_channel_recv_fds(fd, &m, fds, &n)) == 1) {
 		switch (m.cmd) {
 		case TW_CHANNEL_QUIT:
 			drain(w);
@@ -159,11 +160,16 @@ on_channel(struct tw_loop *loop, int fd, unsigned events, void *ctx)
 			tw_loop_stop(loop);
 			break;
 		case TW_CHANNEL_REOPEN:
-			if (tw_log_reopen() < 0)
-				tw_log(TW_LOG_ERROR, 0, "re-opening "
-				       "the logs failed");
+			/* The master re-opened them: it may be root where
+			 * we are not. */
+			r = tw_log_install(fds, n);
+			if (r < 0)
+				tw_log(TW_LOG_ERROR, r, "taking over the "
+				       "re-opened logs");
 			break;
 		}
+		for (i = 0; i < n; i++)
+			(void)close(fds[i]);
 	}
 	if (r == -EPIPE) {
 		/* The master is gone: nobody would ever tell us to stop. */
@@ -190,8 +196,7 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 			drain(w);
 		break;
 	case TW_SIGNALS_REOPEN:
-		if (tw_log_reopen() < 0)
-			tw_log(TW_LOG_ERROR, 0, "re-opening the logs failed");
+		(void)h->reopen(h->arg);
 		break;
 	case TW_SIGNALS_UPGRADE:
 		(void)h->upgrade(h->arg);

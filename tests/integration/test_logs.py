@@ -432,6 +432,9 @@ class TestRotation(TmpCase):
                 while cl.done < at and cl.is_alive() and \
                         time.monotonic() < deadline:
                     time.sleep(0.002)
+                # The previous USR1 creates the file anew: on a busy
+                # machine that can take longer than a third of the load.
+                harness.wait_until(lambda: os.path.exists(self.alog), 10)
                 old = "%s.%d" % (self.alog, k + 1)
                 os.rename(self.alog, old)
                 olds.append(old)

@@ -8,6 +8,9 @@
  * range) give -EBADMSG without losing the message boundary, so the next
  * good message still reads; a peer that never reads fills the socket and
  * send reports -EAGAIN; send to a closed peer is -EPIPE, not SIGPIPE.
+ * Descriptors ride along: they arrive open on the same file, close-on-
+ * exec, -1 entries skipped; a plain recv closes any that came, and a
+ * malformed packet's are closed too, never leaked.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +20,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/channel.h"
@@ -74,6 +80,8 @@ channel_round_trip_each_command(void **state)
 		{ TW_CHANNEL_QUIT, INT32_MAX },
 		{ TW_CHANNEL_TERMINATE, INT32_MIN },
 		{ TW_CHANNEL_REOPEN, 123456 },
+		{ TW_CHANNEL_UPGRADE, 1 },
+		{ TW_CHANNEL_REPLY, -1 },
 	};
 	struct tw_channel_msg m;
 	int fds[2], dir;
@@ -182,7 +190,7 @@ channel_malformed_packets(void **state)
 		{ { TW_CHANNEL_QUIT, 0, 0 }, 7 },	/* one byte short */
 		{ { TW_CHANNEL_QUIT, 0, 0 }, 12 },	/* too long */
 		{ { 0, 0, 0 }, 8 },			/* cmd below range */
-		{ { TW_CHANNEL_REOPEN + 1, 0, 0 }, 8 },	/* above range */
+		{ { TW_CHANNEL_REPLY + 1, 0, 0 }, 8 },	/* above range */
 		{ { 0xffffffffu, 1, 0 }, 8 },
 		{ { 0x80000001u, 1, 0 }, 8 },		/* negative as int */
 	};
@@ -240,6 +248,121 @@ channel_full_socket_eagain(void **state)
 	close_pair(fds);
 }
 
+/* A descriptor of a fresh, already unlinked file, and its inode. */
+static int
+temp_fd(ino_t *ino)
+{
+	char path[] = "/tmp/test_channel_XXXXXX";
+	int fd = mkstemp(path);
+	struct stat st;
+
+	assert_true(fd >= 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	*ino = st.st_ino;
+	return fd;
+}
+
+static bool
+same_file(int fd, ino_t ino)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && st.st_ino == ino;
+}
+
+static int
+open_count(void)
+{
+	int n = 0, fd;
+
+	for (fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+static void
+channel_passes_descriptors(void **state)
+{
+	struct tw_channel_msg m;
+	ino_t ino[2];
+	int fds[2], send_fds[3], got[TW_CHANNEL_MAX_FDS];
+	size_t n = 99;
+
+	(void)state;
+	pair_or_fail(fds);
+	send_fds[0] = temp_fd(&ino[0]);
+	send_fds[1] = -1;
+	send_fds[2] = temp_fd(&ino[1]);
+	assert_int_equal(tw_channel_send_fds(fds[0], TW_CHANNEL_REOPEN, 7,
+					     send_fds, 3), 0);
+	assert_int_equal(tw_channel_recv_fds(fds[1], &m, got, &n), 1);
+	assert_int_equal(m.cmd, TW_CHANNEL_REOPEN);
+	assert_int_equal(m.arg, 7);
+	assert_int_equal(n, 2);
+	assert_true(same_file(got[0], ino[0]));
+	assert_true(same_file(got[1], ino[1]));
+	assert_int_not_equal(got[0], send_fds[0]);
+	assert_true(fcntl(got[0], F_GETFD) & FD_CLOEXEC);
+	assert_true(fcntl(got[1], F_GETFD) & FD_CLOEXEC);
+	/* Without any: n is 0. */
+	assert_int_equal(tw_channel_send(fds[0], TW_CHANNEL_REPLY, 0), 0);
+	assert_int_equal(tw_channel_recv_fds(fds[1], &m, got + 2, &n), 1);
+	assert_int_equal(n, 0);
+	(void)close(got[0]);
+	(void)close(got[1]);
+	(void)close(send_fds[0]);
+	(void)close(send_fds[2]);
+	close_pair(fds);
+}
+
+static void
+channel_plain_recv_closes_descriptors(void **state)
+{
+	struct tw_channel_msg m;
+	struct {
+		uint32_t cmd;
+		int32_t arg;
+		uint32_t extra;
+	} bad = { TW_CHANNEL_QUIT, 0, 0 };
+	ino_t ino;
+	int fds[2], fd, before, got[TW_CHANNEL_MAX_FDS];
+	size_t n;
+
+	(void)state;
+	pair_or_fail(fds);
+	fd = temp_fd(&ino);
+	before = open_count();
+	assert_int_equal(tw_channel_send_fds(fds[0], TW_CHANNEL_REOPEN, 0,
+					     &fd, 1), 0);
+	assert_int_equal(tw_channel_recv(fds[1], &m), 1);
+	assert_int_equal(open_count(), before);
+	/* A malformed packet carrying one: -EBADMSG, nothing kept. */
+	{
+		struct iovec iov = { .iov_base = &bad, .iov_len = sizeof(bad) };
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} ctl;
+		struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctl.buf,
+				    .msg_controllen = sizeof(ctl.buf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&h);
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+		assert_int_equal(sendmsg(fds[0], &h, 0), (ssize_t)sizeof(bad));
+	}
+	assert_int_equal(tw_channel_recv_fds(fds[1], &m, got, &n), -EBADMSG);
+	assert_int_equal(n, 0);
+	assert_int_equal(open_count(), before);
+	(void)close(fd);
+	close_pair(fds);
+}
+
 int
 main(void)
 {
@@ -252,6 +375,8 @@ main(void)
 		cmocka_unit_test(channel_bad_descriptor),
 		cmocka_unit_test(channel_malformed_packets),
 		cmocka_unit_test(channel_full_socket_eagain),
+		cmocka_unit_test(channel_passes_descriptors),
+		cmocka_unit_test(channel_plain_recv_closes_descriptors),
 	};
 
 	return cmocka_run_group_tests_name("channel", tests, NULL, NULL);

@@ -6,7 +6,9 @@
  * (-ESRCH) and a missing one -ENOENT; a stale file is taken over; a
  * relative path is kept absolute; close removes the file only while it
  * names us; set_aside/restore move it to FILE.oldbin and back; a path too
- * long for the ".oldbin" suffix is refused.
+ * long for the ".oldbin" suffix is refused. A keeper (forked while the
+ * server held the file) removes it for the pid it names, not its own;
+ * forget closes our descriptor only, the lock staying with the other.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,6 +144,53 @@ close_keeps_a_file_naming_another(void **state)
 	assert_int_equal(file_pid(d->file), 1);
 }
 
+/* The keeper's close: the server's pid in the file, not the keeper's. */
+static void
+close_for_removes_the_named_owner(void **state)
+{
+	struct dir *d = *state;
+	struct tw_pidfile p;
+	pid_t holder;
+
+	tw_pidfile_init(&p);
+	assert_int_equal(tw_pidfile_open(&p, d->file, &holder), 0);
+	assert_int_equal(pwrite(p.fd, "1\n", 2, 0), 2);
+	assert_int_equal(ftruncate(p.fd, 2), 0);
+	tw_pidfile_close_for(&p, getpid());	/* names 1, not us */
+	assert_int_equal(access(d->file, F_OK), 0);
+	tw_pidfile_init(&p);
+	assert_int_equal(tw_pidfile_open(&p, d->file, &holder), 0);
+	assert_int_equal(pwrite(p.fd, "1\n", 2, 0), 2);
+	assert_int_equal(ftruncate(p.fd, 2), 0);
+	tw_pidfile_close_for(&p, 1);
+	assert_int_equal(p.fd, -1);
+	assert_int_equal(access(d->file, F_OK), -1);
+}
+
+/* Forget: the file stays, locked by the other descriptor of the same
+ * open file (what a forked keeper holds). */
+static void
+forget_leaves_the_lock_to_the_other(void **state)
+{
+	struct dir *d = *state;
+	struct tw_pidfile p;
+	pid_t holder;
+	int other;
+
+	tw_pidfile_init(&p);
+	assert_int_equal(tw_pidfile_open(&p, d->file, &holder), 0);
+	other = dup(p.fd);
+	assert_true(other >= 0);
+	tw_pidfile_forget(&p);
+	assert_int_equal(p.fd, -1);
+	assert_int_equal(access(d->file, F_OK), 0);
+	assert_int_equal(tw_pidfile_read(d->file), getpid());
+	tw_pidfile_close(&p);	/* nothing left to do */
+	assert_int_equal(access(d->file, F_OK), 0);
+	assert_int_equal(close(other), 0);
+	assert_int_equal(tw_pidfile_read(d->file), -ESRCH);
+}
+
 static void
 relative_path_made_absolute(void **state)
 {
@@ -217,6 +266,10 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(close_keeps_a_file_naming_another,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			close_for_removes_the_named_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			forget_leaves_the_lock_to_the_other, setup, teardown),
 		cmocka_unit_test_setup_teardown(relative_path_made_absolute,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(aside_and_back, setup,

@@ -22,6 +22,7 @@ enum ask {
 	ASK_NONE,
 	ASK_RELOAD,
 	ASK_UPGRADE,
+	ASK_REOPEN,
 };
 
 struct relay {
@@ -64,6 +65,12 @@ ask_upgrade(void *arg)
 	return ask(arg, ASK_UPGRADE);
 }
 
+static int
+ask_reopen(void *arg)
+{
+	return ask(arg, ASK_REOPEN);
+}
+
 static void *
 loop_main(void *arg)
 {
@@ -95,7 +102,8 @@ serve_asks(struct relay *r)
 		what = r->ask;
 		pthread_mutex_unlock(&r->mu);
 		result = what == ASK_RELOAD ? h->reload(h->arg, NULL) :
-					      h->upgrade(h->arg);
+			 what == ASK_UPGRADE ? h->upgrade(h->arg) :
+					       h->reopen(h->arg);
 		pthread_mutex_lock(&r->mu);
 		r->result = result;
 		r->ask = ASK_NONE;
@@ -120,6 +128,7 @@ run_sandboxed(const struct tw_worker_opts *w, const struct tw_run_hooks *h)
 	r.hooks = (struct tw_run_hooks){
 		.reload = ask_reload,
 		.upgrade = ask_upgrade,
+		.reopen = ask_reopen,
 		.arg = &r,
 	};
 	r.w.signals = &r.hooks;

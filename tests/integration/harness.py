@@ -13,6 +13,7 @@ Servers and processes
   start(root, *args, modes=True)  a Server; modes=False leaves MODE_ARGS out
   sets_mode()               MODE_ARGS picks the mode or the workers
   free_port()               a TCP port of 127.0.0.1 that was free
+  refused_port()            a port held bound, never listening: refused
   run(args, timeout)        subprocess.run, text output captured
   read_pid(path)            the pid in a pidfile, or None
   SANITIZER_RE, REFUSED_RE  a sanitizer's report, a system call the
@@ -510,6 +511,20 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_held = []
+
+
+def refused_port():
+    """A TCP port of 127.0.0.1 where every connect is refused for as long
+    as the tests run: bound, never listening, so no other process can
+    take it (a port merely free a moment ago once answered a test's
+    "server that is down" with another server's 431)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    _held.append(s)
+    return s.getsockname()[1]
 
 
 def start(root, *args, modes=True, **kw):

@@ -444,8 +444,8 @@ class FailureCase:
         return s
 
     def test_all_down_is_502(self):
-        px = self.proxy(["http://127.0.0.1:%d" % harness.free_port(),
-                         "http://127.0.0.1:%d" % harness.free_port()])
+        px = self.proxy(["http://127.0.0.1:%d" % harness.refused_port(),
+                         "http://127.0.0.1:%d" % harness.refused_port()])
         for _ in range(3):
             st, _, body = fetch(px.port, "GET", "/x")
             self.assertEqual(st, 502)
@@ -546,7 +546,7 @@ class FailureCase:
             f.write(b"ok")
         up = harness.start(tmp, modes=False)
         self.cleanup.append(up.stop)
-        px = self.proxy(["http://127.0.0.1:%d" % harness.free_port(),
+        px = self.proxy(["http://127.0.0.1:%d" % harness.refused_port(),
                          "http://127.0.0.1:%d" % up.port])
         for _ in range(20):
             st, _, body = fetch(px.port, "GET", "/f")

@@ -60,6 +60,9 @@ packages=(
 	# on-the-fly compression: gzip (libdeflate), br, zstd
 	libdeflate-dev libbrotli-dev libzstd-dev
 	curl openssl python3 python3-websockets
+	# test_oneliner compares the start-up URLs with `ip -o addr` (not in
+	# Debian's container images)
+	iproute2
 	# test_tls_audit scans the HTTPS server with it (it skips without)
 	testssl.sh
 	# auth_basic_user_file's hashes (bcrypt, SHA-crypt) are checked by

@@ -202,6 +202,10 @@ class TestApplied(SandboxCase):
                         if st is not None:
                             self.assertEqual(st, (0, 0), "%s: task %d"
                                              % (mode, tid))
+                    # Each prefork worker says it as its loop starts,
+                    # which may come after another worker's answer.
+                    wait_until(lambda: "sandbox: off" in s.stderr_text(),
+                               5.0)
                     err = s.stderr_text()
                 self.assertIn("sandbox: off", err)
 

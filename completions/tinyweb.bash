@@ -42,7 +42,7 @@ _tinyweb()
 		--add-header --expires --mime-types --access-log --log-format
 		-q --quiet --no-quiet --error-log --log-level --pidfile
 		-d --daemon --no-daemon -m --mode -w --workers --status
-		--status-allow --accept --aio --aio-threads --sendfile --user
+		--status-allow --accept --defer-accept --no-defer-accept --aio --aio-threads --sendfile --user
 		--auth-file --auth-basic --allow --deny
 		--keepalive-timeout --header-timeout --send-timeout --send-min-rate
 		--max-connections --max-keepalive-requests --max-request-body

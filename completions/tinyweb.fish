@@ -70,6 +70,8 @@ complete -c tinyweb -n $serve -l allow -x -a 'all\t"every client"' -d 'Let clien
 complete -c tinyweb -n $serve -l deny -x -a 'all\t"every client"' -d 'Answer clients 403: ADDR[/BITS] or all; first match wins'
 complete -c tinyweb -n $serve -l health -x -d 'Answer this URL path 200 while serving, 503 once a graceful stop began'
 complete -c tinyweb -n $serve -l accept -x -a 'exclusive\t"shared sockets, EPOLLEXCLUSIVE (default)" reuseport\t"a SO_REUSEPORT socket per worker" mutex\t"shared sockets, an accept mutex" mutex-file\t"shared sockets, a lock file as the mutex" mutex-sem\t"the mutex, idle workers sleep on a semaphore"' -d 'How prefork/threads workers accept connections'
+complete -c tinyweb -n $serve -l defer-accept -d 'Take a connection once its request begins to arrive (default)'
+complete -c tinyweb -n $serve -l no-defer-accept -d 'Take connections as soon as they are made'
 complete -c tinyweb -n $serve -l aio -x -a 'threads\t"by a pool of threads per event loop (default)" off\t"by sendfile on the event loop"' -d 'How parts of files not in memory are read'
 complete -c tinyweb -n $serve -l aio-threads -x -d 'Threads in each aio pool, 1 to 64 (default 4)'
 complete -c tinyweb -n $serve -l sendfile -x -a 'auto\t"sendfile below 2 MiB, pread + send from 2 MiB (default)" on\t"always sendfile, zero copy" off\t"always pread + send through a buffer"' -d 'How file bodies are sent'

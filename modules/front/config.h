@@ -270,6 +270,7 @@ struct tw_config {
 	enum tw_run_mode mode;
 	unsigned workers;		/* 0: one per CPU ("auto") */
 	enum tw_accept_strategy accept;	/* prefork and threads */
+	bool defer_accept;		/* TCP_DEFER_ACCEPT on the listeners */
 	enum tw_aio_mode aio;
 	enum tw_sendfile sendfile;
 	uint64_t aio_threads;		/* per worker, with aio threads */

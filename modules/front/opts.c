@@ -1882,6 +1882,11 @@ const struct tw_opt tw_opts[] = {
 	{ ENUM("accept", 0, accept, tw_mode_accept_names), "HOW",
 	  "prefork/threads accept: exclusive (default),\n"
 	  "reuseport, mutex, mutex-file or mutex-sem", NULL },
+	{ BOOL("defer_accept", 0, defer_accept), NULL,
+	  "take a new connection once its request has\n"
+	  "begun to arrive, a silent one after 1 s\n"
+	  "(TCP_DEFER_ACCEPT; default)",
+	  "take new connections as soon as they are made" },
 	{ ENUM("aio", 0, aio, aio_names), "HOW",
 	  "cold file reads: threads (default): a pool per\n"
 	  "worker reads pages not in memory so the event\n"

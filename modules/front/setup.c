@@ -391,6 +391,7 @@ open_listeners(struct tw_server *s, struct tw_setup *g)
 				     cfg->listens;
 	size_t i, n = g->scopes ? g->scopes->naddrs : cfg->nlistens;
 	uint16_t picked = 0;
+	int err;
 
 	for (i = 0; i < n; i++) {
 		const struct tw_listen *l = &ls[i];
@@ -406,6 +407,13 @@ open_listeners(struct tw_server *s, struct tw_setup *g)
 				       "every address" : l->addr, port);
 			return -1;
 		}
+		/* On every generation's sockets, inherited ones too: a
+		 * reload may have changed it. */
+		err = tw_listener_set_defer(fd, cfg->defer_accept);
+		if (err < 0)
+			report(err, "cannot set TCP_DEFER_ACCEPT on %s port %u",
+			       strcmp(l->addr, TW_LISTENER_EVERY) == 0 ?
+			       "every address" : l->addr, port);
 		if (l->port == 0 && picked == 0)
 			picked = tw_listener_port(fd);
 		g->fds[g->nfds++] = fd;

@@ -122,6 +122,7 @@ struct tw_conn {
 	bool eof : 1;
 	bool closing : 1;
 	bool shut_wr : 1;	/* shutdown(SHUT_WR) once drained */
+	bool shut_done : 1;	/* shutdown(SHUT_WR) made */
 	bool in_run : 1;	/* conn_run is on the stack */
 	bool hup : 1;		/* the peer's FIN was reported with an edge */
 	bool drained_once : 1;	/* a response went out before */
@@ -423,6 +424,9 @@ io_sendv(struct tw_conn *c, const struct iovec *iov, size_t n, bool more)
 static void
 io_shutdown(struct tw_conn *c)
 {
+	if (c->shut_done)
+		return;
+	c->shut_done = true;
 	if (c->xio == NULL)
 		(void)plain_shutdown(c, NULL);
 	else
@@ -1072,6 +1076,11 @@ flush(struct tw_conn *c)
 						   io->out.data) + t->off;
 				iov[i].iov_len = t->len;
 			}
+			/* The last bytes before a half-close: held (MSG_MORE)
+			 * until io_shutdown, which sends them with the FIN
+			 * in one segment. */
+			if (c->shut_wr && i == io->nseg)
+				more = true;
 			n = io_sendv(c, iov, i, more);
 		} else {
 			/*

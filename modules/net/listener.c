@@ -144,13 +144,42 @@ tw_listener_clone_reuseport(int fd, int backlog)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
+	int nfd, err;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return -errno;
-	/* A sibling must take the same clients: dual-stack like fd, or
-	 * not. */
-	return bind_sockaddr((struct sockaddr *)&ss, len, backlog, true,
-			     ss.ss_family == AF_INET6 && !dual_stack(fd));
+	/* A sibling must take the same clients, the same way: dual-stack
+	 * like fd, or not, and deferred like fd, or not. */
+	nfd = bind_sockaddr((struct sockaddr *)&ss, len, backlog, true,
+			    ss.ss_family == AF_INET6 && !dual_stack(fd));
+	if (nfd >= 0 && (err = tw_listener_same_defer(fd, nfd)) < 0) {
+		(void)close(nfd);
+		return err;
+	}
+	return nfd;
+}
+
+int
+tw_listener_same_defer(int from, int to)
+{
+	socklen_t len = sizeof(int);
+	int secs;
+
+	if (getsockopt(from, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, &len) < 0)
+		return -errno;
+	return tw_listener_set_defer(to, secs > 0);
+}
+
+int
+tw_listener_set_defer(int fd, bool on)
+{
+	/* Seconds; the kernel waits one SYN-ACK timeout (1 s) for data. */
+	int secs = on ? 1 : 0;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
+		       sizeof(secs)) < 0)
+		return -errno;
+	return 0;
 }
 
 bool

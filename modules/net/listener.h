@@ -60,6 +60,21 @@ int tw_listener_bind(const char *addr, uint16_t port, int backlog,
  */
 int tw_listener_clone_reuseport(int fd, int backlog);
 
+/*
+ * Whether accept4 on fd returns a connection only once its first bytes
+ * are in (TCP_DEFER_ACCEPT of 1 s, as h2o, or nginx's `deferred`): a
+ * client that sends its request at once then costs the server no
+ * wake-up and no empty read before it, and the client's connect no
+ * wake-up of the server. A silent client waits in the kernel, not in the
+ * server, and is handed over after about a second (the SYN-ACK the
+ * kernel sends again then brings its ACK). Returns 0 or -errno.
+ */
+int tw_listener_set_defer(int fd, bool on);
+
+/* Make to deferred as from is (a SO_REUSEPORT sibling of it). Returns 0
+ * or -errno. */
+int tw_listener_same_defer(int from, int to);
+
 /* True if fd is bound to addr and port (port 0 matches any port).
  * TW_LISTENER_EVERY matches a dual-stack [::] or a 0.0.0.0 socket; "::"
  * only an IPv6-only [::] one. */

@@ -219,6 +219,7 @@ new_sibling(struct tw_sockets *s, int fd)
 
 		if (in >= 0 && same_sockname(in, fd)) {
 			s->inherited[i] = -1;
+			(void)tw_listener_same_defer(fd, in);
 			return in;
 		}
 	}
@@ -233,8 +234,11 @@ tw_sockets_sibling(struct tw_sockets *s, int fd, unsigned k)
 	int nfd;
 
 	for (i = 0; i < s->nsib; i++)
-		if (s->sib_base[i] == fd && ++have == k)
+		if (s->sib_base[i] == fd && ++have == k) {
+			/* A reload may have changed fd's deferral. */
+			(void)tw_listener_same_defer(fd, s->sib[i]);
 			return s->sib[i];
+		}
 	while (have < k) {
 		if (s->nsib == TW_SOCKETS_MAX_SIB)
 			return -ENOSPC;

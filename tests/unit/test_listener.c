@@ -7,7 +7,9 @@
  * reported, not hidden behind IPv4; a named "::" stays IPv6 only; each
  * matches its own socket across a reload (same_addr) and a reuseport
  * sibling takes the same clients; the URLs for a person never show the
- * unspecified address.
+ * unspecified address. A deferred listener hands a connection to accept
+ * only once bytes came (or the kernel's wait ran out), a sibling defers as
+ * its socket does.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -226,6 +230,104 @@ sibling_takes_the_same_clients(void **state)
 	(void)close(fd);
 }
 
+/* A client connected to fd's port on 127.0.0.1 (the handshake done). */
+static int
+client_of(int fd)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(tw_listener_port(fd)),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int c = __real_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(c >= 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return c;
+}
+
+/* Whether accept4 on fd has a connection within ms; closes it. */
+static bool
+taken(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int c;
+
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(c >= 0);
+	(void)close(c);
+	return true;
+}
+
+static int
+deferred(int fd)
+{
+	int secs = -1;
+	socklen_t len = sizeof(secs);
+
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
+				    &len), 0);
+	return secs;
+}
+
+static void
+deferred_listener_waits_for_bytes(void **state)
+{
+	int fd, c;
+
+	(void)state;
+	fd = tw_listener_bind("127.0.0.1", 0, 16, false);
+	assert_true(fd >= 0);
+	assert_int_equal(deferred(fd), 0);
+	/* Not deferred: accept has the connection once connect returned. */
+	c = client_of(fd);
+	assert_true(taken(fd, 10000));
+	(void)close(c);
+
+	assert_int_equal(tw_listener_set_defer(fd, true), 0);
+	assert_true(deferred(fd) > 0);
+	c = client_of(fd);
+	/* The handshake is done, but nothing came: nothing to accept yet
+	 * (the kernel's wait is a second; this asks at once). */
+	assert_false(taken(fd, 0));
+	assert_int_equal(write(c, "G", 1), 1);
+	assert_true(taken(fd, 10000));
+	(void)close(c);
+	/* A silent client is handed over once the wait ran out. */
+	c = client_of(fd);
+	assert_false(taken(fd, 0));
+	assert_true(taken(fd, 10000));
+	(void)close(c);
+
+	assert_int_equal(tw_listener_set_defer(fd, false), 0);
+	assert_int_equal(deferred(fd), 0);
+	(void)close(fd);
+}
+
+static void
+sibling_defers_as_its_socket(void **state)
+{
+	int fd, sib;
+
+	(void)state;
+	fd = tw_listener_bind("127.0.0.1", 0, 16, true);
+	assert_true(fd >= 0);
+	assert_int_equal(tw_listener_set_defer(fd, true), 0);
+	sib = tw_listener_clone_reuseport(fd, 16);
+	assert_true(sib >= 0);
+	assert_true(deferred(sib) > 0);
+	/* A reload turned it off: the kept sibling follows. */
+	assert_int_equal(tw_listener_set_defer(fd, false), 0);
+	assert_int_equal(tw_listener_same_defer(fd, sib), 0);
+	assert_int_equal(deferred(sib), 0);
+	(void)close(sib);
+	sib = tw_listener_clone_reuseport(fd, 16);
+	assert_true(sib >= 0);
+	assert_int_equal(deferred(sib), 0);
+	(void)close(sib);
+	(void)close(fd);
+}
+
 static void
 urls_name_addresses_to_open(void **state)
 {
@@ -268,6 +370,8 @@ main(void)
 		cmocka_unit_test_setup(other_errors_are_reported, reset),
 		cmocka_unit_test_setup(sibling_takes_the_same_clients, reset),
 		cmocka_unit_test_setup(urls_name_addresses_to_open, reset),
+		cmocka_unit_test_setup(deferred_listener_waits_for_bytes, reset),
+		cmocka_unit_test_setup(sibling_defers_as_its_socket, reset),
 	};
 
 	return cmocka_run_group_tests_name("listener", tests, NULL, NULL);

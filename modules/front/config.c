@@ -48,8 +48,6 @@ tw_config_init(struct tw_config *c)
 	c->log_level = TW_LOG_INFO;
 	c->mode = TW_MODE_EPOLL;
 	c->accept = TW_ACCEPT_EXCLUSIVE;
-	/* measured: 1.07x h2o on new connections, which it also defers */
-	c->defer_accept = true;
 	c->keepalive_timeout_ms = 30000;
 	c->header_timeout_ms = 10000;
 	c->send_timeout_ms = 60000;

@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: MIT
 """Deferred accepts, and the FIN in the last response's segment.
 
-Listeners defer their accepts by default (TCP_DEFER_ACCEPT): the kernel
-hands a connection to the server once its first bytes are in, a silent one
-after its wait (about a second). What the kernel made of a connection is
-read from /proc/net/tcp right after connect() returned, so no test waits
-on a clock: the server's end is SYN_RECV while deferred and ESTABLISHED
-once it may be accepted. --no-defer-accept (defer_accept off) makes it
-ESTABLISHED at once, and a reload applies a change, in every mode and with
-prefork's reuseport siblings.
+With --defer-accept (defer_accept on) listeners defer their accepts
+(TCP_DEFER_ACCEPT): the kernel hands a connection to the server once its
+first bytes are in, a silent one after its wait (about a second). What
+the kernel made of a connection is read from /proc/net/tcp right after
+connect() returned, so no test waits on a clock: the server's end is
+SYN_RECV while deferred and ESTABLISHED once it may be accepted. By
+default it is ESTABLISHED at once, and a reload applies a change, in
+every mode and with prefork's reuseport siblings.
 
 The last response on a connection (Connection: close, HTTP/1.0, the
 keep-alive limit) leaves with the FIN in its final segment: a capture on
@@ -106,33 +106,34 @@ class DeferCase(unittest.TestCase):
             for s, _ in held:
                 s.close()
 
-    def test_default_defers_in_every_mode(self):
+    def test_on_defers_in_every_mode(self):
         for mode, args in MODES:
             with self.subTest(mode=mode), \
-                    start(self.root, *args, modes=False) as srv:
+                    start(self.root, *args, "--defer-accept",
+                          modes=False) as srv:
                 self.check_deferred(srv.port)
 
     def test_reuseport_siblings_defer(self):
         # Eight clients: the kernel hashes them over both workers'
         # sockets.
         with start(self.root, "-m", "prefork", "-w", "2", "--accept",
-                   "reuseport", modes=False) as srv:
+                   "reuseport", "--defer-accept", modes=False) as srv:
             self.check_deferred(srv.port, n=8)
         with start(self.root, "-m", "prefork", "-w", "2", "--accept",
-                   "reuseport", "--no-defer-accept", modes=False) as srv:
+                   "reuseport", modes=False) as srv:
             self.check_not_deferred(srv.port, n=8)
 
-    def test_off_takes_connections_at_once(self):
+    def test_default_takes_connections_at_once(self):
         for mode, args in MODES:
-            with self.subTest(mode=mode), \
-                    start(self.root, *args, "--no-defer-accept",
-                          modes=False) as srv:
-                self.check_not_deferred(srv.port)
+            for off in ((), ("--no-defer-accept",)):
+                with self.subTest(mode=mode, flags=off), \
+                        start(self.root, *args, *off, modes=False) as srv:
+                    self.check_not_deferred(srv.port)
 
     def test_silent_client_is_taken_after_the_wait(self):
         """The kernel hands a silent client over after its wait; the
         server then holds it like any other, answers it when it speaks."""
-        with start(self.root, modes=False) as srv:
+        with start(self.root, "--defer-accept", modes=False) as srv:
             s, state = silent_client(srv.port)
             with s:
                 self.assertEqual(state, "SYN_RECV")
@@ -191,11 +192,11 @@ class DeferCase(unittest.TestCase):
             srv.stop()
 
     def test_config_prints_it(self):
-        r = harness.run([harness.BIN, "check-config", "--no-defer-accept"])
+        r = harness.run([harness.BIN, "check-config", "--defer-accept"])
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("defer_accept off;\n", r.stdout)
-        r = harness.run([harness.BIN, "check-config"])
         self.assertIn("defer_accept on;\n", r.stdout)
+        r = harness.run([harness.BIN, "check-config"])
+        self.assertIn("defer_accept off;\n", r.stdout)
 
 
 # ---------------------------------------------------------------- the FIN

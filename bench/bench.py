@@ -507,6 +507,15 @@ hosts:
         return ["h2o", "-c", conf]
 
 
+class TinywebDefer(Tinyweb):
+    """tinyweb with --defer-accept (nginx's `listen ... deferred`, what
+    h2o always does): the new-connection row only, beside the default."""
+    rows = set("b")
+
+    def argv(self, work):
+        return super().argv(work) + ["--defer-accept"]
+
+
 class TinywebZ(Tinyweb):
     """tinyweb as it ships: compression is on by default."""
     rows = set("z")
@@ -1971,14 +1980,22 @@ def versions(bench, only):
     return ", ".join(out)
 
 
-def mode_servers(b, binary, label, key, has_modes, n):
-    """prefork and threads columns of one tinyweb build, or n/a columns
-    when it has no --mode."""
+def mode_servers(b, binary, label, key, has_modes, n, defer=False):
+    """prefork and threads columns of one tinyweb build (and with
+    --defer-accept on row b, if defer), or n/a columns when it has no
+    --mode."""
     if has_modes:
-        return [Tinyweb(key + "_prefork", label + " prefork", b, "prefork",
+        both = [Tinyweb(key + "_prefork", label + " prefork", b, "prefork",
                         n, binary),
                 Tinyweb(key + "_threads", label + " threads", b, "threads",
                         n, binary)]
+        return both if not defer else both + [
+                TinywebDefer(key + "_prefork_defer",
+                             label + " prefork --defer-accept", b,
+                             "prefork", n, binary),
+                TinywebDefer(key + "_threads_defer",
+                             label + " threads --defer-accept", b,
+                             "threads", n, binary)]
     b.note("%s serve has no --mode: its prefork and threads columns are "
            "n/a" % label)
     return [Skip(key + "_skip_prefork", label + " prefork", b),
@@ -2059,8 +2076,11 @@ def main():
         out.append(header)
 
         if "one" in a.only:
-            servers = [Tinyweb("tinyweb", tw, b)]
-            ratios = [(tw, "nginx"), (tw, "h2o"), (tw, "lighttpd")]
+            twd = tw + " --defer-accept"
+            servers = [Tinyweb("tinyweb", tw, b),
+                       TinywebDefer("tinyweb_defer", twd, b)]
+            ratios = [(tw, "nginx"), (tw, "h2o"), (tw, "lighttpd"),
+                      (twd, "nginx"), (twd, "h2o"), (twd, "lighttpd")]
             if b.tinyweb_b:
                 servers.append(Tinyweb("tinyweb_b", twb, b,
                                        binary=b.tinyweb_b))
@@ -2079,8 +2099,11 @@ def main():
                 pin, servers, res, ratios, "responder"))
         if "every" in a.only:
             n = b.ncpu
-            servers = mode_servers(b, b.tinyweb, tw, "tw", b.has_modes, n)
-            ratios = [(tw + " " + m, p) for m in ("prefork", "threads")
+            servers = mode_servers(b, b.tinyweb, tw, "tw", b.has_modes, n,
+                                   defer=True)
+            ratios = [(tw + " " + m, p) for m in
+                      ("prefork", "threads", "prefork --defer-accept",
+                       "threads --defer-accept")
                       for p in ("nginx", "h2o", "lighttpd")]
             if b.tinyweb_b:
                 servers += mode_servers(b, b.tinyweb_b, twb, "twb",

@@ -67,7 +67,9 @@ row() {		# NAME START-COMMAND...
 
 tw() {		# MODE-ARGS... PORT
 	local port=${*: -1}
-	build/tinyweb serve "$WORK" -q -b 127.0.0.1 -p "$port" \
+	# exec: the background job's pid is the server's, so row's kill and
+	# the EXIT trap stop it (a subshell's pid left it running).
+	exec build/tinyweb serve "$WORK" -q -b 127.0.0.1 -p "$port" \
 		--max-connections 20000 "${@:1:$#-1}"
 }
 

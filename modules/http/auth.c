@@ -322,7 +322,27 @@ find_user(const struct tw_userfile *u, const char *name, size_t len)
 	return NULL;
 }
 
-/* Credentials decoded: passed before (cache), or a check started. */
+/* The cache's key of credentials dec against a's user file. */
+static void
+cred_key(const struct auth_inst *a, const char *dec, size_t declen,
+	 uint64_t k[2])
+{
+	uint64_t id = a->o->users->id;
+	unsigned char buf[8 + TW_BASIC_AUTH_MAX];
+
+	/* The file's identity and the whole "user:password": a changed
+	 * file or password never meets an old entry. */
+	memcpy(buf, &id, 8);
+	memcpy(buf + 8, dec, declen);
+	k[0] = tw_siphash(a->al->key, buf, 8 + declen);
+	k[1] = tw_siphash(a->al->key + 2, buf, 8 + declen);
+	explicit_bzero(buf, sizeof(buf));
+}
+
+/* Credentials decoded: passed before (cache), or a check started. An
+ * internal request (an error page, a try_files fallback) answers in the
+ * request's place and cannot wait for a check: its credentials pass
+ * only if they passed against this file before, else 401. */
 static int
 check(struct auth_inst *a, const struct tw_http_req *req,
       struct tw_http_res *res, const char *dec, size_t declen,
@@ -332,20 +352,15 @@ check(struct auth_inst *a, const struct tw_http_req *req,
 	struct auth_loop *al = a->al;
 	const struct tw_userfile_user *u;
 	struct auth_job *j;
-	uint64_t k[2], id = o->users->id;
-	unsigned char buf[8 + TW_BASIC_AUTH_MAX];
+	uint64_t k[2];
 
-	/* The file's identity and the whole "user:password": a changed
-	 * file or password never meets an old entry. */
-	memcpy(buf, &id, 8);
-	memcpy(buf + 8, dec, declen);
-	k[0] = tw_siphash(al->key, buf, 8 + declen);
-	k[1] = tw_siphash(al->key + 2, buf, 8 + declen);
-	explicit_bzero(buf, sizeof(buf));
+	cred_key(a, dec, declen, k);
 	if (cache_has(al, k)) {
 		tw_stats_add(&o->stats->auth_cached, 1);
 		return verdict(o, req, res, true);
 	}
+	if (req->internal)
+		return unauthorized(o, res);
 	j = req->x != NULL ? free_job(al) : NULL;
 	if (j == NULL) {
 		retry_after(res, 1);
@@ -387,7 +402,9 @@ auth_handle(const struct tw_http_req *req, struct tw_http_res *res,
 	}
 	if (o->realm == NULL)
 		return TW_DECLINED;
-	if (req->resumed != 0)
+	/* The check that came back was of the request's own location; an
+	 * internal request's location is judged afresh. */
+	if (req->resumed != 0 && !req->internal)
 		return verdict(o, req, res, req->resumed == AUTH_PASSED);
 	wait = o->throttle == NULL ? 0 :
 	       tw_throttle_wait(o->throttle, peer_key(o, req->peer),
@@ -418,6 +435,7 @@ const struct tw_handler tw_auth_handler = {
 	/* Every method: a POST to a proxied location is guarded too. */
 	.any_method = true,
 	.may_park = true,
+	.guards = true,
 	.handle = auth_handle,
 	.create = auth_create,
 	.destroy = auth_destroy,

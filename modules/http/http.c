@@ -1020,7 +1020,9 @@ pick_location(struct http_conn *hc, const struct tw_http_request *r,
  * first that takes req (0: res is filled), or 404 if none does. *taken:
  * one did. Methods other than GET and HEAD go only to handlers of every
  * method (the proxy), and internal requests never do: those answer
- * later, not in the request's place.
+ * later, not in the request's place; but access control (guards) sees
+ * them, so an error page or a try_files fallback in a guarded location
+ * is no way around its guard.
  */
 static int
 run_handlers(struct http_conn *hc, const struct tw_http_req *req,
@@ -1035,7 +1037,8 @@ run_handlers(struct http_conn *hc, const struct tw_http_req *req,
 	for (i = first; i < first + n; i++) {
 		const struct tw_handler *h = hc->srv->routes[i].handler;
 
-		if (other ? !h->any_method : req->internal && h->any_method)
+		if (other ? !h->any_method :
+		    req->internal && h->any_method && !h->guards)
 			continue;
 		reset_res(hc->hl, res);
 		status = h->handle(req, res, hc->hl->inst[i]);

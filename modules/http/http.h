@@ -125,6 +125,8 @@ struct tw_handler {
 	bool any_method;	/* offered every method, not only GET/HEAD
 				 * (the others come with TW_HTTP_OTHER) */
 	bool may_park;		/* may return TW_HTTP_PARK (req->x set) */
+	bool guards;		/* access control: asked for internal requests
+				 * too, which it answers without parking */
 	int (*handle)(const struct tw_http_req *req, struct tw_http_res *res,
 		      void *inst);
 	void *(*create)(const void *opts, int *err);

@@ -358,6 +358,65 @@ server {
         self.assertEqual((r.status, r.body), (200, b"pub\n"))
 
 
+class TestInternal(InEveryMode, AuthCase):
+    """An error page or a try_files fallback served from a guarded
+    location passes that location's guard: without credentials that
+    passed there, the guard answers (an error page then falls back to
+    tinyweb's own page), and the guarded bytes are never sent."""
+
+    def check_mode(self, mode):
+        make_tree(self.root, {"denied": {"index.html": b"denied\n"}})
+        conf = os.path.join(self.tmp, "t.conf")
+        with open(conf, "w") as f:
+            f.write("""
+server {
+    location /private/ {
+        auth_basic "Staff only";
+        auth_basic_user_file %s;
+        try_files $uri /private/index.html;
+    }
+    location /denied/ { deny all; }
+    location /lost/ { error_page 404 /private/index.html; }
+    location /lost2/ { error_page 404 /denied/index.html; }
+    location /spa/ { try_files $uri /private/index.html; }
+    location /spa2/ { try_files $uri /denied/index.html; }
+}
+""" % q(os.path.relpath(self.users, self.tmp)))
+        srv = self.serve(mode, "-c", conf)
+        p = srv.port
+        alice = basic("alice", "wonder land")
+        for path in ("/lost/none", "/lost2/none"):
+            r = get(p, path)
+            self.assertEqual(r.status, 404, r.describe())
+            self.assertNotIn(b"private", r.body)
+            self.assertNotIn(b"denied\n", r.body)
+        r = get(p, "/spa/none")
+        self.assertEqual(r.status, 401, r.describe())
+        self.assertEqual(r.header("WWW-Authenticate"),
+                         'Basic realm="Staff only", charset="UTF-8"')
+        self.assertNotEqual(r.body, b"private\n")
+        r = get(p, "/spa2/none")
+        self.assertEqual(r.status, 403, r.describe())
+        # Credentials never checked against the file: not taken on trust.
+        r = get(p, "/spa/none", [alice])
+        self.assertEqual(r.status, 401, r.describe())
+        # A fallback inside the guarded location itself: the request's
+        # own check covers it.
+        r = get(p, "/private/none", [alice])
+        self.assertEqual((r.status, r.body), (200, b"private\n"))
+        r = get(p, "/private/none", [basic("alice", "wrong")])
+        self.assertEqual(r.status, 401, r.describe())
+        # Once they passed there (on this connection's worker), a
+        # fallback from elsewhere takes them.
+        with Conn(p, timeout=10) as c:
+            r = c.request("GET", "/private/", [alice])
+            self.assertEqual((r.status, r.body), (200, b"private\n"))
+            r = c.request("GET", "/spa/none", [alice])
+            self.assertEqual((r.status, r.body), (200, b"private\n"))
+            r = c.request("GET", "/lost/none", [alice])
+            self.assertEqual((r.status, r.body), (404, b"private\n"))
+
+
 class TestBadFiles(AuthCase):
     """A user file tinyweb cannot use is an error at load: one line
     naming the user file's FILE:LINE, exit status 1."""

@@ -70,18 +70,25 @@ def silent_client(port):
     return s, server_end(port, s.getsockname()[1])
 
 
-class DeferCase(unittest.TestCase):
+class SiteCase(unittest.TestCase):
+    """A root with the files of SITE (names of FILES), for the class."""
+    SITE = ("1k.txt",)
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = unique_tmpdir()
         cls.root = os.path.join(cls.tmp, "root")
         os.makedirs(cls.root)
-        with open(os.path.join(cls.root, "1k.txt"), "wb") as f:
-            f.write(body_of("1k.txt"))
+        for name in cls.SITE:
+            with open(os.path.join(cls.root, name), "wb") as f:
+                f.write(body_of(name))
 
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
+
+
+class DeferCase(SiteCase):
 
     def check_deferred(self, port, n=1):
         """n silent clients wait in the kernel; one that speaks is
@@ -246,16 +253,6 @@ class Capture:
         return out
 
 
-def read_to_eof(s, timeout=10):
-    s.settimeout(timeout)
-    data = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            return data
-        data += b
-
-
 def describe(segs):
     return ", ".join("%s %d%s" % ("s>c" if srv else "c>s", n,
                                   "".join(c for bit, c in ((SYN, "S"),
@@ -264,7 +261,7 @@ def describe(segs):
                      for srv, n, fl in segs)
 
 
-class FinCase(unittest.TestCase):
+class FinCase(SiteCase):
     @classmethod
     def setUpClass(cls):
         try:
@@ -272,15 +269,7 @@ class FinCase(unittest.TestCase):
         except PermissionError:
             raise unittest.SkipTest("capturing on lo needs root "
                                     "(CAP_NET_RAW)")
-        cls.tmp = unique_tmpdir()
-        cls.root = os.path.join(cls.tmp, "root")
-        os.makedirs(cls.root)
-        with open(os.path.join(cls.root, "1k.txt"), "wb") as f:
-            f.write(body_of("1k.txt"))
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().setUpClass()
 
     def exchange(self, port, data):
         """Send data on a new connection, read to the server's close;
@@ -291,7 +280,7 @@ class FinCase(unittest.TestCase):
             with s:
                 cport = s.getsockname()[1]
                 s.sendall(data)
-                got = read_to_eof(s)
+                got = harness.read_until_close(s, 10)
             # The FIN came with the data or before EOF; the rest of the
             # close is the client's.
             segs = cap.segments(port, cport)
@@ -355,22 +344,10 @@ class FinCase(unittest.TestCase):
 
 # ------------------------------------------------------ whole, every mode
 
-class WholeCase(unittest.TestCase):
+class WholeCase(SiteCase):
     """Last responses by every body path arrive whole: normal and slow
     readers, clients that leave early; descriptors come back."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = unique_tmpdir()
-        cls.root = os.path.join(cls.tmp, "root")
-        os.makedirs(cls.root)
-        for name in FILES:
-            with open(os.path.join(cls.root, name), "wb") as f:
-                f.write(body_of(name))
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    SITE = tuple(FILES)
 
     def fetch(self, port, name, slow=False, version="HTTP/1.1"):
         s = socket.socket()

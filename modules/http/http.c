@@ -735,11 +735,18 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 	/* A reader taking a few bytes a minute would otherwise hold the
 	 * connection and its queued body for ever. */
 	tw_conn_set_min_rate(hc->c, hc->srv->opts->send_min_rate);
-	/* The last response: asked now, the half-close lets conn hold back
+	/*
+	 * The last response: asked now, the half-close lets conn hold back
 	 * the response's final segment so the FIN rides in it, one packet
 	 * fewer for the client than a FIN of its own after the drain
-	 * (after_response closes or lingers as before). */
-	if (!keep)
+	 * (after_response closes or lingers as before). Not over TLS: its
+	 * close_notify is a record of its own, so no segment is saved, and
+	 * a client quick to answer the early FIN with its own makes
+	 * after_response linger, whose read then meets an EOF without
+	 * close_notify, which OpenSSL takes as fatal: it drops the session
+	 * from the cache (test_tls's resumptions caught it).
+	 */
+	if (!keep && !tw_conn_is_secure(hc->c))
 		tw_conn_shutdown_write(hc->c);
 	if (hc->x != NULL && hc->x->in_api)
 		exchange_send(hc->x);

@@ -625,6 +625,17 @@ tls_recv(struct tw_conn *c, void *ctx, void *buf, size_t len)
 		return r;
 	if (!ts->done && (r = handshake(c, ts, true)) < 0)
 		return r;
+	/*
+	 * After our close_notify the peer's bytes are only lingered over
+	 * and thrown away: read them raw. OpenSSL would take the EOF of a
+	 * peer that closes without a close_notify of its own (most do) as
+	 * fatal, and a fatal error drops the session from the cache.
+	 */
+	if (ts->shut) {
+		ssize_t n = read(tw_conn_fd(c), buf, len);
+
+		return n < 0 ? -errno : n;
+	}
 	if (len > INT_MAX)
 		len = INT_MAX;
 	/* Until the socket is empty or buf full: conn takes a short read

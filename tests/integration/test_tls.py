@@ -372,6 +372,31 @@ class TestProtocol(unittest.TestCase):
                         "one worker took every connection: %r" % served)
         self.assertGreaterEqual(data["tls"]["resumed"], 48)
 
+    def test_session_id_survives_a_lingering_close(self):
+        # A request pipelined after the last one makes the server linger
+        # (read and discard) after its close_notify; the client then
+        # closes without one, as most do. That EOF must not cost the
+        # session: the next connection resumes by ID.
+        s = self.serve()
+        ctx = client_ctx(ssl.TLSVersion.TLSv1_2, no_ticket=True)
+        sess, reused = None, []
+        for _ in range(6):
+            with tls_socket(s.port, ctx, session=sess) as t:
+                t.sendall(b"GET /small.txt HTTP/1.1\r\nHost: x\r\n"
+                          b"Connection: close\r\n\r\n"
+                          b"GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                data = b""
+                while True:
+                    b = t.recv(4096)
+                    if not b:
+                        break
+                    data += b
+                self.assertEqual(data.count(b"HTTP/1.1 200"), 1, data)
+                reused.append(t.session_reused)
+                sess = t.session
+            # Closed without a close_notify (Python's close sends none).
+        self.assertEqual(reused, [False] + [True] * 5)
+
     def test_session_ids_in_every_mode(self):
         # A TLS 1.2 client without tickets resumes by ID wherever its
         # connection lands: the session cache is shared, not per worker.

@@ -741,10 +741,8 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 	 * fewer for the client than a FIN of its own after the drain
 	 * (after_response closes or lingers as before). Not over TLS: its
 	 * close_notify is a record of its own, so no segment is saved, and
-	 * a client quick to answer the early FIN with its own makes
-	 * after_response linger, whose read then meets an EOF without
-	 * close_notify, which OpenSSL takes as fatal: it drops the session
-	 * from the cache (test_tls's resumptions caught it).
+	 * a client quick to answer the early FIN with its own would make
+	 * after_response linger rather than close at once.
 	 */
 	if (!keep && !tw_conn_is_secure(hc->c))
 		tw_conn_shutdown_write(hc->c);

@@ -362,6 +362,15 @@ sample(struct tw_buf *b, const char *name, const char *labels, int64_t v)
 	tw_buf_append_char(b, '\n');
 }
 
+/* A metric of one unlabelled sample: HELP, TYPE, then its value. */
+static void
+metric1(struct tw_buf *b, const char *name, const char *type,
+	const char *help, int64_t v)
+{
+	metric(b, name, type, help);
+	sample(b, name, NULL, v);
+}
+
 /* One counter of every live worker slot, labelled slot="N". */
 static void
 worker_series(struct tw_stats *m, struct tw_buf *b, const char *name,
@@ -432,43 +441,40 @@ render_prometheus(const struct tw_stats *st, const struct snap *s,
 	struct tw_stats *m = (struct tw_stats *)(uintptr_t)st;
 	size_t i;
 
-	metric(b, "connections_accepted_total", "counter",
-	       "Client connections accepted.");
-	sample(b, "connections_accepted_total", NULL, (int64_t)s->accepted);
-	metric(b, "connections_handled_total", "counter",
-	       "Client connections accepted and not refused.");
-	sample(b, "connections_handled_total", NULL, (int64_t)s->handled);
-	metric(b, "connections_shed_total", "counter",
-	       "Idle connections closed at max_connections to admit new ones.");
-	sample(b, "connections_shed_total", NULL, (int64_t)s->shed);
-	metric(b, "connections_active", "gauge", "Client connections open now.");
-	sample(b, "connections_active", NULL, s->active);
+	metric1(b, "connections_accepted_total", "counter",
+		"Client connections accepted.", (int64_t)s->accepted);
+	metric1(b, "connections_handled_total", "counter",
+		"Client connections accepted and not refused.",
+		(int64_t)s->handled);
+	metric1(b, "connections_shed_total", "counter",
+		"Idle connections closed at max_connections to admit new ones.",
+		(int64_t)s->shed);
+	metric1(b, "connections_active", "gauge",
+		"Client connections open now.", s->active);
 	metric(b, "connections", "gauge", "Open connections by state.");
 	sample(b, "connections", "state=\"reading\"", s->reading);
 	sample(b, "connections", "state=\"writing\"", s->writing);
 	sample(b, "connections", "state=\"waiting\"", s->waiting);
-	metric(b, "requests_total", "counter", "Requests received.");
-	sample(b, "requests_total", NULL, (int64_t)s->requests);
+	metric1(b, "requests_total", "counter", "Requests received.",
+		(int64_t)s->requests);
 	metric(b, "responses_total", "counter", "Responses by status class.");
 	for (i = 1; i < 6; i++)
 		sample(b, "responses_total", classes[i], (int64_t)s->status[i]);
-	metric(b, "sent_bytes_total", "counter", "Response bytes queued.");
-	sample(b, "sent_bytes_total", NULL, (int64_t)s->bytes);
-	metric(b, "cache_hits_total", "counter", "Content type cache hits.");
-	sample(b, "cache_hits_total", NULL, (int64_t)s->hits);
-	metric(b, "cache_misses_total", "counter", "Content type cache misses.");
-	sample(b, "cache_misses_total", NULL, (int64_t)s->misses);
-	metric(b, "file_cache_hits_total", "counter", "Open-file cache hits.");
-	sample(b, "file_cache_hits_total", NULL, (int64_t)s->fhits);
-	metric(b, "file_cache_misses_total", "counter",
-	       "Open-file cache misses.");
-	sample(b, "file_cache_misses_total", NULL, (int64_t)s->fmisses);
-	metric(b, "aio_reads_total", "counter",
-	       "File windows read by the aio pool (not in memory).");
-	sample(b, "aio_reads_total", NULL, (int64_t)s->aio_reads);
-	metric(b, "aio_read_bytes_total", "counter",
-	       "Bytes read by the aio pool.");
-	sample(b, "aio_read_bytes_total", NULL, (int64_t)s->aio_bytes);
+	metric1(b, "sent_bytes_total", "counter", "Response bytes queued.",
+		(int64_t)s->bytes);
+	metric1(b, "cache_hits_total", "counter", "Content type cache hits.",
+		(int64_t)s->hits);
+	metric1(b, "cache_misses_total", "counter",
+		"Content type cache misses.", (int64_t)s->misses);
+	metric1(b, "file_cache_hits_total", "counter", "Open-file cache hits.",
+		(int64_t)s->fhits);
+	metric1(b, "file_cache_misses_total", "counter",
+		"Open-file cache misses.", (int64_t)s->fmisses);
+	metric1(b, "aio_reads_total", "counter",
+		"File windows read by the aio pool (not in memory).",
+		(int64_t)s->aio_reads);
+	metric1(b, "aio_read_bytes_total", "counter",
+		"Bytes read by the aio pool.", (int64_t)s->aio_bytes);
 	metric(b, "tls_handshakes_total", "counter",
 	       "TLS handshakes completed, by protocol version.");
 	sample(b, "tls_handshakes_total", "version=\"TLSv1.2\"",
@@ -477,36 +483,34 @@ render_prometheus(const struct tw_stats *st, const struct snap *s,
 	       (int64_t)s->tls_v13);
 	sample(b, "tls_handshakes_total", "version=\"older\"",
 	       (int64_t)s->tls_vold);
-	metric(b, "tls_resumed_total", "counter",
-	       "TLS handshakes that resumed a session.");
-	sample(b, "tls_resumed_total", NULL, (int64_t)s->tls_resumed);
-	metric(b, "tls_handshake_failures_total", "counter",
-	       "TLS handshakes that failed (no ClientHello included).");
-	sample(b, "tls_handshake_failures_total", NULL,
-	       (int64_t)s->tls_failed);
-	metric(b, "tls_plain_http_total", "counter",
-	       "Plain HTTP requests sent to a TLS port (answered 400).");
-	sample(b, "tls_plain_http_total", NULL, (int64_t)s->tls_plain);
-	metric(b, "auth_passed_total", "counter",
-	       "Basic credentials accepted (from the cache or checked).");
-	sample(b, "auth_passed_total", NULL, (int64_t)s->auth_passed);
-	metric(b, "auth_cached_total", "counter",
-	       "Basic credentials accepted from the cache, no hash checked.");
-	sample(b, "auth_cached_total", NULL, (int64_t)s->auth_cached);
-	metric(b, "auth_failed_total", "counter",
-	       "Basic credentials refused (wrong user or password).");
-	sample(b, "auth_failed_total", NULL, (int64_t)s->auth_failed);
-	metric(b, "auth_throttled_total", "counter",
-	       "Requests answered 429 after too many failures.");
-	sample(b, "auth_throttled_total", NULL, (int64_t)s->auth_throttled);
-	metric(b, "access_denied_total", "counter",
-	       "Requests answered 403 by a deny rule.");
-	sample(b, "access_denied_total", NULL, (int64_t)s->access_denied);
-	metric(b, "start_time_seconds", "gauge", "Server start, unix time.");
-	sample(b, "start_time_seconds", NULL, s->start);
-	metric(b, "last_reload_time_seconds", "gauge",
-	       "Last configuration reload, unix time (0: none).");
-	sample(b, "last_reload_time_seconds", NULL, s->reload);
+	metric1(b, "tls_resumed_total", "counter",
+		"TLS handshakes that resumed a session.",
+		(int64_t)s->tls_resumed);
+	metric1(b, "tls_handshake_failures_total", "counter",
+		"TLS handshakes that failed (no ClientHello included).",
+		(int64_t)s->tls_failed);
+	metric1(b, "tls_plain_http_total", "counter",
+		"Plain HTTP requests sent to a TLS port (answered 400).",
+		(int64_t)s->tls_plain);
+	metric1(b, "auth_passed_total", "counter",
+		"Basic credentials accepted (from the cache or checked).",
+		(int64_t)s->auth_passed);
+	metric1(b, "auth_cached_total", "counter",
+		"Basic credentials accepted from the cache, no hash checked.",
+		(int64_t)s->auth_cached);
+	metric1(b, "auth_failed_total", "counter",
+		"Basic credentials refused (wrong user or password).",
+		(int64_t)s->auth_failed);
+	metric1(b, "auth_throttled_total", "counter",
+		"Requests answered 429 after too many failures.",
+		(int64_t)s->auth_throttled);
+	metric1(b, "access_denied_total", "counter",
+		"Requests answered 403 by a deny rule.",
+		(int64_t)s->access_denied);
+	metric1(b, "start_time_seconds", "gauge", "Server start, unix time.",
+		s->start);
+	metric1(b, "last_reload_time_seconds", "gauge",
+		"Last configuration reload, unix time (0: none).", s->reload);
 	worker_series(m, b, "worker_requests_total", "Requests by worker.",
 		      offsetof(struct tw_stats_worker, requests));
 	worker_series(m, b, "worker_restarts_total", "Respawns by worker slot.",

@@ -507,13 +507,14 @@ hosts:
         return ["h2o", "-c", conf]
 
 
-class TinywebDefer(Tinyweb):
-    """tinyweb with --defer-accept (nginx's `listen ... deferred`, what
-    h2o always does): the new-connection row only, beside the default."""
+class TinywebNoDefer(Tinyweb):
+    """tinyweb with --no-defer-accept (accepts not deferred, nginx's
+    default): the new-connection row only, beside the default (deferred,
+    as h2o always does)."""
     rows = set("b")
 
     def argv(self, work):
-        return super().argv(work) + ["--defer-accept"]
+        return super().argv(work) + ["--no-defer-accept"]
 
 
 class TinywebZ(Tinyweb):
@@ -1982,7 +1983,7 @@ def versions(bench, only):
 
 def mode_servers(b, binary, label, key, has_modes, n, defer=False):
     """prefork and threads columns of one tinyweb build (and with
-    --defer-accept on row b, if defer), or n/a columns when it has no
+    --no-defer-accept on row b, if defer), or n/a columns when it has no
     --mode."""
     if has_modes:
         both = [Tinyweb(key + "_prefork", label + " prefork", b, "prefork",
@@ -1990,12 +1991,12 @@ def mode_servers(b, binary, label, key, has_modes, n, defer=False):
                 Tinyweb(key + "_threads", label + " threads", b, "threads",
                         n, binary)]
         return both if not defer else both + [
-                TinywebDefer(key + "_prefork_defer",
-                             label + " prefork --defer-accept", b,
-                             "prefork", n, binary),
-                TinywebDefer(key + "_threads_defer",
-                             label + " threads --defer-accept", b,
-                             "threads", n, binary)]
+                TinywebNoDefer(key + "_prefork_nodefer",
+                               label + " prefork --no-defer-accept", b,
+                               "prefork", n, binary),
+                TinywebNoDefer(key + "_threads_nodefer",
+                               label + " threads --no-defer-accept", b,
+                               "threads", n, binary)]
     b.note("%s serve has no --mode: its prefork and threads columns are "
            "n/a" % label)
     return [Skip(key + "_skip_prefork", label + " prefork", b),
@@ -2076,9 +2077,9 @@ def main():
         out.append(header)
 
         if "one" in a.only:
-            twd = tw + " --defer-accept"
+            twd = tw + " --no-defer-accept"
             servers = [Tinyweb("tinyweb", tw, b),
-                       TinywebDefer("tinyweb_defer", twd, b)]
+                       TinywebNoDefer("tinyweb_nodefer", twd, b)]
             ratios = [(tw, "nginx"), (tw, "h2o"), (tw, "lighttpd"),
                       (twd, "nginx"), (twd, "h2o"), (twd, "lighttpd")]
             if b.tinyweb_b:
@@ -2102,8 +2103,8 @@ def main():
             servers = mode_servers(b, b.tinyweb, tw, "tw", b.has_modes, n,
                                    defer=True)
             ratios = [(tw + " " + m, p) for m in
-                      ("prefork", "threads", "prefork --defer-accept",
-                       "threads --defer-accept")
+                      ("prefork", "threads", "prefork --no-defer-accept",
+                       "threads --no-defer-accept")
                       for p in ("nginx", "h2o", "lighttpd")]
             if b.tinyweb_b:
                 servers += mode_servers(b, b.tinyweb_b, twb, "twb",

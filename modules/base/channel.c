@@ -127,7 +127,7 @@ tw_channel_recv_fds(int fd, struct tw_channel_msg *m, int *fds, size_t *n)
 		return errno == EAGAIN ? 0 : -errno;
 	*n = take_fds(&h, fds, TW_CHANNEL_MAX_FDS);
 	if (r == (ssize_t)sizeof(*m) && m->cmd >= TW_CHANNEL_QUIT &&
-	    m->cmd <= TW_CHANNEL_REPLY)
+	    m->cmd <= TW_CHANNEL_CMD_MAX)
 		return 1;
 	for (i = 0; i < *n; i++)
 		(void)close(fds[i]);

@@ -16,6 +16,9 @@ enum tw_channel_cmd {
 	TW_CHANNEL_REOPEN,	/* re-open log files (or: here they are) */
 	TW_CHANNEL_UPGRADE,	/* to a keeper: start the next process */
 	TW_CHANNEL_REPLY,	/* a keeper's answer: arg 0 or -1 */
+	TW_CHANNEL_QUIT_LAST,	/* QUIT, and no successor will take the
+				 * listening sockets (the final stop) */
+	TW_CHANNEL_CMD_MAX = TW_CHANNEL_QUIT_LAST
 };
 
 /* Descriptors one message carries at most (SCM_RIGHTS). */

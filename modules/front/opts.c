@@ -1885,10 +1885,11 @@ const struct tw_opt tw_opts[] = {
 	{ BOOL("defer_accept", 0, defer_accept), NULL,
 	  "take a new connection once its request has\n"
 	  "begun to arrive, a silent one after 1 s\n"
-	  "(TCP_DEFER_ACCEPT): faster for many short\n"
-	  "connections, but a graceful stop resets\n"
-	  "clients that connected and had not yet sent",
-	  "take new connections as soon as they are made\n(default)" },
+	  "(TCP_DEFER_ACCEPT; default): faster for many\n"
+	  "short connections; a final graceful stop\n"
+	  "keeps listening 2 s for clients that\n"
+	  "connected and had not yet sent",
+	  "take new connections as soon as they are made" },
 	{ ENUM("aio", 0, aio, aio_names), "HOW",
 	  "cold file reads: threads (default): a pool per\n"
 	  "worker reads pages not in memory so the event\n"

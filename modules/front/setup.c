@@ -337,12 +337,12 @@ loop_exit_tls(struct tw_loop *loop, void *arg)
 	g->inner.loop_exit(loop, g->inner.arg);
 }
 
-static void
+static unsigned
 drain_tls(struct tw_loop *loop, void *arg)
 {
 	struct tw_setup *g = arg;
 
-	g->inner.drain(loop, g->inner.arg);
+	return g->inner.drain(loop, g->inner.arg);
 }
 
 /* Put TLS in front of http on the listeners that ask for it. 0 or -1. */

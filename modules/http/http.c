@@ -1379,9 +1379,8 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 /* Never longer than the connection's own wait: keepalive_timeout when
  * idle, header_timeout when nothing came yet. */
 static uint64_t
-drain_grace_ms(const struct http_conn *hc, enum hc_state st)
+drain_grace_ms(const struct tw_http_opts *o, enum hc_state st)
 {
-	const struct tw_http_opts *o = hc->srv->opts;
 	uint64_t own = st == ST_IDLE ? o->keepalive_timeout_ms :
 				       o->header_timeout_ms;
 
@@ -1396,7 +1395,7 @@ go_idle(struct http_conn *hc)
 	set_state(hc, ST_IDLE);
 	idle_add(hc);
 	tw_conn_set_timeout(hc->c, hc->hl->stopping ?
-			    drain_grace_ms(hc, ST_IDLE) :
+			    drain_grace_ms(hc->srv->opts, ST_IDLE) :
 			    hc->srv->opts->keepalive_timeout_ms, 0);
 }
 
@@ -2283,10 +2282,11 @@ static void
 drain_one(struct http_conn *hc)
 {
 	if (hc->reusable && !hc->lingering && !tw_conn_closing(hc->c))
-		tw_conn_set_timeout(hc->c, drain_grace_ms(hc, hc->state), 0);
+		tw_conn_set_timeout(hc->c, drain_grace_ms(hc->srv->opts,
+							  hc->state), 0);
 }
 
-void
+unsigned
 tw_http_drain(struct tw_loop *loop, void *arg)
 {
 	struct http_loop *hl = tw_loop_get(loop, &http_key);
@@ -2294,7 +2294,7 @@ tw_http_drain(struct tw_loop *loop, void *arg)
 
 	(void)arg;
 	if (hl == NULL)
-		return;
+		return 0;
 	hl->stopping = true;
 	for (size_t i = 0; i < hl->srv->nroutes; i++)
 		if (hl->srv->routes[i].handler->drain != NULL)
@@ -2304,6 +2304,7 @@ tw_http_drain(struct tw_loop *loop, void *arg)
 		next = hc->next;
 		drain_one(hc);
 	}
+	return (unsigned)drain_grace_ms(hl->srv->opts, ST_READING);
 }
 
 int
@@ -2364,7 +2365,11 @@ tw_http_accept(struct tw_conn *c, void *arg)
 		}
 	}
 	tw_stats_add(&st->handled, 1);
-	tw_conn_set_timeout(c, srv->opts->header_timeout_ms, 0);
+	/* Taken while the loop drains (the listener lingers for deferred
+	 * clients): the same wait as one that was here before. */
+	tw_conn_set_timeout(c, hl->stopping ?
+			    drain_grace_ms(srv->opts, ST_READING) :
+			    srv->opts->header_timeout_ms, 0);
 	/* Nothing read yet: reusable until its first byte. */
 	idle_add(hc);
 	return 0;

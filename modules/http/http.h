@@ -208,11 +208,13 @@ void tw_http_loop_exit(struct tw_loop *loop, void *arg);
 
 /*
  * Graceful stop of loop (tw_proto.drain): idle keep-alive connections
- * close now, the others after their current response; new responses
- * carry Connection: close. Walks http's own list of the loop's
- * connections, so other protocols' connections on it are left alone.
+ * get a short grace for a request on its way (at most 2 s), the others
+ * end after their current response; new responses carry Connection:
+ * close. Walks http's own list of the loop's connections, so other
+ * protocols' connections on it are left alone. Returns that grace for a
+ * connection with nothing read yet, in ms.
  */
-void tw_http_drain(struct tw_loop *loop, void *arg);
+unsigned tw_http_drain(struct tw_loop *loop, void *arg);
 
 /* The listener factory (tw_accept_fn): arg is the struct tw_http_server;
  * c's loop has been through tw_http_loop_init. */

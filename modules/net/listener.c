@@ -159,15 +159,29 @@ tw_listener_clone_reuseport(int fd, int backlog)
 	return nfd;
 }
 
-int
-tw_listener_same_defer(int from, int to)
+static int
+defer_secs(int fd)
 {
 	socklen_t len = sizeof(int);
 	int secs;
 
-	if (getsockopt(from, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, &len) < 0)
+	if (getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, &len) < 0)
 		return -errno;
-	return tw_listener_set_defer(to, secs > 0);
+	return secs;
+}
+
+int
+tw_listener_same_defer(int from, int to)
+{
+	int secs = defer_secs(from);
+
+	return secs < 0 ? secs : tw_listener_set_defer(to, secs > 0);
+}
+
+bool
+tw_listener_defers(const struct tw_listener *l)
+{
+	return defer_secs(l->fd) > 0;
 }
 
 int

@@ -33,8 +33,9 @@ struct tw_proto {
 	/* After tw_conn_close_all(loop): no connection of it is left. */
 	void (*loop_exit)(struct tw_loop *loop, void *arg);
 	/* Graceful stop of loop: close idle connections, end the others
-	 * after their current response. */
-	void (*drain)(struct tw_loop *loop, void *arg);
+	 * after their current response. Returns how long (ms) a
+	 * connection accepted from now on may take to begin its request. */
+	unsigned (*drain)(struct tw_loop *loop, void *arg);
 	void *arg;
 };
 
@@ -127,6 +128,9 @@ int tw_listener_resume(struct tw_listener *l);
  * the socket closes. Returns how many were taken.
  */
 size_t tw_listener_take_backlog(struct tw_listener *l, size_t max);
+
+/* Whether l's socket defers its accepts (false if that cannot be read). */
+bool tw_listener_defers(const struct tw_listener *l);
 
 /* Stop watching (the socket stays open) and free. */
 void tw_listener_destroy(struct tw_listener *l);

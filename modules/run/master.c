@@ -400,7 +400,9 @@ begin_stop(struct master *m, bool graceful)
 		m->stopping = true;
 		for (g = m->gens; g != NULL; g = g->next)
 			g->retiring = true;
-		tell_gen(m, NULL, graceful ? TW_CHANNEL_QUIT : TW_CHANNEL_TERMINATE);
+		/* QUIT_LAST: nobody takes the sockets after these. */
+		tell_gen(m, NULL, graceful ? TW_CHANNEL_QUIT_LAST :
+					     TW_CHANNEL_TERMINATE);
 		/* After the workers were told: whoever hears STOPPING=1 and
 		 * then asks a worker finds it stopping (health PATH). */
 		if (first)

@@ -89,7 +89,7 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 	(void)loop;
 	switch (tw_signals_action(signo)) {
 	case TW_SIGNALS_DRAIN:
-		tell_all(p, TW_CHANNEL_QUIT);
+		tell_all(p, TW_CHANNEL_QUIT_LAST);
 		/* After the threads were told (see master.c). */
 		if (!p->draining)
 			tw_notify_stopping(true);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -37,9 +38,11 @@ struct worker {
 	struct tw_listener **ls;
 	size_t nls;
 	bool draining;
+	bool lingering;		/* draining, the listeners still open */
 	bool held;		/* accept mutex */
 	bool paused;
 	struct tw_timer watchdog;	/* epoll mode: the service manager's */
+	struct tw_timer linger;
 };
 
 size_t
@@ -76,23 +79,6 @@ close_listeners(struct worker *w)
  */
 #define BACKLOG_TAKE	4096
 
-/* Graceful: no new connections; the protocol ends the others. */
-static void
-drain(struct worker *w)
-{
-	size_t i;
-
-	if (w->draining)
-		return;
-	w->draining = true;
-	/* The backlog first: the drain then treats what it brought like
-	 * every other connection. */
-	for (i = 0; i < w->nls; i++)
-		(void)tw_listener_take_backlog(w->ls[i], BACKLOG_TAKE);
-	close_listeners(w);
-	w->o->proto->drain(w->loop, w->o->proto->arg);
-}
-
 static void
 set_paused(struct worker *w, bool paused)
 {
@@ -104,6 +90,62 @@ set_paused(struct worker *w, bool paused)
 	for (i = 0; i < w->nls; i++)
 		(void)(paused ? tw_listener_pause(w->ls[i]) :
 				tw_listener_resume(w->ls[i]));
+}
+
+static void
+linger_over(struct tw_loop *loop, struct tw_timer *t)
+{
+	struct worker *w = (struct worker *)(void *)((char *)t -
+				offsetof(struct worker, linger));
+
+	close_listeners(w);
+	w->lingering = false;
+	if (tw_conn_count(loop) == 0)
+		tw_loop_stop(loop);
+}
+
+static bool
+any_defers(const struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nls; i++)
+		if (tw_listener_defers(w->ls[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Graceful: no new connections; the protocol ends the others. last: no
+ * later generation takes the listening sockets over (the final stop).
+ * Then a deferred listener stays open as long as the protocol waits for
+ * a first request: a client that connected before the stop but has not
+ * sent yet is still the kernel's, in no backlog, and the last close of
+ * the socket would reset it. Its request brings it in, as it would have
+ * been answered had it been accepted at once.
+ */
+static void
+drain(struct worker *w, bool last)
+{
+	unsigned grace;
+	size_t i;
+
+	if (w->draining)
+		return;
+	w->draining = true;
+	/* The backlog first: the drain then treats what it brought like
+	 * every other connection. */
+	for (i = 0; i < w->nls; i++)
+		(void)tw_listener_take_backlog(w->ls[i], BACKLOG_TAKE);
+	grace = w->o->proto->drain(w->loop, w->o->proto->arg);
+	if (last && grace > 0 && any_defers(w)) {
+		w->lingering = true;
+		/* Every worker watches now: none takes the lock again. */
+		set_paused(w, false);
+		tw_loop_timer_set(w->loop, &w->linger, grace, linger_over);
+		return;
+	}
+	close_listeners(w);
 }
 
 /* Accept mutex: only the holder watches the listening sockets, so one
@@ -138,7 +180,7 @@ after_batch(struct tw_loop *loop, void *ctx)
 		tw_shmtx_unlock(w->o->mutex, w->o->owner);
 		w->held = false;
 	}
-	if (w->draining && tw_conn_count(loop) == 0)
+	if (w->draining && !w->lingering && tw_conn_count(loop) == 0)
 		tw_loop_stop(loop);
 }
 
@@ -154,7 +196,8 @@ on_channel(struct tw_loop *loop, int fd, unsigned events, void *ctx)
 	while ((r = tw_channel_recv_fds(fd, &m, fds, &n)) == 1) {
 		switch (m.cmd) {
 		case TW_CHANNEL_QUIT:
-			drain(w);
+		case TW_CHANNEL_QUIT_LAST:
+			drain(w, m.cmd == TW_CHANNEL_QUIT_LAST);
 			break;
 		case TW_CHANNEL_TERMINATE:
 			tw_loop_stop(loop);
@@ -187,13 +230,13 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 	switch (tw_signals_action(signo)) {
 	case TW_SIGNALS_DRAIN:
 		if (!w->draining) {
-			drain(w);
+			drain(w, true);
 			tw_notify_stopping(true);
 		}
 		break;
 	case TW_SIGNALS_RELOAD:
 		if (h->reload(h->arg, NULL) == 0)
-			drain(w);
+			drain(w, false);
 		break;
 	case TW_SIGNALS_REOPEN:
 		(void)h->reopen(h->arg);
@@ -279,6 +322,7 @@ tw_worker_run(const struct tw_worker_opts *o)
 	err = tw_loop_run(w.loop);
 
 out_listeners:
+	tw_loop_timer_cancel(w.loop, &w.linger);
 	close_listeners(&w);
 	tw_conn_close_all(w.loop);
 	/* Reads still in flight come back now; their connections, closed

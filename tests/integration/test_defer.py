@@ -1,14 +1,20 @@
 # SPDX-License-Identifier: MIT
 """Deferred accepts, and the FIN in the last response's segment.
 
-With --defer-accept (defer_accept on) listeners defer their accepts
-(TCP_DEFER_ACCEPT): the kernel hands a connection to the server once its
-first bytes are in, a silent one after its wait (about a second). What
-the kernel made of a connection is read from /proc/net/tcp right after
-connect() returned, so no test waits on a clock: the server's end is
-SYN_RECV while deferred and ESTABLISHED once it may be accepted. By
-default it is ESTABLISHED at once, and a reload applies a change, in
-every mode and with prefork's reuseport siblings.
+By default (defer_accept on; --no-defer-accept turns it off) listeners
+defer their accepts (TCP_DEFER_ACCEPT): the kernel hands a connection to
+the server once its first bytes are in, a silent one after its wait
+(about a second). What the kernel made of a connection is read from
+/proc/net/tcp right after connect() returned, so no test waits on a
+clock: the server's end is SYN_RECV while deferred and ESTABLISHED once
+it may be accepted. Off, it is ESTABLISHED at once, and a reload applies
+a change, in every mode and with prefork's reuseport siblings.
+
+A deferred connection is the kernel's until it speaks, in no backlog for
+a draining worker to take. So the final graceful stop (QUIT with nobody
+to take the sockets over) keeps its listeners open for the drain's grace:
+a client that connected before it and sends its request after it is
+answered, in every mode; with deferral off the listeners close at once.
 
 The last response on a connection (Connection: close, HTTP/1.0, the
 keep-alive limit) leaves with the FIN in its final segment: a capture on
@@ -113,34 +119,34 @@ class DeferCase(SiteCase):
             for s, _ in held:
                 s.close()
 
-    def test_on_defers_in_every_mode(self):
+    def test_defers_in_every_mode(self):
         for mode, args in MODES:
-            with self.subTest(mode=mode), \
-                    start(self.root, *args, "--defer-accept",
-                          modes=False) as srv:
-                self.check_deferred(srv.port)
+            for on in ((), ("--defer-accept",)):
+                with self.subTest(mode=mode, flags=on), \
+                        start(self.root, *args, *on, modes=False) as srv:
+                    self.check_deferred(srv.port)
 
     def test_reuseport_siblings_defer(self):
         # Eight clients: the kernel hashes them over both workers'
         # sockets.
         with start(self.root, "-m", "prefork", "-w", "2", "--accept",
-                   "reuseport", "--defer-accept", modes=False) as srv:
+                   "reuseport", modes=False) as srv:
             self.check_deferred(srv.port, n=8)
         with start(self.root, "-m", "prefork", "-w", "2", "--accept",
-                   "reuseport", modes=False) as srv:
+                   "reuseport", "--no-defer-accept", modes=False) as srv:
             self.check_not_deferred(srv.port, n=8)
 
-    def test_default_takes_connections_at_once(self):
+    def test_off_takes_connections_at_once(self):
         for mode, args in MODES:
-            for off in ((), ("--no-defer-accept",)):
-                with self.subTest(mode=mode, flags=off), \
-                        start(self.root, *args, *off, modes=False) as srv:
-                    self.check_not_deferred(srv.port)
+            with self.subTest(mode=mode), \
+                    start(self.root, *args, "--no-defer-accept",
+                          modes=False) as srv:
+                self.check_not_deferred(srv.port)
 
     def test_silent_client_is_taken_after_the_wait(self):
         """The kernel hands a silent client over after its wait; the
         server then holds it like any other, answers it when it speaks."""
-        with start(self.root, "--defer-accept", modes=False) as srv:
+        with start(self.root, modes=False) as srv:
             s, state = silent_client(srv.port)
             with s:
                 self.assertEqual(state, "SYN_RECV")
@@ -199,11 +205,55 @@ class DeferCase(SiteCase):
             srv.stop()
 
     def test_config_prints_it(self):
-        r = harness.run([harness.BIN, "check-config", "--defer-accept"])
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("defer_accept on;\n", r.stdout)
-        r = harness.run([harness.BIN, "check-config"])
-        self.assertIn("defer_accept off;\n", r.stdout)
+        for flags, want in (((), "on"), (("--defer-accept",), "on"),
+                            (("--no-defer-accept",), "off")):
+            with self.subTest(flags=flags):
+                r = harness.run([harness.BIN, "check-config", *flags])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn("defer_accept %s;\n" % want, r.stdout)
+
+
+def health(port):
+    """The health path's status on a new connection, or None if there
+    was no connection to ask on."""
+    try:
+        return harness.get(port, "/health", timeout=2).status
+    except (OSError, harness.Incomplete):
+        return None
+
+
+class StopCase(SiteCase):
+    """The final graceful stop, with clients the kernel still holds."""
+
+    def test_final_stop_answers_clients_that_connected_before_it(self):
+        for mode, args in MODES:
+            with self.subTest(mode=mode):
+                self.final_stop_case(args)
+
+    def final_stop_case(self, args):
+        srv = start(self.root, *args, "--health", "/health", modes=False)
+        early, state = silent_client(srv.port)
+        mute, _ = silent_client(srv.port)
+        try:
+            self.assertEqual(state, "SYN_RECV")
+            srv.send_signal(signal.SIGQUIT)
+            # The drain has begun once a new connection hears it: the
+            # listeners are still open for the clients the kernel holds.
+            self.assertTrue(wait_until(lambda: health(srv.port) == 503,
+                                       timeout=5), srv.stderr_text())
+            # Connected before the stop, speaking after it: answered,
+            # and told the connection ends.
+            c = Conn(srv.port, sock=early, timeout=5)
+            r = c.request("GET", "/1k.txt")
+            self.assertEqual(r.status, 200, r.describe())
+            self.assertEqual(r.body, body_of("1k.txt"))
+            self.assertTrue(r.closes(), r.describe())
+            # One that never speaks does not hold the stop up for good.
+            self.assertEqual(srv.wait_exit(15), 0, srv.stderr_text())
+        finally:
+            early.close()
+            mute.close()
+            srv.stop()
 
 
 # ---------------------------------------------------------------- the FIN

@@ -82,6 +82,7 @@ channel_round_trip_each_command(void **state)
 		{ TW_CHANNEL_REOPEN, 123456 },
 		{ TW_CHANNEL_UPGRADE, 1 },
 		{ TW_CHANNEL_REPLY, -1 },
+		{ TW_CHANNEL_QUIT_LAST, 0 },
 	};
 	struct tw_channel_msg m;
 	int fds[2], dir;
@@ -190,7 +191,7 @@ channel_malformed_packets(void **state)
 		{ { TW_CHANNEL_QUIT, 0, 0 }, 7 },	/* one byte short */
 		{ { TW_CHANNEL_QUIT, 0, 0 }, 12 },	/* too long */
 		{ { 0, 0, 0 }, 8 },			/* cmd below range */
-		{ { TW_CHANNEL_REPLY + 1, 0, 0 }, 8 },	/* above range */
+		{ { TW_CHANNEL_CMD_MAX + 1, 0, 0 }, 8 },	/* above range */
 		{ { 0xffffffffu, 1, 0 }, 8 },
 		{ { 0x80000001u, 1, 0 }, 8 },		/* negative as int */
 	};

@@ -1893,7 +1893,7 @@ print_reparses_to_same(void **state)
 		"mode prefork;\n"
 		"workers 3;\n"
 		"accept mutex;\n"
-		"defer_accept on;\n"
+		"defer_accept off;\n"
 		"aio off;\n"
 		"aio_threads 7;\n"
 		"sendfile off;\n"

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """tinyweb's benchmark: tinyweb, nginx, h2o, lighttpd and a bare epoll
 responder on the same generated root, each bound to 127.0.0.1, loaded by
-wrk (rows a, b, c, e, f, g) and by small python clients (rows d and g's
-cold readers) in interleaved runs, with a verdict per ratio (ahead,
+wrk (rows a, b, c, e, f, g), by bench/hammer.c (rows h and i: rows a and
+b again with a lighter client) and by small python clients (rows d and
+g's cold readers) in interleaved runs, with a verdict per ratio (ahead,
 behind, within noise); a second tinyweb build beside the first
 (--tinyweb-b); a table of server designs: the blocking baselines of
 bench/blocking.c (iterative, fork, thread) beside tinyweb's epoll,
@@ -334,7 +335,7 @@ def resident_fraction(paths):
 class Server:
     """One server under test: how to start it and what it takes part in."""
 
-    rows = set("abcdefg")
+    rows = set("abcdefghi")
     scheme = "http"
 
     def __init__(self, key, label, bench):
@@ -509,9 +510,9 @@ hosts:
 
 class TinywebNoDefer(Tinyweb):
     """tinyweb with --no-defer-accept (accepts not deferred, nginx's
-    default): the new-connection row only, beside the default (deferred,
-    as h2o always does)."""
-    rows = set("b")
+    default): the new-connection rows only (b, and i with hammer),
+    beside the default (deferred, as h2o always does)."""
+    rows = set("bi")
 
     def argv(self, work):
         return super().argv(work) + ["--no-defer-accept"]
@@ -634,7 +635,7 @@ class Blocking(Server):
 
 
 class Responder(Server):
-    rows = set("ab")
+    rows = set("abhi")
 
     def __init__(self, key, label, bench, workers=1):
         super().__init__(key, label, bench)
@@ -969,6 +970,36 @@ def wrk(bench, port, path, conns, secs, headers=(), timeout="5s",
     return d
 
 
+HAMMER_RE = re.compile(r"^requests=\d+ .*$", re.M)
+
+
+def hammer(bench, port, path, conns, secs, fresh=False):
+    """One bench/hammer.c run: conns connections with one GET in flight
+    each (fresh: a new connection per request, Connection: close).
+    Returns its counters, or {"failed": why} when it exits non-zero,
+    prints an error or counts one: a figure from a run with wrong
+    answers is no figure."""
+    argv = [bench.hammer, "-c", str(conns), "-d", "%g" % secs]
+    if fresh:
+        argv.append("-x")
+    argv.append("http://127.0.0.1:%d%s" % (port, path))
+    if bench.client_cpus is not None:
+        argv = ["taskset", "-c", bench.client_cpus] + argv
+    r = subprocess.run(argv, capture_output=True, text=True,
+                       timeout=secs + 60)
+    m = HAMMER_RE.search(r.stdout)
+    d = {}
+    if m:
+        d = dict((k, float(v) if "." in v else int(v)) for k, v in
+                 (kv.split("=") for kv in m.group(0).split()))
+    if r.returncode != 0 or r.stderr.strip() or not m or \
+            d.get("errors", 1) or not d.get("requests"):
+        why = " ".join(r.stderr.split())[:160] or r.stdout.strip()[-160:]
+        return {"failed": "exit %d: %s" % (r.returncode, why or "no output")}
+    d["rps"] = d["requests"] / (d["duration_us"] / 1e6)
+    return d
+
+
 def cpu_seconds(pid):
     """utime + stime of pid and its descendants (nginx's workers)."""
     ticks = 0
@@ -1270,6 +1301,16 @@ ROWS = [
      "load", "ms", "lower", "ms"),
     ("b", "b", "1 KiB, new connection per request", "req/s", "higher",
      "int"),
+    ("h50", "h", "1 KiB keep-alive, 50 conns, hammer", "req/s", "higher",
+     "int"),
+    ("h50p99", "h", "1 KiB keep-alive, 50 conns, hammer: p99", "ms",
+     "lower", "ms"),
+    ("h500", "h", "1 KiB keep-alive, 500 conns, hammer", "req/s", "higher",
+     "int"),
+    ("h500p99", "h", "1 KiB keep-alive, 500 conns, hammer: p99", "ms",
+     "lower", "ms"),
+    ("i", "i", "1 KiB, new connection per request, hammer", "req/s",
+     "higher", "int"),
     ("c", "c", "100 MiB file, 4 conns", "MiB/s", "higher", "int"),
     ("d_mem", "d", "10,000 idle keep-alive: RSS per conn", "KiB", "lower",
      "kib"),
@@ -1415,6 +1456,7 @@ class Bench:
         self.label = a.label
         self.label_b = a.label_b
         self.responder = os.path.abspath(a.responder)
+        self.hammer = os.path.abspath(a.hammer) if a.hammer else None
         self.blocking = os.path.abspath(a.blocking) if a.blocking else None
         self.procs = Procs(a.work)
         self.all_cpus = os.sched_getaffinity(0)
@@ -1469,7 +1511,7 @@ class Bench:
         self.settings[key] = text
 
     # one configuration: a list of servers, durations, pinning
-    def configuration(self, title, servers, secs, pinned, rows="abcdefg",
+    def configuration(self, title, servers, secs, pinned, rows="abcdefghi",
                       idle=None, probe=False):
         self.cur_title = title
         if pinned and self.ncpu >= 2:
@@ -1498,7 +1540,7 @@ class Bench:
         try:
             self.prepare(up)
             t0 = time.monotonic()
-            for row in (r for r in "acefgdbpqtuvz" if r in self.rows and
+            for row in (r for r in "ahcefgdbipqtuvz" if r in self.rows and
                         r in rows):
                 self.row(row, up, secs, results)
                 log("%s: row %s done at %.0f s" % (title, row,
@@ -1539,7 +1581,7 @@ class Bench:
     def probe(self, s, row):
         """Check the server answers this row's request as it should."""
         p = s.port
-        if row in "ab":
+        if row in "abhi":
             st, _, body = http_get(p, SMALL)
             return st == 200 and len(body) == 1024
         if row == "c":
@@ -1658,7 +1700,8 @@ class Bench:
             nums = [v for v in vals if isinstance(v, (int, float))]
             words = [v for v in vals if isinstance(v, str)]
             # "timeout" in most runs is the figure; in a few, a note.
-            if len(words) > len(nums):
+            # hammer's "failed" (wrong answers) in any run is the figure.
+            if len(words) > len(nums) or (row in "hi" and words):
                 results[key][k] = words[0]
             elif nums:
                 results[key][k] = statistics.median(nums)
@@ -1699,6 +1742,25 @@ class Bench:
             d = wrk(self, p, SMALL, 50, secs, ["Connection: close"])
             self.check_errors(s, "b", d)
             return {"b": d["rps"]}
+        if row == "h":
+            out = {}
+            for c in (50, 500):
+                d = hammer(self, p, SMALL, c, secs)
+                if "failed" in d:
+                    self.note("%s row h, %d conns: hammer failed (%s)" %
+                              (s.label, c, d["failed"]))
+                    out["h%d" % c] = out["h%dp99" % c] = "failed"
+                    continue
+                out["h%d" % c] = d["rps"]
+                out["h%dp99" % c] = d["p99_us"] / 1000
+            return out
+        if row == "i":
+            d = hammer(self, p, SMALL, 50, secs, fresh=True)
+            if "failed" in d:
+                self.note("%s row i: hammer failed (%s)" %
+                          (s.label, d["failed"]))
+                return {"i": "failed"}
+            return {"i": d["rps"]}
         if row == "c":
             d = wrk(self, p, BIG, 4, max(secs, 2), timeout="20s")
             self.check_errors(s, "c", d)
@@ -2015,6 +2077,8 @@ def main():
     ap.add_argument("--label-b", default="tinyweb-b",
                     help="column label of --tinyweb-b")
     ap.add_argument("--responder", required=True)
+    ap.add_argument("--hammer", default=None,
+                    help="build/bench/hammer, the client of rows h and i")
     ap.add_argument("--blocking", default=None,
                     help="build/bench/blocking, for the designs table")
     ap.add_argument("--out", required=True)
@@ -2022,7 +2086,7 @@ def main():
     ap.add_argument("--only", default="one,every,designs,proxy,tls,compress",
                     help="tables to run: one, every, designs, proxy, tls, "
                     "compress (comma list)")
-    ap.add_argument("--rows", default="abcdefgpqtuvz",
+    ap.add_argument("--rows", default="abcdefghipqtuvz",
                     help="rows to run, e.g. eg (for a quick look at two)")
     ap.add_argument("--runs", type=int, default=VERDICT_RUNS,
                     help="interleaved runs per row (default %d; a verdict "
@@ -2037,6 +2101,11 @@ def main():
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     b = Bench(a)
+    if not (b.hammer and os.access(b.hammer, os.X_OK)) and \
+            set("hi") & set(b.rows):
+        b.note("no hammer binary (--hammer, build/bench/hammer): rows h "
+               "and i left out")
+        b.rows = "".join(r for r in b.rows if r not in "hi")
     if hard < b.idle + 1000:
         b.note("the client's RLIMIT_NOFILE hard limit is %d: row d opens "
                "only %d connections" % (hard, hard - 1000))
@@ -2069,8 +2138,8 @@ def main():
         mode = "quick" if a.quick else "full"
         header = ("## tinyweb benchmark (%s run, %s)\n\n"
                   "%d CPUs, %s. %s; %d interleaved run%s per row, median; "
-                  "wrk %gs per run (one worker), %gs (every core, "
-                  "designs).\n" %
+                  "wrk and hammer %gs per run (one worker), %gs (every "
+                  "core, designs).\n" %
                   (mode, datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
                    b.ncpu, os.uname().release, versions(b, a.only), b.runs,
                    "" if b.runs == 1 else "s", secs1, secsN))
@@ -2146,8 +2215,18 @@ def main():
              "1.00, \"n/a\" with fewer than %d pairs." % VERDICT_RUNS]
     if "one" in a.only or "every" in a.only:
         notes.append("The responder (a bare epoll loop answering a fixed "
-                     "1 KiB response) takes part in rows a and b only: it "
+                     "1 KiB response) takes part in rows a, b, h and i "
+                     "only: it "
                      "is the ceiling of this machine.")
+    if ("one" in a.only or "every" in a.only) and set("hi") & set(b.rows):
+        notes.append("Rows h and i are rows a and b with bench/hammer.c "
+                     "as the client instead of wrk (one thread, one epoll "
+                     "loop, lighter per request than wrk, whose own core "
+                     "is the limit in row a). hammer's p99 is read once "
+                     "per turn of its loop, so its resolution is one loop "
+                     "turn: it is not comparable with wrk's p99. A "
+                     "hammer run that exits non-zero, prints an error "
+                     "or counts one makes its cell \"failed\".")
     if b.tinyweb_b:
         notes.append("%s is %s; %s is %s." % (tw, b.tinyweb, twb,
                                               b.tinyweb_b))

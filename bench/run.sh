@@ -2,21 +2,22 @@
 # SPDX-License-Identifier: MIT
 #
 # tinyweb's benchmark (make bench): tinyweb, nginx, h2o, lighttpd and a
-# bare epoll responder side by side on 127.0.0.1, loaded by wrk,
-# tinyweb's modes beside the blocking designs of bench/blocking.c, and
-# tinyweb proxy beside nginx proxy_pass and HAProxy, tinyweb, nginx and
-# h2o over HTTPS, and their on-the-fly gzip. See bench/README.md.
+# bare epoll responder side by side on 127.0.0.1, loaded by wrk and (rows
+# h and i) bench/hammer.c, tinyweb's modes beside the blocking designs of
+# bench/blocking.c, and tinyweb proxy beside nginx proxy_pass and HAProxy,
+# tinyweb, nginx and h2o over HTTPS, and their on-the-fly gzip. See
+# bench/README.md.
 #
 #   bench/run.sh [--quick] [--runs N]
 #                [--only one,every,designs,proxy,tls,compress]
-#                [--rows abcdefgpqtuvz] [--idle N] [--no-install]
+#                [--rows abcdefghipqtuvz] [--idle N] [--no-install]
 #   TINYWEB_BIN=old TINYWEB_BIN_B=new bench/run.sh ...   (two builds)
 #
 # This script installs what is missing (Debian packages), builds the
-# responder, the blocking designs and the allocator micro-benchmark, makes
-# a work directory and hands over to bench/bench.py. Whatever is started
-# is recorded by pid in WORK/pids and stopped on exit, even when bench.py
-# dies.
+# responder, hammer, the blocking designs and the allocator
+# micro-benchmark, makes a work directory and hands over to
+# bench/bench.py. Whatever is started is recorded by pid in WORK/pids and
+# stopped on exit, even when bench.py dies.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
 	--idle|--rows|--runs) PYARGS+=("$1" "$2"); shift ;;
 	--no-install) INSTALL= ;;
 	-h|--help)
-		sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0 ;;
 	*) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -105,6 +106,7 @@ if [ -n "${TINYWEB_BIN_B:-}" ]; then
 fi
 mkdir -p "$OUT"
 cc -O2 -o "$OUT/responder" bench/responder.c
+cc -O2 -o "$OUT/hammer" bench/hammer.c
 make -s bench-build
 cc -std=gnu17 -D_GNU_SOURCE -O2 -Imodules -o "$OUT/malloc_vs_pool" \
 	bench/malloc_vs_pool.c modules/base/pool.c
@@ -157,7 +159,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # In the background, so a signal to this script runs the trap at once
 # instead of after bench.py ends.
 python3 bench/bench.py --work "$WORK" "${TWARGS[@]}" \
-	--responder "$OUT/responder" --blocking "$OUT/blocking" \
+	--responder "$OUT/responder" --hammer "$OUT/hammer" \
+	--blocking "$OUT/blocking" \
 	--out "$OUT/results.md" \
 	${PYARGS[@]+"${PYARGS[@]}"} &
 PY=$!

@@ -74,7 +74,7 @@ complete -c tinyweb -n $serve -l defer-accept -d 'Take a connection once its req
 complete -c tinyweb -n $serve -l no-defer-accept -d 'Take connections as soon as they are made'
 complete -c tinyweb -n $serve -l aio -x -a 'threads\t"by a pool of threads per event loop (default)" off\t"by sendfile on the event loop"' -d 'How parts of files not in memory are read'
 complete -c tinyweb -n $serve -l aio-threads -x -d 'Threads in each aio pool, 1 to 64 (default 4)'
-complete -c tinyweb -n $serve -l sendfile -x -a 'auto\t"sendfile below 2 MiB, pread + send from 2 MiB (default)" on\t"always sendfile, zero copy" off\t"always pread + send through a buffer"' -d 'How file bodies are sent'
+complete -c tinyweb -n $serve -l sendfile -x -a 'auto\t"sendfile up to 512 KiB, pread + send above (default)" on\t"always sendfile, zero copy" off\t"always pread + send through a buffer"' -d 'How file bodies are sent'
 complete -c tinyweb -n $serve -l user -x -a '(__fish_complete_users)' -d 'Serve clients as USER[:GROUP], started as root'
 complete -c tinyweb -n $serve -l keepalive-timeout -x -d 'Idle keep-alive wait (default 30s)'
 complete -c tinyweb -n $serve -l header-timeout -x -d 'Deadline for the request headers (default 10s)'

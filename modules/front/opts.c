@@ -1897,8 +1897,8 @@ const struct tw_opt tw_opts[] = {
 	{ COUNT("aio_threads", aio_threads, check_aio_threads), "N",
 	  "threads in each worker's aio pool, 1 to 64\n(default 4)", NULL },
 	{ ENUM("sendfile", 0, sendfile, sendfile_names), "HOW",
-	  "file bodies: auto (default): sendfile below\n"
-	  "2 MiB, pread + send through a buffer above\n"
+	  "file bodies: auto (default): sendfile up to\n"
+	  "512 KiB, pread + send through a buffer above\n"
 	  "(faster there on loopback); on; or off", NULL },
 	{ OWN("user", 0, 0, 1, 2, parse_user, print_user, 0), "USER[:GROUP]",
 	  "started as root, serve clients as USER; the\n"

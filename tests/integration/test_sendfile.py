@@ -2,17 +2,17 @@
 """--sendfile auto|on|off: how file bodies leave for the socket.
 
 on sends every file range with sendfile(2); off reads every range with
-pread(2) into a per-thread buffer of 256 KiB and sends it with send(2);
-auto (the default) uses sendfile for ranges shorter than 2 MiB and the
-copy for ranges of 2 MiB or more, deciding for each range of a response
-on its own (each part of a multipart/byteranges answer too).
+pread(2) into a per-thread buffer of 64 KiB and sends it with send(2);
+auto (the default) uses sendfile for ranges of up to 512 KiB and the
+copy for longer ones, deciding for each range of a response on its own
+(each part of a multipart/byteranges answer too).
 
 Checked in each of the three settings, with one server per setting (and
-$TINYWEB_MODE_ARGS): files of 20 KiB, 1 MiB, 2 MiB - 1, 2 MiB, 2 MiB + 1
-and 9 MiB + 13 of seeded random bytes come back byte for byte over
+$TINYWEB_MODE_ARGS): files of 20 KiB, 512 KiB, 512 KiB + 1, 512 KiB + 2,
+1 MiB and 9 MiB + 13 of seeded random bytes come back byte for byte over
 keep-alive and pipelined connections; ranges of the 9 MiB file (across
-the 2 MiB mark, suffix, open, and a multipart request with one part of
-2.5 MiB and two of 100 KiB); HEAD and the request after it; clients that
+the 512 KiB mark, suffix, open, and a multipart request with one part of
+1 MiB + 1 and two of 100 KiB); HEAD and the request after it; clients that
 read 100 KiB slowly and vanish leave no descriptor behind; which system
 call carried the bytes, read from the server's write accounting (see
 below). In off and auto, 8 clients at once, half of them slow, get the
@@ -55,16 +55,16 @@ from harness import (Conn, build, check_common, fd_count, fd_report,
 
 KIB = 1024
 MIB = 1024 * 1024
-AUTO_MIN = 2 * MIB          # TW_CONN_COPY_AUTO: auto copies from here
+AUTO_MIN = 512 * KIB + 1    # TW_CONN_COPY_AUTO: auto copies from here
 BIG = "big.bin"
 BIG_SIZE = 9 * MIB + 13
 # name -> size. .bin is a known extension: no byte is read for its type.
 FILES = {
     "k20.bin": 20 * KIB,
     "m1.bin": MIB,
-    "m2m1.bin": AUTO_MIN - 1,
-    "m2.bin": AUTO_MIN,
-    "m2p1.bin": AUTO_MIN + 1,
+    "mark_m1.bin": AUTO_MIN - 1,
+    "mark.bin": AUTO_MIN,
+    "mark_p1.bin": AUTO_MIN + 1,
     BIG: BIG_SIZE,
 }
 # The write accounting may grow by this much without a sendfile: the
@@ -231,7 +231,7 @@ class SendfileCase:
         """A small receive buffer: the server meets a full socket again
         and again and resumes at the right offset."""
         with client(self.port, rcvbuf=16 * KIB) as c:
-            for name in (BIG, "m2.bin", "m2m1.bin"):
+            for name in (BIG, "mark.bin", "mark_m1.bin"):
                 with self.subTest(file=name):
                     self.assertWhole(c.request("GET", "/" + name), name)
 
@@ -240,11 +240,11 @@ class SendfileCase:
     def test_ranges_on_the_big_file(self):
         size = BIG_SIZE
         cases = [
-            # short, across the 2 MiB mark
+            # short, across the mark
             (AUTO_MIN - 1000, AUTO_MIN + 5000),
             # long (3 MiB + 1001), across it
             (1000, 3 * MIB + 2000),
-            # exactly 2 MiB and one less, from an odd offset
+            # exactly the mark and one less, from an odd offset
             (7, 7 + AUTO_MIN - 1),
             (7, 7 + AUTO_MIN - 2),
         ]
@@ -299,13 +299,13 @@ class SendfileCase:
             r = c.request("HEAD", "/" + BIG)
             self.assertWhole(r, BIG, "HEAD")
             self.assertEqual(c.buf, b"", "bytes after a HEAD response")
-            self.assertWhole(c.request("GET", "/m2.bin"), "m2.bin")
+            self.assertWhole(c.request("GET", "/mark.bin"), "mark.bin")
             # pipelined: a body after the HEAD would break the GET's parse
             c.send(build("HEAD", "/" + BIG) + build("GET", "/k20.bin") +
-                   build("HEAD", "/m2p1.bin") + build("GET", "/" + BIG))
+                   build("HEAD", "/mark_p1.bin") + build("GET", "/" + BIG))
             self.assertWhole(c.read_response("HEAD"), BIG, "HEAD")
             self.assertWhole(c.read_response(), "k20.bin")
-            self.assertWhole(c.read_response("HEAD"), "m2p1.bin", "HEAD")
+            self.assertWhole(c.read_response("HEAD"), "mark_p1.bin", "HEAD")
             self.assertWhole(c.read_response(), BIG)
             self.assertFalse(c.at_eof(0.2))
 
@@ -414,7 +414,7 @@ class ConcurrentMixin:
                 with client(self.port, rcvbuf=16 * KIB if i % 2 else None,
                             timeout=120) as c:
                     r = c.request("GET", "/" + BIG)
-                    results[i] = (r, c.request("GET", "/m2p1.bin"))
+                    results[i] = (r, c.request("GET", "/mark_p1.bin"))
             except Exception as e:      # reported below, with its number
                 results[i] = e
 
@@ -430,7 +430,7 @@ class ConcurrentMixin:
                 got = results.get(i)
                 self.assertIsInstance(got, tuple, "client %d: %r" % (i, got))
                 self.assertWhole(got[0], BIG)
-                self.assertWhole(got[1], "m2p1.bin")
+                self.assertWhole(got[1], "mark_p1.bin")
         self.assertTrue(self.server.alive())
 
 
@@ -559,13 +559,14 @@ class TestSendfileOff(ConcurrentMixin, ShrinkMixin, SendfileCase,
 
 class TestDefault(unittest.TestCase):
     def test_no_flag_is_auto(self):
-        """Without --sendfile the server splits as auto does: 1 MiB by
-        sendfile, 2 MiB by the copy."""
+        """Without --sendfile the server splits as auto does: 512 KiB by
+        sendfile, one byte more by the copy."""
         with start(_mod["root"]) as s:
             written_bytes(s.pid)
             with client(s.port) as c:
                 c.request("GET", "/k20.bin")
-                for name, want in (("m1.bin", MIB), ("m2.bin", 0)):
+                for name, want in (("mark_m1.bin", AUTO_MIN - 1),
+                                   ("mark.bin", 0)):
                     with self.subTest(file=name):
                         w0 = written_bytes(s.pid)
                         r = c.request("GET", "/" + name)

@@ -253,9 +253,10 @@ struct tw_conn_opts {
 	 * never, 0: always). Measured on loopback with 64 KiB turns:
 	 * sendfile level or ahead up to 512 KiB, the copy ahead from
 	 * 640 KiB (1.3-1.5x at 1 MiB), and a small request's p99 beside
-	 * streaming 1 MiB files 0.42x of sendfile's: with sendfile the
-	 * reader copies from page-cache pages, which cost it (the client,
-	 * on loopback) far more than bytes just written by the server. */
+	 * streaming 1 MiB files 0.42x of sendfile's. On loopback the
+	 * reader is a process here, and with sendfile it copies from
+	 * page-cache pages: 3x its kernel time in one profile, against
+	 * copying bytes the server has just written. */
 	uint64_t copy_min;
 };
 

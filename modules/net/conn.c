@@ -1046,20 +1046,29 @@ on_resume(struct tw_loop *loop, struct tw_loop_task *t)
 }
 
 /*
- * Write as much as the socket takes, up to FAIR_BYTES a turn (then the
- * connection is posted to go on after the batch). Consecutive byte
+ * Write as much as the socket takes, up to what is left of the turn's
+ * *budget (then the connection is posted to go on after the batch). The
+ * budget is the whole turn's, not one response's: a client pipelining
+ * small requests would otherwise be answered all in one turn while the
+ * loop's other connections wait (measured: two clients pipelining 1,000
+ * requests of 1 KiB made a fresh request wait 5.9 ms at the median).
+ * Consecutive byte
  * segments go out in one sendmsg; MSG_MORE when a file follows lets the
  * kernel put the head and the first body bytes in one packet (what
  * TCP_CORK would do, without two extra setsockopt calls). Returns 1 when
  * drained, 0 on EAGAIN, a turn's end or a fetch in flight, or -errno.
  */
 static int
-flush(struct tw_conn *c)
+flush(struct tw_conn *c, size_t *budget)
 {
 	struct conn_io *io = c->io;
-	size_t budget = FAIR_BYTES;
 
 	while (io->nseg > 0) {
+		if (*budget == 0) {
+			io->owner = c;
+			tw_loop_post(c->cl->loop, &io->resume, on_resume);
+			return 0;
+		}
 		struct seg *s = &io->segs[io->shead];
 		ssize_t n;
 
@@ -1142,12 +1151,7 @@ flush(struct tw_conn *c)
 			}
 			arm_timer(c);
 		}
-		budget -= (size_t)n < budget ? (size_t)n : budget;
-		if (budget == 0 && io->nseg > 0) {
-			io->owner = c;
-			tw_loop_post(c->cl->loop, &io->resume, on_resume);
-			return 0;
-		}
+		*budget -= (size_t)n < *budget ? (size_t)n : *budget;
 	}
 	io->shead = 0;
 	io->sent = 0;
@@ -1242,6 +1246,8 @@ log_cut(struct tw_conn *c, int err)
 static void
 conn_run(struct tw_conn *c)
 {
+	size_t budget = FAIR_BYTES;
+
 	if (c->in_run || c->connecting)
 		return;
 	c->in_run = true;
@@ -1253,7 +1259,7 @@ conn_run(struct tw_conn *c)
 		bool progress = false;
 
 		if (tw_conn_pending(c) && c->writable && !c->fetching) {
-			int r = flush(c);
+			int r = flush(c, &budget);
 
 			if (r < 0) {
 				log_cut(c, r);

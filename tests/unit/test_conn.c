@@ -578,6 +578,91 @@ file_without_sendfile(void **state)
 	free(file);
 }
 
+/* ---- a client pipelining small requests ---- */
+
+#define PIPED_ANSWERS	300	/* of 1 KiB: several 64 KiB turns */
+
+/* Each drain queues the next answer, as http does for a pipelined
+ * request waiting in the input. */
+struct piped {
+	struct seen s;		/* first: on_data takes it as a seen */
+	unsigned left;
+	char answer[1024];
+};
+
+static void
+piped_drained(struct tw_conn *c, void *ctx)
+{
+	struct piped *p = ctx;
+
+	p->s.drained++;
+	if (p->left == 0)
+		return;
+	p->left--;
+	assert_int_equal(tw_conn_write(c, p->answer, sizeof(p->answer)), 0);
+	tw_conn_send(c);
+}
+
+static const struct tw_conn_ops piped_ops = {
+	.on_data = on_data,
+	.on_drained = piped_drained,
+	.on_timeout = on_timeout,
+	.on_closed = on_closed,
+};
+
+/* The turn's 64 KiB is the whole turn's, however many answers make it
+ * up: a client pipelining small requests is answered a turn at a time,
+ * and a connection beside it is served between its turns. The socket
+ * takes every answer at once here, so nothing but the budget ends the
+ * first turn. */
+static void
+pipelined_answers_share_the_loop(void **state)
+{
+	struct tw_loop *loop = new_loop();
+	struct piped p = { .left = PIPED_ANSWERS - 1 };
+	struct seen b = { 0 };
+	struct reader r;
+	int sa[2], sb[2], big = 1 << 20, err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(p.answer); i++)
+		p.answer[i] = (char)('a' + i % 26);
+	/* TCP, with room in the send buffer for every answer. */
+	make_pair(PAIR_TCP, sa);
+	assert_int_equal(setsockopt(sa[0], SOL_SOCKET, SO_SNDBUF, &big,
+				    sizeof(big)), 0);
+	make_pair(PAIR_UNIX, sb);
+	conn_on(loop, sb[0], &b);
+	p.s.c = tw_conn_create(loop, sa[0], NULL, 0, &err);
+	assert_non_null(p.s.c);
+	tw_conn_set_ops(p.s.c, &piped_ops, &p);
+	tw_conn_start(p.s.c);
+	assert_int_equal(tw_conn_write(p.s.c, p.answer, sizeof(p.answer)), 0);
+	tw_conn_send(p.s.c);
+	assert_int_equal(p.s.drained, 64);
+	/* The other connection's request comes in while answers are left. */
+	assert_int_equal(write(sb[1], "ping", 4), 4);
+	run_until(loop, got_input, &(struct want_input){ &b, 4 });
+	assert_true(p.s.drained < PIPED_ANSWERS);
+	/* Then every answer arrives, whole and in order. */
+	reader_start(loop, &r, sa[1], 64 * 1024);
+	run_until(loop, got_bytes,
+		  &(struct want_bytes){ &r, PIPED_ANSWERS * sizeof(p.answer),
+					NULL });
+	assert_int_equal(p.s.drained, PIPED_ANSWERS);
+	assert_int_equal(r.len, PIPED_ANSWERS * sizeof(p.answer));
+	for (i = 0; i < PIPED_ANSWERS; i++)
+		assert_memory_equal(r.buf + i * sizeof(p.answer), p.answer,
+				    sizeof(p.answer));
+	end_loop(loop);
+	(void)close(sa[1]);
+	(void)close(sb[1]);
+	free(r.buf);
+	free(b.in);
+	free(p.s.in);
+}
+
 /* tw_conn_shutdown_write with bytes queued: they arrive, then EOF. */
 static void
 shutdown_write_gives_eof(void **state)
@@ -1177,6 +1262,7 @@ main(void)
 		cmocka_unit_test(big_bytes_socketpair),
 		cmocka_unit_test(big_bytes_tcp),
 		cmocka_unit_test(file_without_sendfile),
+		cmocka_unit_test(pipelined_answers_share_the_loop),
 		cmocka_unit_test(shutdown_write_gives_eof),
 		cmocka_unit_test(peer_reset_closes),
 		cmocka_unit_test(connect_succeeds),

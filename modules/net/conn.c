@@ -499,6 +499,10 @@ on_io(struct tw_loop *loop, int fd, unsigned events, void *ctx)
 		c->send_wants_read = false;
 		c->writable = true;
 	}
+	/* Its turn is over and it is posted to go on after the batch: the
+	 * events wait for that, so a connection gets one turn a batch. */
+	if (c->io != NULL && c->io->resume.prev != NULL)
+		return;
 	conn_run(c);
 }
 

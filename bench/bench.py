@@ -59,6 +59,13 @@ MAX_CONN = 20000
 # other tables keep the run short and the machine usable.
 DESIGN_IDLE = 1000
 
+# Row j: clients that each send this many requests for SMALL at once on a
+# connection (the last with Connection: close), read the answers, and
+# start again; under every server's keep-alive limit (nginx's and
+# lighttpd's 1,000 in the configurations here).
+PIPE_DEPTH = 500
+PIPE_CLIENTS = 2
+
 # A fresh request's wait for its answer before it counts as a timeout,
 # and how many timeouts in a row end row d's series (an iterative server
 # answers none while a client it serves stays idle).
@@ -335,7 +342,7 @@ def resident_fraction(paths):
 class Server:
     """One server under test: how to start it and what it takes part in."""
 
-    rows = set("abcdefghi")
+    rows = set("abcdefghij")
     scheme = "http"
 
     def __init__(self, key, label, bench):
@@ -1219,6 +1226,71 @@ def probed_wrk(bench, port, path, conns, secs):
     return d
 
 
+# Row j's pipelining client, a process of its own (threads of this
+# script would share its interpreter lock with the fresh requests).
+# argv: port, seconds, depth, path. Prints the answers it counted and
+# the batches that did not bring all of them.
+PIPE_CLIENT = r'''
+import socket, sys, time
+port, secs, depth, path = int(sys.argv[1]), float(sys.argv[2]), \
+    int(sys.argv[3]), sys.argv[4]
+one = b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+batch = (one + b"\r\n") * (depth - 1) + one + b"Connection: close\r\n\r\n"
+end = time.monotonic() + secs
+answers = bad = 0
+while time.monotonic() < end:
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(batch)
+    got = bytearray()
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        got += b
+    s.close()
+    n = got.count(b"HTTP/1.1 200 ")
+    answers += n
+    bad += n != depth
+print(answers, bad)
+'''
+
+
+def pipelined(bench, port, secs):
+    """Row j: PIPE_CLIENTS clients pipelining PIPE_DEPTH requests each,
+    again and again, and meanwhile requests on fresh connections, 2 ms
+    apart: how long a newcomer waits while a server answers pipelines
+    (one that answers a whole pipeline in one go makes it wait for it)."""
+    req = b"GET " + SMALL.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    procs = [subprocess.Popen([sys.executable, "-c", PIPE_CLIENT, str(port),
+                               str(secs), str(PIPE_DEPTH), SMALL],
+                              stdout=subprocess.PIPE, text=True)
+             for _ in range(PIPE_CLIENTS)]
+    lat, errors = [], 0
+    try:
+        time.sleep(0.3)
+        end = time.monotonic() + secs - 0.6
+        while time.monotonic() < end:
+            try:
+                lat.append(fresh_request_ms(port, req, FRESH_TIMEOUT))
+            except OSError:
+                errors += 1
+            time.sleep(0.002)
+    finally:
+        answers = bad = 0
+        for p in procs:
+            out, _ = p.communicate(timeout=secs + 30)
+            try:
+                a, b = out.split()
+                answers, bad = answers + int(a), bad + int(b)
+            except ValueError:
+                bad += 1
+    lat.sort()
+    return {"med": statistics.median(lat) if lat else None,
+            "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+            if lat else None,
+            "rps": answers / secs, "errors": errors, "bad": bad}
+
+
 def disk_sectors_read(path):
     """Sectors read so far from the block device that holds path, or None
     (a partition's /sys/dev/block entry has its own stat)."""
@@ -1336,6 +1408,12 @@ ROWS = [
      "MiB/s", "higher", "int"),
     ("g_disk", "g", "read from the disk meanwhile (eviction check)",
      "MiB/s", "info", "int"),
+    ("j_med", "j", "fresh request beside %d clients pipelining %d: median" %
+     (PIPE_CLIENTS, PIPE_DEPTH), "ms", "lower", "ms"),
+    ("j_p99", "j", "fresh request beside %d clients pipelining %d: p99" %
+     (PIPE_CLIENTS, PIPE_DEPTH), "ms", "lower", "ms"),
+    ("j_rps", "j", "the pipelining clients' answers", "req/s", "higher",
+     "int"),
     ("p50", "p", "1 KiB through the proxy, keep-alive, 50 conns", "req/s",
      "higher", "int"),
     ("p50p99", "p", "1 KiB through the proxy, keep-alive, 50 conns: p99",
@@ -1511,7 +1589,7 @@ class Bench:
         self.settings[key] = text
 
     # one configuration: a list of servers, durations, pinning
-    def configuration(self, title, servers, secs, pinned, rows="abcdefghi",
+    def configuration(self, title, servers, secs, pinned, rows="abcdefghij",
                       idle=None, probe=False):
         self.cur_title = title
         if pinned and self.ncpu >= 2:
@@ -1540,7 +1618,7 @@ class Bench:
         try:
             self.prepare(up)
             t0 = time.monotonic()
-            for row in (r for r in "ahcefgdbipqtuvz" if r in self.rows and
+            for row in (r for r in "ahcefgjdbipqtuvz" if r in self.rows and
                         r in rows):
                 self.row(row, up, secs, results)
                 log("%s: row %s done at %.0f s" % (title, row,
@@ -1581,7 +1659,7 @@ class Bench:
     def probe(self, s, row):
         """Check the server answers this row's request as it should."""
         p = s.port
-        if row in "abhi":
+        if row in "abhij":
             st, _, body = http_get(p, SMALL)
             return st == 200 and len(body) == 1024
         if row == "c":
@@ -1833,6 +1911,14 @@ class Bench:
                     "g_mibs": cr.bytes / (1 << 20) / cr.secs,
                     "g_disk": (sect2 - sect) * 512 / (1 << 20) / cr.secs
                     if sect is not None and sect2 is not None else None}
+        if row == "j":
+            d = pipelined(self, p, max(secs, 3))
+            if d["errors"] or d["bad"]:
+                self.note("%s row j: %d fresh requests failed, %d "
+                          "pipelines came back short" %
+                          (s.label, d["errors"], d["bad"]))
+            return {"j_med": d["med"], "j_p99": d["p99"],
+                    "j_rps": d["rps"]}
         if row == "d":
             # A fresh server, so memory freed by earlier rows' connections
             # (500 at once in row a) does not hide what 10,000 cost.
@@ -2086,7 +2172,7 @@ def main():
     ap.add_argument("--only", default="one,every,designs,proxy,tls,compress",
                     help="tables to run: one, every, designs, proxy, tls, "
                     "compress (comma list)")
-    ap.add_argument("--rows", default="abcdefghipqtuvz",
+    ap.add_argument("--rows", default="abcdefghijpqtuvz",
                     help="rows to run, e.g. eg (for a quick look at two)")
     ap.add_argument("--runs", type=int, default=VERDICT_RUNS,
                     help="interleaved runs per row (default %d; a verdict "

@@ -10,7 +10,7 @@
 #
 #   bench/run.sh [--quick] [--runs N]
 #                [--only one,every,designs,proxy,tls,compress]
-#                [--rows abcdefghipqtuvz] [--idle N] [--no-install]
+#                [--rows abcdefghijpqtuvz] [--idle N] [--no-install]
 #   TINYWEB_BIN=old TINYWEB_BIN_B=new bench/run.sh ...   (two builds)
 #
 # This script installs what is missing (Debian packages), builds the

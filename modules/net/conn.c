@@ -1055,12 +1055,12 @@ on_resume(struct tw_loop *loop, struct tw_loop_task *t)
  * budget is the whole turn's, not one response's: a client pipelining
  * small requests would otherwise be answered all in one turn while the
  * loop's other connections wait (measured: two clients pipelining 1,000
- * requests of 1 KiB made a fresh request wait 5.9 ms at the median).
- * Consecutive byte
- * segments go out in one sendmsg; MSG_MORE when a file follows lets the
- * kernel put the head and the first body bytes in one packet (what
- * TCP_CORK would do, without two extra setsockopt calls). Returns 1 when
- * drained, 0 on EAGAIN, a turn's end or a fetch in flight, or -errno.
+ * requests of 1 KiB made a fresh request wait 5.6 ms at the median,
+ * against 0.24 ms). Consecutive byte segments go out in one sendmsg;
+ * MSG_MORE when a file follows lets the kernel put the head and the
+ * first body bytes in one packet (what TCP_CORK would do, without two
+ * extra setsockopt calls). Returns 1 when drained, 0 on EAGAIN, a turn's
+ * end or a fetch in flight, or -errno.
  */
 static int
 flush(struct tw_conn *c, size_t *budget)
@@ -1068,13 +1068,14 @@ flush(struct tw_conn *c, size_t *budget)
 	struct conn_io *io = c->io;
 
 	while (io->nseg > 0) {
+		struct seg *s = &io->segs[io->shead];
+		ssize_t n;
+
 		if (*budget == 0) {
 			io->owner = c;
 			tw_loop_post(c->cl->loop, &io->resume, on_resume);
 			return 0;
 		}
-		struct seg *s = &io->segs[io->shead];
-		ssize_t n;
 
 		if (s->fd < 0) {
 			struct iovec iov[MAX_IOV];

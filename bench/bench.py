@@ -1255,7 +1255,7 @@ print(answers, bad)
 '''
 
 
-def pipelined(bench, port, secs):
+def pipelined(port, secs):
     """Row j: PIPE_CLIENTS clients pipelining PIPE_DEPTH requests each,
     again and again, and meanwhile requests on fresh connections, 2 ms
     apart: how long a newcomer waits while a server answers pipelines
@@ -1278,7 +1278,11 @@ def pipelined(bench, port, secs):
     finally:
         answers = bad = 0
         for p in procs:
-            out, _ = p.communicate(timeout=secs + 30)
+            try:
+                out, _ = p.communicate(timeout=secs + 30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, _ = p.communicate()
             try:
                 a, b = out.split()
                 answers, bad = answers + int(a), bad + int(b)
@@ -1912,7 +1916,7 @@ class Bench:
                     "g_disk": (sect2 - sect) * 512 / (1 << 20) / cr.secs
                     if sect is not None and sect2 is not None else None}
         if row == "j":
-            d = pipelined(self, p, max(secs, 3))
+            d = pipelined(p, max(secs, 3))
             if d["errors"] or d["bad"]:
                 self.note("%s row j: %d fresh requests failed, %d "
                           "pipelines came back short" %

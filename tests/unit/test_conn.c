@@ -316,18 +316,26 @@ make_pair(enum pair_kind kind, int sv[2])
 	small_sndbuf(sv[0]);
 }
 
+/* A started conn on fd with ops; ctx begins with the seen it fills. */
 static struct tw_conn *
-conn_on(struct tw_loop *loop, int fd, struct seen *s)
+conn_with(struct tw_loop *loop, int fd, const struct tw_conn_ops *o,
+	  struct seen *s)
 {
 	int err;
 	struct tw_conn *c = tw_conn_create(loop, fd, NULL, 0, &err);
 
 	assert_non_null(c);
 	assert_int_equal(err, 0);
-	tw_conn_set_ops(c, &ops, s);
+	tw_conn_set_ops(c, o, s);
 	s->c = c;
 	tw_conn_start(c);
 	return c;
+}
+
+static struct tw_conn *
+conn_on(struct tw_loop *loop, int fd, struct seen *s)
+{
+	return conn_with(loop, fd, &ops, s);
 }
 
 static struct tw_loop *
@@ -622,7 +630,7 @@ pipelined_answers_share_the_loop(void **state)
 	struct piped p = { .left = PIPED_ANSWERS - 1 };
 	struct seen b = { 0 };
 	struct reader r;
-	int sa[2], sb[2], big = 1 << 20, err;
+	int sa[2], sb[2], big = 1 << 20;
 	size_t i;
 
 	(void)state;
@@ -634,10 +642,7 @@ pipelined_answers_share_the_loop(void **state)
 				    sizeof(big)), 0);
 	make_pair(PAIR_UNIX, sb);
 	conn_on(loop, sb[0], &b);
-	p.s.c = tw_conn_create(loop, sa[0], NULL, 0, &err);
-	assert_non_null(p.s.c);
-	tw_conn_set_ops(p.s.c, &piped_ops, &p);
-	tw_conn_start(p.s.c);
+	conn_with(loop, sa[0], &piped_ops, &p.s);
 	assert_int_equal(tw_conn_write(p.s.c, p.answer, sizeof(p.answer)), 0);
 	tw_conn_send(p.s.c);
 	assert_int_equal(p.s.drained, 64);

@@ -1221,6 +1221,11 @@ tw_conn_read_now(struct tw_conn *c)
 
 	if (io == NULL || c->eof || io->rlen > io->rstart)
 		return true;
+	/* A short read emptied the socket and no edge has come since: as
+	 * nginx's read->ready, trusted without a read that would only say
+	 * EAGAIN. */
+	if (!c->readable)
+		return false;
 	return fill(c) != 0 || c->eof;
 }
 
@@ -1274,11 +1279,15 @@ conn_run(struct tw_conn *c)
 			if (r == 1) {
 				progress = true;
 				c->drained_once = true;
-				if (c->shut_wr)
-					io_shutdown(c);
+				/* on_drained first: a protocol that closes now
+				 * lets close() carry the FIN with the segment
+				 * held back, one syscall fewer than shutdown
+				 * and close. */
 				c->ops->on_drained(c, c->ctx);
 				if (c->closing)
 					break;
+				if (c->shut_wr && !tw_conn_pending(c))
+					io_shutdown(c);
 			}
 		}
 		if (c->readable && !c->eof) {

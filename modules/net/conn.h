@@ -158,7 +158,9 @@ bool tw_conn_eof(const struct tw_conn *c);
 /*
  * Read what has arrived now, without waiting. True if input is buffered,
  * the peer shut down, or the connection failed: anything but a socket
- * with nothing to give. Costs one read when nothing is buffered.
+ * with nothing to give. Costs one read when nothing is buffered and the
+ * socket has not said it is empty (a short read or EAGAIN, with no
+ * readiness since).
  */
 bool tw_conn_read_now(struct tw_conn *c);
 

@@ -694,6 +694,116 @@ shutdown_write_gives_eof(void **state)
 	free(r.buf);
 }
 
+/* Closes the connection when its queue drains, as http does after a
+ * last response nothing more is owed for. */
+static void
+close_drained(struct tw_conn *c, void *ctx)
+{
+	((struct seen *)ctx)->drained++;
+	tw_conn_close(c);
+}
+
+static const struct tw_conn_ops close_ops = {
+	.on_data = on_data,
+	.on_drained = close_drained,
+	.on_timeout = on_timeout,
+	.on_closed = on_closed,
+};
+
+/* A half-close asked with the last bytes, and a close when they drain:
+ * close() carries the FIN, so no shutdown is made, and the peer reads
+ * the bytes whole, then EOF. */
+static void
+close_at_drain_makes_no_shutdown(void **state)
+{
+	struct tw_loop *loop = new_loop();
+	struct counted k = { 0 };
+	struct seen s = { 0 };
+	struct reader r;
+	int sv[2];
+
+	(void)state;
+	make_pair(PAIR_TCP, sv);
+	conn_with(loop, sv[0], &close_ops, &s);
+	tw_conn_set_io(s.c, &no_sendfile_io, &k);
+	assert_int_equal(tw_conn_write(s.c, "last", 4), 0);
+	tw_conn_shutdown_write(s.c);
+	tw_conn_send(s.c);
+	assert_int_equal(s.drained, 1);
+	assert_true(tw_conn_closing(s.c));
+	assert_int_equal(k.shutdowns, 0);
+	assert_int_equal(k.closes, 1);
+	reader_start(loop, &r, sv[1], 64);
+	run_until(loop, got_eof, &r);
+	assert_int_equal(r.len, 4);
+	assert_memory_equal(r.buf, "last", 4);
+	end_loop(loop);
+	(void)close(sv[1]);
+	free(r.buf);
+}
+
+/* On its first input, asks tw_conn_read_now with bytes just arrived
+ * behind the ones read, as after_response asks it with the socket's
+ * state of the last read. */
+struct asker {
+	struct seen s;		/* first: on_data takes it as a seen */
+	struct counted k;
+	int peer;
+	int asked;		/* -1 not yet, else what read_now said */
+	unsigned recvs;		/* reads made by the question */
+};
+
+static void
+ask_on_data(struct tw_conn *c, void *ctx)
+{
+	struct asker *a = ctx;
+	unsigned before = a->k.recvs;
+
+	on_data(c, ctx);
+	if (a->asked >= 0)
+		return;
+	assert_int_equal(write(a->peer, "more", 4), 4);
+	a->asked = tw_conn_read_now(c);
+	a->recvs = a->k.recvs - before;
+}
+
+static const struct tw_conn_ops ask_ops = {
+	.on_data = ask_on_data,
+	.on_drained = on_drained,
+	.on_timeout = on_timeout,
+	.on_closed = on_closed,
+};
+
+/* tw_conn_read_now after a short read that emptied the socket: false,
+ * without a read, while no readiness has come since, even with bytes
+ * just arrived (as nginx's read->ready); the edge still brings them. */
+static void
+read_now_trusts_a_short_read(void **state)
+{
+	struct tw_loop *loop = new_loop();
+	struct asker a = { .asked = -1 };
+	int sv[2], err;
+
+	(void)state;
+	make_pair(PAIR_TCP, sv);
+	a.peer = sv[1];
+	assert_int_equal(write(sv[1], "ping", 4), 4);
+	/* The table before the start, whose first run reads "ping". */
+	a.s.c = tw_conn_create(loop, sv[0], NULL, 0, &err);
+	assert_non_null(a.s.c);
+	tw_conn_set_ops(a.s.c, &ask_ops, &a.s);
+	tw_conn_set_io(a.s.c, &no_sendfile_io, &a.k);
+	tw_conn_start(a.s.c);
+	assert_int_equal(a.k.recvs, 1);
+	run_until(loop, got_input, &(struct want_input){ &a.s, 8 });
+	assert_int_equal(a.asked, 0);
+	assert_int_equal(a.recvs, 0);
+	assert_memory_equal(a.s.in, "pingmore", 8);
+	end_loop(loop);
+	(void)close(sv[1]);
+	free(a.s.in);
+}
+
 static void
 reset_peer(int fd)
 {
@@ -1270,6 +1380,8 @@ main(void)
 		cmocka_unit_test(file_without_sendfile),
 		cmocka_unit_test(pipelined_answers_share_the_loop),
 		cmocka_unit_test(shutdown_write_gives_eof),
+		cmocka_unit_test(close_at_drain_makes_no_shutdown),
+		cmocka_unit_test(read_now_trusts_a_short_read),
 		cmocka_unit_test(peer_reset_closes),
 		cmocka_unit_test(connect_succeeds),
 		cmocka_unit_test(connect_refused),

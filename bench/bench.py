@@ -1020,6 +1020,15 @@ def cpu_seconds(pid):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_per_request(s, cpu0, d):
+    """The server's CPU time (all its processes and threads) per request
+    answered since cpu0, in microseconds. Where the client's core is the
+    limit (rows a, b and i), the rates of efficient servers meet at the
+    client's ceiling and this is the figure that tells them apart."""
+    n = d.get("requests", 0)
+    return (cpu_seconds(s.proc.pid) - cpu0) / n * 1e6 if n else None
+
+
 S_TIME_RE = re.compile(r"(\d+) connections in [\d.]+s;")
 S_TIME_BYTES_RE = re.compile(r"(\d+) bytes read per connection")
 
@@ -1375,8 +1384,14 @@ ROWS = [
      "load", "ms", "lower", "ms"),
     ("a500_probe", "a", "a fresh connection's request during the 500-conn "
      "load", "ms", "lower", "ms"),
+    ("a50_cpu", "a", "1 KiB keep-alive, 50 conns: server CPU per request",
+     "µs", "lower", "us"),
+    ("a500_cpu", "a", "1 KiB keep-alive, 500 conns: server CPU per "
+     "request", "µs", "lower", "us"),
     ("b", "b", "1 KiB, new connection per request", "req/s", "higher",
      "int"),
+    ("b_cpu", "b", "1 KiB, new connection per request: server CPU per "
+     "request", "µs", "lower", "us"),
     ("h50", "h", "1 KiB keep-alive, 50 conns, hammer", "req/s", "higher",
      "int"),
     ("h50p99", "h", "1 KiB keep-alive, 50 conns, hammer: p99", "ms",
@@ -1385,8 +1400,14 @@ ROWS = [
      "int"),
     ("h500p99", "h", "1 KiB keep-alive, 500 conns, hammer: p99", "ms",
      "lower", "ms"),
+    ("h50_cpu", "h", "1 KiB keep-alive, 50 conns, hammer: server CPU per "
+     "request", "µs", "lower", "us"),
+    ("h500_cpu", "h", "1 KiB keep-alive, 500 conns, hammer: server CPU per "
+     "request", "µs", "lower", "us"),
     ("i", "i", "1 KiB, new connection per request, hammer", "req/s",
      "higher", "int"),
+    ("i_cpu", "i", "1 KiB, new connection per request, hammer: server CPU "
+     "per request", "µs", "lower", "us"),
     ("c", "c", "100 MiB file, 4 conns", "MiB/s", "higher", "int"),
     ("d_mem", "d", "10,000 idle keep-alive: RSS per conn", "KiB", "lower",
      "kib"),
@@ -1516,6 +1537,8 @@ def fmt(v, kind):
         return "{:,}".format(round(v))
     if kind == "ms":
         return "%.2f" % v
+    if kind == "us":
+        return "%.1f" % v
     if kind == "kib":
         return "%.2f" % v
     if kind == "x":
@@ -1806,6 +1829,7 @@ class Bench:
         if row == "a":
             out = {}
             for c in (50, 500):
+                cpu0 = cpu_seconds(s.proc.pid)
                 if self.probe_fresh:
                     d = probed_wrk(self, p, SMALL, c, secs)
                     out["a%d_probe" % c] = d["probe_ms"]
@@ -1813,6 +1837,7 @@ class Bench:
                     d = wrk(self, p, SMALL, c, secs)
                 self.check_errors(s, "a", d)
                 out["a%d" % c] = d["rps"]
+                out["a%d_cpu" % c] = cpu_per_request(s, cpu0, d)
                 out["a%dp99" % c] = d["p99_us"] / 1000
                 # A request left unanswered for half the run is past the
                 # 99th percentile of all requests; wrk's figure, of the
@@ -1821,12 +1846,14 @@ class Bench:
                     out["a%dp99" % c] = "timeout"
             return out
         if row == "b":
+            cpu0 = cpu_seconds(s.proc.pid)
             d = wrk(self, p, SMALL, 50, secs, ["Connection: close"])
             self.check_errors(s, "b", d)
-            return {"b": d["rps"]}
+            return {"b": d["rps"], "b_cpu": cpu_per_request(s, cpu0, d)}
         if row == "h":
             out = {}
             for c in (50, 500):
+                cpu0 = cpu_seconds(s.proc.pid)
                 d = hammer(self, p, SMALL, c, secs)
                 if "failed" in d:
                     self.note("%s row h, %d conns: hammer failed (%s)" %
@@ -1835,14 +1862,16 @@ class Bench:
                     continue
                 out["h%d" % c] = d["rps"]
                 out["h%dp99" % c] = d["p99_us"] / 1000
+                out["h%d_cpu" % c] = cpu_per_request(s, cpu0, d)
             return out
         if row == "i":
+            cpu0 = cpu_seconds(s.proc.pid)
             d = hammer(self, p, SMALL, 50, secs, fresh=True)
             if "failed" in d:
                 self.note("%s row i: hammer failed (%s)" %
                           (s.label, d["failed"]))
-                return {"i": "failed"}
-            return {"i": d["rps"]}
+                return {"i": "failed", "i_cpu": "failed"}
+            return {"i": d["rps"], "i_cpu": cpu_per_request(s, cpu0, d)}
         if row == "c":
             d = wrk(self, p, BIG, 4, max(secs, 2), timeout="20s")
             self.check_errors(s, "c", d)

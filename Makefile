@@ -59,6 +59,7 @@ TEST_DEPS_auth = auth userfile htpasswd basic_auth netmask throttle siphash aio 
 TEST_DEPS_collate = collate
 TEST_DEPS_sockets = sockets listener conn resident aio loop page buf clock log pool stats shm
 TEST_DEPS_listener = listener conn resident aio loop page buf clock log pool stats shm
+TEST_DEPS_synq = synq
 # Link flags of one test: listener's makes socket() and bind() of IPv6
 # fail on demand (a kernel without IPv6).
 TEST_LDFLAGS_listener = -Wl,--wrap=socket -Wl,--wrap=bind

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/channel.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/shmtx.h"
 #include "base/stats.h"
@@ -22,6 +23,7 @@
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
+#include "net/synq.h"
 #include "run/sandbox.h"
 #include "run/notify.h"
 #include "run/signals.h"
@@ -30,6 +32,9 @@
 /* mutex-sem: how long a worker with no connections sleeps on the lock's
  * semaphore before it looks at its signals and channel again. */
 #define MUTEX_SLEEP_MS 100
+/* How often a lingering final stop asks whether the kernel still holds a
+ * client that has not spoken. */
+#define LINGER_LOOK_MS 20
 
 struct worker {
 	const struct tw_worker_opts *o;
@@ -43,6 +48,8 @@ struct worker {
 	bool paused;
 	struct tw_timer watchdog;	/* epoll mode: the service manager's */
 	struct tw_timer linger;
+	uint64_t linger_end;	/* tw_clock_ms() when the grace is over */
+	int synq;		/* sock_diag socket, or -errno */
 };
 
 size_t
@@ -92,18 +99,6 @@ set_paused(struct worker *w, bool paused)
 				tw_listener_resume(w->ls[i]));
 }
 
-static void
-linger_over(struct tw_loop *loop, struct tw_timer *t)
-{
-	struct worker *w = (struct worker *)(void *)((char *)t -
-				offsetof(struct worker, linger));
-
-	close_listeners(w);
-	w->lingering = false;
-	if (tw_conn_count(loop) == 0)
-		tw_loop_stop(loop);
-}
-
 static bool
 any_defers(const struct worker *w)
 {
@@ -115,6 +110,55 @@ any_defers(const struct worker *w)
 	return false;
 }
 
+/* Whether the kernel still holds, for a deferring listener, a client
+ * that connected and has not spoken. Not knowing counts as yes: the
+ * grace then runs out as it would without the question. */
+static bool
+kernel_holds_some(const struct worker *w)
+{
+	size_t i;
+
+	if (w->synq < 0)
+		return true;
+	for (i = 0; i < w->nls; i++)
+		if (tw_listener_defers(w->ls[i]) &&
+		    tw_synq_waiting(w->synq, w->o->fds[i]) != 0)
+			return true;
+	return false;
+}
+
+/* The listeners close; what completed since the last turn is taken
+ * first, so that the close resets nobody who got in. */
+static void
+linger_end(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nls; i++)
+		(void)tw_listener_take_backlog(w->ls[i], BACKLOG_TAKE);
+	close_listeners(w);
+	w->lingering = false;
+	if (tw_conn_count(w->loop) == 0)
+		tw_loop_stop(w->loop);
+}
+
+static void
+linger_look(struct tw_loop *loop, struct tw_timer *t)
+{
+	struct worker *w = (struct worker *)(void *)((char *)t -
+				offsetof(struct worker, linger));
+	uint64_t now = tw_clock_ms();
+
+	if (now < w->linger_end && kernel_holds_some(w)) {
+		uint64_t left = w->linger_end - now;
+
+		tw_loop_timer_set(loop, &w->linger, left < LINGER_LOOK_MS ?
+				  (unsigned)left : LINGER_LOOK_MS, linger_look);
+		return;
+	}
+	linger_end(w);
+}
+
 /*
  * Graceful: no new connections; the protocol ends the others. last: no
  * later generation takes the listening sockets over (the final stop).
@@ -122,7 +166,9 @@ any_defers(const struct worker *w)
  * a first request: a client that connected before the stop but has not
  * sent yet is still the kernel's, in no backlog, and the last close of
  * the socket would reset it. Its request brings it in, as it would have
- * been answered had it been accepted at once.
+ * been answered had it been accepted at once. The kernel is asked
+ * (synq) whether it holds such a client, so that a stop with none ends
+ * at once rather than after the grace.
  */
 static void
 drain(struct worker *w, bool last)
@@ -138,11 +184,13 @@ drain(struct worker *w, bool last)
 	for (i = 0; i < w->nls; i++)
 		(void)tw_listener_take_backlog(w->ls[i], BACKLOG_TAKE);
 	grace = w->o->proto->drain(w->loop, w->o->proto->arg);
-	if (last && grace > 0 && any_defers(w)) {
+	if (last && grace > 0 && any_defers(w) && kernel_holds_some(w)) {
 		w->lingering = true;
+		w->linger_end = tw_clock_ms() + grace;
 		/* Every worker watches now: none takes the lock again. */
 		set_paused(w, false);
-		tw_loop_timer_set(w->loop, &w->linger, grace, linger_over);
+		tw_loop_timer_set(w->loop, &w->linger, w->synq < 0 ? grace :
+				  LINGER_LOOK_MS, linger_look);
 		return;
 	}
 	close_listeners(w);
@@ -257,7 +305,7 @@ on_signal(struct tw_loop *loop, int signo, void *ctx)
 int
 tw_worker_run(const struct tw_worker_opts *o)
 {
-	struct worker w = { .o = o };
+	struct worker w = { .o = o, .synq = -EBADF };
 	const struct tw_proto *p = o->proto;
 	size_t i;
 	int err;
@@ -299,6 +347,9 @@ tw_worker_run(const struct tw_worker_opts *o)
 			goto out_listeners;
 		w.nls++;
 	}
+	/* Before the sandbox, which allows no new socket of its kind. */
+	if (any_defers(&w))
+		w.synq = tw_synq_open();
 	/* After what the protocol loads once per loop (libmagic's
 	 * database), before the first connection and before the aio
 	 * threads, which inherit it. */
@@ -324,6 +375,8 @@ tw_worker_run(const struct tw_worker_opts *o)
 out_listeners:
 	tw_loop_timer_cancel(w.loop, &w.linger);
 	close_listeners(&w);
+	if (w.synq >= 0)
+		(void)close(w.synq);
 	tw_conn_close_all(w.loop);
 	/* Reads still in flight come back now; their connections, closed
 	 * above, are freed only then, before the protocol's files go. */

@@ -261,7 +261,8 @@ class TestUnits(SystemdCase):
                      "NoNewPrivileges=yes", "ProtectSystem=strict",
                      "ProtectHome=yes", "PrivateTmp=yes",
                      "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
-                     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+                     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX "
+                     "AF_NETLINK",
                      "ReadOnlyPaths=-/srv/www", "LogsDirectory=tinyweb",
                      "KillSignal=SIGQUIT"):
             self.assertIn(want, lines)

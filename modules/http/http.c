@@ -2,168 +2,25 @@
 /*
  * http: request lifecycle, keep-alive, pipelining and response
  * serialization. Layer 3: talks to the transport only through conn.
+ * Routing is route.c's, asynchronous exchanges exchange.c's and the
+ * access log access_log.c's; http_conn.h is what they share.
  */
 #include "http/http.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/clock.h"
-#include "base/log.h"
 #include "base/pool.h"
 #include "http/cors.h"
-#include "http/vhost.h"
+#include "http/http_conn.h"
+#include "net/conn.h"
 #include "net/loop.h"
 #include "parse/chunked.h"
-#include "parse/url.h"
-
-#define ALLOW_METHODS "GET, HEAD, OPTIONS"
-
-enum hc_state {
-	ST_IDLE,	/* keep-alive wait: no request bytes yet */
-	ST_READING,	/* part of a request head has arrived */
-	ST_WRITING,	/* a response is queued */
-};
-
-struct http_loop;
-
-/* Per-connection protocol state; small, from the loop's pool. */
-struct http_conn {
-	struct tw_conn *c;
-	struct tw_http_server *srv;
-	struct http_loop *hl;
-	struct http_conn *prev;	/* the loop's http connections, for drain */
-	struct http_conn *next;
-	struct http_conn *idle_prev;	/* the loop's reusable ones, */
-	struct http_conn *idle_next;	/* oldest first */
-	uint64_t skip;		/* request body bytes still to discard */
-	struct tw_chunked ck;	/* a chunked request body being discarded */
-	bool chunked;		/* ck is in use */
-	size_t last_len;	/* parser hint: bytes seen last time */
-	int fd;			/* file of the response in flight, or -1 */
-	void (*fd_release)(void *ctx);	/* how to let go of fd */
-	void *fd_ctx;
-	unsigned nreq;
-	uint64_t t_start_us;	/* first byte of the request (json log) */
-	enum hc_state state;
-	bool close_after;	/* close once the response is written */
-	bool peer_closes;	/* the request itself said close */
-	bool lingering;		/* written and shut down: discarding input */
-	uint32_t lingered;	/* bytes discarded while lingering */
-	bool reusable;		/* on the loop's idle list */
-	bool async;		/* an exchange (x) is answering */
-	bool parked;		/* a handler holds the request at the
-				 * input's front (tw_http_park) */
-	struct tw_http_exchange *x;	/* made at the first async request,
-					 * kept for the connection's life */
-	bool listen_known;	/* listen is looked up (vhosts by address) */
-	signed char listen;	/* the vhosts' listen it came in on, or -1 */
-	const char *route_headers;	/* the location's add_header lines
-					 * for the response being queued */
-	const struct tw_vhost_server *route_srv;	/* the request's server
-							 * block, or NULL */
-	const struct tw_http_scope *route_scope;	/* its location's error
-							 * pages ... */
-	const struct tw_cors *route_cors;	/* ... and CORS: those of the
-						 * location the request
-						 * names, whatever answers */
-};
-
-/*
- * An asynchronous request (the proxy's): its body as it arrives, its
- * response as the handler writes it. One per connection at most (one
- * request is answered at a time), made when first needed.
- */
-struct tw_http_exchange {
-	struct http_conn *hc;
-	const struct tw_http_exchange_ops *ops;	/* NULL once done */
-	void *ctx;
-	uint64_t body_left;	/* Content-Length bytes still to come */
-	bool body_chunked;	/* hc->ck decodes the body */
-	bool body_done;
-	bool expect;		/* the client waits for a 100 Continue */
-	bool head_req;
-	bool keep;		/* the connection may stay open after */
-	bool head_sent;
-	bool chunked_out;	/* the client gets chunked framing */
-	bool no_body;
-	bool tunnel;		/* after a 101: raw bytes both ways */
-	bool ended;		/* tw_http_end: finishes once written */
-	bool cut;		/* ... and then the connection closes */
-	bool in_api;		/* a tw_http_* call is on the stack */
-	bool want_send;		/* the task sends what is queued */
-	bool want_body;		/* the task tells the handler of body */
-	int minor;
-	int status;
-	uint64_t bytes;		/* body bytes queued to the client */
-	size_t head_len;	/* of the response head sent */
-	size_t unsent;		/* queued since the queue was last empty */
-	struct tw_loop_task task;	/* send and finish, off the stack */
-	/* The request as the access log shows it, copied: its head is
-	 * consumed while the answer is still on its way. */
-	struct tw_buf logreq;
-	size_t lr_method;
-	size_t lr_target;
-	size_t lr_referer;	/* SIZE_MAX: absent */
-	size_t lr_agent;
-	size_t lr_cors;		/* logreq's bytes up to the CORS fields of
-				 * the answer, which end it */
-	bool cors;		/* the location does CORS: the handler's own
-				 * Access-Control-* fields are dropped */
-	const struct tw_vhost_server *srv;	/* for an error page */
-	const struct tw_http_scope *scope;
-	void (*cancel)(void *ctx);	/* tw_http_park: the client went */
-	void *cancel_ctx;
-	int resumed;		/* tw_http_resume's result, for the next
-				 * routing of the parked request */
-	char up_addr[64];	/* tw_http_set_upstream; "" if none */
-	int up_status;
-	uint64_t up_time_us;
-};
-
-struct tw_http_server {
-	const struct tw_http_opts *opts;
-	const struct tw_http_route *routes;
-	size_t nroutes;
-	bool has_async;		/* a route takes every method (a proxy):
-				 * request bodies are judged after routing */
-	bool has_park;		/* a route may park requests */
-};
-
-/* What one event loop owns, in the loop's context: never shared, so no
- * locks, and two loops on one thread keep apart. */
-struct http_loop {
-	struct tw_http_server *srv;
-	struct tw_pool *pool;
-	void **inst;		/* per route */
-	struct tw_buf head;
-	struct tw_buf hdrs;
-	struct tw_buf body;
-	struct tw_buf log;
-	struct tw_http_res res;
-	char vpath[PATH_MAX];	/* a request's decoded path (vhosts) */
-	struct http_conn *conns;	/* open ones, for drain */
-	/*
-	 * The reusable connections, in the order they became so: accepted
-	 * and nothing read yet, or idle in keep-alive (nginx's reusable
-	 * set). At max_connections the oldest makes room for a new one.
-	 * One that has sent part of a request head is not on it: it is
-	 * busy (and a slowloris meets header_timeout instead).
-	 */
-	struct http_conn *idle_oldest;
-	struct http_conn *idle_newest;
-	bool stopping;		/* drain: no more keep-alive */
-};
 
 static struct tw_loop_key http_key;
-
-static void process(struct http_conn *hc);
-static void exchange_send(struct tw_http_exchange *x);
-static void exchange_data(struct http_conn *hc);
 
 /* The gauge of each state, for the status counters. */
 static _Atomic int64_t *
@@ -212,8 +69,8 @@ idle_del(struct http_conn *hc)
 	hc->idle_prev = hc->idle_next = NULL;
 }
 
-static void
-set_state(struct http_conn *hc, enum hc_state st)
+void
+http_set_state(struct http_conn *hc, enum hc_state st)
 {
 	if (hc->state == st)
 		return;
@@ -399,178 +256,8 @@ tw_http_loop_exit(struct tw_loop *loop, void *arg)
 	http_loop_free(hl);
 }
 
-/* Access log: quotes, backslashes, control and non-ASCII bytes become
- * \xHH so a hostile request cannot forge or break a log line. */
-static void
-log_escaped(struct tw_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
-			char e[4] = { '\\', 'x', hex[ch >> 4], hex[ch & 15] };
-
-			tw_buf_append(b, e, 4);
-		} else {
-			tw_buf_append_char(b, (char)ch);
-		}
-	}
-}
-
-static void
-log_header(struct tw_buf *b, const struct tw_http_request *r, const char *name)
-{
-	const struct tw_http_header *h = r ? tw_http_find_header(r, name) : NULL;
-
-	tw_buf_append_char(b, '"');
-	if (h != NULL)
-		log_escaped(b, h->value, h->value_len);
-	else
-		tw_buf_append_char(b, '-');
-	tw_buf_append_char(b, '"');
-}
-
-/* A JSON string: valid UTF-8 stays as it is (a user agent in any
- * language reads right); anything else is escaped byte by byte. */
-static void
-json_escaped(struct tw_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	bool utf8 = tw_url_is_utf8((const unsigned char *)s, n, false);
-	size_t i;
-
-	tw_buf_append_char(b, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && !utf8)) {
-			char e[6] = { '\\', 'u', '0', '0', hex[ch >> 4],
-				      hex[ch & 15] };
-
-			tw_buf_append(b, e, 6);
-		} else {
-			if (ch == '"' || ch == '\\')
-				tw_buf_append_char(b, '\\');
-			tw_buf_append_char(b, (char)ch);
-		}
-	}
-	tw_buf_append_char(b, '"');
-}
-
-/* A name OpenSSL gave, or "-" before the handshake agreed on one. */
-static void
-log_json_name(struct tw_buf *b, const char *s)
-{
-	if (s == NULL)
-		s = "-";
-	json_escaped(b, s, strlen(s));
-}
-
-static void
-log_json(struct http_conn *hc, const struct tw_http_request *r, int status,
-	 uint64_t bytes, const char *ip)
-{
-	struct tw_buf *b = &hc->hl->log;
-	const struct tw_http_header *h;
-	struct tw_conn_security sec;
-	uint64_t now = tw_clock_us_now();
-
-	tw_buf_append_str(b, "{\"time\":\"");
-	tw_buf_append_str(b, tw_clock_log_date());
-	tw_buf_append_str(b, "\",\"remote\":");
-	json_escaped(b, ip, strlen(ip));
-	tw_buf_append_str(b, ",\"method\":");
-	json_escaped(b, r ? r->method : "", r ? r->method_len : 0);
-	tw_buf_append_str(b, ",\"uri\":");
-	json_escaped(b, r ? r->target : "", r ? r->target_len : 0);
-	tw_buf_append_str(b, ",\"protocol\":\"");
-	tw_buf_append_str(b, r == NULL ? "" : r->minor ? "HTTP/1.1" : "HTTP/1.0");
-	tw_buf_append_str(b, "\",\"status\":");
-	tw_buf_append_u64(b, (uint64_t)status);
-	tw_buf_append_str(b, ",\"bytes\":");
-	tw_buf_append_u64(b, bytes);
-	tw_buf_append_str(b, ",\"request_time_us\":");
-	tw_buf_append_u64(b, now > hc->t_start_us ? now - hc->t_start_us : 0);
-	h = r ? tw_http_find_header(r, "Referer") : NULL;
-	tw_buf_append_str(b, ",\"referer\":");
-	json_escaped(b, h ? h->value : "", h ? h->value_len : 0);
-	h = r ? tw_http_find_header(r, "User-Agent") : NULL;
-	tw_buf_append_str(b, ",\"user_agent\":");
-	json_escaped(b, h ? h->value : "", h ? h->value_len : 0);
-	if (hc->async && hc->x->up_addr[0] != '\0') {
-		tw_buf_append_str(b, ",\"upstream_addr\":");
-		json_escaped(b, hc->x->up_addr, strlen(hc->x->up_addr));
-		tw_buf_append_str(b, ",\"upstream_status\":");
-		tw_buf_append_u64(b, (uint64_t)hc->x->up_status);
-		tw_buf_append_str(b, ",\"upstream_time_us\":");
-		tw_buf_append_u64(b, hc->x->up_time_us);
-	}
-	/* Only on TLS connections, like the upstream fields on proxied
-	 * requests: a plain line stays as it was. */
-	tw_conn_security(hc->c, &sec);
-	if (sec.secure) {
-		tw_buf_append_str(b, ",\"tls_protocol\":");
-		log_json_name(b, sec.protocol);
-		tw_buf_append_str(b, ",\"tls_cipher\":");
-		log_json_name(b, sec.cipher);
-	}
-	tw_buf_append_str(b, "}\n");
-}
-
-/* Combined (or common) log format, built without printf. */
-static void
-log_access(struct http_conn *hc, const struct tw_http_request *r, int status,
-	   uint64_t bytes)
-{
-	enum tw_log_format fmt = hc->srv->opts->log_format;
-	struct tw_buf *b = &hc->hl->log;
-	const char *peer;
-	char ip[64];
-
-	if (!tw_log_access_enabled())
-		return;
-	tw_buf_reset(b, 4096);
-	peer = tw_conn_peer(hc->c, ip, sizeof(ip));
-	if (fmt == TW_LOG_FORMAT_JSON) {
-		log_json(hc, r, status, bytes, peer);
-		goto out;
-	}
-	tw_buf_append_str(b, peer);
-	tw_buf_append_str(b, " - - [");
-	tw_buf_append_str(b, tw_clock_log_date());
-	tw_buf_append_str(b, "] \"");
-	if (r != NULL) {
-		log_escaped(b, r->method, r->method_len);
-		tw_buf_append_char(b, ' ');
-		log_escaped(b, r->target, r->target_len);
-		tw_buf_append_str(b, r->minor ? " HTTP/1.1" : " HTTP/1.0");
-	} else {
-		tw_buf_append_char(b, '-');
-	}
-	tw_buf_append_str(b, "\" ");
-	tw_buf_append_u64(b, (uint64_t)status);
-	tw_buf_append_char(b, ' ');
-	if (bytes)
-		tw_buf_append_u64(b, bytes);
-	else
-		tw_buf_append_char(b, '-');
-	if (fmt == TW_LOG_FORMAT_COMBINED) {
-		tw_buf_append_char(b, ' ');
-		log_header(b, r, "Referer");
-		tw_buf_append_char(b, ' ');
-		log_header(b, r, "User-Agent");
-	}
-	tw_buf_append_char(b, '\n');
-out:
-	if (!b->failed)
-		tw_log_access_write(b->data, b->len);
-}
-
-static void
-reset_res(struct http_loop *hl, struct tw_http_res *res)
+void
+http_reset_res(struct http_loop *hl, struct tw_http_res *res)
 {
 	/* A handler that declined may still have taken a page. */
 	tw_page_unref(res->page);
@@ -599,8 +286,8 @@ put_fd(int fd, void (*release)(void *ctx), void *ctx)
 }
 
 /* A small HTML page for an error status. */
-static void
-error_page(struct tw_http_res *res, int status)
+void
+http_error_page(struct tw_http_res *res, int status)
 {
 	const char *reason = tw_http_reason(status);
 	char code[20];
@@ -630,8 +317,8 @@ error_page(struct tw_http_res *res, int status)
 
 /* Let go of what the response holds: its file and its page (a queued
  * page has a reference of the connection's own). */
-static void
-close_res_fd(struct tw_http_res *res)
+void
+http_close_res_fd(struct tw_http_res *res)
 {
 	put_fd(res->fd, res->fd_release, res->fd_ctx);
 	res->fd = -1;
@@ -645,9 +332,9 @@ close_res_fd(struct tw_http_res *res)
  * Serialize and queue res. head_only: HEAD, headers without the body.
  * keep: the connection stays open afterwards.
  */
-static void
-queue_response(struct http_conn *hc, const struct tw_http_request *r,
-	       struct tw_http_res *res, bool head_only, bool keep)
+void
+http_queue_response(struct http_conn *hc, const struct tw_http_request *r,
+		    struct tw_http_res *res, bool head_only, bool keep)
 {
 	struct tw_buf *h = &hc->hl->head;
 	const char *reason = tw_http_reason(res->status);
@@ -684,7 +371,7 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 		tw_buf_append_str(h, hc->srv->opts->extra_headers);
 	tw_buf_append_str(h, "\r\n");
 	if (h->failed || res->headers->failed || res->body->failed) {
-		close_res_fd(res);
+		http_close_res_fd(res);
 		tw_conn_close(hc->c);
 		return;
 	}
@@ -705,9 +392,9 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 			uses_fd = true;
 		}
 	}
-	log_access(hc, r, res->status, head_only ? 0 : total);
+	http_log_access(hc, r, res->status, head_only ? 0 : total);
 	if (err < 0) {
-		close_res_fd(res);
+		http_close_res_fd(res);
 		tw_conn_close(hc->c);
 		return;
 	}
@@ -719,9 +406,9 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 		res->fd_release = NULL;
 		res->fd_ctx = NULL;
 	}
-	close_res_fd(res);
+	http_close_res_fd(res);
 	hc->close_after = !keep;
-	set_state(hc, ST_WRITING);
+	http_set_state(hc, ST_WRITING);
 	/* Every answer counts as a request, the malformed ones too, so the
 	 * total is the sum of the status classes. */
 	tw_stats_add(&hc->srv->opts->stats->requests, 1);
@@ -747,79 +434,32 @@ queue_response(struct http_conn *hc, const struct tw_http_request *r,
 	if (!keep && !tw_conn_is_secure(hc->c))
 		tw_conn_shutdown_write(hc->c);
 	if (hc->x != NULL && hc->x->in_api)
-		exchange_send(hc->x);
+		http_exchange_send(hc->x);
 	else
 		tw_conn_send(hc->c);
 }
 
 /* Answer with an error page and close: used when the request stream can
  * no longer be trusted (bad framing, limits). */
-static void
-fail(struct http_conn *hc, const struct tw_http_request *r, int status,
-     bool head_only)
+void
+http_fail(struct http_conn *hc, const struct tw_http_request *r, int status,
+	  bool head_only)
 {
 	struct tw_http_res *res = &hc->hl->res;
 
-	reset_res(hc->hl, res);
-	error_page(res, status);
+	http_reset_res(hc->hl, res);
+	http_error_page(res, status);
 	/* Whatever else the client sent is not read: stop parsing. */
 	tw_conn_consume(hc->c, (size_t)-1 / 2);
-	queue_response(hc, r, res, head_only, false);
+	http_queue_response(hc, r, res, head_only, false);
 }
 
-static bool
-is_known_method(const struct tw_http_request *r)
-{
-	static const char *const others[] = {
-		"POST", "PUT", "DELETE", "PATCH", "TRACE", "CONNECT",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
-		if (r->method_len == strlen(others[i]) &&
-		    memcmp(r->method, others[i], r->method_len) == 0)
-			return true;
-	return false;
-}
-
-static bool
-method_is(const struct tw_http_request *r, const char *m)
+bool
+http_method_is(const struct tw_http_request *r, const char *m)
 {
 	/* Methods are case-sensitive (RFC 9110 9.1). */
 	return r->method_len == strlen(m) &&
 	       memcmp(r->method, m, r->method_len) == 0;
-}
-
-/* Split the target into path and query; absolute-form loses its scheme
- * and authority (RFC 9112 3.2.2). Returns false for a target that is
- * neither origin- nor absolute-form. */
-static bool
-split_target(const struct tw_http_request *r, struct tw_http_req *req)
-{
-	const char *t = r->target, *end = t + r->target_len, *q, *hash;
-
-	if (r->target_len > 7 && strncasecmp(t, "http://", 7) == 0)
-		t += 7;
-	else if (r->target_len > 8 && strncasecmp(t, "https://", 8) == 0)
-		t += 8;
-	if (t != r->target) {
-		t = memchr(t, '/', (size_t)(end - t));
-		if (t == NULL)
-			t = "/", end = t + 1;
-	}
-	if (t >= end || *t != '/')
-		return false;
-	/* A raw '#' cannot be part of a path; clients strip fragments,
-	 * so treat one as the fragment's start. */
-	hash = memchr(t, '#', (size_t)(end - t));
-	if (hash != NULL)
-		end = hash;
-	q = memchr(t, '?', (size_t)(end - t));
-	req->path = t;
-	req->path_len = (size_t)((q ? q : end) - t);
-	req->query = q ? q + 1 : NULL;
-	req->query_len = q ? (size_t)(end - q - 1) : 0;
-	return true;
 }
 
 /* Host rules (RFC 9112 3.2) in one pass over the headers: at most one
@@ -840,14 +480,8 @@ host_ok(const struct tw_http_request *r)
 	return n == 1 || r->minor == 0;
 }
 
-/* A request body's framing, judged before anything reads it. */
-struct body_fr {
-	bool chunked;
-	uint64_t len;		/* Content-Length, 0 if none */
-};
-
 /* Framing of a request body (RFC 9112 6): returns 0 and fills *fr, or
- * an error status. Every error closes the connection (fail()), so no
+ * an error status. Every error closes the connection (http_fail()), so no
  * byte after a head whose framing we refuse is read as a request. */
 static int
 body_framing(const struct tw_http_request *r, struct body_fr *fr)
@@ -891,9 +525,9 @@ static int chunked_ahead(struct http_conn *hc, size_t head_len,
 /* A body nobody reads is discarded, up to max_discard_body (a chunked
  * one is decoded as far as it came: see chunked_ahead). Returns 0 and
  * sets hc->skip or starts hc->ck, or the status to answer with. */
-static int
-start_discard(struct http_conn *hc, const struct body_fr *fr,
-	      size_t head_len, size_t *ahead)
+int
+http_start_discard(struct http_conn *hc, const struct body_fr *fr,
+		   size_t head_len, size_t *ahead)
 {
 	if (fr->chunked) {
 		hc->skip = 0;
@@ -926,366 +560,6 @@ chunked_ahead(struct http_conn *hc, size_t head_len, size_t *ahead)
 	if (rc == TW_CHUNKED_DONE)
 		hc->chunked = false;
 	return 0;
-}
-
-static void
-options_response(struct http_conn *hc, const struct tw_http_request *r,
-		 bool keep)
-{
-	struct tw_http_res *res = &hc->hl->res;
-
-	reset_res(hc->hl, res);
-	res->status = 204;
-	res->no_length = true;
-	tw_buf_append_str(res->headers, "Allow: " ALLOW_METHODS "\r\n");
-	queue_response(hc, r, res, false, keep);
-}
-
-/* The vhosts' listen of a connection: its local address, read once
- * and only when the servers differ by address. */
-static int
-conn_listen(struct http_conn *hc, const struct tw_vhosts *vh)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (!vh->by_listen)
-		return -1;
-	if (!hc->listen_known) {
-		hc->listen_known = true;
-		hc->listen = -1;
-		if (getsockname(tw_conn_fd(hc->c), (struct sockaddr *)&ss,
-				&len) == 0)
-			hc->listen = (signed char)tw_vhost_listen_of(vh,
-				(const struct sockaddr *)&ss);
-	}
-	return hc->listen;
-}
-
-/* The authority of an absolute-form target ("http://HOST/..."), which
- * names the host in place of Host (RFC 9112 3.2.2); false, and host
- * left alone, for an origin-form one. */
-static bool
-target_authority(const struct tw_http_request *r, const char **host,
-		 size_t *len)
-{
-	const char *t = r->target, *end = t + r->target_len, *a, *e;
-
-	if (r->target_len == 0 || t[0] == '/')
-		return false;
-	a = memchr(t, ':', r->target_len);
-	if (a == NULL || end - a < 3 || a[1] != '/' || a[2] != '/')
-		return false;
-	a += 3;
-	for (e = a; e < end && *e != '/' && *e != '?' && *e != '#'; e++)
-		;
-	*host = a;
-	*len = (size_t)(e - a);
-	return true;
-}
-
-/*
- * Server blocks: the handlers of the location that takes the request,
- * routes[*first..*first+*n), chosen by Host, the address it came in on
- * and its decoded path (the one the static handler serves). 0, or the
- * status of a path that cannot be decoded.
- */
-static int
-pick_location(struct http_conn *hc, const struct tw_http_request *r,
-	      const struct tw_http_req *req, size_t *first, size_t *n)
-{
-	const struct tw_vhosts *vh = hc->srv->opts->vhosts;
-	const struct tw_http_header *h = tw_http_find_header(r, "Host");
-	const struct tw_vhost_server *srv;
-	const struct tw_vhost_loc *loc;
-	char *path = hc->hl->vpath;
-	const char *host = h ? h->value : NULL;
-	size_t len, hlen = h ? h->value_len : 0;
-	int err;
-
-	(void)target_authority(r, &host, &hlen);
-	srv = tw_vhost_server(vh, host, hlen, conn_listen(hc, vh));
-	hc->route_srv = srv;
-	err = tw_url_decode_path(req->path, req->path_len, path, PATH_MAX,
-				 &len);
-	if (err == -ENAMETOOLONG)
-		return 414;
-	if (err < 0 || tw_url_remove_dots(path, &len) < 0)
-		return 400;
-	loc = tw_vhost_location(srv, path, len);
-	*first = loc->first;
-	*n = loc->n;
-	hc->route_headers = loc->extra_headers;
-	hc->route_scope = loc->scope;
-	return 0;
-}
-
-/*
- * The handlers routes[first..first+n) asked in turn: the status of the
- * first that takes req (0: res is filled), or 404 if none does. *taken:
- * one did. Methods other than GET and HEAD go only to handlers of every
- * method (the proxy), and internal requests never do: those answer
- * later, not in the request's place; but access control (guards) sees
- * them, so an error page or a try_files fallback in a guarded location
- * is no way around its guard.
- */
-static int
-run_handlers(struct http_conn *hc, const struct tw_http_req *req,
-	     size_t first, size_t n, bool *taken)
-{
-	struct tw_http_res *res = &hc->hl->res;
-	bool other = req->method == TW_HTTP_OTHER;
-	size_t i;
-	int status;
-
-	reset_res(hc->hl, res);
-	for (i = first; i < first + n; i++) {
-		const struct tw_handler *h = hc->srv->routes[i].handler;
-
-		if (other ? !h->any_method :
-		    req->internal && h->any_method && !h->guards)
-			continue;
-		reset_res(hc->hl, res);
-		status = h->handle(req, res, hc->hl->inst[i]);
-		if (status != TW_DECLINED) {
-			*taken = true;
-			return status;
-		}
-	}
-	return 404;
-}
-
-/*
- * Make req the internal request of uri (a path [?query] of the
- * configuration, decoded and checked when it was read) in the request's
- * server: GET (HEAD stays HEAD), and the handlers of uri's location in
- * routes[*first..*first+*n). 0, or 400 if uri does not decode.
- */
-static int
-route_internal(struct http_conn *hc, struct tw_http_req *req,
-	       const char *uri, size_t *first, size_t *n)
-{
-	const char *q = strchr(uri, '?');
-	const struct tw_vhost_loc *loc;
-	char *path = hc->hl->vpath;
-	size_t len;
-
-	req->internal = true;
-	if (req->method != TW_HTTP_HEAD)
-		req->method = TW_HTTP_GET;
-	req->path = uri;
-	req->path_len = q != NULL ? (size_t)(q - uri) : strlen(uri);
-	req->query = q != NULL ? q + 1 : NULL;
-	req->query_len = q != NULL ? strlen(q + 1) : 0;
-	*first = 0;
-	*n = hc->srv->nroutes;
-	if (hc->route_srv == NULL)
-		return 0;
-	if (tw_url_decode_path(req->path, req->path_len, path, PATH_MAX,
-			       &len) < 0 || tw_url_remove_dots(path, &len) < 0)
-		return 400;
-	loc = tw_vhost_location(hc->route_srv, path, len);
-	*first = loc->first;
-	*n = loc->n;
-	hc->route_headers = loc->extra_headers;
-	hc->route_scope = loc->scope;
-	return 0;
-}
-
-static const struct tw_http_error_page *
-find_error_page(const struct tw_http_scope *sc, int status)
-{
-	size_t i;
-
-	for (i = 0; sc != NULL && i < sc->nerrors; i++)
-		if (sc->errors[i].code == status)
-			return &sc->errors[i];
-	return NULL;
-}
-
-/*
- * res for an error status: the page error_page names for it in the
- * request's scope, served in the request's place with the status (or
- * the page's =ANSWER), else tinyweb's own page, which also stands in
- * when the named page does not answer 200 (missing, or an error of its
- * own): one error page per request, so no loop. Tinyweb's page keeps
- * what the handler said of the error (Content-Range on a 416).
- */
-static void
-answer_error(struct http_conn *hc, struct tw_http_req *req, int status)
-{
-	const struct tw_http_error_page *ep;
-	struct tw_http_res *res = &hc->hl->res;
-	size_t first, n;
-	bool taken = false;
-
-	ep = find_error_page(hc->route_scope, status);
-	if (ep != NULL) {
-		close_res_fd(res);
-		req->error_page = true;
-		if (route_internal(hc, req, ep->uri, &first, &n) == 0 &&
-		    run_handlers(hc, req, first, n, &taken) == 0 &&
-		    res->status == 200) {
-			res->status = ep->answer != 0 ? ep->answer : status;
-			if (res->status == 405)
-				tw_buf_append_str(res->headers,
-						  "Allow: " ALLOW_METHODS "\r\n");
-			return;
-		}
-		reset_res(hc->hl, res);
-	}
-	close_res_fd(res);
-	res->nseg = 0;
-	res->no_length = false;
-	error_page(res, status);
-}
-
-/* A CORS preflight where CORS is on: answered here, before any handler
- * (a proxy would pass it on). An origin not allowed gets what any
- * OPTIONS gets, without CORS fields: the browser refuses. */
-static void
-preflight_response(struct http_conn *hc, const struct tw_http_request *r,
-		   bool keep)
-{
-	struct tw_http_res *res = &hc->hl->res;
-
-	reset_res(hc->hl, res);
-	res->status = 204;
-	res->no_length = true;
-	if (!tw_cors_fields(hc->route_cors, r, true, res->headers))
-		tw_buf_append_str(res->headers, "Allow: " ALLOW_METHODS "\r\n");
-	hc->route_cors = NULL;		/* its fields are in */
-	queue_response(hc, r, res, false, keep);
-}
-
-
-static struct tw_http_exchange *exchange_get(struct http_conn *hc);
-static void exchange_begin(struct http_conn *hc,
-			   const struct tw_http_request *r,
-			   const struct body_fr *fr, bool keep);
-
-/*
- * Route one request. A handler may take it asynchronously (the proxy);
- * every other answer is queued here. Where a route takes every method
- * the body's limits are applied only now, to requests answered here.
- */
-static void
-dispatch(struct http_conn *hc, const struct tw_http_request *r, bool keep,
-	 const struct body_fr *fr, size_t head_len, size_t *ahead)
-{
-	struct tw_http_res *res = &hc->hl->res;
-	struct tw_http_req req = { .raw = r, .peer = tw_conn_peer_addr(hc->c),
-				   .secure = tw_conn_is_secure(hc->c) };
-	bool head = method_is(r, "HEAD");
-	bool other = !head && !method_is(r, "GET");
-	bool split = split_target(r, &req), taken = false;
-	int status = 404, err = 0;
-	size_t first = 0, n = hc->srv->nroutes;
-
-	req.body_chunked = fr->chunked;
-	req.body_len = fr->len;
-	req.method = head ? TW_HTTP_HEAD : other ? TW_HTTP_OTHER : TW_HTTP_GET;
-	if (hc->srv->has_async || hc->srv->has_park)
-		req.x = exchange_get(hc);
-	hc->route_srv = NULL;
-	hc->route_scope = hc->srv->opts->scope;
-	if (req.x != NULL) {
-		req.resumed = req.x->resumed;
-		req.x->resumed = 0;
-	}
-	if (split && hc->srv->opts->vhosts != NULL &&
-	    (status = pick_location(hc, r, &req, &first, &n)) != 0) {
-		n = 0;		/* a path that cannot be decoded: 400, 414 */
-		taken = true;
-	} else {
-		status = 404;
-	}
-	hc->route_cors = hc->route_scope != NULL ? hc->route_scope->cors :
-			 NULL;
-	if (split && !taken && hc->route_cors != NULL &&
-	    tw_cors_is_preflight(r)) {
-		if (hc->srv->has_async &&
-		    (err = start_discard(hc, fr, head_len, ahead)) != 0)
-			fail(hc, r, err, head);
-		else
-			preflight_response(hc, r, keep);
-		return;
-	}
-	if (split && !taken) {
-		status = run_handlers(hc, &req, first, n, &taken);
-		if (status == TW_HTTP_ASYNC) {
-			exchange_begin(hc, r, fr, keep);
-			return;
-		}
-		if (status == TW_HTTP_PARK) {
-			hc->parked = true;
-			return;
-		}
-		if (status == TW_HTTP_INTERNAL) {
-			/* try_files' last word: served once, in the request's
-			 * place; its own misses are 404 (req.internal). */
-			const char *uri = hc->hl->res.internal_uri;
-
-			close_res_fd(res);
-			taken = false;
-			if ((status = route_internal(hc, &req, uri, &first,
-						     &n)) == 0)
-				status = run_handlers(hc, &req, first, n,
-						      &taken);
-		}
-	} else {
-		reset_res(hc->hl, res);
-	}
-	if (hc->srv->has_async &&
-	    (err = start_discard(hc, fr, head_len, ahead)) != 0) {
-		int own = status < 0 ? tw_http_status_from_errno(status) :
-			  status;
-
-		/* A handler's own error stands (all upstreams down is a 502
-		 * whatever the body's size); the body left unread closes
-		 * the connection. */
-		close_res_fd(res);
-		fail(hc, r, taken && own >= 400 ? own : err, head);
-		return;
-	}
-	if (!split) {
-		if (method_is(r, "OPTIONS") && r->target_len == 1 &&
-		    r->target[0] == '*') {
-			options_response(hc, r, keep);
-			return;
-		}
-		fail(hc, r, 400, head);
-		return;
-	}
-	if (other && !taken) {
-		if (method_is(r, "OPTIONS")) {
-			options_response(hc, r, keep);
-			return;
-		}
-		answer_error(hc, &req, is_known_method(r) ? 405 : 501);
-		queue_response(hc, r, res, head, keep);
-		hc->route_headers = NULL;
-		hc->route_scope = NULL;
-		hc->route_cors = NULL;
-		return;
-	}
-	if (status < 0) {
-		err = status;
-		status = tw_http_status_from_errno(status);
-	}
-	if (status != 0) {
-		if (status >= 500)
-			tw_log(TW_LOG_ERROR, err, "%d answering %.*s", status,
-			       (int)(r->target_len > 200 ? 200 : r->target_len),
-			       r->target);
-		/* Keep what the handler said about the error (Content-Range
-		 * on a 416, Vary); drop any body it started. */
-		answer_error(hc, &req, status);
-	}
-	queue_response(hc, r, res, head, keep);
-	hc->route_headers = NULL;
-	hc->route_scope = NULL;
-	hc->route_cors = NULL;
 }
 
 static bool
@@ -1322,7 +596,7 @@ static void
 handle_request(struct http_conn *hc, const struct tw_http_request *r,
 	       size_t head_len)
 {
-	bool head = method_is(r, "HEAD");
+	bool head = http_method_is(r, "HEAD");
 	size_t ahead = 0;
 	int status;
 	bool keep;
@@ -1330,24 +604,24 @@ handle_request(struct http_conn *hc, const struct tw_http_request *r,
 	struct body_fr fr;
 
 	hc->nreq++;
-	/* An earlier exchange's, maybe (it answers after dispatch). */
+	/* An earlier exchange's, maybe (it answers after http_route). */
 	hc->route_headers = NULL;
 	hc->route_scope = NULL;
 	hc->route_cors = NULL;
 	if (!host_ok(r)) {
-		fail(hc, r, 400, head);
+		http_fail(hc, r, 400, head);
 		return;
 	}
 	status = body_framing(r, &fr);
 	if (status == 0 && !hc->srv->has_async)
-		status = start_discard(hc, &fr, head_len, &ahead);
+		status = http_start_discard(hc, &fr, head_len, &ahead);
 	if (status != 0) {
-		fail(hc, r, status, head);
+		http_fail(hc, r, status, head);
 		return;
 	}
 	keep = wants_keepalive(hc, r);
 	hc->peer_closes = peer_closes(r);
-	dispatch(hc, r, keep, &fr, head_len, &ahead);
+	http_route(hc, r, keep, &fr, head_len, &ahead);
 	if (hc->parked) {
 		/* The request comes again whole at tw_http_resume: count
 		 * it and frame its body then. */
@@ -1392,20 +666,20 @@ go_idle(struct http_conn *hc)
 {
 	if (hc->state == ST_IDLE)
 		return;
-	set_state(hc, ST_IDLE);
+	http_set_state(hc, ST_IDLE);
 	idle_add(hc);
 	tw_conn_set_timeout(hc->c, hc->hl->stopping ?
 			    drain_grace_ms(hc->srv->opts, ST_IDLE) :
 			    hc->srv->opts->keepalive_timeout_ms, 0);
 }
 
-static void
-process(struct http_conn *hc)
+void
+http_process(struct http_conn *hc)
 {
 	struct tw_http_request r;
 
 	if (hc->async) {
-		exchange_data(hc);
+		http_exchange_data(hc);
 		return;
 	}
 	/* An exchange that began here reads its body on its own; a parked
@@ -1451,7 +725,7 @@ process(struct http_conn *hc)
 		/* A request has begun: no longer a connection to shed. */
 		idle_del(hc);
 		if (hc->state != ST_READING) {
-			set_state(hc, ST_READING);
+			http_set_state(hc, ST_READING);
 			hc->last_len = 0;
 			if (hc->srv->opts->log_format == TW_LOG_FORMAT_JSON)
 				hc->t_start_us = tw_clock_us_now();
@@ -1467,7 +741,7 @@ process(struct http_conn *hc)
 			return;
 		}
 		if (n < 0) {
-			fail(hc, NULL, -n, false);
+			http_fail(hc, NULL, -n, false);
 			return;
 		}
 		hc->last_len = 0;
@@ -1520,636 +794,6 @@ linger(struct http_conn *hc)
 	linger_read(hc);
 }
 
-/* ---- asynchronous exchanges (the proxy) --------------------------------- */
-
-static struct tw_http_exchange *
-exchange_get(struct http_conn *hc)
-{
-	if (hc->x == NULL) {
-		hc->x = calloc(1, sizeof(*hc->x));
-		if (hc->x != NULL)
-			hc->x->hc = hc;
-	}
-	return hc->x;
-}
-
-static void exchange_task(struct tw_loop *loop, struct tw_loop_task *t);
-
-/* Calls of the handler into http never call it back on the same stack:
- * what would (a write that drains at once, the next request) runs from
- * a task after the batch. */
-static void
-exchange_post(struct tw_http_exchange *x)
-{
-	tw_loop_post(tw_conn_loop(x->hc->c), &x->task, exchange_task);
-}
-
-/* The request line and the fields the access log shows, copied. */
-static void
-exchange_keep_log(struct tw_http_exchange *x, const struct tw_http_request *r)
-{
-	const struct tw_http_header *ref = tw_http_find_header(r, "Referer");
-	const struct tw_http_header *ua = tw_http_find_header(r, "User-Agent");
-	struct tw_buf *b = &x->logreq;
-
-	tw_buf_reset(b, 4096);
-	tw_buf_append(b, r->method, r->method_len);
-	tw_buf_append(b, r->target, r->target_len);
-	x->lr_method = r->method_len;
-	x->lr_target = r->target_len;
-	x->lr_referer = ref != NULL ? ref->value_len : SIZE_MAX;
-	x->lr_agent = ua != NULL ? ua->value_len : SIZE_MAX;
-	if (ref != NULL)
-		tw_buf_append(b, ref->value, ref->value_len);
-	if (ua != NULL)
-		tw_buf_append(b, ua->value, ua->value_len);
-}
-
-/* The copy as a request again, for log_access. */
-static void
-exchange_log_req(const struct tw_http_exchange *x, struct tw_http_request *r)
-{
-	const char *p = x->logreq.data;
-
-	r->nheaders = 0;
-	r->minor = x->minor;
-	if (x->logreq.failed || p == NULL) {
-		r->method = r->target = "-";
-		r->method_len = r->target_len = 1;
-		return;
-	}
-	r->method = p;
-	r->method_len = x->lr_method;
-	p += x->lr_method;
-	r->target = p;
-	r->target_len = x->lr_target;
-	p += x->lr_target;
-	if (x->lr_referer != SIZE_MAX) {
-		r->headers[r->nheaders++] = (struct tw_http_header){
-			"Referer", 7, p, x->lr_referer };
-		p += x->lr_referer;
-	}
-	if (x->lr_agent != SIZE_MAX)
-		r->headers[r->nheaders++] = (struct tw_http_header){
-			"User-Agent", 10, p, x->lr_agent };
-}
-
-static bool
-wants_continue(const struct tw_http_request *r)
-{
-	const struct tw_http_header *h = tw_http_find_header(r, "Expect");
-
-	return h != NULL && r->minor >= 1 &&
-	       tw_http_list_has(h->value, h->value_len, "100-continue");
-}
-
-/* A handler took the request (its head is still at the input's front). */
-static void
-exchange_begin(struct http_conn *hc, const struct tw_http_request *r,
-	       const struct body_fr *fr, bool keep)
-{
-	struct tw_http_exchange *x = hc->x;
-
-	x->body_left = fr->len;
-	x->body_chunked = fr->chunked;
-	x->body_done = !fr->chunked && fr->len == 0;
-	if (fr->chunked)
-		tw_chunked_init(&hc->ck, UINT64_MAX);
-	hc->chunked = false;
-	hc->skip = 0;
-	x->expect = !x->body_done && wants_continue(r);
-	x->head_req = method_is(r, "HEAD");
-	x->keep = keep;
-	x->minor = r->minor;
-	x->head_sent = x->chunked_out = x->no_body = x->tunnel = false;
-	x->ended = x->cut = x->want_send = x->want_body = false;
-	x->status = 0;
-	x->bytes = 0;
-	x->head_len = 0;
-	x->unsent = 0;
-	x->up_addr[0] = '\0';
-	x->up_status = 0;
-	x->up_time_us = 0;
-	exchange_keep_log(x, r);
-	/* The answer's CORS fields now, while the request's Origin is at
-	 * hand: its head is consumed before the answer comes. */
-	x->srv = hc->route_srv;
-	x->scope = hc->route_scope;
-	x->lr_cors = x->logreq.len;
-	x->cors = hc->route_cors != NULL;
-	if (hc->route_cors != NULL)
-		(void)tw_cors_fields(hc->route_cors, r, false, &x->logreq);
-	hc->route_cors = NULL;	/* in the answer's fields from here */
-	hc->async = true;
-	set_state(hc, ST_WRITING);
-	/* The handler's own timeouts bound the wait for its answer; a
-	 * client sending a body is held to send_timeout between bytes. */
-	tw_conn_set_timeout(hc->c, x->body_done ? 0 :
-			    hc->srv->opts->send_timeout_ms, 0);
-	if (!x->body_done) {
-		x->want_body = true;
-		exchange_post(x);
-	}
-}
-
-/* The access log line and the counters of an exchange that ended. */
-static void
-exchange_account(struct http_conn *hc, int status)
-{
-	struct tw_http_exchange *x = hc->x;
-	struct tw_stats *st = hc->srv->opts->stats;
-	struct tw_http_request r;
-
-	exchange_log_req(x, &r);
-	log_access(hc, &r, status, x->bytes);
-	tw_stats_add(&st->requests, 1);
-	if (tw_stats_self() != NULL)
-		tw_stats_add(&tw_stats_self()->requests, 1);
-	tw_stats_add(&st->status[status / 100 % 6], 1);
-	tw_stats_add(&st->bytes_sent, x->head_len + x->bytes);
-}
-
-static void after_response(struct http_conn *hc);
-
-/* The response is written in full: on to keep-alive or the close. */
-static void
-exchange_finish(struct http_conn *hc)
-{
-	struct tw_http_exchange *x = hc->x;
-
-	exchange_account(hc, x->status);
-	x->ops = NULL;
-	hc->async = false;
-	if (x->cut) {
-		tw_conn_close(hc->c);
-		return;
-	}
-	hc->close_after = !x->keep;
-	if (!x->body_done)
-		hc->peer_closes = false;	/* unread body: linger */
-	after_response(hc);
-}
-
-/* The client is gone (closed, reset, timed out) mid-exchange. */
-static void
-exchange_abort(struct http_conn *hc)
-{
-	struct tw_http_exchange *x = hc->x;
-	const struct tw_http_exchange_ops *ops = x->ops;
-
-	/* 499 as nginx logs it: the client closed before the answer. */
-	exchange_account(hc, x->head_sent ? x->status : 499);
-	x->ops = NULL;
-	hc->async = false;
-	if (ops != NULL && ops->on_abort != NULL)
-		ops->on_abort(x, x->ctx);
-}
-
-static void
-exchange_task(struct tw_loop *loop, struct tw_loop_task *t)
-{
-	struct tw_http_exchange *x = (struct tw_http_exchange *)(void *)
-		((char *)t - offsetof(struct tw_http_exchange, task));
-	struct http_conn *hc = x->hc;
-
-	(void)loop;
-	if (tw_conn_closing(hc->c))
-		return;
-	if (x->want_send) {
-		x->want_send = false;
-		tw_conn_send(hc->c);
-		if (tw_conn_closing(hc->c))
-			return;
-	}
-	if (!hc->async)
-		return;
-	if (x->ended) {
-		if (!tw_conn_pending(hc->c))
-			exchange_finish(hc);
-		return;
-	}
-	if (x->want_body && x->ops != NULL) {
-		x->want_body = false;
-		x->ops->on_body(x, x->ctx);
-	}
-}
-
-static void
-exchange_send(struct tw_http_exchange *x)
-{
-	x->want_send = true;
-	exchange_post(x);
-}
-
-/* Bytes came from the client while an exchange answers. */
-static void
-exchange_data(struct http_conn *hc)
-{
-	struct tw_http_exchange *x = hc->x;
-
-	/* A pipelined request waits in the input until this one ends. */
-	if (x->ops == NULL || (x->body_done && !x->tunnel))
-		return;
-	if (!x->head_sent && !x->tunnel)
-		tw_conn_set_timeout(hc->c, hc->srv->opts->send_timeout_ms, 0);
-	x->ops->on_body(x, x->ctx);
-}
-
-void
-tw_http_park(struct tw_http_exchange *x, void (*cancel)(void *ctx),
-	     void *ctx)
-{
-	x->cancel = cancel;
-	x->cancel_ctx = ctx;
-}
-
-void
-tw_http_resume(struct tw_http_exchange *x, int result)
-{
-	struct http_conn *hc = x->hc;
-
-	if (!hc->parked)
-		return;
-	hc->parked = false;
-	x->cancel = NULL;
-	x->resumed = result;
-	if (tw_conn_closing(hc->c))
-		return;
-	/* As a tw_http_* call on the stack: the answer is sent from a task
-	 * (queue_response), so on_drained cannot run the next request
-	 * before this one's head is consumed. */
-	x->in_api = true;
-	process(hc);
-	x->in_api = false;
-}
-
-void
-tw_http_async(struct tw_http_exchange *x,
-	      const struct tw_http_exchange_ops *ops, void *ctx)
-{
-	x->ops = ops;
-	x->ctx = ctx;
-}
-
-struct tw_loop *
-tw_http_loop(const struct tw_http_exchange *x)
-{
-	return tw_conn_loop(x->hc->c);
-}
-
-void
-tw_http_set_upstream(struct tw_http_exchange *x, const char *addr,
-		     int status, uint64_t time_us)
-{
-	size_t n = strlen(addr);
-
-	if (n >= sizeof(x->up_addr))
-		n = sizeof(x->up_addr) - 1;
-	memcpy(x->up_addr, addr, n);
-	x->up_addr[n] = '\0';
-	x->up_status = status;
-	x->up_time_us = time_us;
-}
-
-/* Answer or cut an exchange the handler gives up on (or a bad body). */
-static void
-exchange_fail(struct http_conn *hc, int status)
-{
-	struct tw_http_exchange *x = hc->x;
-	struct tw_http_res *res = &hc->hl->res;
-	struct tw_http_request r;
-	struct tw_http_req req = { .raw = &r, .peer = tw_conn_peer_addr(hc->c),
-				   .secure = tw_conn_is_secure(hc->c) };
-	bool keep;
-
-	x->ops = NULL;
-	if (x->head_sent) {
-		/* What was queued still goes (no end of chunks after it),
-		 * then the close tells the client its body is short. */
-		x->cut = true;
-		x->ended = true;
-		x->keep = false;
-		exchange_send(x);
-		return;
-	}
-	exchange_log_req(x, &r);
-	keep = x->keep && x->body_done && !hc->hl->stopping;
-	if (!x->body_done)
-		hc->peer_closes = false;
-	reset_res(hc->hl, res);
-	/* The error page of the request's location (502, 504), without
-	 * the request's fields: only the log's copy is left. */
-	req.method = x->head_req ? TW_HTTP_HEAD : TW_HTTP_GET;
-	hc->route_srv = x->srv;
-	hc->route_scope = x->scope;
-	answer_error(hc, &req, status);
-	hc->route_scope = NULL;
-	if (!x->logreq.failed)
-		tw_buf_append(res->headers, x->logreq.data + x->lr_cors,
-			      x->logreq.len - x->lr_cors);
-	/* Still async while it queues: the log line shows the upstream. */
-	queue_response(hc, &r, res, x->head_req, keep);
-	hc->async = false;
-}
-
-void
-tw_http_fail(struct tw_http_exchange *x, int status)
-{
-	struct http_conn *hc = x->hc;
-
-	x->ops = NULL;
-	if (!hc->async || x->ended || tw_conn_closing(hc->c))
-		return;
-	x->in_api = true;
-	exchange_fail(hc, status);
-	x->in_api = false;
-}
-
-/* The body is malformed or the client stopped sending it. */
-static ssize_t
-body_bad(struct tw_http_exchange *x)
-{
-	exchange_fail(x->hc, 400);
-	return -EBADMSG;
-}
-
-/* Expect: 100-continue: the client waits for our word before the body. */
-static void
-send_continue(struct tw_http_exchange *x)
-{
-	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-	x->expect = false;
-	if (tw_conn_write(x->hc->c, cont, sizeof(cont) - 1) == 0)
-		exchange_send(x);
-}
-
-static ssize_t
-body_read(struct tw_http_exchange *x, const char **p)
-{
-	struct http_conn *hc = x->hc;
-	struct tw_conn *c = hc->c;
-	size_t len, took, body;
-	const char *data;
-	uint64_t left;
-	int rc;
-
-	if (!hc->async || x->ops == NULL)
-		return -EBADMSG;
-	data = tw_conn_data(c, &len);
-	if (x->tunnel) {
-		*p = data;
-		return len > 0 ? (ssize_t)len : tw_conn_eof(c) ? 0 : -EAGAIN;
-	}
-	if (x->body_done)
-		return 0;
-	if (!x->body_chunked) {
-		if (len == 0) {
-			if (x->expect)
-				send_continue(x);
-			return tw_conn_eof(c) ? body_bad(x) : -EAGAIN;
-		}
-		*p = data;
-		return (ssize_t)(len < x->body_left ? len : x->body_left);
-	}
-	/* Chunked: the size lines and trailers are taken here byte by byte
-	 * (a few bytes a chunk); the data goes to the handler in place. */
-	while (len > 0 && tw_chunked_data_left(&hc->ck) == 0) {
-		rc = tw_chunked_feed(&hc->ck, data, 1, &took, &body);
-		if (rc < 0)
-			return body_bad(x);
-		tw_conn_consume(c, took);
-		data++;
-		len--;
-		if (rc == TW_CHUNKED_DONE) {
-			x->body_done = true;
-			return 0;
-		}
-	}
-	if (len == 0) {
-		if (x->expect)
-			send_continue(x);
-		return tw_conn_eof(c) ? body_bad(x) : -EAGAIN;
-	}
-	left = tw_chunked_data_left(&hc->ck);
-	*p = data;
-	return (ssize_t)(len < left ? len : left);
-}
-
-ssize_t
-tw_http_body_read(struct tw_http_exchange *x, const char **p)
-{
-	ssize_t n;
-
-	x->in_api = true;
-	n = body_read(x, p);
-	x->in_api = false;
-	return n;
-}
-
-void
-tw_http_body_consume(struct tw_http_exchange *x, size_t n)
-{
-	struct http_conn *hc = x->hc;
-	size_t len, took, body;
-	const char *data = tw_conn_data(hc->c, &len);
-
-	if (!hc->async || n == 0 || n > len)
-		return;
-	if (x->tunnel) {
-		/* raw */
-	} else if (x->body_chunked) {
-		(void)tw_chunked_feed(&hc->ck, data, n, &took, &body);
-	} else {
-		x->body_left -= n;
-		if (x->body_left == 0)
-			x->body_done = true;
-	}
-	tw_conn_consume(hc->c, n);
-	/* The input may have been full, and reading stopped: go on. */
-	exchange_send(x);
-}
-
-/* The fields of an answer (an upstream's) but its Access-Control-*
- * ones: where the location does CORS its own fields stand alone (two
- * Access-Control-Allow-Origin would make the browser refuse). */
-static void
-append_without_cors(struct tw_buf *h, const char *f, size_t len)
-{
-	const char *end = f + len, *eol;
-
-	for (; f < end; f = eol) {
-		eol = memchr(f, '\n', (size_t)(end - f));
-		eol = eol != NULL ? eol + 1 : end;
-		if ((size_t)(eol - f) > 15 &&
-		    strncasecmp(f, "Access-Control-", 15) == 0)
-			continue;
-		tw_buf_append(h, f, (size_t)(eol - f));
-	}
-}
-
-int
-tw_http_respond(struct tw_http_exchange *x, int status, const char *fields,
-		size_t fields_len, uint64_t len)
-{
-	struct http_conn *hc = x->hc;
-	struct tw_buf *h = &hc->hl->head;
-	bool known = len != TW_HTTP_LEN_UNKNOWN;
-	bool keep;
-	int err;
-
-	if (!hc->async || x->head_sent || tw_conn_closing(hc->c))
-		return -EINVAL;
-	x->status = status;
-	x->tunnel = status == 101;
-	x->no_body = !x->tunnel && (x->head_req || status < 200 ||
-				     status == 204 || status == 304);
-	keep = x->keep && x->body_done && !x->tunnel && !hc->hl->stopping;
-	if (!x->no_body && !x->tunnel && !known) {
-		if (x->minor >= 1)
-			x->chunked_out = true;
-		else
-			keep = false;	/* HTTP/1.0: the close frames it */
-	}
-	x->keep = keep;
-	tw_buf_reset(h, 16 * 1024);
-	tw_buf_append_str(h, "HTTP/1.1 ");
-	tw_buf_append_u64(h, (uint64_t)status);
-	tw_buf_append_char(h, ' ');
-	tw_buf_append_str(h, tw_http_reason(status));
-	tw_buf_append_str(h, "\r\nDate: ");
-	tw_buf_append_str(h, tw_clock_http_date());
-	tw_buf_append_str(h, "\r\nServer: tinyweb\r\n");
-	if (x->tunnel) {
-		tw_buf_append_str(h, "Connection: upgrade\r\n");
-	} else {
-		if (x->chunked_out)
-			tw_buf_append_str(h, "Transfer-Encoding: chunked\r\n");
-		else if (known && status >= 200 && status != 204 &&
-			 (status != 304 || x->head_req)) {
-			tw_buf_append_str(h, "Content-Length: ");
-			tw_buf_append_u64(h, len);
-			tw_buf_append_str(h, "\r\n");
-		}
-		if (!keep)
-			tw_buf_append_str(h, "Connection: close\r\n");
-		else if (x->minor == 0)
-			tw_buf_append_str(h, "Connection: keep-alive\r\n");
-	}
-	if (x->cors)
-		append_without_cors(h, fields, fields_len);
-	else if (fields_len > 0)
-		tw_buf_append(h, fields, fields_len);
-	if (!x->tunnel && !x->logreq.failed)
-		tw_buf_append(h, x->logreq.data + x->lr_cors,
-			      x->logreq.len - x->lr_cors);
-	if (hc->srv->opts->extra_headers != NULL && !x->tunnel)
-		tw_buf_append_str(h, hc->srv->opts->extra_headers);
-	tw_buf_append_str(h, "\r\n");
-	err = h->failed ? -ENOMEM : tw_conn_write(hc->c, h->data, h->len);
-	if (err < 0) {
-		tw_conn_close(hc->c);
-		return err;
-	}
-	x->head_sent = true;
-	x->head_len = h->len;
-	x->unsent = h->len;
-	x->expect = false;
-	if (x->tunnel) {
-		/* Either side's silence is the handler's to judge. */
-		tw_conn_set_timeout(hc->c, 0, 0);
-		x->want_body = true;
-	} else {
-		tw_conn_set_timeout(hc->c, hc->srv->opts->send_timeout_ms,
-				    TW_CONN_TIMEOUT_PROGRESS);
-	}
-	exchange_send(x);
-	return 0;
-}
-
-/* Half the window: a write comes after at most this much is queued,
- * and a write is at most a read buffer, so no more than 64 KiB wait. */
-#define WRITE_WINDOW	(32 * 1024)
-
-bool
-tw_http_writable(const struct tw_http_exchange *x)
-{
-	return x->hc->async && !x->ended &&
-	       (x->unsent < WRITE_WINDOW || !tw_conn_pending(x->hc->c));
-}
-
-bool
-tw_http_alive(const struct tw_http_exchange *x)
-{
-	return x->hc->async && x->ops != NULL && !tw_conn_closing(x->hc->c);
-}
-
-int
-tw_http_write(struct tw_http_exchange *x, const void *p, size_t n)
-{
-	struct http_conn *hc = x->hc;
-	int err = 0;
-
-	if (!hc->async || !x->head_sent || x->ended ||
-	    tw_conn_closing(hc->c))
-		return -EINVAL;
-	if (n == 0 || x->no_body)
-		return 0;
-	if (x->chunked_out) {
-		static const char hex[] = "0123456789abcdef";
-		char line[20];
-		size_t i = sizeof(line);
-		uint64_t v = n;
-
-		line[--i] = '\n';
-		line[--i] = '\r';
-		do {
-			line[--i] = hex[v & 15];
-			v >>= 4;
-		} while (v != 0);
-		err = tw_conn_write(hc->c, line + i, sizeof(line) - i);
-		if (err == 0)
-			err = tw_conn_write(hc->c, p, n);
-		if (err == 0)
-			err = tw_conn_write(hc->c, "\r\n", 2);
-	} else {
-		err = tw_conn_write(hc->c, p, n);
-	}
-	if (err < 0) {
-		tw_conn_close(hc->c);
-		return err;
-	}
-	x->bytes += n;
-	if (!tw_conn_pending(hc->c))
-		x->unsent = 0;
-	x->unsent += n;
-	exchange_send(x);
-	return 0;
-}
-
-void
-tw_http_end(struct tw_http_exchange *x)
-{
-	struct http_conn *hc = x->hc;
-
-	if (!hc->async || x->ended || tw_conn_closing(hc->c))
-		return;
-	if (!x->head_sent) {
-		tw_http_fail(x, 502);
-		return;
-	}
-	if (x->chunked_out &&
-	    tw_conn_write(hc->c, "0\r\n\r\n", 5) < 0) {
-		tw_conn_close(hc->c);
-		return;
-	}
-	if (x->tunnel)
-		x->keep = false;
-	x->ended = true;
-	x->ops = NULL;
-	exchange_send(x);
-}
-
 static void
 on_data(struct tw_conn *c, void *ctx)
 {
@@ -2159,12 +803,12 @@ on_data(struct tw_conn *c, void *ctx)
 	if (hc->lingering)
 		linger_read(hc);
 	else
-		process(hc);
+		http_process(hc);
 }
 
 /* A response is written: close, linger, or the next request. */
-static void
-after_response(struct http_conn *hc)
+void
+http_after_response(struct http_conn *hc)
 {
 	if (hc->close_after) {
 		/*
@@ -2182,10 +826,10 @@ after_response(struct http_conn *hc)
 		linger(hc);
 		return;
 	}
-	/* Still ST_WRITING: process() starts the header deadline if a
+	/* Still ST_WRITING: http_process() starts the header deadline if a
 	 * pipelined request is waiting, or the keep-alive wait if not. */
 	hc->last_len = 0;
-	process(hc);
+	http_process(hc);
 }
 
 static void
@@ -2199,7 +843,7 @@ on_drained(struct tw_conn *c, void *ctx)
 
 		x->unsent = 0;
 		if (x->ended)
-			exchange_finish(hc);
+			http_exchange_finish(hc);
 		else if (x->ops != NULL && x->ops->on_drained != NULL)
 			x->ops->on_drained(x, x->ctx);
 		return;
@@ -2208,7 +852,7 @@ on_drained(struct tw_conn *c, void *ctx)
 		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
 		hc->fd = -1;
 	}
-	after_response(hc);
+	http_after_response(hc);
 }
 
 static void
@@ -2221,7 +865,7 @@ on_timeout(struct tw_conn *c, void *ctx)
 		return;
 	}
 	if (hc->async) {
-		exchange_abort(hc);
+		http_exchange_abort(hc);
 		tw_conn_close(c);
 		return;
 	}
@@ -2229,7 +873,7 @@ on_timeout(struct tw_conn *c, void *ctx)
 	 * one that sent nothing at all is just closed, as nginx does. */
 	if (hc->state == ST_READING && hc->last_len > 0 &&
 	    !tw_conn_pending(c)) {
-		fail(hc, NULL, 408, false);
+		http_fail(hc, NULL, 408, false);
 		/* The 408 gets one short chance to leave (once it has,
 		 * the linger's own deadline runs). */
 		if (!hc->lingering)
@@ -2249,7 +893,7 @@ on_closed(struct tw_conn *c, void *ctx)
 		put_fd(hc->fd, hc->fd_release, hc->fd_ctx);
 	if (hc->x != NULL) {
 		if (hc->async)
-			exchange_abort(hc);
+			http_exchange_abort(hc);
 		if (hc->parked && hc->x->cancel != NULL)
 			hc->x->cancel(hc->x->cancel_ctx);
 		tw_loop_unpost(&hc->x->task);
@@ -2353,7 +997,7 @@ tw_http_accept(struct tw_conn *c, void *arg)
 		if (old == NULL) {
 			/* Every connection busy: a clear answer, then the
 			 * door. */
-			fail(hc, NULL, 503, false);
+			http_fail(hc, NULL, 503, false);
 			return -EBUSY;
 		}
 		idle_del(old);

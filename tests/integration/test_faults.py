@@ -370,7 +370,7 @@ class FaultCase(unittest.TestCase):
                                  r"conn: response to 127\.0\.0\.1 cut short "
                                  r"after \d+ bytes: Input/output error$")
             self.assertRegex(lines[-1], LINE_HEAD % "error" +
-                             r"http: 500 answering /bad-text\.txt: "
+                             r"route: 500 answering /bad-text\.txt: "
                              r"Input/output error$")
             f.check_file(fetch(f.port, "m3.bin", clean), "m3.bin")
             clean.close()

@@ -1887,8 +1887,8 @@ const struct tw_opt tw_opts[] = {
 	  "begun to arrive, a silent one after 1 s\n"
 	  "(TCP_DEFER_ACCEPT; default): faster for many\n"
 	  "short connections; a final graceful stop\n"
-	  "keeps listening 2 s for clients that\n"
-	  "connected and had not yet sent",
+	  "keeps listening, 2 s at most, while the\n"
+	  "kernel holds clients yet to send",
 	  "take new connections as soon as they are made" },
 	{ ENUM("aio", 0, aio, aio_names), "HOW",
 	  "cold file reads: threads (default): a pool per\n"

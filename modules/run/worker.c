@@ -127,10 +127,12 @@ kernel_holds_some(const struct worker *w)
 	return false;
 }
 
-/* The listeners close; what completed since the last turn is taken
- * first, so that the close resets nobody who got in. */
+/* The listeners close; what completed meanwhile is taken first, so that
+ * the close resets nobody who got in: a deferred client whose request
+ * came after the kernel was asked is in the backlog by now, no longer
+ * in SYN_RECV. */
 static void
-linger_end(struct worker *w)
+stop_listening(struct worker *w)
 {
 	size_t i;
 
@@ -138,8 +140,6 @@ linger_end(struct worker *w)
 		(void)tw_listener_take_backlog(w->ls[i], BACKLOG_TAKE);
 	close_listeners(w);
 	w->lingering = false;
-	if (tw_conn_count(w->loop) == 0)
-		tw_loop_stop(w->loop);
 }
 
 static void
@@ -156,7 +156,9 @@ linger_look(struct tw_loop *loop, struct tw_timer *t)
 				  (unsigned)left : LINGER_LOOK_MS, linger_look);
 		return;
 	}
-	linger_end(w);
+	stop_listening(w);
+	if (tw_conn_count(loop) == 0)
+		tw_loop_stop(loop);
 }
 
 /*
@@ -193,7 +195,7 @@ drain(struct worker *w, bool last)
 				  LINGER_LOOK_MS, linger_look);
 		return;
 	}
-	close_listeners(w);
+	stop_listening(w);
 }
 
 /* Accept mutex: only the holder watches the listening sockets, so one

@@ -271,9 +271,9 @@ class StopCase(SiteCase):
             srv.send_signal(signal.SIGQUIT)
             self.assertEqual(srv.wait_exit(15), 0, srv.stderr_text())
             # The kernel holds no client that has yet to speak, so the
-            # listeners close without waiting out the grace (2 s), as
-            # they did before the kernel was asked; a behaviour, not a
-            # speed: an idle stop takes milliseconds.
+            # listeners close at once instead of after the grace (2 s).
+            # A bound on a behaviour, not a speed: an idle stop takes
+            # milliseconds.
             self.assertLess(time.monotonic() - t0, 1.5)
         finally:
             srv.stop()
